@@ -1,0 +1,136 @@
+# oslift: offline in-place upgrades of RPM-based systems. See README.md.
+#
+#   make            build the static sysroot (cached) and both programs
+#   make check      all tests (bootstraps the machine first)
+#   make demo       the whole upgrade on the built-in demo system
+#   make install    DESTDIR=... PREFIX=/usr
+#   make clean
+
+VERSION := 0.1.0
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/oslift
+DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d/90oslift
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+BUILD := build
+SYSROOT := $(shell initrd/build-sysroot.sh --print-path)
+SHARED_FIXTURES ?= $(abspath ../shared/fixtures/real)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wno-unused-parameter -Wno-missing-field-initializers
+OUR_CFLAGS := -std=gnu11 -g $(WARNINGS) -D_GNU_SOURCE -Iliboslift \
+	-DOSLIFT_VERSION='"$(VERSION)"' -DOSLIFT_RPM_CONFIGDIR='"$(LIBEXECDIR)/rpm"'
+
+# The programs: musl, fully static, against the pinned sysroot.
+MUSL_CC := musl-gcc
+MUSL_CFLAGS := $(OUR_CFLAGS) -O2 -ffunction-sections -fdata-sections \
+	-I$(SYSROOT)/include -I$(SYSROOT)/include/blkid -I$(SYSROOT)/include/libmount \
+	-idirafter $(SYSROOT)/kernel-headers
+MUSL_LDFLAGS := -static -Wl,--gc-sections -L$(SYSROOT)/lib
+# rpm.pc does not list librpm's private dependencies; this order links.
+MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
+	-lzstd -llzma -lbz2 -lz -lmount -lblkid -lm -lpthread
+
+# Unit tests: glibc with AddressSanitizer and UBSan, against Debian's
+# librpm 4.18 (same version as the sysroot's), so memory errors in our code
+# surface where the static build would hide them.
+ASAN_CFLAGS := $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all $(shell pkg-config --cflags blkid mount cmocka 2>/dev/null)
+ASAN_LIBS := -lrpm -lrpmio $(shell pkg-config --libs blkid mount cmocka 2>/dev/null)
+
+LIB_SRCS := $(wildcard liboslift/*.c)
+UPGRADER_SRCS := $(wildcard upgrader/*.c)
+HOST_PREP_SRCS := $(wildcard host-prep/*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test-*.c))
+
+# Quiet by default, like kbuild and systemd; V=1 shows the commands.
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-8s %s\n' $(1) $(2);)
+
+musl_objs = $(patsubst %.c,$(BUILD)/musl/%.o,$(1))
+asan_objs = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
+
+.PHONY: all bootstrap sysroot check unit-tests asan-programs demo install clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BUILD)/upgrader $(BUILD)/host-prep $(BUILD)/rpm/rpmrc
+
+bootstrap:
+	@initrd/bootstrap-debian.sh
+
+# Keyed by a hash of the recipe: present means up to date.
+$(SYSROOT)/.complete: | bootstrap
+	initrd/build-sysroot.sh
+
+sysroot: $(SYSROOT)/.complete
+
+$(BUILD)/musl/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) | $(SYSROOT)/.complete
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+
+# The shared code, as an archive per flavour: each program takes what it uses.
+$(BUILD)/musl/liboslift.a: $(call musl_objs,$(LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/asan/liboslift.a: $(call asan_objs,$(LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/upgrader: $(call musl_objs,$(UPGRADER_SRCS)) $(BUILD)/musl/liboslift.a
+	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(MUSL_LIBS)
+
+$(BUILD)/host-prep: $(call musl_objs,$(HOST_PREP_SRCS)) $(BUILD)/musl/liboslift.a
+	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(MUSL_LIBS)
+
+# librpm's run-time configuration, found by the binaries in rpm/ beside them.
+$(BUILD)/rpm/rpmrc: $(SYSROOT)/.complete
+	@rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)
+	cp -r $(SYSROOT)/rpm-config $(BUILD)/rpm
+
+$(BUILD)/asan/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) | bootstrap
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ASAN_CFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
+
+$(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+# The programs against glibc with sanitizers, for debugging and for running
+# the integration tests under ASan: make asan-programs, then point
+# OSLIFT_BUILD at build/asan/bin.
+$(BUILD)/asan/bin/upgrader: $(call asan_objs,$(UPGRADER_SRCS)) $(BUILD)/asan/liboslift.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+
+$(BUILD)/asan/bin/host-prep: $(call asan_objs,$(HOST_PREP_SRCS)) $(BUILD)/asan/liboslift.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+
+asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/rpm/rpmrc
+	@ln -sfn ../../rpm $(BUILD)/asan/bin/rpm
+
+check: bootstrap all unit-tests
+	OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
+	SHARED_FIXTURES=$(SHARED_FIXTURES) CMOCKA_MESSAGE_OUTPUT=TAP \
+		prove --timer $(UNIT_TESTS) tests/integration/*.sh $(wildcard tests/e2e/*.sh)
+
+demo: bootstrap all
+	@echo "make demo: not yet: the boot path (dracut module, QEMU demo system) is not built yet" >&2
+	@exit 1
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux \
+		$(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(UNITDIR)
+	install -s -m755 $(BUILD)/host-prep $(DESTDIR)$(SBINDIR)/host-prep
+	install -s -m755 $(BUILD)/upgrader $(DESTDIR)$(LIBEXECDIR)/upgrader
+	install -m644 $(BUILD)/rpm/rpmrc $(BUILD)/rpm/macros $(DESTDIR)$(LIBEXECDIR)/rpm/
+	install -m644 $(BUILD)/rpm/platform/x86_64-linux/macros \
+		$(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux/
+	install -m755 dracut-module/module-setup.sh $(DESTDIR)$(DRACUTDIR)/
+	$(if $(wildcard host-prep/*.service),install -m644 $(wildcard host-prep/*.service) $(DESTDIR)$(UNITDIR)/)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What every host-prep subcommand gets: the global options. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Exit codes, stable and documented in host-prep --help. */
+enum {
+        EXIT_OK = 0,
+        EXIT_BLOCKED = 1, /* check/stage found something that blocks */
+        EXIT_USAGE = 2,   /* bad command line */
+        EXIT_FAILED = 3,  /* an operation failed (I/O, rpmdb, ...) */
+};
+
+struct context {
+        const char *root; /* "/" unless --root */
+        bool json;
+};
+
+int cmd_inventory(const struct context *ctx, int argc, char **argv);
+int cmd_check(const struct context *ctx, int argc, char **argv);
+int cmd_stage(const struct context *ctx, int argc, char **argv);
+int cmd_status(const struct context *ctx, int argc, char **argv);
+int cmd_cancel(const struct context *ctx, int argc, char **argv);
+int cmd_restore(const struct context *ctx, int argc, char **argv);
+
+struct assessment;
+/* Prints check's report (text, or JSON with --json); EXIT_BLOCKED when
+ * something blocks. */
+int print_assessment(const struct context *ctx, const struct assessment *a);

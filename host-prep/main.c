@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * host-prep: runs on the system to be upgraded. Checks it, stages the target
+ * release's packages and arms the boot into the upgrade environment.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host-prep.h"
+#include "log.h"
+#include "rpm-setup.h"
+#include "version.h"
+
+static const struct subcommand {
+        const char *name;
+        int (*run)(const struct context *ctx, int argc, char **argv);
+        const char *summary;
+} subcommands[] = {
+        { "inventory", cmd_inventory, "list installed packages and the rpmdb format (read-only)" },
+};
+
+static void help(void) {
+        printf("Usage: host-prep [--root DIR] COMMAND [OPTIONS]\n"
+               "\n"
+               "Prepares an RPM-based system for an offline upgrade to a new release.\n"
+               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
+                printf("  %-12s %s\n", subcommands[i].name, subcommands[i].summary);
+        printf("\n"
+               "Options:\n"
+               "  --root DIR   act on the system installed in DIR instead of /\n"
+               "  --json       machine-readable output\n"
+               "  -h, --help   show this help\n"
+               "  --version    show the versions of oslift, librpm, libblkid and libmount\n"
+               "\n"
+               "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n");
+}
+
+static const struct subcommand *find_subcommand(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
+                if (strcmp(subcommands[i].name, name) == 0)
+                        return &subcommands[i];
+        return NULL;
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_ROOT = 0x100, OPT_JSON, OPT_VERSION };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, OPT_ROOT },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        struct context ctx = { .root = "/" };
+        const struct subcommand *cmd;
+        struct stat st;
+        int c;
+
+        log_set_program("host-prep");
+        /* "+": options after the subcommand belong to the subcommand. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_ROOT:
+                        ctx.root = optarg;
+                        break;
+                case OPT_JSON:
+                        ctx.json = true;
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case OPT_VERSION:
+                        print_version("host-prep");
+                        return EXIT_OK;
+                default:
+                        log_error("see 'host-prep --help'");
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                log_error("no command given; see 'host-prep --help'");
+                return EXIT_USAGE;
+        }
+        cmd = find_subcommand(argv[optind]);
+        if (!cmd) {
+                log_error("unknown command '%s'; see 'host-prep --help'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (ctx.root[0] != '/') {
+                log_error("--root needs an absolute path, got '%s'", ctx.root);
+                return EXIT_USAGE;
+        }
+        if (stat(ctx.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                log_error("--root %s: not a directory", ctx.root);
+                return EXIT_USAGE;
+        }
+        if (rpm_setup() < 0)
+                return EXIT_FAILED;
+
+        argc -= optind;
+        argv += optind;
+        optind = 0; /* reset getopt for the subcommand */
+        return cmd->run(&ctx, argc, argv);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static const char *program = "oslift";
+static enum log_level max_level = LOG_LEVEL_INFO;
+static FILE *log_file;
+
+static const char *const level_prefix[] = {
+        [LOG_LEVEL_ERROR] = "error: ",
+        [LOG_LEVEL_WARNING] = "warning: ",
+        [LOG_LEVEL_INFO] = "",
+        [LOG_LEVEL_DEBUG] = "debug: ",
+};
+
+void log_set_program(const char *name) {
+        program = name;
+}
+
+void log_set_max_level(enum log_level level) {
+        max_level = level;
+}
+
+void log_set_file(FILE *f) {
+        log_file = f;
+}
+
+static void log_va(enum log_level level, const char *suffix, const char *fmt, va_list ap) {
+        char text[4096];
+
+        vsnprintf(text, sizeof(text), fmt, ap);
+        if (log_file) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                fprintf(log_file, "[%6lld.%03ld] %s%s%s\n", (long long) ts.tv_sec,
+                        ts.tv_nsec / 1000000, level_prefix[level], text, suffix ?: "");
+                fflush(log_file);
+        }
+        if (level > max_level)
+                return;
+        if (level == LOG_LEVEL_INFO) {
+                printf("%s%s\n", text, suffix ?: "");
+                fflush(stdout);
+        } else
+                fprintf(stderr, "%s: %s%s%s\n", program, level_prefix[level], text, suffix ?: "");
+}
+
+void log_msg(enum log_level level, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_va(level, NULL, fmt, ap);
+        va_end(ap);
+}
+
+int log_error_errno(int r, const char *fmt, ...) {
+        char suffix[128];
+        va_list ap;
+
+        snprintf(suffix, sizeof(suffix), ": %s", strerror(r < 0 ? -r : r));
+        va_start(ap, fmt);
+        log_va(LOG_LEVEL_ERROR, suffix, fmt, ap);
+        va_end(ap);
+        return r;
+}

@@ -1,0 +1,39 @@
+#!/bin/bash
+# --version reports the libraries carried inside; bad command lines get a
+# message naming the problem and exit status 2.
+. "$(dirname "$0")/../lib.sh"
+
+sysroot_version() { awk -v p="$1" '$1 == p {print $2}' "${OSLIFT_SYSROOT:?}/VERSIONS"; }
+rpm_v=$(sysroot_version rpm | sed 's/+.*//')
+ul_v=$(sysroot_version util-linux | sed 's/-.*//')
+
+for bin in "$UPGRADER" "$HOST_PREP"; do
+	name=$(basename "$bin")
+	t_run "$bin" --version
+	t_is "$T_RC" 0 "$name --version exits 0"
+	t_match "$T_OUT" "^$name [0-9]+\.[0-9]+\.[0-9]+ \(oslift\)$" "$name --version names itself"
+	t_match "$T_OUT" "^librpm ${rpm_v//./\\.}$" "$name carries librpm $rpm_v"
+	t_match "$T_OUT" "^libblkid ${ul_v//./\\.} " "$name carries libblkid $ul_v"
+	t_match "$T_OUT" "^libmount ${ul_v//./\\.}$" "$name carries libmount $ul_v"
+
+	t_run "$bin" --help
+	t_is "$T_RC" 0 "$name --help exits 0"
+	t_match "$T_OUT" '^Usage: ' "$name --help shows usage"
+
+	t_run "$bin" --no-such-option
+	t_is "$T_RC" 2 "$name rejects an unknown option with status 2"
+	t_match "$T_OUT" "unrecognized option.*no-such-option" "$name names the unknown option"
+
+	t_run "$bin" --root relative/dir $([[ $name == host-prep ]] && echo inventory)
+	t_is "$T_RC" 2 "$name rejects a relative --root"
+	t_match "$T_OUT" "relative/dir" "$name names the bad --root"
+done
+
+t_run "$HOST_PREP"
+t_is "$T_RC" 2 "host-prep without a command exits 2"
+t_match "$T_OUT" "no command given" "host-prep says no command was given"
+t_run "$HOST_PREP" frobnicate
+t_is "$T_RC" 2 "host-prep rejects an unknown command"
+t_match "$T_OUT" "unknown command 'frobnicate'" "host-prep names the unknown command"
+t_run "$HOST_PREP" --root /nonexistent inventory
+t_is "$T_RC" 2 "host-prep rejects a --root that does not exist"

@@ -1,0 +1,125 @@
+# Shared helpers for oslift's shell tests. Each test prints TAP (read by
+# prove); source this file, call the t_* functions, the plan comes at exit.
+#
+# Environment (set by 'make check'):
+#   OSLIFT_BUILD      directory holding the built upgrader, host-prep, rpm/
+#   SHARED_FIXTURES   real-world fixtures (../shared/fixtures/real); optional
+set -u
+
+: "${OSLIFT_BUILD:?run through make check (OSLIFT_BUILD is not set)}"
+UPGRADER=$OSLIFT_BUILD/upgrader
+HOST_PREP=$OSLIFT_BUILD/host-prep
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+_t_count=0
+_t_failed=0
+trap '_t_finish' EXIT
+
+_t_finish() {
+	echo "1..$_t_count"
+	[[ -n ${T_TMP:-} ]] && rm -rf "$T_TMP"
+	exit $((_t_failed > 0))
+}
+
+# A scratch directory removed at exit.
+t_tmpdir() {
+	T_TMP=${T_TMP:-$(mktemp -d /tmp/oslift-test.XXXXXX)}
+	echo "$T_TMP"
+}
+
+t_pass() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1"; }
+
+t_fail() {
+	_t_count=$((_t_count + 1)); _t_failed=$((_t_failed + 1))
+	echo "not ok $_t_count - $1"
+	shift
+	local line
+	for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+
+t_skip() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1 # SKIP $2"; }
+
+# t_ok DESCRIPTION COMMAND...: passes when the command succeeds.
+t_ok() {
+	local desc=$1 out; shift
+	if out=$("$@" 2>&1); then t_pass "$desc"; else t_fail "$desc" "command: $*" "output: $out"; fi
+}
+
+# t_is GOT WANT DESCRIPTION
+t_is() {
+	if [[ $1 == "$2" ]]; then t_pass "$3"; else t_fail "$3" "got:  $1" "want: $2"; fi
+}
+
+# t_match TEXT REGEX DESCRIPTION (extended regex, searched line by line)
+t_match() {
+	if grep -Eq -- "$2" <<<"$1"; then t_pass "$3"; else t_fail "$3" "no line matches /$2/ in:" "$1"; fi
+}
+
+# t_run CMD...: runs a command, leaving its exit status in T_RC and its
+# combined output in T_OUT.
+t_run() {
+	T_OUT=$("$@" 2>&1) && T_RC=0 || T_RC=$?
+}
+
+# Path of a real-world fixture, or empty when ../shared is not there.
+t_fixture() {
+	local p=${SHARED_FIXTURES:-}/$1
+	[[ -n ${SHARED_FIXTURES:-} && -e $p ]] && echo "$p"
+}
+
+# A digest of every file, link and directory (content, mode, owner) under
+# a tree: equal digests mean nothing was changed, added or removed.
+# rpmdb.sqlite-shm is left out: it is SQLite's shared-memory index of the
+# write-ahead log, rewritten by every reader that opens the database (any
+# rpm -q does it too) and holding no data of its own.
+t_tree_digest() {
+	(cd "$1" && find . ! -name '*.sqlite-shm' -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort && \
+		find . -type f ! -name '*.sqlite-shm' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) |
+		sha256sum | cut -d' ' -f1
+}
+
+# Debian's rpm on a root directory (its own default dbpath is ~/.rpmdb),
+# without its "use Alien" nag.
+t_rpm() {
+	local root=$1; shift
+	rpm --root "$root" --dbpath /var/lib/rpm "$@" 2> >(grep -v 'Alien\|assuming you know' >&2)
+}
+
+# The test package sets (tests/packages), built once per build directory.
+# Prints the directory holding release7/ and release8/.
+t_packages() {
+	local out=$OSLIFT_BUILD/test-packages/${1:-plain}
+	"$TESTS_DIR/packages/build.sh" "$out" ${2:+--fillers "$2"} >/dev/null
+	echo "$out"
+}
+
+# A root with release 7 installed by Debian's rpm, an admin's edit to a
+# %config(noreplace) file, and site data owned by no package.
+t_make_release7_root() {
+	local root=$1 pkgs=$2
+	mkdir -p "$root"
+	t_rpm "$root" -i --quiet "$pkgs"/release7/*.rpm
+	echo "# edited by the admin" >>"$root/etc/webapp/webapp.conf"
+	mkdir -p "$root/var/lib/site"
+	head -c 1048576 /dev/urandom >"$root/var/lib/site/data.bin"
+	echo "site notes" >"$root/var/lib/site/notes.txt"
+}
+
+# Rewrites the end line of a plan after a test edited it, so that the edit
+# itself (not the checksum) is what the upgrader meets.
+t_reseal_plan() {
+	python3 - "$1" <<'PY'
+import hashlib, sys
+path = sys.argv[1]
+lines = open(path, 'rb').read().split(b'\n')
+body = [l for l in lines if l and not l.startswith(b'end ')]
+text = b''.join(l + b'\n' for l in body)
+count = sum(1 for l in body if not l.startswith(b'#'))
+open(path, 'wb').write(text + b'end %d %s\n' % (count, hashlib.sha256(text).hexdigest().encode()))
+PY
+}
+
+# A value from a JSON file: t_json FILE PYTHON-EXPRESSION-ON-d
+t_json() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
