@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <rpm/rpmpgp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "macro.h"
+
+/* Large enough that a multi-gigabyte package costs few syscalls, small
+ * enough to live comfortably in the initrd's memory. */
+#define READ_CHUNK_SIZE (256u * 1024u)
+
+static DIGEST_CTX sha256_begin(void) {
+        /* librpm calls this from rpmReadConfigFiles(), which a caller that only
+         * wants a digest may never have run. It is idempotent and cheap. */
+        if (rpmInitCrypto() < 0)
+                return NULL;
+        return rpmDigestInit(RPM_HASH_SHA256, RPMDIGEST_NONE);
+}
+
+/* Consumes ctx whatever happens, as rpmDigestFinal() does. */
+static int sha256_end(DIGEST_CTX ctx, char hex[static SHA256_HEX_SIZE]) {
+        _cleanup_free_ char *s = NULL;
+
+        if (rpmDigestFinal(ctx, (void **) &s, NULL, 1) < 0 || !s || strlen(s) != SHA256_HEX_SIZE - 1)
+                return -ENOMEM;
+        memcpy(hex, s, SHA256_HEX_SIZE);
+        return 0;
+}
+
+int sha256_buffer(const void *data, size_t len, char hex[static SHA256_HEX_SIZE]) {
+        DIGEST_CTX ctx;
+
+        hex[0] = '\0';
+        ctx = sha256_begin();
+        if (!ctx)
+                return -ENOMEM;
+        /* rpmDigestUpdate() cannot fail for a valid context. */
+        rpmDigestUpdate(ctx, data, len);
+        return sha256_end(ctx, hex);
+}
+
+/* Reads fd to its end into ctx, counting bytes. Does not consume ctx. */
+static int sha256_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
+        _cleanup_free_ void *buf = malloc(READ_CHUNK_SIZE);
+        uint64_t size = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf, READ_CHUNK_SIZE);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                rpmDigestUpdate(ctx, buf, (size_t) n);
+                size += (uint64_t) n;
+        }
+        *ret_size = size;
+        return 0;
+}
+
+int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        DIGEST_CTX ctx;
+        uint64_t size = 0;
+        int r;
+
+        hex[0] = '\0';
+        /* O_NONBLOCK keeps a FIFO planted in place of a package from hanging
+         * the open; it has no effect on the regular files we accept. */
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        ctx = sha256_begin();
+        if (!ctx)
+                return -ENOMEM;
+        r = sha256_fd(ctx, fd, &size);
+        if (r < 0) {
+                (void) rpmDigestFinal(ctx, NULL, NULL, 0); /* frees ctx */
+                return r;
+        }
+        r = sha256_end(ctx, hex);
+        if (r < 0)
+                return r;
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
