@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where oslift keeps its state inside the root being upgraded. Everything
+ * host-prep stage writes is below STATE_DIR (root-only, 0700), so cancel
+ * can remove it all; logs and reports outlive the upgrade in LOG_DIR.
+ */
+#pragma once
+
+#define OSLIFT_STATE_DIR "/var/lib/oslift"
+#define OSLIFT_PLAN_FILE OSLIFT_STATE_DIR "/plan"               /* docs/plan-format.md */
+#define OSLIFT_PACKAGES_DIR OSLIFT_STATE_DIR "/packages"        /* staged *.rpm */
+#define OSLIFT_KEYS_DIR OSLIFT_STATE_DIR "/keys"                /* keys to enforce */
+#define OSLIFT_RESTORE_FILE OSLIFT_STATE_DIR "/restore.conf"    /* what restore puts back */
+#define OSLIFT_STATUS_FILE OSLIFT_STATE_DIR "/status.json"      /* for fleet tools */
+#define OSLIFT_RPMDB_BACKUP_DIR OSLIFT_STATE_DIR "/rpmdb-backup" /* original rpmdb files */
+
+#define OSLIFT_LOG_DIR "/var/log/oslift"
+#define OSLIFT_UPGRADE_LOG OSLIFT_LOG_DIR "/upgrade.log"
+#define OSLIFT_REPORT_TXT OSLIFT_LOG_DIR "/report.txt"
+#define OSLIFT_REPORT_JSON OSLIFT_LOG_DIR "/report.json"
