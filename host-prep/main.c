@@ -18,6 +18,11 @@ static const struct subcommand {
         int (*run)(const struct context *ctx, int argc, char **argv);
         const char *summary;
 } subcommands[] = {
+        { "check", cmd_check, "report what would block or change in an upgrade (read-only)" },
+        { "stage", cmd_stage, "check, then stage the packages and the plan for the upgrader" },
+        { "status", cmd_status, "show the state of a staged or applied upgrade" },
+        { "cancel", cmd_cancel, "remove everything stage wrote" },
+        { "restore", cmd_restore, "finish an applied upgrade: restore settings, report, clean up" },
         { "inventory", cmd_inventory, "list installed packages and the rpmdb format (read-only)" },
 };
 

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "macro.h"
 #include "paths.h"
+#include "fsutil.h"
 #include "status.h"
 
 _Static_assert(sizeof(OSLIFT_STATUS_FILE) > sizeof(OSLIFT_STATE_DIR), "status file outside the staging dir");
@@ -607,18 +608,6 @@ int status_read(const char *root, struct upgrade_status *ret) {
 
 /* ---- Writing ---- */
 
-int status_timestamp_now(char ret[static STATUS_TIMESTAMP_SIZE]) {
-        time_t t = time(NULL);
-        struct tm tm;
-
-        if (t == (time_t) -1)
-                return negative_errno();
-        if (!gmtime_r(&t, &tm))
-                return -EOVERFLOW;
-        if (strftime(ret, STATUS_TIMESTAMP_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                return -EOVERFLOW;
-        return 0;
-}
 
 static void emit_key(FILE *f, enum field field) {
         fprintf(f, "  \"%s\": ", field_names[field]);
@@ -731,7 +720,7 @@ int status_write_at(int state_dir_fd, const struct upgrade_status *s) {
         FILE *m;
         int r, emitted;
 
-        r = status_timestamp_now(copy.updated);
+        r = timestamp_now(copy.updated);
         if (r < 0)
                 return r;
         m = open_memstream(&text, &len);
@@ -824,15 +813,3 @@ int staging_count_packages(int state_dir_fd, unsigned *ret) {
         return 0;
 }
 
-char *root_path_join(const char *root, const char *path) {
-        size_t n = strlen(root);
-        char *ret;
-
-        while (n > 0 && root[n - 1] == '/')
-                n--;
-        if (n == 0 && path[0] == '\0')
-                return strdup("/");
-        if (n > INT_MAX || asprintf(&ret, "%.*s%s", (int) n, root, path) < 0)
-                return NULL;
-        return ret;
-}

@@ -60,8 +60,6 @@ const char *upgrade_state_name(enum upgrade_state s);
 /* The inverse of upgrade_state_name(); -EINVAL for an unknown name or NULL. */
 int upgrade_state_from_name(const char *name, enum upgrade_state *ret);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ", e.g. for started. */
-int status_timestamp_now(char ret[static STATUS_TIMESTAMP_SIZE]);
 
 /*
  * Parses len bytes (need not be NUL-terminated) into *ret, which is changed
@@ -132,4 +130,3 @@ int staging_count_packages(int state_dir_fd, unsigned *ret);
  * are dropped, so "/" + "/var/lib/oslift" is "/var/lib/oslift" and not
  * "//var/lib/oslift". NULL when out of memory.
  */
-char *root_path_join(const char *root, const char *path);

@@ -17,6 +17,7 @@
 
 #include "macro.h"
 #include "paths.h"
+#include "fsutil.h"
 #include "status.h"
 
 struct fixture {
@@ -193,7 +194,7 @@ static void test_round_trip(void **state) {
         char now[STATUS_TIMESTAMP_SIZE];
 
         make_state_dir(fx);
-        assert_int_equal(status_timestamp_now(now), 0);
+        assert_int_equal(timestamp_now(now), 0);
         assert_int_equal(status_write(fx->root, &s), 0);
         assert_int_equal(status_read(fx->root, &got), 0);
 

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The assessment behind check and stage: what the target packages would do
+ * to the installed system, decided from the rpmdb and rpm's own test run.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "findings.h"
+#include "plan.h"
+#include "rpmdb.h"
+
+struct candidate {
+        char *path; /* in PKGDIR */
+        char *file; /* its base name */
+        char *nevra;
+        enum plan_op op;
+        uint64_t size;
+        char sha256[SHA256_HEX_SIZE];
+};
+
+struct assess_options {
+        const char *root;
+        char **package_dirs; /* --packages */
+        size_t n_package_dirs;
+        char **keys; /* --key: enforce signatures by these */
+        size_t n_keys;
+        char **erase; /* --erase NAME */
+        size_t n_erase;
+        char **install_only; /* --install-only NAME, added to the defaults */
+        size_t n_install_only;
+        bool allow_downgrade;
+        bool allow_erasing; /* erase what the target breaks, to a fixpoint */
+};
+
+struct assessment {
+        const struct assess_options *opts;
+        enum rpmdb_backend backend;
+        char *fingerprint; /* rpmdbCookie */
+        const char *target_backend;
+        struct candidate *candidates;
+        size_t n_candidates;
+        char **erase_nevras; /* explicit erasures: --erase and --allow-erasing */
+        size_t n_erase_nevras;
+        uint64_t staging_bytes;
+        struct findings findings;
+};
+
+/* Fills a; blockers are findings, not errors. A negative errno only when
+ * the assessment itself could not be made (out of memory). */
+int assess(const struct assess_options *opts, struct assessment *a);
+void assessment_done(struct assessment *a);
+
+/*
+ * Parses the options check and stage share (--packages, --key, --erase,
+ * --allow-erasing, --allow-downgrade, --install-only). Returns 0, 1 after
+ * printing help, or -EINVAL after saying what is wrong.
+ */
+int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv);
+void assess_options_done(struct assess_options *o);

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* host-prep check: the pre-upgrade report. Reads only. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assess.h"
+#include "host-prep.h"
+#include "json.h"
+#include "log.h"
+#include "outcome.h"
+
+int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
+        enum { OPT_PACKAGES = 0x100, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
+               OPT_INSTALL_ONLY };
+        static const struct option options[] = {
+                { "packages", required_argument, NULL, OPT_PACKAGES },
+                { "key", required_argument, NULL, OPT_KEY },
+                { "erase", required_argument, NULL, OPT_ERASE },
+                { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
+                { "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
+                { "install-only", required_argument, NULL, OPT_INSTALL_ONLY },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_PACKAGES:
+                        strv_push(&o->package_dirs, &o->n_package_dirs, optarg);
+                        break;
+                case OPT_KEY:
+                        strv_push(&o->keys, &o->n_keys, optarg);
+                        break;
+                case OPT_ERASE:
+                        strv_push(&o->erase, &o->n_erase, optarg);
+                        break;
+                case OPT_ALLOW_ERASING:
+                        o->allow_erasing = true;
+                        break;
+                case OPT_ALLOW_DOWNGRADE:
+                        o->allow_downgrade = true;
+                        break;
+                case OPT_INSTALL_ONLY:
+                        strv_push(&o->install_only, &o->n_install_only, optarg);
+                        break;
+                case 'h':
+                        printf("Usage: host-prep [--root DIR] [--json] %s --packages DIR [OPTIONS]\n"
+                               "\n"
+                               "  --packages DIR     the target release's packages (repeatable)\n"
+                               "  --key FILE         enforce signatures by this public key (repeatable)\n"
+                               "  --erase NAME       erase this installed package (repeatable)\n"
+                               "  --allow-erasing    erase installed packages the target breaks\n"
+                               "  --allow-downgrade  allow target packages older than installed ones\n"
+                               "  --install-only NAME  install beside the old version, like kernels\n",
+                               command);
+                        return 1;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                log_error("%s: unexpected argument '%s'", command, argv[optind]);
+                return -EINVAL;
+        }
+        if (o->n_package_dirs == 0) {
+                log_error("%s needs --packages DIR (the target release's packages)", command);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+void assess_options_done(struct assess_options *o) {
+        strv_free(o->package_dirs, o->n_package_dirs);
+        strv_free(o->keys, o->n_keys);
+        strv_free(o->erase, o->n_erase);
+        strv_free(o->install_only, o->n_install_only);
+}
+
+static void print_json(const struct context *ctx, const struct assessment *a) {
+        printf("{\"root\":");
+        json_write_string(stdout, ctx->root);
+        printf(",\"blockers\":%zu,\"warnings\":%zu,\"packages\":%zu,\"staging_bytes\":%llu,"
+               "\"findings\":",
+               findings_count(&a->findings, SEVERITY_BLOCKER), findings_count(&a->findings, SEVERITY_WARNING),
+               a->n_candidates, (unsigned long long) a->staging_bytes);
+        findings_print_json(&a->findings, stdout);
+        printf("}\n");
+}
+
+int print_assessment(const struct context *ctx, const struct assessment *a) {
+        if (ctx->json)
+                print_json(ctx, a);
+        else {
+                printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
+                       ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
+                findings_print_text(&a->findings, stdout);
+        }
+        return findings_have_blockers(&a->findings) ? EXIT_BLOCKED : EXIT_OK;
+}
+
+int cmd_check(const struct context *ctx, int argc, char **argv) {
+        _cleanup_(assess_options_done) struct assess_options o = { .root = ctx->root };
+        struct assessment a;
+        int r = assess_options_parse(&o, "check", argc, argv);
+
+        if (r != 0)
+                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        r = assess(&o, &a);
+        if (r < 0)
+                return EXIT_FAILED;
+        r = print_assessment(ctx, &a);
+        assessment_done(&a);
+        return r;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "findings.h"
+#include "json.h"
+
+static const char *const severity_names[] = {
+        [SEVERITY_BLOCKER] = "blocker",
+        [SEVERITY_WARNING] = "warning",
+        [SEVERITY_INFO] = "info",
+};
+
+void findings_add(struct findings *f, enum severity severity, const char *id, const char *meaning,
+                  const char *action, const char *title_fmt, ...) {
+        struct finding *items = realloc(f->items, (f->n + 1) * sizeof(*items));
+        char *title = NULL;
+        va_list ap;
+
+        if (!items)
+                abort(); /* a report that silently drops a blocker is worse */
+        f->items = items;
+        va_start(ap, title_fmt);
+        if (vasprintf(&title, title_fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        f->items[f->n++] = (struct finding) {
+                .severity = severity, .id = id, .title = title, .meaning = meaning, .action = action,
+        };
+}
+
+size_t findings_count(const struct findings *f, enum severity severity) {
+        size_t n = 0;
+        for (size_t i = 0; i < f->n; i++)
+                n += f->items[i].severity == severity;
+        return n;
+}
+
+bool findings_have_blockers(const struct findings *f) {
+        return findings_count(f, SEVERITY_BLOCKER) > 0;
+}
+
+void findings_done(struct findings *f) {
+        for (size_t i = 0; i < f->n; i++)
+                free(f->items[i].title);
+        free(f->items);
+        *f = (struct findings) {};
+}
+
+void findings_print_text(const struct findings *f, FILE *out) {
+        for (enum severity s = SEVERITY_BLOCKER; s <= SEVERITY_INFO; s++)
+                for (size_t i = 0; i < f->n; i++) {
+                        const struct finding *x = &f->items[i];
+                        if (x->severity != s)
+                                continue;
+                        fprintf(out, "%-8s %s: %s\n", s == SEVERITY_BLOCKER ? "BLOCKER" :
+                                                      s == SEVERITY_WARNING ? "WARNING" : "info",
+                                x->id, x->title);
+                        if (s != SEVERITY_INFO) {
+                                fprintf(out, "         meaning: %s\n", x->meaning);
+                                fprintf(out, "         to do:   %s\n", x->action);
+                        }
+                }
+        fprintf(out, "%zu blocker(s), %zu warning(s)\n", findings_count(f, SEVERITY_BLOCKER),
+                findings_count(f, SEVERITY_WARNING));
+}
+
+void findings_print_json(const struct findings *f, FILE *out) {
+        fputc('[', out);
+        for (size_t i = 0; i < f->n; i++) {
+                const struct finding *x = &f->items[i];
+                fprintf(out, "%s{\"id\":", i ? "," : "");
+                json_write_string(out, x->id);
+                fprintf(out, ",\"severity\":\"%s\",\"title\":", severity_names[x->severity]);
+                json_write_string(out, x->title);
+                fputs(",\"meaning\":", out);
+                json_write_string(out, x->meaning);
+                fputs(",\"action\":", out);
+                json_write_string(out, x->action);
+                fputc('}', out);
+        }
+        fputc(']', out);
+}

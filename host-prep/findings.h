@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The findings of a pre-upgrade check: what blocks, what to watch. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+enum severity {
+        SEVERITY_BLOCKER,
+        SEVERITY_WARNING,
+        SEVERITY_INFO,
+};
+
+struct finding {
+        enum severity severity;
+        const char *id;      /* stable, for scripts: "unresolved-dependency" */
+        char *title;         /* one line naming the packages involved */
+        const char *meaning; /* what it means */
+        const char *action;  /* what to do */
+};
+
+struct findings {
+        struct finding *items;
+        size_t n;
+};
+
+void findings_add(struct findings *f, enum severity severity, const char *id, const char *meaning,
+                  const char *action, const char *title_fmt, ...) _printf_(6, 7);
+size_t findings_count(const struct findings *f, enum severity severity);
+bool findings_have_blockers(const struct findings *f);
+void findings_done(struct findings *f);
+
+void findings_print_text(const struct findings *f, FILE *out);
+/* The findings as a JSON array. */
+void findings_print_json(const struct findings *f, FILE *out);

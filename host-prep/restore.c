@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * host-prep restore: the first boot of the upgraded system (or, with
+ * --root, right after the upgrader). Puts back what stage recorded, brings
+ * the rpmdb to the target's native format, writes the final report and
+ * removes the staged packages (plan, logs and report stay).
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "host-prep.h"
+#include "json.h"
+#include "log.h"
+#include "outcome.h"
+#include "paths.h"
+#include "plan.h"
+#include "restore-record.h"
+#include "rpmdb.h"
+#include "status.h"
+#include "strv.h"
+
+struct restore {
+        const char *root;
+        struct restore_record record;
+        struct upgrade_outcome outcome;
+        struct plan *plan;
+        char **actions; /* what restore did */
+        size_t n_actions;
+        char **warnings; /* what it could not do */
+        size_t n_warnings;
+};
+
+static void note(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static void note(char ***v, size_t *n, const char *fmt, ...) {
+        char text[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        strv_push(v, n, text);
+}
+
+static int set_selinux_mode(struct restore *x, const char *mode) {
+        char path[PATH_MAX], line[512];
+        _cleanup_free_ char *text = NULL;
+        _cleanup_fclose_ FILE *in = NULL;
+        size_t size = 0;
+        FILE *out;
+
+        path_in_root(path, sizeof(path), x->root, "/etc/selinux/config");
+        in = fopen(path, "re");
+        if (!in)
+                return negative_errno();
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        while (fgets(line, sizeof(line), in))
+                if (strncmp(line, "SELINUX=", 8) == 0)
+                        fprintf(out, "SELINUX=%s\n", mode);
+                else
+                        fputs(line, out);
+        fclose(out);
+        return write_file_atomic(x->root, "/etc/selinux/config", text, size, 0644);
+}
+
+/* The upgrade environment has no SELinux policy: every file it wrote is
+ * unlabelled, so a system that uses SELinux must relabel on this boot. */
+static void restore_selinux(struct restore *x) {
+        char now[16];
+
+        if (!*x->record.selinux)
+                return;
+        if (selinux_config_mode(x->root, now, sizeof(now)) < 0 || !*now) {
+                note(&x->warnings, &x->n_warnings, "SELinux was %s before the upgrade, but the new "
+                     "system has no /etc/selinux/config", x->record.selinux);
+                return;
+        }
+        if (strcmp(now, x->record.selinux) != 0) {
+                if (set_selinux_mode(x, x->record.selinux) < 0)
+                        note(&x->warnings, &x->n_warnings, "could not set SELinux back to %s",
+                             x->record.selinux);
+                else
+                        note(&x->actions, &x->n_actions, "SELinux mode set back to %s (was %s)",
+                             x->record.selinux, now);
+        }
+        if (strcmp(x->record.selinux, "disabled") != 0) {
+                char path[PATH_MAX];
+                path_in_root(path, sizeof(path), x->root, "/.autorelabel");
+                if (write_file_atomic(x->root, "/.autorelabel", "", 0, 0644) < 0)
+                        note(&x->warnings, &x->n_warnings, "could not schedule an SELinux relabel");
+                else
+                        note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s)", path);
+        }
+}
+
+/* Runs the target's own rpmdb, inside root, to write its native format. */
+static int run_target_rpmdb(struct restore *x, const char *backend) {
+        char define[64];
+        pid_t pid;
+        int status;
+
+        snprintf(define, sizeof(define), "_db_backend %s", backend);
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                if (strcmp(x->root, "/") != 0 && (chroot(x->root) < 0 || chdir("/") < 0))
+                        _exit(127);
+                execl("/usr/bin/rpmdb", "rpmdb", "--rebuilddb", "--define", define, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return negative_errno();
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static void restore_rpmdb(struct restore *x) {
+        enum rpmdb_backend now;
+        char path[PATH_MAX];
+        bool done = true;
+
+        if (rpmdb_detect_backend(x->root, &now) < 0)
+                return;
+        if (*x->record.target_backend && strcmp(x->record.target_backend, rpmdb_backend_name(now)) != 0) {
+                path_in_root(path, sizeof(path), x->root, "/usr/bin/rpmdb");
+                if (access(path, X_OK) < 0) {
+                        note(&x->warnings, &x->n_warnings, "the rpmdb stays %s: the target's rpmdb "
+                             "tool is not installed, so it cannot be converted to %s",
+                             rpmdb_backend_name(now), x->record.target_backend);
+                        done = false;
+                } else if (run_target_rpmdb(x, x->record.target_backend) < 0) {
+                        note(&x->warnings, &x->n_warnings, "converting the rpmdb to %s with the "
+                             "target's rpmdb failed; it stays %s", x->record.target_backend,
+                             rpmdb_backend_name(now));
+                        done = false;
+                } else
+                        note(&x->actions, &x->n_actions, "rpmdb converted from %s to %s (the target's "
+                             "native format)", rpmdb_backend_name(now), x->record.target_backend);
+        }
+        path_in_root(path, sizeof(path), x->root, OSLIFT_RPMDB_BACKUP_DIR);
+        if (done && access(path, F_OK) == 0 && remove_tree(path) == 0)
+                note(&x->actions, &x->n_actions, "removed the copy of the pre-upgrade rpmdb");
+}
+
+static void count_ops(const struct plan *p, size_t counts[_PLAN_OP_MAX]) {
+        memset(counts, 0, sizeof(size_t) * _PLAN_OP_MAX);
+        for (size_t i = 0; p && i < p->n_packages; i++)
+                counts[p->packages[i].op]++;
+}
+
+static void write_json_list(FILE *f, const char *key, char **v, size_t n) {
+        fprintf(f, ",\"%s\":[", key);
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        fputc(',', f);
+                json_write_string(f, v[i]);
+        }
+        fputc(']', f);
+}
+
+static int write_reports(struct restore *x) {
+        _cleanup_free_ char *txt = NULL, *json = NULL;
+        size_t txt_size = 0, json_size = 0, counts[_PLAN_OP_MAX];
+        const struct upgrade_outcome *o = &x->outcome;
+        FILE *f;
+        int r;
+
+        count_ops(x->plan, counts);
+        f = open_memstream(&txt, &txt_size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "oslift upgrade report\n\nresult: %s in %.1f s\n", o->result, o->seconds);
+        fprintf(f, "plan: %zu upgrades, %zu new packages, %zu install-only (kernels), %zu erasures\n",
+                counts[PLAN_OP_UPGRADE], counts[PLAN_OP_INSTALL], counts[PLAN_OP_INSTALL_ONLY],
+                counts[PLAN_OP_ERASE]);
+        fprintf(f, "rpm: %u packages installed, %u erased (old versions and obsoleted)\n", o->installed,
+                o->erased);
+        fprintf(f, "\nconfiguration files kept as they were (%zu):\n", o->n_config_files);
+        for (size_t i = 0; i < o->n_config_files; i++)
+                fprintf(f, "  %s\n", o->config_files[i]);
+        fprintf(f, "\nscriptlet failures (%zu):\n", o->n_script_failures);
+        for (size_t i = 0; i < o->n_script_failures; i++)
+                fprintf(f, "  %s\n", o->script_failures[i]);
+        fprintf(f, "\nerrors (%zu):\n", o->n_errors);
+        for (size_t i = 0; i < o->n_errors; i++)
+                fprintf(f, "  %s\n", o->errors[i]);
+        fprintf(f, "\nrestore:\n");
+        for (size_t i = 0; i < x->n_actions; i++)
+                fprintf(f, "  %s\n", x->actions[i]);
+        for (size_t i = 0; i < x->n_warnings; i++)
+                fprintf(f, "  warning: %s\n", x->warnings[i]);
+        fprintf(f, "\nlog: %s\n", OSLIFT_UPGRADE_LOG);
+        fclose(f);
+
+        f = open_memstream(&json, &json_size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "{\"version\":1,\"result\":");
+        json_write_string(f, o->result);
+        fprintf(f, ",\"seconds\":%.3f,\"plan\":{\"upgrade\":%zu,\"install\":%zu,\"install_only\":%zu,"
+                   "\"erase\":%zu},\"installed\":%u,\"erased\":%u",
+                o->seconds, counts[PLAN_OP_UPGRADE], counts[PLAN_OP_INSTALL],
+                counts[PLAN_OP_INSTALL_ONLY], counts[PLAN_OP_ERASE], o->installed, o->erased);
+        write_json_list(f, "config_files", o->config_files, o->n_config_files);
+        write_json_list(f, "scriptlet_failures", o->script_failures, o->n_script_failures);
+        write_json_list(f, "errors", o->errors, o->n_errors);
+        write_json_list(f, "restore_actions", x->actions, x->n_actions);
+        write_json_list(f, "restore_warnings", x->warnings, x->n_warnings);
+        fprintf(f, ",\"log\":\"%s\"}\n", OSLIFT_UPGRADE_LOG);
+        fclose(f);
+
+        r = mkdir_in_root(x->root, OSLIFT_LOG_DIR, 0755);
+        if (r == 0)
+                r = write_file_atomic(x->root, OSLIFT_REPORT_TXT, txt, txt_size, 0644);
+        if (r == 0)
+                r = write_file_atomic(x->root, OSLIFT_REPORT_JSON, json, json_size, 0644);
+        if (r == 0)
+                fputs(txt, stdout);
+        return r;
+}
+
+int cmd_restore(const struct context *ctx, int argc, char **argv) {
+        struct restore x = { .root = ctx->root };
+        struct upgrade_status st;
+        char path[PATH_MAX];
+        int r;
+
+        if (argc > 1) {
+                if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                        printf("Usage: host-prep [--root DIR] restore\n"
+                               "Finishes an applied upgrade: restores recorded settings, converts the\n"
+                               "rpmdb to the target's format, writes the report, removes staged packages.\n");
+                        return EXIT_OK;
+                }
+                log_error("restore takes no arguments, got '%s'", argv[1]);
+                return EXIT_USAGE;
+        }
+        r = status_read(ctx->root, &st);
+        if (r == -ENOENT) {
+                log_info("nothing to restore in %s: no upgrade was staged", ctx->root);
+                return EXIT_OK;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", OSLIFT_STATUS_FILE), EXIT_FAILED;
+        if (st.state == UPGRADE_RESTORED) {
+                log_info("already restored; the report is %s", OSLIFT_REPORT_TXT);
+                return EXIT_OK;
+        }
+        if (st.state != UPGRADE_APPLIED) {
+                log_error("the upgrade is %s, not applied: nothing to restore (%s)",
+                          upgrade_state_name(st.state), st.message);
+                return EXIT_FAILED;
+        }
+        r = restore_record_read(ctx->root, &x.record);
+        if (r < 0)
+                log_warning("no record of what to restore (%s): skipping that part", strerror(-r));
+        r = upgrade_outcome_read(ctx->root, &x.outcome);
+        if (r < 0)
+                snprintf(x.outcome.result, sizeof(x.outcome.result), "applied");
+        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
+        plan_load(AT_FDCWD, path, &x.plan, NULL);
+
+        restore_selinux(&x);
+        restore_rpmdb(&x);
+        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PACKAGES_DIR);
+        if (access(path, F_OK) == 0) {
+                if (remove_tree(path) == 0)
+                        note(&x.actions, &x.n_actions, "removed the staged packages");
+                else
+                        note(&x.warnings, &x.n_warnings, "could not remove %s", path);
+        }
+
+        r = write_reports(&x);
+        if (r < 0)
+                log_error_errno(r, "cannot write the report");
+        st.state = UPGRADE_RESTORED;
+        snprintf(st.message, sizeof(st.message), "restored: %zu actions, %zu warnings", x.n_actions,
+                 x.n_warnings);
+        if (status_write(ctx->root, &st) < 0)
+                r = -EIO;
+
+        upgrade_outcome_done(&x.outcome);
+        plan_free(x.plan);
+        strv_free(x.actions, x.n_actions);
+        strv_free(x.warnings, x.n_warnings);
+        return r < 0 ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * host-prep stage: the same assessment as check; when nothing blocks, the
+ * packages, keys, the record of what restore must put back, and last the
+ * plan go to OSLIFT_STATE_DIR. A stage that fails part way removes what it
+ * wrote: without a plan the upgrader does nothing.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "assess.h"
+#include "fsutil.h"
+#include "host-prep.h"
+#include "log.h"
+#include "paths.h"
+#include "restore-record.h"
+#include "status.h"
+
+static int copy_packages(const struct context *ctx, const struct assessment *a) {
+        char dir[PATH_MAX];
+        _cleanup_close_ int dfd = -1;
+
+        path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_PACKAGES_DIR);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return log_error_errno(negative_errno(), "cannot open %s", dir);
+        for (size_t i = 0; i < a->n_candidates; i++) {
+                const struct candidate *c = &a->candidates[i];
+                char to[PATH_MAX * 2], sha256[SHA256_HEX_SIZE];
+                uint64_t size;
+                int r;
+
+                snprintf(to, sizeof(to), "%s/%s", dir, c->file);
+                r = copy_file(c->path, to);
+                if (r < 0)
+                        return log_error_errno(r, "cannot copy %s to %s", c->path, dir);
+                chmod(to, 0600);
+                /* What was verified must be what landed: hash the copy. */
+                r = sha256_file(dfd, c->file, sha256, &size);
+                if (r < 0 || size != c->size || strcmp(sha256, c->sha256) != 0) {
+                        log_error("%s changed while it was staged; stage again", c->path);
+                        return r < 0 ? r : -EBADMSG;
+                }
+        }
+        return 0;
+}
+
+static int copy_keys(const struct context *ctx, const struct assess_options *o, struct plan *plan) {
+        for (size_t i = 0; i < o->n_keys; i++) {
+                char name[32], to[PATH_MAX];
+                int r;
+
+                /* Our own names: the operator's may not be plain file names. */
+                snprintf(name, sizeof(name), "key-%zu.asc", i + 1);
+                path_in_root(to, sizeof(to), ctx->root, OSLIFT_KEYS_DIR);
+                snprintf(to + strlen(to), sizeof(to) - strlen(to), "/%s", name);
+                r = copy_file(o->keys[i], to);
+                if (r < 0)
+                        return log_error_errno(r, "cannot copy key %s", o->keys[i]);
+                r = plan_add_key(plan, name);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_plan(const struct context *ctx, const struct assess_options *o,
+                      const struct assessment *a) {
+        _cleanup_(plan_freep) struct plan *plan = plan_new();
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        char created[32];
+        FILE *f;
+        int r;
+
+        if (!plan)
+                return -ENOMEM;
+        timestamp_now(created);
+        r = plan_set_header(plan, created, rpmdb_backend_name(a->backend), a->fingerprint,
+                            a->target_backend);
+        if (r < 0)
+                return log_error_errno(r, "invalid plan header");
+        r = copy_keys(ctx, o, plan);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n_candidates; i++) {
+                const struct candidate *c = &a->candidates[i];
+                r = plan_add_package(plan, c->op, c->file, c->size, c->sha256, c->nevra);
+                if (r == -EEXIST) {
+                        log_error("two packages named %s in the --packages directories", c->file);
+                        return r;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "cannot add %s to the plan", c->file);
+        }
+        for (size_t i = 0; i < a->n_erase_nevras; i++) {
+                r = plan_add_package(plan, PLAN_OP_ERASE, NULL, 0, NULL, a->erase_nevras[i]);
+                if (r < 0)
+                        return log_error_errno(r, "cannot add erasure of %s to the plan", a->erase_nevras[i]);
+        }
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        r = plan_write(plan, f);
+        fclose(f);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the plan");
+        return write_file_atomic(ctx->root, OSLIFT_PLAN_FILE, text, size, 0600);
+}
+
+static int make_staging_dirs(const struct context *ctx) {
+        static const char *const dirs[] = { OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char path[PATH_MAX];
+                int r = mkdir_in_root(ctx->root, dirs[i], 0755);
+                if (r < 0)
+                        return log_error_errno(r, "cannot create %s", dirs[i]);
+                /* Root only: the plan decides what runs as root at boot. */
+                path_in_root(path, sizeof(path), ctx->root, dirs[i]);
+                if (chmod(path, 0700) < 0)
+                        return log_error_errno(negative_errno(), "cannot chmod %s", path);
+        }
+        return 0;
+}
+
+static int already_staged(const struct context *ctx) {
+        char path[PATH_MAX];
+        struct upgrade_status st;
+
+        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
+        if (access(path, F_OK) < 0)
+                return 0;
+        if (status_read(ctx->root, &st) == 0)
+                log_error("an upgrade is already staged in %s (state: %s); run 'host-prep cancel' "
+                          "first to stage again", ctx->root, upgrade_state_name(st.state));
+        else
+                log_error("an upgrade is already staged in %s; run 'host-prep cancel' first",
+                          ctx->root);
+        return -EEXIST;
+}
+
+int cmd_stage(const struct context *ctx, int argc, char **argv) {
+        _cleanup_(assess_options_done) struct assess_options o = { .root = ctx->root };
+        struct upgrade_status st = { .state = UPGRADE_STAGED };
+        char state_dir[PATH_MAX];
+        struct assessment a;
+        int r = assess_options_parse(&o, "stage", argc, argv);
+
+        if (r != 0)
+                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if (already_staged(ctx) < 0)
+                return EXIT_FAILED;
+        r = assess(&o, &a);
+        if (r < 0)
+                return EXIT_FAILED;
+        if (print_assessment(ctx, &a) != EXIT_OK) {
+                log_error("not staged: resolve the blockers above and run stage again");
+                assessment_done(&a);
+                return EXIT_BLOCKED;
+        }
+
+        path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
+        r = make_staging_dirs(ctx);
+        if (r == 0)
+                r = copy_packages(ctx, &a);
+        if (r == 0)
+                r = restore_record_write(ctx->root, rpmdb_backend_name(a.backend), a.target_backend);
+        if (r == 0)
+                r = write_plan(ctx, &o, &a); /* last: its presence means "staged" */
+        if (r == 0) {
+                snprintf(st.message, sizeof(st.message), "staged %zu packages", a.n_candidates);
+                st.packages_total = (unsigned) a.n_candidates;
+                r = status_write(ctx->root, &st);
+        }
+        if (r < 0) {
+                remove_tree(state_dir);
+                log_error("staging failed; nothing is staged in %s", ctx->root);
+                assessment_done(&a);
+                return EXIT_FAILED;
+        }
+        if (!ctx->json)
+                printf("staged %zu packages (%llu MiB) and the plan in %s\n", a.n_candidates,
+                       (unsigned long long) (a.staging_bytes >> 20), state_dir);
+        assessment_done(&a);
+        return EXIT_OK;
+}

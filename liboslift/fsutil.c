@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "log.h"
+
+int path_in_root(char *buf, size_t size, const char *root, const char *path) {
+        int n = snprintf(buf, size, "%s%s", strcmp(root, "/") == 0 ? "" : root, path);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+char *root_path_join(const char *root, const char *path) {
+        size_t n = strlen(root);
+        char *ret;
+
+        while (n > 0 && root[n - 1] == '/')
+                n--;
+        if (n == 0 && path[0] == '\0')
+                return strdup("/");
+        if (n > INT_MAX || asprintf(&ret, "%.*s%s", (int) n, root, path) < 0)
+                return NULL;
+        return ret;
+}
+
+int mkdir_in_root(const char *root, const char *path, mode_t mode) {
+        char buf[PATH_MAX];
+        size_t skip = strcmp(root, "/") == 0 ? 0 : strlen(root);
+        int r = path_in_root(buf, sizeof(buf), root, path);
+
+        if (r < 0)
+                return r;
+        /* Create each component below root; root itself must exist. */
+        for (char *p = buf + skip + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char saved = *p;
+                *p = '\0';
+                if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *p = saved;
+                if (saved == '\0')
+                        break;
+        }
+        return 0;
+}
+
+static int fsync_dir_of(const char *path) {
+        char dir[PATH_MAX];
+        char *slash;
+        _cleanup_close_ int fd = -1;
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t size) {
+        const char *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
+        char target[PATH_MAX], tmp[PATH_MAX + 16];
+        _cleanup_close_ int fd = -1;
+        int r = path_in_root(target, sizeof(target), root, path);
+
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", target);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        r = write_all(fd, data, size);
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = negative_errno();
+        if (r == 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r == 0 && rename(tmp, target) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        return fsync_dir_of(target);
+}
+
+int copy_file(const char *src, const char *dst) {
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int out = -1;
+        struct stat st;
+        char buf[1 << 16];
+        ssize_t n;
+
+        if (in < 0 || fstat(in, &st) < 0)
+                return negative_errno();
+        out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
+        if (out < 0)
+                return negative_errno();
+        while ((n = read(in, buf, sizeof(buf))) > 0) {
+                int r = write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+        if (n < 0 || fsync(out) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int copy_dir_files(const char *src, const char *dst) {
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        d = opendir(src);
+        if (!d)
+                return negative_errno();
+        while (r == 0 && (de = readdir(d)) != NULL) {
+                char from[PATH_MAX], to[PATH_MAX];
+                struct stat st;
+
+                snprintf(from, sizeof(from), "%s/%s", src, de->d_name);
+                snprintf(to, sizeof(to), "%s/%s", dst, de->d_name);
+                if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                r = copy_file(from, to);
+        }
+        closedir(d);
+        return r ?: fsync_dir_of(dst);
+}
+
+/* oslift's directories are a few levels deep; anything deeper than this
+ * is not ours, and each level costs a file descriptor. */
+#define REMOVE_DEPTH_MAX 32
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static bool is_dot_or_dot_dot(const char *name) {
+        return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+static int remove_contents(int fd, const char *path, dev_t dev, unsigned depth);
+
+/* Removes the subdirectory name of dir_fd and what it holds, staying on the
+ * file system it started on: a mount below is not ours to empty. */
+static int remove_subdirectory(int dir_fd, const char *name, const char *parent, dev_t dev, unsigned depth) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int fd, r;
+
+        if (asprintf(&path, "%s/%s", parent, name) < 0)
+                return log_error_errno(-ENOMEM, "cannot remove %s/%s", parent, name);
+        if (depth >= REMOVE_DEPTH_MAX) {
+                log_error("%s is nested too deeply for oslift to remove; not removing it", path);
+                return -ELOOP;
+        }
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "cannot open %s", path);
+        /* Checked on the open directory, so a swap after fstatat() cannot
+         * sneak another file system in. */
+        if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+                close(fd);
+                log_error("%s is a mount point or cannot be examined; not removing it", path);
+                return -EXDEV;
+        }
+        r = remove_contents(fd, path, dev, depth + 1);
+        if (r < 0)
+                return r;
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
+                return log_error_errno(negative_errno(), "cannot remove %s", path);
+        return 0;
+}
+
+/* Symlinks are removed, never followed: they are entries like any other. */
+static int remove_entry(int dir_fd, const char *name, const char *parent, dev_t dev, unsigned depth) {
+        struct stat st;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(negative_errno(), "cannot examine %s/%s", parent, name);
+        }
+        if (S_ISDIR(st.st_mode))
+                return remove_subdirectory(dir_fd, name, parent, dev, depth);
+        if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+                return log_error_errno(negative_errno(), "cannot remove %s/%s", parent, name);
+        return 0;
+}
+
+/* Empties the directory fd (taken over and closed). Carries on past a
+ * failure, so one stubborn file does not keep the rest, and returns the
+ * first error. */
+static int remove_contents(int fd, const char *path, dev_t dev, unsigned depth) {
+        _cleanup_(closedirp) DIR *d = fdopendir(fd);
+        struct dirent *de;
+        int r = 0, k;
+
+        if (!d) {
+                r = log_error_errno(negative_errno(), "cannot read %s", path);
+                close(fd);
+                return r;
+        }
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0 && r == 0)
+                                r = log_error_errno(negative_errno(), "cannot read %s", path);
+                        return r;
+                }
+                if (is_dot_or_dot_dot(de->d_name))
+                        continue;
+                k = remove_entry(dirfd(d), de->d_name, path, dev, depth);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+}
+
+int remove_dir_contents(int fd, const char *path) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int r = log_error_errno(negative_errno(), "cannot examine %s", path);
+                close(fd);
+                return r;
+        }
+        return remove_contents(fd, path, st.st_dev, 0);
+}
+
+int remove_tree(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "cannot open %s", path);
+        r = remove_dir_contents(fd, path);
+        if (r == 0 && rmdir(path) < 0)
+                r = log_error_errno(negative_errno(), "cannot remove %s", path);
+        return r;
+}
+
+int timestamp_now(char buf[static TIMESTAMP_SIZE]) {
+        time_t t = time(NULL);
+        struct tm tm;
+
+        if (t == (time_t) -1)
+                return negative_errno();
+        if (!gmtime_r(&t, &tm))
+                return -EOVERFLOW;
+        if (strftime(buf, TIMESTAMP_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EOVERFLOW;
+        return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* File system helpers. Paths named "in root" are absolute paths inside a
+ * root directory ("/" for the running system). */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* root + path, without a doubled slash when root is "/": into a buffer,
+ * or newly allocated (NULL when out of memory). */
+int path_in_root(char *buf, size_t size, const char *root, const char *path);
+char *root_path_join(const char *root, const char *path);
+
+/* mkdir -p of path inside root; existing directories are kept as they are. */
+int mkdir_in_root(const char *root, const char *path, mode_t mode);
+
+/* Writes data to path in root through a temporary file, fsync and rename:
+ * readers see the old or the new content, never a mix. */
+int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Copies src to dst (created, mode kept), data synced to disk. */
+int copy_file(const char *src, const char *dst);
+
+/* Copies the regular files of directory src into dst (created 0700). */
+int copy_dir_files(const char *src, const char *dst);
+
+/* Removes everything below the directory fd (taken over and closed), or
+ * path and everything below it: never following a symlink, never crossing
+ * into another file system, carrying on past a failure (logged) and
+ * returning the first. */
+int remove_dir_contents(int fd, const char *path);
+int remove_tree(const char *path);
+
+/* UTC now as "2026-11-23T12:00:00Z". */
+#define TIMESTAMP_SIZE 32
+int timestamp_now(char buf[static TIMESTAMP_SIZE]);

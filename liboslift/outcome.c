@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "outcome.h"
+#include "paths.h"
+
+#define OUTCOME_FILE OSLIFT_STATE_DIR "/outcome"
+
+void upgrade_outcome_done(struct upgrade_outcome *o) {
+        strv_free(o->config_files, o->n_config_files);
+        strv_free(o->script_failures, o->n_script_failures);
+        strv_free(o->errors, o->n_errors);
+        *o = (struct upgrade_outcome) {};
+}
+
+int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "result %s\nseconds %.3f\ninstalled %u\nerased %u\n", o->result, o->seconds,
+                o->installed, o->erased);
+        for (size_t i = 0; i < o->n_config_files; i++)
+                fprintf(f, "config %s\n", o->config_files[i]);
+        for (size_t i = 0; i < o->n_script_failures; i++)
+                fprintf(f, "script-failure %s\n", o->script_failures[i]);
+        for (size_t i = 0; i < o->n_errors; i++)
+                fprintf(f, "error %s\n", o->errors[i]);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return write_file_atomic(root, OUTCOME_FILE, text, size, 0600);
+}
+
+int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
+        char path[PATH_MAX], line[4096];
+        struct upgrade_outcome o = {};
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = 0;
+
+        snprintf(path, sizeof(path), "%s%s", strcmp(root, "/") ? root : "", OUTCOME_FILE);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (r == 0 && fgets(line, sizeof(line), f)) {
+                char *value = strchr(line, ' ');
+
+                line[strcspn(line, "\n")] = '\0';
+                if (!value) {
+                        r = -EBADMSG;
+                        break;
+                }
+                *value++ = '\0';
+                if (strcmp(line, "result") == 0)
+                        snprintf(o.result, sizeof(o.result), "%s", value);
+                else if (strcmp(line, "seconds") == 0)
+                        o.seconds = strtod(value, NULL);
+                else if (strcmp(line, "installed") == 0)
+                        o.installed = (unsigned) strtoul(value, NULL, 10);
+                else if (strcmp(line, "erased") == 0)
+                        o.erased = (unsigned) strtoul(value, NULL, 10);
+                else if (strcmp(line, "config") == 0)
+                        r = strv_push(&o.config_files, &o.n_config_files, value);
+                else if (strcmp(line, "script-failure") == 0)
+                        r = strv_push(&o.script_failures, &o.n_script_failures, value);
+                else if (strcmp(line, "error") == 0)
+                        r = strv_push(&o.errors, &o.n_errors, value);
+                /* Unknown keys come from a newer upgrader: ignore them. */
+        }
+        if (r == 0 && !*o.result)
+                r = -EBADMSG;
+        if (r < 0) {
+                upgrade_outcome_done(&o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}

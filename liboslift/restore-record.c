@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "paths.h"
+#include "restore-record.h"
+
+int selinux_config_mode(const char *root, char *buf, size_t size) {
+        char path[PATH_MAX], line[512];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        *buf = '\0';
+        path_in_root(path, sizeof(path), root, "/etc/selinux/config");
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : negative_errno();
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "SELINUX=", 8) == 0)
+                        snprintf(buf, size, "%.*s", (int) strcspn(line + 8, " \t\r\n#"), line + 8);
+        return 0;
+}
+
+int restore_record_write(const char *root, const char *source_backend, const char *target_backend) {
+        char selinux[16], text[256];
+        int r = selinux_config_mode(root, selinux, sizeof(selinux));
+        int n;
+
+        if (r < 0)
+                return r;
+        n = snprintf(text, sizeof(text), "selinux=%s\nsource-backend=%s\ntarget-backend=%s\n", selinux,
+                     source_backend, target_backend);
+        return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, (size_t) n, 0600);
+}
+
+int restore_record_read(const char *root, struct restore_record *ret) {
+        char path[PATH_MAX], line[256];
+        _cleanup_fclose_ FILE *f = NULL;
+        struct restore_record r = {};
+
+        path_in_root(path, sizeof(path), root, OSLIFT_RESTORE_FILE);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (fgets(line, sizeof(line), f)) {
+                char *value = strchr(line, '=');
+                if (!value)
+                        return -EBADMSG;
+                *value++ = '\0';
+                value[strcspn(value, "\n")] = '\0';
+                if (strcmp(line, "selinux") == 0)
+                        snprintf(r.selinux, sizeof(r.selinux), "%s", value);
+                else if (strcmp(line, "source-backend") == 0)
+                        snprintf(r.source_backend, sizeof(r.source_backend), "%s", value);
+                else if (strcmp(line, "target-backend") == 0)
+                        snprintf(r.target_backend, sizeof(r.target_backend), "%s", value);
+        }
+        *ret = r;
+        return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <rpm/header.h>
+#include <rpm/rpmdb.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmte.h>
+#include <rpm/rpmts.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpm-messages.h"
+#include "transaction.h"
+
+struct txn {
+        rpmts ts;
+        rpmprobFilterFlags filter;
+        /* Erasures rpm added for an installed element (the old version it
+         * upgrades, or a package it obsoletes), and that element: progress
+         * says "upgrading X (from Y)" and "cleaning up Y", like rpm -U. */
+        char **replaced, **replaced_by;
+        size_t n_replaced, n_replaced_by;
+        unsigned done, total;
+        FD_t open_package; /* rpm reads one package at a time */
+        txn_progress_fn progress;
+        void *userdata;
+        struct upgrade_outcome outcome;
+};
+
+
+int txn_new(const char *root, struct txn **ret) {
+        struct txn *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        t->ts = rpmtsCreate();
+        if (rpmtsSetRootDir(t->ts, root) != 0) {
+                txn_free(t);
+                return -EINVAL;
+        }
+        /* Every package was verified whole (digests, signatures) before it
+         * got here; rpm checks the header digests again as it reads. */
+        rpmtsSetVSFlags(t->ts, RPMVSF_MASK_NOSIGNATURES);
+        *ret = t;
+        return 0;
+}
+
+void txn_free(struct txn *t) {
+        if (!t)
+                return;
+        if (t->ts) {
+                /* Keys are the paths we strdup'ed in txn_add_package(). */
+                rpmtsi it = rpmtsiInit(t->ts);
+                rpmte te;
+                while ((te = rpmtsiNext(it, TR_ADDED)) != NULL)
+                        free((void *) rpmteKey(te));
+                rpmtsiFree(it);
+                rpmtsFree(t->ts);
+        }
+        strv_free(t->replaced, t->n_replaced);
+        strv_free(t->replaced_by, t->n_replaced_by);
+        upgrade_outcome_done(&t->outcome);
+        free(t);
+}
+
+void txn_freep(struct txn **t) {
+        txn_free(*t);
+}
+
+rpmts txn_ts(struct txn *t) {
+        return t->ts;
+}
+
+void txn_allow_downgrade(struct txn *t) {
+        t->filter |= RPMPROB_FILTER_OLDPACKAGE;
+}
+
+void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret) {
+        *ret = t->outcome;
+        t->outcome = (struct upgrade_outcome) {};
+}
+
+int txn_add_package(struct txn *t, enum plan_op op, const char *path) {
+        FD_t fd = Fopen(path, "r.ufdio");
+        Header h = NULL;
+        char *key;
+        rpmRC rc;
+        int r;
+
+        if (!fd || Ferror(fd)) {
+                if (fd)
+                        Fclose(fd);
+                return -ENOENT;
+        }
+        rc = rpmReadPackageFile(t->ts, fd, path, &h);
+        Fclose(fd);
+        if (rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY)
+                return -EBADMSG;
+
+        key = strdup(path);
+        if (!key) {
+                headerFree(h);
+                return -ENOMEM;
+        }
+        r = rpmtsAddInstallElement(t->ts, h, key, op != PLAN_OP_INSTALL_ONLY, NULL);
+        headerFree(h);
+        if (r != 0) {
+                free(key);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int txn_add_erase(struct txn *t, const char *nevra) {
+        rpmdbMatchIterator mi = rpmtsInitIterator(t->ts, RPMDBI_LABEL, nevra, 0);
+        Header h;
+        int found = 0;
+
+        while (mi && (h = rpmdbNextIterator(mi)) != NULL) {
+                rpmtsAddEraseElement(t->ts, h, rpmdbGetIteratorOffset(mi));
+                found++;
+        }
+        rpmdbFreeIterator(mi);
+        return found ? 0 : -ENOENT;
+}
+
+static int take_problems(struct txn *t, rpmps *ret_problems) {
+        rpmps ps = rpmtsProblems(t->ts);
+
+        if (rpmpsNumProblems(ps) == 0) {
+                rpmpsFree(ps);
+                *ret_problems = NULL;
+                return 0;
+        }
+        *ret_problems = ps;
+        return -EPROTO;
+}
+
+int txn_check(struct txn *t, rpmps *ret_problems) {
+        int r;
+
+        rpmtsCheck(t->ts);
+        r = take_problems(t, ret_problems);
+        if (r < 0)
+                return r;
+        if (rpmtsOrder(t->ts) != 0)
+                log_warning("rpm could not fully order the transaction (dependency loop); "
+                            "it will run in the best order found");
+        return 0;
+}
+
+/* Which erasures belong to an upgrade (rpm made them for a replaced
+ * version or an obsoleted package). */
+static int collect_replaced(struct txn *t) {
+        rpmtsi it = rpmtsiInit(t->ts);
+        rpmte te;
+        int r = 0;
+
+        while ((te = rpmtsiNext(it, TR_REMOVED)) != NULL) {
+                rpmte by = rpmteDependsOn(te);
+                if (!by)
+                        continue;
+                r = strv_push(&t->replaced, &t->n_replaced, rpmteNEVRA(te));
+                if (r == 0)
+                        r = strv_push(&t->replaced_by, &t->n_replaced_by, rpmteNEVRA(by));
+                if (r < 0)
+                        break;
+        }
+        rpmtsiFree(it);
+        return r;
+}
+
+static bool is_replaced(struct txn *t, const char *nevra) {
+        for (size_t i = 0; i < t->n_replaced; i++)
+                if (strcmp(t->replaced[i], nevra) == 0)
+                        return true;
+        return false;
+}
+
+/* "bash-5.1-2.x86_64" replaces "bash-4.2-46.x86_64": same name. */
+static bool same_name(const char *nevra, const char *name) {
+        size_t n = strlen(name);
+        return strncmp(nevra, name, n) == 0 && nevra[n] == '-';
+}
+
+static void announce(struct txn *t, const void *h, bool install) {
+        char *nevra = headerGetAsString((Header) h, RPMTAG_NEVRA);
+        const char *name = headerGetString((Header) h, RPMTAG_NAME);
+        char what[2048];
+        const char *verb = "installing";
+
+        snprintf(what, sizeof(what), "%s", nevra);
+        if (install) {
+                t->outcome.installed++;
+                for (size_t i = 0; i < t->n_replaced; i++) {
+                        if (strcmp(t->replaced_by[i], nevra) != 0)
+                                continue;
+                        if (same_name(t->replaced[i], name)) {
+                                verb = "upgrading";
+                                snprintf(what, sizeof(what), "%s (from %s)", nevra, t->replaced[i]);
+                                break;
+                        }
+                        snprintf(what, sizeof(what), "%s (replaces %s)", nevra, t->replaced[i]);
+                }
+        } else {
+                t->outcome.erased++;
+                verb = is_replaced(t, nevra) ? "cleaning up" : "erasing";
+        }
+        t->done++;
+        if (t->progress)
+                t->progress(t->done, t->total, verb, what, t->userdata);
+        free(nevra);
+}
+
+static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff_t amount,
+                       const rpm_loff_t total, fnpyKey key, rpmCallbackData data) {
+        struct txn *t = data;
+
+        switch (what) {
+        case RPMCALLBACK_INST_OPEN_FILE: {
+                FD_t fd = Fopen((const char *) key, "r.ufdio");
+                if (!fd || Ferror(fd)) {
+                        log_error("cannot open %s", (const char *) key);
+                        if (fd)
+                                Fclose(fd);
+                        return NULL;
+                }
+                t->open_package = fd;
+                return fd;
+        }
+        case RPMCALLBACK_INST_CLOSE_FILE:
+                /* Not handed back by rpm: the one we opened last. */
+                if (t->open_package)
+                        Fclose(t->open_package);
+                t->open_package = NULL;
+                return NULL;
+        case RPMCALLBACK_INST_START:
+                announce(t, h, true);
+                return NULL;
+        case RPMCALLBACK_UNINST_START:
+                announce(t, h, false);
+                return NULL;
+        default:
+                return NULL;
+        }
+}
+
+/* librpm says these only in its log: keep them for the report. */
+static void on_rpm_message(rpmlogLvl level, const char *message, void *userdata) {
+        struct upgrade_outcome *o = userdata;
+        size_t len = strcspn(message, "\n");
+        char line[1024];
+
+        snprintf(line, sizeof(line), "%.*s", (int) len, message);
+        if (strstr(line, " created as ") || strstr(line, " saved as "))
+                strv_push(&o->config_files, &o->n_config_files, line);
+        else if (strstr(line, "scriptlet failed"))
+                strv_push(&o->script_failures, &o->n_script_failures, line);
+        else if (level <= RPMLOG_ERR)
+                strv_push(&o->errors, &o->n_errors, line);
+}
+
+int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, void *userdata,
+            rpmps *ret_problems) {
+        struct rpm_messages_scope scope = { .fn = on_rpm_message, .userdata = &t->outcome };
+        int r;
+
+        r = collect_replaced(t);
+        if (r < 0)
+                return r;
+        t->done = 0;
+        t->total = (unsigned) rpmtsNElements(t->ts);
+        t->progress = progress;
+        t->userdata = userdata;
+
+        rpmtsSetNotifyCallback(t->ts, on_notify, t);
+        rpmtsSetFlags(t->ts, test_only ? RPMTRANS_FLAG_TEST : RPMTRANS_FLAG_NONE);
+
+        rpm_messages_push(&scope);
+        r = rpmtsRun(t->ts, NULL, t->filter);
+        rpm_messages_pop(&scope);
+
+        if (r < 0)
+                return -EIO;
+        if (r > 0)
+                return take_problems(t, ret_problems) ?: -EIO;
+        *ret_problems = NULL;
+        return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <rpm/rpmcli.h>
+#include <rpm/rpmpgp.h>
+#include <rpm/rpmts.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpm-messages.h"
+#include "verify.h"
+
+int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, char **ret_error) {
+        rpmKeyring keyring = rpmKeyringNew();
+
+        for (size_t i = 0; i < n; i++) {
+                uint8_t *pkt = NULL;
+                size_t pktlen = 0;
+                rpmPubkey key, *subkeys;
+                int n_subkeys = 0;
+
+                if (pgpReadPkts(key_files[i], &pkt, &pktlen) != PGPARMOR_PUBKEY) {
+                        free(pkt);
+                        rpmKeyringFree(keyring);
+                        asprintf(ret_error, "%s is not an ASCII-armoured OpenPGP public key",
+                                 key_files[i]);
+                        return -EBADMSG;
+                }
+                key = rpmPubkeyNew(pkt, pktlen);
+                free(pkt);
+                if (!key) {
+                        rpmKeyringFree(keyring);
+                        asprintf(ret_error, "%s: librpm cannot use this public key", key_files[i]);
+                        return -EBADMSG;
+                }
+                rpmKeyringAddKey(keyring, key);
+                subkeys = rpmGetSubkeys(key, &n_subkeys);
+                for (int j = 0; j < n_subkeys; j++) {
+                        rpmKeyringAddKey(keyring, subkeys[j]);
+                        rpmPubkeyFree(subkeys[j]);
+                }
+                free(subkeys);
+                rpmPubkeyFree(key);
+        }
+        *ret = keyring;
+        return 0;
+}
+
+struct verify_messages {
+        char text[1024];
+        size_t len;
+};
+
+/* rpmcliVerifySignatures() says what failed only through rpmlog; in
+ * verbose mode one line per digest or signature, ending in its status
+ * ("Payload SHA256 digest: BAD (Expected ...)", "... key ID 15217ee0:
+ * NOKEY"). Keep the lines whose status is a failure. */
+static void collect(rpmlogLvl level, const char *message, void *userdata) {
+        static const char *const failures[] = { "BAD", "NOKEY", "NOTTRUSTED" };
+        struct verify_messages *m = userdata;
+        const char *status = strrchr(message, ':');
+        size_t room = sizeof(m->text) - m->len;
+        int n;
+
+        if (!status || room < 2)
+                return;
+        status += strspn(status, ": ");
+        for (size_t i = 0; i < ELEMENTSOF(failures); i++) {
+                if (strncmp(status, failures[i], strlen(failures[i])) != 0)
+                        continue;
+                while (*message == ' ')
+                        message++;
+                n = snprintf(m->text + m->len, room, "%s%.*s", m->len ? "; " : "",
+                             (int) strcspn(message, "\n"), message);
+                if (n > 0)
+                        m->len += (size_t) n < room ? (size_t) n : room - 1;
+                return;
+        }
+}
+
+int package_verify(const char *path, rpmKeyring keyring, char **ret_error) {
+        struct verify_messages messages = {};
+        struct rpm_messages_scope scope = { .fn = collect, .userdata = &messages, .quiet = 1 };
+        char *argv[] = { (char *) path, NULL };
+        rpmKeyring empty = NULL;
+        rpmts ts = rpmtsCreate();
+        int failures;
+
+        /* Never the rpmdb's keyring: only the keys the operator named. */
+        if (!keyring)
+                keyring = empty = rpmKeyringNew();
+        rpmtsSetKeyring(ts, keyring);
+        /* Without keys, signatures are not checked at all: a package signed
+         * by a key nobody gave us is still whole. */
+        rpmtsSetVfyFlags(ts, empty ? RPMVSF_MASK_NOSIGNATURES : RPMVSF_DEFAULT);
+        rpmtsSetVfyLevel(ts, empty ? RPMSIG_DIGEST_TYPE : RPMSIG_DIGEST_TYPE | RPMSIG_SIGNATURE_TYPE);
+
+        rpm_messages_push(&scope);
+        rpmSetVerbosity(RPMLOG_INFO);
+        failures = rpmcliVerifySignatures(ts, (ARGV_const_t) argv);
+        rpmSetVerbosity(RPMLOG_NOTICE);
+        rpm_messages_pop(&scope);
+
+        rpmtsFree(ts);
+        rpmKeyringFree(empty);
+        if (failures == 0)
+                return 0;
+
+        if (messages.len)
+                asprintf(ret_error, "%s", messages.text);
+        else if (!empty)
+                asprintf(ret_error, "not signed by any of the given keys");
+        else
+                asprintf(ret_error, "rpm could not verify the package");
+        return -EBADMSG;
+}

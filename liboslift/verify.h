@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whole-package verification: every digest and, when keys are given, a
+ * valid signature by one of them. The same check `rpmkeys -K` makes. */
+#pragma once
+
+#include <rpm/rpmkeyring.h>
+
+/* A keyring holding the public keys (and their subkeys) in the given
+ * ASCII-armoured files. */
+int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, char **ret_error);
+
+/*
+ * Verifies the package at path completely, payload included. With a
+ * keyring, a signature by one of its keys is required; without, digests
+ * only. Returns 0, or -EBADMSG with *ret_error saying what failed.
+ */
+int package_verify(const char *path, rpmKeyring keyring, char **ret_error);

@@ -1,0 +1,36 @@
+#!/bin/bash
+# A root whose rpmdb is a real EL8 Berkeley DB: read, converted to sqlite
+# (the original kept until restore), upgraded, then cleaned up by restore.
+. "$(dirname "$0")/../lib.sh"
+
+bdb=$(t_fixture rpmdb-el8-bdb/Packages) || { t_skip "EL8 Berkeley DB root" "fixture absent"; exit 0; }
+tmp=$(t_tmpdir)
+pkgs=$(t_packages)
+root=$tmp/el8
+mkdir -p "$root/var/lib/rpm"
+cp "$bdb" "$root/var/lib/rpm/Packages"
+orig=$(sha256sum <"$bdb")
+
+t_run "$HOST_PREP" --root "$root" check --packages "$pkgs/release8"
+t_is "$T_RC" 0 "check passes on the EL8 root"
+t_match "$T_OUT" 'WARNING +rpmdb-format: the rpmdb is bdb now, the target uses sqlite' "check warns about the rpmdb format"
+t_match "$T_OUT" 'libuuid-2\.32\.1-42\.el8_8\.x86_64 stays installed' "check lists the EL8 package as kept"
+
+t_run "$HOST_PREP" --root "$root" stage --packages "$pkgs/release8"
+t_is "$T_RC" 0 "stage succeeds on the EL8 root"
+t_is "$(sha256sum <"$root/var/lib/rpm/Packages")" "$orig" "staging leaves the Berkeley DB untouched"
+
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 0 "upgrader converts and upgrades"
+t_match "$T_OUT" 'converting the rpmdb from Berkeley DB to sqlite' "the conversion is logged"
+t_ok "the rpmdb is sqlite now" test -f "$root/var/lib/rpm/rpmdb.sqlite"
+t_ok "the Berkeley DB is gone from /var/lib/rpm" test ! -e "$root/var/lib/rpm/Packages"
+t_is "$(sha256sum <"$root/var/lib/oslift/rpmdb-backup/Packages")" "$orig" "the original Packages file is kept byte-identical"
+qa=$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)
+t_match "$qa" '^libuuid-2\.32\.1-42\.el8_8\.x86_64$' "the EL8 package is still in the rpmdb"
+t_match "$qa" '^base-files-8\.0-1\.noarch$' "the release-8 packages are installed"
+t_is "$(wc -l <<<"$qa")" 12 "12 packages in all"
+
+t_run "$HOST_PREP" --root "$root" restore
+t_is "$T_RC" 0 "restore succeeds"
+t_ok "restore drops the rpmdb copy once done" test ! -e "$root/var/lib/oslift/rpmdb-backup"
