@@ -287,8 +287,13 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
 
         log_info("[%*u/%u %3u%%] %s %s", total >= 1000 ? 4 : total >= 100 ? 3 : 2, done, total,
                  total ? done * 100 / total : 100, verb, what);
+        /* Fleet tools poll status.json: keep it current, at every tenth of
+         * the way (each write is an fsync'ed rename, not free). */
+        unsigned tenth_before = total ? a->status.packages_done * 10 / total : 0;
         a->status.packages_done = done;
         a->status.packages_total = total;
+        if (total && done * 10 / total != tenth_before)
+                set_status(a, UPGRADE_APPLYING, "%s %s", verb, what);
 }
 
 static int run_transaction(struct apply *a, struct upgrade_outcome *out) {

@@ -71,6 +71,17 @@ else
 	t_skip "signature enforcement" "fixture absent"
 fi
 
+# A file conflict: mover-b 8 takes data.txt over from mover-a, but without
+# mover-a 8 in the set the installed mover-a 7 keeps owning it.
+mkdir -p "$tmp/conflict"
+cp "$pkgs"/release8/mover-b-*.rpm "$tmp/conflict/"
+root=$tmp/r-conflict; cp -a "$base" "$root"; before=$(t_tree_digest "$root")
+t_run "$HOST_PREP" --root "$root" check --packages "$tmp/conflict"
+t_is "$T_RC" 1 "file conflict: check is blocked"
+t_match "$T_OUT" 'BLOCKER +file-conflict: file /usr/share/moving/data\.txt from install of mover-b-8\.0-1\.noarch conflicts with file from package mover-a-7\.0-1\.noarch' \
+	"file conflict: names the file and both packages"
+t_is "$(t_tree_digest "$root")" "$before" "file conflict: the root is unchanged"
+
 root=$(staged_root tampered)
 pkg=$(ls "$root/var/lib/oslift/packages" | head -n 1)
 printf 'x' >>"$root/var/lib/oslift/packages/$pkg"

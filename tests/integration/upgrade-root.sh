@@ -8,6 +8,8 @@ tmp=$(t_tmpdir)
 pkgs=$(t_packages)
 root=$tmp/root
 t_make_release7_root "$root" "$pkgs"
+mkdir -p "$root/etc/selinux"
+printf 'SELINUX=enforcing\nSELINUXTYPE=targeted\n' >"$root/etc/selinux/config"
 data_before=$(cd "$root/var/lib/site" && sha256sum data.bin notes.txt)
 
 # check: the broken dependency of legacy blocks, and the root is untouched.
@@ -90,7 +92,8 @@ t_ok "%pre/%post of 8 ran before %preun/%postun of 7" \
 t_is "$(cd "$root/var/lib/site" && sha256sum data.bin notes.txt)" "$data_before" "site data is byte-identical"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" applied "status.json says applied"
 
-# restore
+# restore (as if the new release's packages had reset the SELinux mode)
+sed -i 's/^SELINUX=.*/SELINUX=permissive/' "$root/etc/selinux/config"
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "restore succeeds"
 report=$root/var/log/oslift/report.json
@@ -101,6 +104,9 @@ t_match "$(t_json "$report" '"\n".join(d["config_files"])')" '/etc/webapp/webapp
 	"report.json lists the .rpmnew"
 t_is "$(t_json "$report" 'd["plan"]')" "{'upgrade': 8, 'install': 2, 'install_only': 1, 'erase': 1}" "report.json counts the plan's operations"
 t_match "$(cat "$root/var/log/oslift/report.txt")" 'scriptlet failures \(1\)' "report.txt too"
+t_match "$(cat "$root/etc/selinux/config")" '^SELINUX=enforcing$' "restore puts the recorded SELinux mode back"
+t_ok "restore schedules a relabel (the upgrade wrote unlabelled files)" test -f "$root/.autorelabel"
+t_match "$(t_json "$report" '"\n".join(d["restore_actions"])')" 'SELinux mode set back to enforcing \(was permissive\)' "report.json says so"
 t_ok "restore removes the staged packages" test ! -e "$root/var/lib/oslift/packages"
 t_ok "restore keeps the plan" test -f "$root/var/lib/oslift/plan"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored "status.json says restored"
