@@ -129,8 +129,9 @@ install: all
 	install -m644 $(BUILD)/rpm/rpmrc $(BUILD)/rpm/macros $(DESTDIR)$(LIBEXECDIR)/rpm/
 	install -m644 $(BUILD)/rpm/platform/x86_64-linux/macros \
 		$(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux/
-	install -m755 dracut-module/module-setup.sh $(DESTDIR)$(DRACUTDIR)/
-	$(if $(wildcard host-prep/*.service),install -m644 $(wildcard host-prep/*.service) $(DESTDIR)$(UNITDIR)/)
+	install -m755 dracut-module/module-setup.sh dracut-module/oslift-upgrade.sh $(DESTDIR)$(DRACUTDIR)/
+	install -m644 dracut-module/oslift-upgrade.service $(DESTDIR)$(DRACUTDIR)/
+	install -m644 host-prep/oslift-restore.service $(DESTDIR)$(UNITDIR)/
 
 clean:
 	rm -rf $(BUILD)

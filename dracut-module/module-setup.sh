@@ -1,22 +1,37 @@
 #!/bin/bash
-# dracut module "oslift": carries the static upgrader and librpm's run-time
-# configuration into the upgrade initramfs. Only included on request
-# (host-prep stage builds the upgrade image with --add oslift).
+# dracut module "oslift": puts the static upgrader and librpm's run-time
+# configuration into the upgrade initramfs and runs it once the real root is
+# mounted, before switch-root. host-prep stage builds that image with
+# "--add oslift"; the module never joins ordinary images by itself.
 
+# called by dracut
 check() {
-	# Never pulled into ordinary initramfs images.
+	require_binaries /usr/lib/oslift/upgrader || return 1
 	return 255
 }
 
+# called by dracut
 depends() {
+	# The upgrader needs the root's block device and filesystem drivers;
+	# rootfs-block brings what dracut uses to mount the root.
+	echo rootfs-block
 	return 0
 }
 
+# called by dracut
 install() {
-	# The upgrader is static: no library resolution needed.
-	inst_simple /usr/lib/oslift/upgrader /usr/lib/oslift/upgrader
-	inst_simple /usr/lib/oslift/rpm/rpmrc /usr/lib/oslift/rpm/rpmrc
-	inst_simple /usr/lib/oslift/rpm/macros /usr/lib/oslift/rpm/macros
-	inst_simple /usr/lib/oslift/rpm/platform/x86_64-linux/macros \
-		/usr/lib/oslift/rpm/platform/x86_64-linux/macros
+	# Static: no libraries to resolve. Its rpm/ configuration is found
+	# beside it.
+	inst_simple /usr/lib/oslift/upgrader
+	inst_simple /usr/lib/oslift/rpm/rpmrc
+	inst_simple /usr/lib/oslift/rpm/macros
+	inst_simple /usr/lib/oslift/rpm/platform/x86_64-linux/macros
+
+	if dracut_module_included "systemd"; then
+		inst_simple "$moddir/oslift-upgrade.service" "$systemdsystemunitdir/oslift-upgrade.service"
+		$SYSTEMCTL -q --root "$initdir" add-wants initrd.target oslift-upgrade.service
+	else
+		# The shell-only initramfs: after the root is mounted.
+		inst_hook pre-pivot 90 "$moddir/oslift-upgrade.sh"
+	fi
 }

@@ -280,6 +280,11 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                         note(&x.warnings, &x.n_warnings, "could not remove %s", path);
         }
 
+        /* One first boot only. */
+        path_in_root(path, sizeof(path), ctx->root, OSLIFT_RESTORE_UNIT_LINK);
+        if (unlink(path) == 0)
+                note(&x.actions, &x.n_actions, "disabled oslift-restore.service");
+
         r = write_reports(&x);
         if (r < 0)
                 log_error_errno(r, "cannot write the report");

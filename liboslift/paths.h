@@ -14,6 +14,11 @@
 #define OSLIFT_STATUS_FILE OSLIFT_STATE_DIR "/status.json"      /* for fleet tools */
 #define OSLIFT_RPMDB_BACKUP_DIR OSLIFT_STATE_DIR "/rpmdb-backup" /* original rpmdb files */
 
+/* The upgrader enables the restoration unit for the first boot of the new
+ * system with this symlink; restore removes it. */
+#define OSLIFT_RESTORE_UNIT "/usr/lib/systemd/system/oslift-restore.service"
+#define OSLIFT_RESTORE_UNIT_LINK "/etc/systemd/system/sysinit.target.wants/oslift-restore.service"
+
 #define OSLIFT_LOG_DIR "/var/log/oslift"
 #define OSLIFT_UPGRADE_LOG OSLIFT_LOG_DIR "/upgrade.log"
 #define OSLIFT_REPORT_TXT OSLIFT_LOG_DIR "/report.txt"
