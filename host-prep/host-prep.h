@@ -23,6 +23,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv);
 int cmd_status(const struct context *ctx, int argc, char **argv);
 int cmd_cancel(const struct context *ctx, int argc, char **argv);
 int cmd_restore(const struct context *ctx, int argc, char **argv);
+int cmd_log(const struct context *ctx, int argc, char **argv);
 
 struct assessment;
 /* Prints check's report (text, or JSON with --json); EXIT_BLOCKED when

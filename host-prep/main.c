@@ -23,6 +23,7 @@ static const struct subcommand {
         { "status", cmd_status, "show the state of a staged or applied upgrade" },
         { "cancel", cmd_cancel, "remove everything stage wrote" },
         { "restore", cmd_restore, "finish an applied upgrade: restore settings, report, clean up" },
+        { "log", cmd_log, "show the last upgrade's log and report" },
         { "inventory", cmd_inventory, "list installed packages and the rpmdb format (read-only)" },
 };
 

@@ -112,3 +112,6 @@ t_ok "restore keeps the plan" test -f "$root/var/lib/oslift/plan"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored "status.json says restored"
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "restore again is harmless"
+t_run "$HOST_PREP" --root "$root" log
+t_match "$T_OUT" '^==> upgrade log .*upgrade\.log\) <==$' "host-prep log shows the upgrade log"
+t_match "$T_OUT" '^result: applied in ' "and the report"
