@@ -96,6 +96,9 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
 
+# test-boot-entry includes host-prep/boot-entry.c to reach its internals.
+$(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
+
 unit-tests: $(UNIT_TESTS)
 
 # The programs against glibc with sanitizers, for debugging and for running

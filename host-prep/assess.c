@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 
 #include "assess.h"
+#include "boot-entry.h"
 #include "fsutil.h"
 #include "log.h"
 #include "outcome.h"
@@ -402,6 +403,25 @@ static void check_staging_space(struct assessment *a) {
                              (unsigned long long) (avail >> 20));
 }
 
+/* The upgrade runs from a one-time GRUB entry and an initramfs in /boot. */
+static void check_boot(struct assessment *a) {
+        _cleanup_free_ char *reason = NULL;
+        uint64_t needed, available;
+
+        if (strcmp(a->opts->root, "/") != 0 || a->opts->no_boot)
+                return;
+        if (boot_entry_check(a->opts->root, NULL, &reason) < 0)
+                findings_add(&a->findings, SEVERITY_BLOCKER, "boot-entry",
+                             "the upgrade runs from a one-time GRUB boot entry, which cannot be set up here",
+                             "fix what is named", "%s", reason ?: "the upgrade boot cannot be armed");
+        if (boot_space_check(a->opts->root, NULL, &needed, &available) == -ENOSPC)
+                findings_add(&a->findings, SEVERITY_BLOCKER, "boot-space",
+                             "the upgrade initramfs is built in /boot",
+                             "free space in /boot (remove kernels no longer needed)",
+                             "the upgrade initramfs needs about %llu MiB in /boot, %llu MiB are free",
+                             (unsigned long long) (needed >> 20), (unsigned long long) (available >> 20));
+}
+
 /* librpm ≥ 4.16 writes sqlite natively; older ones (EL8: 4.14) Berkeley DB. */
 static void decide_target_backend(struct assessment *a, rpmts ts) {
         a->target_backend = "sqlite";
@@ -465,6 +485,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         find_erasures(a, ts);
         decide_target_backend(a, ts);
         check_staging_space(a);
+        check_boot(a);
 
         if (findings_have_blockers(&a->findings))
                 goto done; /* rpm's checks would only repeat what is known */

@@ -34,6 +34,8 @@ struct assess_options {
         size_t n_install_only;
         bool allow_downgrade;
         bool allow_erasing; /* erase what the target breaks, to a fixpoint */
+        bool no_boot;       /* stage: do not arm the boot into the upgrade */
+        bool reboot;        /* stage: reboot into it when staging succeeded */
 };
 
 struct assessment {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot-entry.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
@@ -29,16 +30,18 @@ struct staged {
 
 
 /*
- * BOOT PATH: stage will also arm the boot into the upgrade environment (a
- * boot entry and the upgrade initramfs, outside the staging directory).
- * Cancel must disarm that first, before it touches the staging directory,
+ * Stage also arms the boot into the upgrade environment (a boot entry and
+ * the upgrade initramfs, outside the staging directory). Cancel disarms that
+ * first, before it touches the staging directory,
  * so that a cancel that fails half-way never leaves a system that boots
  * into an upgrade with half its packages gone.
- *
- * TODO(boot-path): remove the boot entry and the upgrade initramfs here.
  */
-static int disarm_boot(const struct context *ctx _unused_) {
-        return 0;
+static int disarm_boot(const struct context *ctx) {
+        int r = boot_entry_disarm(ctx->root);
+        if (r < 0)
+                log_error("the boot into the upgrade could not be disarmed, so nothing else was removed; "
+                          "fix the cause above and run cancel again");
+        return r;
 }
 
 /* Whether the status allows removing the staging directory; explains on

@@ -13,7 +13,7 @@
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
-               OPT_INSTALL_ONLY };
+               OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "key", required_argument, NULL, OPT_KEY },
@@ -21,6 +21,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
                 { "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
                 { "install-only", required_argument, NULL, OPT_INSTALL_ONLY },
+                { "no-boot", no_argument, NULL, OPT_NO_BOOT },
+                { "reboot", no_argument, NULL, OPT_REBOOT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -46,6 +48,17 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 case OPT_INSTALL_ONLY:
                         strv_push(&o->install_only, &o->n_install_only, optarg);
                         break;
+                case OPT_NO_BOOT:
+                case OPT_REBOOT:
+                        if (strcmp(command, "stage") != 0) {
+                                log_error("%s: --no-boot and --reboot belong to stage", command);
+                                return -EINVAL;
+                        }
+                        if (c == OPT_NO_BOOT)
+                                o->no_boot = true;
+                        else
+                                o->reboot = true;
+                        break;
                 case 'h':
                         printf("Usage: host-prep [--root DIR] [--json] %s --packages DIR [OPTIONS]\n"
                                "\n"
@@ -54,7 +67,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --erase NAME       erase this installed package (repeatable)\n"
                                "  --allow-erasing    erase installed packages the target breaks\n"
                                "  --allow-downgrade  allow target packages older than installed ones\n"
-                               "  --install-only NAME  install beside the old version, like kernels\n",
+                               "  --install-only NAME  install beside the old version, like kernels\n"
+                               "  --no-boot          stage: do not arm the boot into the upgrade\n"
+                               "  --reboot           stage: reboot into the upgrade when staged\n",
                                command);
                         return 1;
                 default:
@@ -63,6 +78,10 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         }
         if (optind < argc) {
                 log_error("%s: unexpected argument '%s'", command, argv[optind]);
+                return -EINVAL;
+        }
+        if (o->no_boot && o->reboot) {
+                log_error("%s: --reboot needs the boot armed; drop --no-boot", command);
                 return -EINVAL;
         }
         if (o->n_package_dirs == 0) {

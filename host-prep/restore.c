@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot-entry.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "json.h"
@@ -279,6 +280,14 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 else
                         note(&x.warnings, &x.n_warnings, "could not remove %s", path);
         }
+
+        path_in_root(path, sizeof(path), ctx->root, BOOT_ENTRY_RECORD);
+        bool armed = access(path, F_OK) == 0;
+        if (boot_entry_disarm(ctx->root) < 0)
+                note(&x.warnings, &x.n_warnings, "could not remove the oslift upgrade boot entry "
+                     "(### BEGIN oslift ### in the GRUB directory's custom.cfg)");
+        else if (armed)
+                note(&x.actions, &x.n_actions, "removed the one-time upgrade boot entry and its initramfs");
 
         /* One first boot only. */
         path_in_root(path, sizeof(path), ctx->root, OSLIFT_RESTORE_UNIT_LINK);

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "assess.h"
+#include "boot-entry.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
@@ -146,12 +148,26 @@ static int already_staged(const struct context *ctx) {
         return -EEXIST;
 }
 
+/* Like systemctl reboot: services stop cleanly, file systems unmount. */
+static int reboot_now(void) {
+        sync();
+        log_info("rebooting into the upgrade");
+        execl("/bin/systemctl", "systemctl", "reboot", (char *) NULL);
+        execl("/usr/bin/systemctl", "systemctl", "reboot", (char *) NULL);
+        if (reboot(RB_AUTOBOOT) < 0)
+                return log_error_errno(negative_errno(), "cannot reboot; reboot by hand to upgrade");
+        return 0;
+}
+
 int cmd_stage(const struct context *ctx, int argc, char **argv) {
         _cleanup_(assess_options_done) struct assess_options o = { .root = ctx->root };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
+        _cleanup_free_ char *image = NULL;
         char state_dir[PATH_MAX];
         struct assessment a;
         int r = assess_options_parse(&o, "stage", argc, argv);
+        /* Root-directory mode never touches the host's boot. */
+        bool arm = !o.no_boot && strcmp(ctx->root, "/") == 0;
 
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -172,22 +188,40 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 r = copy_packages(ctx, &a);
         if (r == 0)
                 r = restore_record_write(ctx->root, rpmdb_backend_name(a.backend), a.target_backend);
+        if (r == 0 && arm) {
+                /* Before the plan: slow, and may run out of space in /boot. */
+                log_info("building the upgrade initramfs with dracut");
+                r = boot_entry_build_initramfs(ctx->root, NULL, &image);
+        }
         if (r == 0)
-                r = write_plan(ctx, &o, &a); /* last: its presence means "staged" */
+                r = write_plan(ctx, &o, &a); /* its presence means "staged" */
+        if (r == 0 && arm)
+                r = boot_entry_arm(ctx->root, &(struct boot_entry_spec) { .initramfs = image });
         if (r == 0) {
                 snprintf(st.message, sizeof(st.message), "staged %zu packages", a.n_candidates);
                 st.packages_total = (unsigned) a.n_candidates;
                 r = status_write(ctx->root, &st);
         }
         if (r < 0) {
+                /* Disarm first: its record lives in the staging directory. */
+                if (arm)
+                        (void) boot_entry_disarm(ctx->root);
                 remove_tree(state_dir);
                 log_error("staging failed; nothing is staged in %s", ctx->root);
                 assessment_done(&a);
                 return EXIT_FAILED;
         }
-        if (!ctx->json)
+        if (!ctx->json) {
                 printf("staged %zu packages (%llu MiB) and the plan in %s\n", a.n_candidates,
                        (unsigned long long) (a.staging_bytes >> 20), state_dir);
+                if (arm)
+                        printf("the next boot (once) runs the upgrade: %s; 'host-prep cancel' undoes it\n",
+                               image);
+                else
+                        printf("no boot armed; apply with 'upgrader --root %s'\n", ctx->root);
+        }
         assessment_done(&a);
+        if (arm && o.reboot)
+                return reboot_now() < 0 ? EXIT_FAILED : EXIT_OK;
         return EXIT_OK;
 }

@@ -1,0 +1,1322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one-time GRUB boot into the upgrade environment; see boot-entry.h. */
+#include <blkid.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boot-entry.h"
+#include "fsutil.h"
+#include "grubenv.h"
+#include "log.h"
+#include "paths.h"
+
+#define BEGIN_MARKER "### BEGIN oslift ###"
+#define END_MARKER "### END oslift ###"
+#define IMAGE_PREFIX "oslift-upgrade-"
+#define IMAGE_SUFFIX ".img"
+
+/* dracut copies the finished image next to its final name; the slack
+ * covers what our module adds (the upgrader, ~10 MiB uncompressed). */
+#define INITRAMFS_SLACK (UINT64_C(8) << 20)
+/* A host-only EL image is 20-40 MiB; a generic one up to ~100. */
+#define INITRAMFS_UNKNOWN (UINT64_C(64) << 20)
+
+/* grub.cfg may hold a few hundred BLS-less entries; custom.cfg is small.
+ * Anything bigger is not what these files are. */
+#define GRUB_CFG_MAX ((size_t) 16 << 20)
+#define CUSTOM_CFG_MAX ((size_t) 1 << 20)
+#define RECORD_MAX 16384
+
+#define BTRFS_MAGIC 0x9123683E
+
+/* Where GRUB 2 keeps grub.cfg: EL first, then Debian. */
+static const char *const grub_dirs[] = { "/boot/grub2", "/boot/grub" };
+static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut", "/sbin/dracut" };
+/* Where make install puts them (PREFIX=/usr); module-setup.sh names the
+ * upgrader there too. */
+#define DRACUT_MODULE_SETUP "/usr/lib/dracut/modules.d/90oslift/module-setup.sh"
+#define UPGRADER_PATH "/usr/lib/oslift/upgrader"
+
+static void strv_freep(char ***v) {
+        if (*v)
+                for (char **p = *v; *p; p++)
+                        free(*p);
+        free(*v);
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static int format_reason(char **ret_reason, int r, const char *fmt, ...) _printf_(3, 4);
+static int format_reason(char **ret_reason, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret_reason, fmt, ap) < 0)
+                *ret_reason = NULL;
+        va_end(ap);
+        return r;
+}
+
+/* Kernel versions name files and go into grub.cfg: only what real ones
+ * use ("3.10.0-1160.el7.x86_64", "6.1.0-18-amd64", "5.14.0+"). */
+static bool kver_valid(const char *kver) {
+        size_t n = strlen(kver);
+
+        return n > 0 && n < 200 && kver[0] != '.' && kver[0] != '-' &&
+               strspn(kver, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") == n;
+}
+
+/* A path below /boot, plain enough to go into grub.cfg unquoted. */
+static bool boot_path_valid(const char *p) {
+        size_t n = strlen(p);
+
+        return n > 6 && n < PATH_MAX && strncmp(p, "/boot/", 6) == 0 && !strstr(p, "//") &&
+               !strstr(p, "/./") && !strstr(p, "/../") && strcmp(p + n - 3, "/..") != 0 &&
+               strcmp(p + n - 2, "/.") != 0 && p[n - 1] != '/' &&
+               strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~/-") == n;
+}
+
+static bool uuid_valid(const char *u) {
+        size_t n = strlen(u);
+        return n > 0 && n <= 64 && strspn(u, "0123456789abcdefABCDEF-") == n;
+}
+
+/* The whole of a file in root, NUL-terminated; -ENOENT when absent, -EFBIG
+ * above max. Read to its end, not to its st_size: /proc's files have none.
+ * *ret_mode gets its permissions when not NULL. */
+static int read_file(const char *root, const char *path, size_t max, char **ret, size_t *ret_size,
+                     mode_t *ret_mode) {
+        _cleanup_free_ char *full = root_path_join(root, path);
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t done = 0, cap = 0;
+        struct stat st;
+
+        if (!full)
+                return -ENOMEM;
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        for (;;) {
+                ssize_t n;
+
+                if (done == cap) {
+                        char *grown;
+                        if (cap > max)
+                                return -EFBIG;
+                        cap = cap == 0 ? 4096 : cap * 2;
+                        grown = realloc(buf, cap + 1);
+                        if (!grown)
+                                return -ENOMEM;
+                        buf = grown;
+                }
+                n = read(fd, buf + done, cap - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        if (done > max)
+                return -EFBIG;
+        buf[done] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = done;
+        if (ret_mode)
+                *ret_mode = st.st_mode & 07777;
+        return 0;
+}
+
+/* What goes before a path in root in a message: nothing for "/". */
+static const char *root_prefix(const char *root) {
+        return strcmp(root, "/") == 0 ? "" : root;
+}
+
+static bool exists_in_root(const char *root, const char *path, mode_t type) {
+        _cleanup_free_ char *full = root_path_join(root, path);
+        struct stat st;
+
+        return full && stat(full, &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+/* The GRUB directory holding grub.cfg; with any_dir, failing that the
+ * first that exists (disarm cleans up even when grub.cfg went away). */
+static const char *find_grub_dir(const char *root, bool any_dir) {
+        for (size_t i = 0; i < ELEMENTSOF(grub_dirs); i++) {
+                char cfg[64];
+                snprintf(cfg, sizeof(cfg), "%s/grub.cfg", grub_dirs[i]);
+                if (exists_in_root(root, cfg, S_IFREG))
+                        return grub_dirs[i];
+        }
+        for (size_t i = 0; any_dir && i < ELEMENTSOF(grub_dirs); i++)
+                if (exists_in_root(root, grub_dirs[i], S_IFDIR))
+                        return grub_dirs[i];
+        return NULL;
+}
+
+static int read_grub_cfg(const char *root, const char *grub_dir, char **ret) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/grub.cfg", grub_dir) < 0)
+                return -ENOMEM;
+        return read_file(root, path, GRUB_CFG_MAX, ret, NULL, NULL);
+}
+
+static const char *known_grub_dir(const char *dir) {
+        for (size_t i = 0; i < ELEMENTSOF(grub_dirs); i++)
+                if (strcmp(dir, grub_dirs[i]) == 0)
+                        return grub_dirs[i];
+        return NULL;
+}
+
+static bool is_rescue_kernel(const char *name) {
+        return strstr(name, "-rescue-") != NULL;
+}
+
+int boot_entry_default_kver(const char *root, char **ret) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ char *boot = NULL, *found = NULL;
+        struct dirent *de;
+
+        if (strcmp(root, "/") == 0) {
+                struct utsname u;
+                if (uname(&u) < 0)
+                        return negative_errno();
+                *ret = strdup(u.release);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* No running kernel to go by: only an unambiguous one will do. */
+        boot = root_path_join(root, "/boot");
+        if (!boot)
+                return -ENOMEM;
+        d = opendir(boot);
+        if (!d)
+                return negative_errno();
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, "vmlinuz-", 8) != 0 || is_rescue_kernel(de->d_name) ||
+                    !kver_valid(de->d_name + 8))
+                        continue;
+                if (found)
+                        return -EINVAL;
+                found = strdup(de->d_name + 8);
+                if (!found)
+                        return -ENOMEM;
+        }
+        if (!found)
+                return -ENOENT;
+        *ret = TAKE_PTR(found);
+        return 0;
+}
+
+static int resolve_kver(const char *root, const char *kver, char **ret) {
+        int r;
+
+        if (kver) {
+                if (!kver_valid(kver)) {
+                        log_error("'%s' is not a kernel version", kver);
+                        return -EINVAL;
+                }
+                *ret = strdup(kver);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = boot_entry_default_kver(root, ret);
+        if (r == -EINVAL)
+                log_error("%s/boot holds more than one kernel: say which one to boot", root_prefix(root));
+        else if (r == -ENOENT)
+                log_error("%s/boot holds no kernel (vmlinuz-*)", root_prefix(root));
+        else if (r < 0)
+                log_error_errno(r, "cannot tell which kernel to boot in %s", root);
+        return r;
+}
+
+/* ---- readiness ---------------------------------------------------------- */
+
+static const char *find_dracut(void) {
+        for (size_t i = 0; i < ELEMENTSOF(dracut_paths); i++)
+                if (access(dracut_paths[i], X_OK) == 0)
+                        return dracut_paths[i];
+        return NULL;
+}
+
+/* What boot_entry_build_initramfs() needs on the running system. */
+static int check_dracut(char **ret_reason) {
+        if (!find_dracut())
+                return format_reason(ret_reason, -ENOENT, "dracut is not installed (/usr/bin/dracut or "
+                                     "/sbin/dracut); it builds the upgrade initramfs");
+        if (access(DRACUT_MODULE_SETUP, R_OK) < 0)
+                return format_reason(ret_reason, -ENOENT, "oslift's dracut module is not installed (%s)",
+                                     DRACUT_MODULE_SETUP);
+        if (access(UPGRADER_PATH, X_OK) < 0)
+                return format_reason(ret_reason, -ENOENT, "the oslift upgrader is not installed (%s)",
+                                     UPGRADER_PATH);
+        return 0;
+}
+
+static int check_grubenv(const char *root, const char *grub_dir, char **ret_reason) {
+        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
+        _cleanup_free_ char *path = NULL, *full = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
+                return -ENOMEM;
+        full = root_path_join(root, path);
+        if (!full)
+                return -ENOMEM;
+        r = grubenv_read(root, path, &env);
+        if (r == -ENOENT)
+                return 0; /* arm creates it, as grub-editenv create would */
+        if (r == -EBADMSG)
+                return format_reason(ret_reason, r,
+                                     "%s is not a %d-byte GRUB environment block, so the one-time boot "
+                                     "cannot be set in it; recreate it with 'grub2-editenv %s create' "
+                                     "(grub-editenv on Debian)",
+                                     full, GRUBENV_SIZE, path);
+        if (r < 0)
+                return format_reason(ret_reason, r, "%s cannot be read: %s", full, strerror(-r));
+        if (access(full, W_OK) < 0)
+                return format_reason(ret_reason, negative_errno(), "%s is not writable: %s", full,
+                                     strerror(errno));
+        r = grubenv_set(env, "next_entry", BOOT_ENTRY_ID);
+        if (r == -ENOSPC)
+                return format_reason(ret_reason, r,
+                                     "%s is full: there is no room for next_entry=%s; remove variables "
+                                     "that are no longer needed with 'grub2-editenv %s unset NAME'",
+                                     full, BOOT_ENTRY_ID, path);
+        return r;
+}
+
+int boot_entry_check(const char *root, const char *kver, char **ret_reason) {
+        _cleanup_free_ char *k = NULL, *cfg = NULL, *dir = NULL, *kernel = NULL;
+        const char *grub_dir;
+        struct statfs sf;
+        int r;
+
+        *ret_reason = NULL;
+        if (kver) {
+                if (!kver_valid(kver))
+                        return format_reason(ret_reason, -EINVAL, "'%s' is not a kernel version", kver);
+                k = strdup(kver);
+        } else {
+                r = boot_entry_default_kver(root, &k);
+                if (r == -EINVAL)
+                        return format_reason(ret_reason, r, "%s/boot holds more than one kernel, and "
+                                             "none was named", root_prefix(root));
+                if (r == -ENOENT)
+                        return format_reason(ret_reason, r, "%s/boot holds no kernel (vmlinuz-*)",
+                                             root_prefix(root));
+                if (r < 0)
+                        return format_reason(ret_reason, r, "cannot tell which kernel to boot: %s",
+                                             strerror(-r));
+        }
+        if (!k)
+                return -ENOMEM;
+
+        grub_dir = find_grub_dir(root, false);
+        if (!grub_dir)
+                return format_reason(ret_reason, -ENOENT,
+                                     "no GRUB 2 configuration: neither %s/boot/grub2/grub.cfg nor "
+                                     "%s/boot/grub/grub.cfg exists (oslift boots the upgrade through "
+                                     "GRUB 2 only)",
+                                     root_prefix(root), root_prefix(root));
+        dir = root_path_join(root, grub_dir);
+        if (!dir)
+                return -ENOMEM;
+        r = read_grub_cfg(root, grub_dir, &cfg);
+        if (r < 0)
+                return format_reason(ret_reason, r, "%s/grub.cfg cannot be read: %s", dir, strerror(-r));
+        /* 41_custom's "source ${config_directory}/custom.cfg" and 00_header's
+         * "if [ "${next_entry}" ]": without both, arming does nothing. */
+        if (!strstr(cfg, "custom.cfg"))
+                return format_reason(ret_reason, -EOPNOTSUPP,
+                                     "%s/grub.cfg does not read custom.cfg, where the upgrade entry goes "
+                                     "(it was made without /etc/grub.d/41_custom); regenerate it with "
+                                     "grub2-mkconfig (update-grub on Debian)",
+                                     dir);
+        if (!strstr(cfg, "next_entry"))
+                return format_reason(ret_reason, -EOPNOTSUPP,
+                                     "%s/grub.cfg ignores next_entry, so it cannot boot an entry once "
+                                     "(it was made without /etc/grub.d/00_header); regenerate it with "
+                                     "grub2-mkconfig (update-grub on Debian)",
+                                     dir);
+        if (access(dir, W_OK) < 0)
+                return format_reason(ret_reason, negative_errno(), "%s is not writable: %s", dir,
+                                     strerror(errno));
+        r = check_grubenv(root, grub_dir, ret_reason);
+        if (r < 0)
+                return r;
+
+        if (asprintf(&kernel, "/boot/vmlinuz-%s", k) < 0)
+                return -ENOMEM;
+        if (!exists_in_root(root, kernel, S_IFREG))
+                return format_reason(ret_reason, -ENOENT, "the kernel %s%s is missing",
+                                     root_prefix(root), kernel);
+        /* GRUB refuses save_env on btrfs: next_entry would never be
+         * cleared, and every boot would be an upgrade boot. */
+        if (strcmp(root, "/") == 0 && statfs("/boot", &sf) == 0 && (uint32_t) sf.f_type == BTRFS_MAGIC)
+                return format_reason(ret_reason, -EOPNOTSUPP,
+                                     "/boot is on btrfs, where GRUB cannot clear a one-time boot entry "
+                                     "after using it");
+        return strcmp(root, "/") == 0 ? check_dracut(ret_reason) : 0;
+}
+
+/* ---- space and dracut ---------------------------------------------------- */
+
+int boot_space_check(const char *root, const char *kver, uint64_t *needed, uint64_t *available) {
+        /* EL's name, Debian's. */
+        static const char *const current[][2] = { { "/boot/initramfs-", ".img" }, { "/boot/initrd.img-", "" } };
+        _cleanup_free_ char *k = NULL, *boot = NULL;
+        uint64_t size = INITRAMFS_UNKNOWN;
+        struct statvfs sv;
+        int r;
+
+        r = kver ? ((k = strdup(kver)) ? 0 : -ENOMEM) : boot_entry_default_kver(root, &k);
+        if (r < 0)
+                return r;
+        if (!kver_valid(k))
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(current); i++) {
+                _cleanup_free_ char *path = NULL, *full = NULL;
+                struct stat st;
+
+                if (asprintf(&path, "%s%s%s", current[i][0], k, current[i][1]) < 0)
+                        return -ENOMEM;
+                full = root_path_join(root, path);
+                if (!full)
+                        return -ENOMEM;
+                if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+                        size = (uint64_t) st.st_size;
+                        break;
+                }
+        }
+        boot = root_path_join(root, "/boot");
+        if (!boot)
+                return -ENOMEM;
+        if (statvfs(boot, &sv) < 0)
+                return negative_errno();
+        *needed = size + INITRAMFS_SLACK;
+        *available = (uint64_t) sv.f_bavail * sv.f_frsize;
+        return *available < *needed ? -ENOSPC : 0;
+}
+
+/* The last lines of a child's output, shown when it fails. */
+#define TAIL_LINES 20
+
+/* Runs argv[0] with stdout and stderr into the log (debug level); stdin
+ * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines. */
+static int run_logged(char *const argv[]) {
+        _cleanup_free_ char *line = NULL;
+        char *tail[TAIL_LINES] = {};
+        size_t n_lines = 0, cap = 0;
+        int fds[2], status, r = 0;
+        const char *name;
+        FILE *f;
+        pid_t pid;
+
+        name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return log_error_errno(negative_errno(), "cannot run %s", argv[0]);
+        pid = fork();
+        if (pid < 0) {
+                r = log_error_errno(negative_errno(), "cannot run %s", argv[0]);
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0 ||
+                    dup2(fds[1], STDERR_FILENO) < 0)
+                        _exit(127);
+                execv(argv[0], argv);
+                dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(fds[1]);
+        f = fdopen(fds[0], "r");
+        if (!f) {
+                close(fds[0]);
+                r = -ENOMEM;
+        }
+        while (f) {
+                ssize_t len = getline(&line, &cap, f);
+                if (len < 0)
+                        break;
+                if (len > 0 && line[len - 1] == '\n')
+                        line[len - 1] = '\0';
+                log_debug("%s: %s", name, line);
+                free(tail[n_lines % TAIL_LINES]);
+                tail[n_lines % TAIL_LINES] = strdup(line);
+                n_lines++;
+        }
+        if (f)
+                fclose(f);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        r = log_error_errno(negative_errno(), "cannot wait for %s", argv[0]);
+                        break;
+                }
+        if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+                size_t first = n_lines > TAIL_LINES ? n_lines - TAIL_LINES : 0;
+                const char *more = n_lines > 0 ? "; the end of its output:" : " and printed nothing";
+                if (WIFEXITED(status))
+                        log_error("%s failed with exit status %d%s", argv[0], WEXITSTATUS(status), more);
+                else
+                        log_error("%s was killed by signal %d%s", argv[0],
+                                  WIFSIGNALED(status) ? WTERMSIG(status) : 0, more);
+                for (size_t i = first; i < n_lines; i++)
+                        log_error("%s: %s", name, tail[i % TAIL_LINES] ?: "");
+                r = -EIO;
+        }
+        for (size_t i = 0; i < TAIL_LINES; i++)
+                free(tail[i]);
+        return r;
+}
+
+int boot_entry_build_initramfs(const char *root, const char *kver, char **ret_path) {
+        _cleanup_free_ char *k = NULL, *image = NULL;
+        uint64_t needed, available;
+        const char *dracut;
+        struct stat st;
+        int r;
+
+        /* dracut builds for the system it runs on: its modules, its config. */
+        if (strcmp(root, "/") != 0)
+                return -EOPNOTSUPP;
+        r = resolve_kver(root, kver, &k);
+        if (r < 0)
+                return r;
+        r = boot_space_check(root, k, &needed, &available);
+        if (r == -ENOSPC) {
+                log_error("/boot has %llu MiB free; the upgrade initramfs needs about %llu MiB there",
+                          (unsigned long long) (available >> 20),
+                          (unsigned long long) ((needed + (1 << 20) - 1) >> 20));
+                log_error("free space in /boot (remove kernels no longer needed) and stage again");
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot tell how much space /boot has");
+        dracut = find_dracut();
+        if (!dracut) {
+                log_error("dracut is not installed (looked for /usr/bin/dracut and /sbin/dracut); "
+                          "it builds the upgrade initramfs");
+                return -ENOENT;
+        }
+        if (asprintf(&image, "/boot/" IMAGE_PREFIX "%s" IMAGE_SUFFIX, k) < 0)
+                return -ENOMEM;
+
+        log_debug("building %s with %s", image, dracut);
+        r = run_logged((char *const[]) { (char *) dracut, (char *) "--force", (char *) "--add",
+                                         (char *) "oslift", (char *) "--kver", k, image, NULL });
+        if (r == 0 && (stat(image, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)) {
+                log_error("%s succeeded but left no %s", dracut, image);
+                r = -EIO;
+        }
+        if (r < 0) {
+                (void) unlink(image); /* a partial image must not be booted */
+                return r;
+        }
+        *ret_path = TAKE_PTR(image);
+        return 0;
+}
+
+/* ---- the kernel command line --------------------------------------------- */
+
+/* Splits a command line into words as the kernel does: at blanks outside
+ * double quotes; the quotes stay in the word. NULL-terminated. */
+static int split_words(const char *s, char ***ret) {
+        _cleanup_(strv_freep) char **v = calloc(1, sizeof(char *));
+        size_t n = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (;;) {
+                const char *start;
+                bool quoted = false;
+                char **grown;
+
+                s += strspn(s, " \t\n");
+                if (*s == '\0')
+                        break;
+                for (start = s; *s && (quoted || !strchr(" \t\n", *s)); s++)
+                        if (*s == '"')
+                                quoted = !quoted;
+                grown = reallocarray(v, n + 2, sizeof(char *));
+                if (!grown)
+                        return -ENOMEM;
+                v = grown;
+                v[n] = strndup(start, (size_t) (s - start));
+                if (!v[n])
+                        return -ENOMEM;
+                v[++n] = NULL;
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static bool word_is_ours_or_grubs(const char *w) {
+        return strncmp(w, "BOOT_IMAGE=", 11) == 0 || strcmp(w, "rd.oslift") == 0 ||
+               strncmp(w, "rd.oslift.", 10) == 0 || strncmp(w, "rd.oslift=", 10) == 0;
+}
+
+/* GRUB's linux command escapes '\' and '\'' with a backslash the kernel
+ * does not remove; control characters have no business there. */
+static bool word_passes_grub(const char *w) {
+        for (const unsigned char *c = (const unsigned char *) w; *c; c++)
+                if (*c == '\\' || *c == '\'' || *c < 0x20 || *c == 0x7f)
+                        return false;
+        return true;
+}
+
+static int put_word(FILE *out, const char *w, bool *first) {
+        if (!word_passes_grub(w)) {
+                log_error("the kernel argument '%s' cannot be passed on through GRUB unchanged "
+                          "(it holds a backslash, a quote or a control character)", w);
+                return -EINVAL;
+        }
+        fprintf(out, "%s%s", *first ? "" : " ", w);
+        *first = false;
+        return 0;
+}
+
+/* Words after "--" are init's, not the kernel's: ours go before it. */
+static int compose_cmdline(FILE *out, char **current, char **extra) {
+        bool first = true;
+        char **w;
+        int r;
+
+        for (w = current; *w && strcmp(*w, "--") != 0; w++)
+                if (!word_is_ours_or_grubs(*w) && (r = put_word(out, *w, &first)) < 0)
+                        return r;
+        r = put_word(out, BOOT_ENTRY_CMDLINE_ARG, &first);
+        for (char **e = extra; r == 0 && *e; e++)
+                r = put_word(out, *e, &first);
+        for (; r == 0 && *w; w++)
+                r = put_word(out, *w, &first);
+        return r;
+}
+
+int boot_entry_make_cmdline(const char *current, const char *extra, char **ret) {
+        _cleanup_(strv_freep) char **current_words = NULL, **extra_words = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *out;
+        int r;
+
+        r = split_words(current, &current_words);
+        if (r == 0)
+                r = split_words(extra ?: "", &extra_words);
+        if (r < 0)
+                return r;
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        r = compose_cmdline(out, current_words, extra_words);
+        if (fclose(out) != 0 && r == 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+/* A kernel word as one GRUB word: GRUB puts double quotes back around a
+ * word with blanks ("foo=a b"), which the kernel reads as foo="a b". */
+static void put_grub_word(FILE *out, const char *w) {
+        fputs(" '", out);
+        for (; *w; w++)
+                if (*w != '"')
+                        fputc(*w, out);
+        fputc('\'', out);
+}
+
+/* ---- the entry ----------------------------------------------------------- */
+
+/* The file system holding /boot on the running system, by UUID. */
+static int probe_fs_uuid(char **ret) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ char *devname = NULL;
+        struct dirent *de;
+        struct stat st;
+
+        if (stat("/boot", &st) < 0)
+                return negative_errno();
+        /* Anonymous devices (btrfs subvolumes, tmpfs, overlay) have no
+         * block device behind them. */
+        if (major(st.st_dev) == 0)
+                return -ENODEV;
+        devname = blkid_devno_to_devname(st.st_dev);
+        if (devname) {
+                blkid_probe pr = blkid_new_probe_from_filename(devname);
+                const char *v = NULL;
+                int r = -ENODATA;
+
+                if (pr) {
+                        blkid_probe_enable_superblocks(pr, 1);
+                        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID);
+                        if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "UUID", &v, NULL) == 0 &&
+                            uuid_valid(v)) {
+                                *ret = strdup(v);
+                                r = *ret ? 0 : -ENOMEM;
+                        }
+                        blkid_free_probe(pr);
+                        if (r != -ENODATA)
+                                return r;
+                }
+        }
+        /* udev's links, when the device itself cannot be read. */
+        d = opendir("/dev/disk/by-uuid");
+        if (!d)
+                return -ENODATA;
+        while ((de = readdir(d))) {
+                struct stat dst;
+                if (de->d_name[0] == '.' || !uuid_valid(de->d_name))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &dst, 0) == 0 && S_ISBLK(dst.st_mode) && dst.st_rdev == st.st_dev) {
+                        *ret = strdup(de->d_name);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return -ENODATA;
+}
+
+/* path (in root, below /boot) as GRUB reads it from the file system
+ * holding /boot: without "/boot" when that is a file system of its own. */
+static int grub_path(const char *root, const char *path, char **ret) {
+        _cleanup_free_ char *boot = root_path_join(root, "/boot");
+        struct stat st_root, st_boot;
+
+        if (!boot)
+                return -ENOMEM;
+        if (stat(root, &st_root) < 0 || stat(boot, &st_boot) < 0)
+                return negative_errno();
+        *ret = strdup(st_boot.st_dev != st_root.st_dev ? path + 5 : path);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The command pair grub.cfg's own entries use: linux16 on EL 7 BIOS,
+ * linuxefi on EL 7 UEFI, linux elsewhere (and with BLS, where grub.cfg
+ * has no entries of its own). */
+static void linux_commands(const char *cfg, const char **ret_linux, const char **ret_initrd) {
+        static const struct {
+                const char *kernel_cmd, *initrd_cmd;
+        } pairs[] = { { "linux16", "initrd16" }, { "linuxefi", "initrdefi" }, { "linux", "initrd" } };
+
+        for (const char *l = cfg; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                l += strspn(l, " \t");
+                for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
+                        size_t n = strlen(pairs[i].kernel_cmd);
+                        if (strncmp(l, pairs[i].kernel_cmd, n) == 0 && (l[n] == ' ' || l[n] == '\t')) {
+                                *ret_linux = pairs[i].kernel_cmd;
+                                *ret_initrd = pairs[i].initrd_cmd;
+                                return;
+                        }
+                }
+        }
+        *ret_linux = "linux";
+        *ret_initrd = "initrd";
+}
+
+struct entry_params {
+        const char *kver;
+        const char *kernel;  /* as GRUB sees it */
+        const char *initrd;  /* as GRUB sees it */
+        const char *cmdline; /* boot_entry_make_cmdline()'s */
+        const char *fs_uuid; /* NULL: search by the initrd */
+        const char *linux_cmd, *initrd_cmd;
+};
+
+static int format_block(const struct entry_params *p, char **ret) {
+        _cleanup_(strv_freep) char **words = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *out;
+        int r;
+
+        r = split_words(p->cmdline, &words);
+        if (r < 0)
+                return r;
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        fprintf(out,
+                BEGIN_MARKER "\n"
+                "# The one-time boot into the oslift upgrade environment: 'host-prep stage'\n"
+                "# wrote this block and set next_entry=%s in grubenv; 'host-prep cancel'\n"
+                "# removes both. oslift replaces the whole block: do not edit it.\n"
+                "menuentry 'oslift upgrade (%s)' --id %s {\n"
+                "\tinsmod gzio\n",
+                BOOT_ENTRY_ID, p->kver, BOOT_ENTRY_ID);
+        if (p->fs_uuid)
+                fprintf(out, "\tsearch --no-floppy --fs-uuid --set=root %s\n", p->fs_uuid);
+        else
+                fprintf(out, "\tsearch --no-floppy --file --set=root %s\n", p->initrd);
+        fprintf(out, "\techo 'Loading the oslift upgrade environment ...'\n\t%s %s", p->linux_cmd, p->kernel);
+        for (char **w = words; *w; w++)
+                put_grub_word(out, *w);
+        fprintf(out, "\n\t%s %s\n}\n" END_MARKER "\n", p->initrd_cmd, p->initrd);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+static bool line_is(const char *line, const char *end, const char *what) {
+        size_t n = strlen(what);
+        return (size_t) (end - line) == n && memcmp(line, what, n) == 0;
+}
+
+/* Our block in text, from its BEGIN line to the end of its END line:
+ * 1 and the offsets, 0 when there is none, -EBADMSG for a BEGIN without
+ * an END (we cannot tell where ours ends). */
+static int find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end) {
+        const char *p = text, *end = text + size, *begin = NULL;
+
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                const char *eol = nl ?: end, *next = nl ? nl + 1 : end;
+
+                if (!begin && line_is(p, eol, BEGIN_MARKER))
+                        begin = p;
+                else if (begin && line_is(p, eol, END_MARKER)) {
+                        *ret_begin = (size_t) (begin - text);
+                        *ret_end = (size_t) (next - text);
+                        return 1;
+                }
+                p = next;
+        }
+        return begin ? -EBADMSG : 0;
+}
+
+/* ---- the record ---------------------------------------------------------- */
+
+struct record {
+        bool custom_cfg_existed;
+        bool newline_added;     /* arm ended custom.cfg's last line for it */
+        bool grubenv_existed;
+        bool next_entry_was_set;
+        char *next_entry;       /* its value then */
+        char *grub_dir;
+        char *kver;
+        char *initramfs;
+};
+
+static void record_done(struct record *r) {
+        free(r->next_entry);
+        free(r->grub_dir);
+        free(r->kver);
+        free(r->initramfs);
+        *r = (struct record) {};
+}
+
+static void put_value(FILE *out, const char *key, const char *value) {
+        fprintf(out, "%s=", key);
+        for (; *value; value++)
+                if (*value == '\\')
+                        fputs("\\\\", out);
+                else if (*value == '\n')
+                        fputs("\\n", out);
+                else
+                        fputc(*value, out);
+        fputc('\n', out);
+}
+
+static int record_write(const char *root, const struct record *rec) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *out;
+        int r;
+
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        fprintf(out, "# What host-prep stage changed to arm the one-time upgrade boot, as it was\n"
+                     "# before; host-prep cancel puts it back from here.\n");
+        put_value(out, "grub_dir", rec->grub_dir);
+        put_value(out, "custom_cfg_existed", rec->custom_cfg_existed ? "yes" : "no");
+        put_value(out, "custom_cfg_newline_added", rec->newline_added ? "yes" : "no");
+        put_value(out, "grubenv_existed", rec->grubenv_existed ? "yes" : "no");
+        put_value(out, "next_entry_was_set", rec->next_entry_was_set ? "yes" : "no");
+        put_value(out, "next_entry", rec->next_entry ?: "");
+        put_value(out, "kver", rec->kver);
+        put_value(out, "initramfs", rec->initramfs);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        r = mkdir_in_root(root, OSLIFT_STATE_DIR, 0700);
+        if (r < 0)
+                return r;
+        return write_file_atomic(root, BOOT_ENTRY_RECORD, text, size, 0600);
+}
+
+static char *unescape_value(const char *s) {
+        char *ret = malloc(strlen(s) + 1), *q = ret;
+
+        if (!ret)
+                return NULL;
+        for (; *s; s++) {
+                if (*s == '\\' && (s[1] == '\\' || s[1] == 'n')) {
+                        *q++ = s[1] == 'n' ? '\n' : '\\';
+                        s++;
+                } else
+                        *q++ = *s;
+        }
+        *q = '\0';
+        return ret;
+}
+
+static int parse_bool(const char *v, bool *ret) {
+        if (strcmp(v, "yes") == 0)
+                *ret = true;
+        else if (strcmp(v, "no") == 0)
+                *ret = false;
+        else
+                return -EBADMSG;
+        return 0;
+}
+
+/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
+static int record_read(const char *root, struct record *ret) {
+        _cleanup_free_ char *text = NULL;
+        struct record rec = {};
+        char *line, *save = NULL;
+        int r = read_file(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text, NULL, NULL);
+
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                char **str = NULL;
+
+                if (line[0] == '#')
+                        continue;
+                if (!eq) {
+                        r = -EBADMSG;
+                        break;
+                }
+                *eq++ = '\0';
+                if (strcmp(line, "custom_cfg_existed") == 0)
+                        r = parse_bool(eq, &rec.custom_cfg_existed);
+                else if (strcmp(line, "custom_cfg_newline_added") == 0)
+                        r = parse_bool(eq, &rec.newline_added);
+                else if (strcmp(line, "grubenv_existed") == 0)
+                        r = parse_bool(eq, &rec.grubenv_existed);
+                else if (strcmp(line, "next_entry_was_set") == 0)
+                        r = parse_bool(eq, &rec.next_entry_was_set);
+                else if (strcmp(line, "next_entry") == 0)
+                        str = &rec.next_entry;
+                else if (strcmp(line, "grub_dir") == 0)
+                        str = &rec.grub_dir;
+                else if (strcmp(line, "kver") == 0)
+                        str = &rec.kver;
+                else if (strcmp(line, "initramfs") == 0)
+                        str = &rec.initramfs;
+                /* Other keys: a later oslift's, nothing this one undoes. */
+                if (str) {
+                        free(*str);
+                        *str = unescape_value(eq);
+                        if (!*str)
+                                r = -ENOMEM;
+                }
+        }
+        if (r == 0 && (!rec.grub_dir || !known_grub_dir(rec.grub_dir) || !rec.next_entry))
+                r = -EBADMSG;
+        if (r < 0) {
+                record_done(&rec);
+                return r;
+        }
+        *ret = rec;
+        return 0;
+}
+
+/* ---- arm ----------------------------------------------------------------- */
+
+static int join_path(char **ret, const char *dir, const char *name) {
+        return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
+}
+
+/* custom.cfg with our block in place of the old one, or at the end. */
+static int compose_custom(const char *old, size_t old_size, const char *block, struct record *rec, bool fresh,
+                          char **ret, size_t *ret_size) {
+        size_t begin, end;
+        FILE *out;
+        int r = find_block(old, old_size, &begin, &end);
+
+        if (r < 0)
+                return r;
+        out = open_memstream(ret, ret_size);
+        if (!out)
+                return -ENOMEM;
+        if (r > 0) {
+                fwrite(old, 1, begin, out);
+                fputs(block, out);
+                fwrite(old + end, 1, old_size - end, out);
+                if (fresh)
+                        rec->newline_added = false; /* a leftover of ours, as it was */
+        } else {
+                bool unended = old_size > 0 && old[old_size - 1] != '\n';
+                fwrite(old, 1, old_size, out);
+                if (unended)
+                        fputc('\n', out);
+                fputs(block, out);
+                rec->newline_added = unended;
+        }
+        return fclose(out) != 0 ? -ENOMEM : 0;
+}
+
+/* The custom.cfg block that boots kver with image. */
+static int make_block(const char *root, const struct boot_entry_spec *spec, const char *kver, const char *image,
+                      const char *grub_dir, char **ret) {
+        _cleanup_free_ char *proc_cmdline = NULL, *cmdline = NULL, *uuid = NULL, *kernel = NULL,
+                            *kernel_grub = NULL, *image_grub = NULL, *cfg = NULL;
+        struct entry_params p;
+        const char *base = spec->cmdline;
+        int r;
+
+        if (!base && strcmp(root, "/") == 0) {
+                r = read_file("/", "/proc/cmdline", 65536, &proc_cmdline, NULL, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read /proc/cmdline");
+                base = proc_cmdline;
+        }
+        if (!base) {
+                log_error("the kernel command line for the upgrade boot must be given for %s", root);
+                return -EINVAL;
+        }
+        r = boot_entry_make_cmdline(base, spec->extra_args, &cmdline);
+        if (r < 0)
+                return r;
+
+        if (spec->fs_uuid) {
+                uuid = strdup(spec->fs_uuid);
+                if (!uuid)
+                        return -ENOMEM;
+        } else if (strcmp(root, "/") == 0 && probe_fs_uuid(&uuid) < 0)
+                log_debug("the UUID of the file system holding /boot is unknown; the entry finds it by %s",
+                          image);
+
+        if (asprintf(&kernel, "/boot/vmlinuz-%s", kver) < 0)
+                return -ENOMEM;
+        r = grub_path(root, kernel, &kernel_grub);
+        if (r == 0)
+                r = grub_path(root, image, &image_grub);
+        if (r < 0)
+                return log_error_errno(r, "cannot examine %s/boot", root_prefix(root));
+        r = read_grub_cfg(root, grub_dir, &cfg);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s%s/grub.cfg", root_prefix(root), grub_dir);
+
+        p = (struct entry_params) { .kver = kver, .kernel = kernel_grub, .initrd = image_grub,
+                                    .cmdline = cmdline, .fs_uuid = uuid };
+        linux_commands(cfg, &p.linux_cmd, &p.initrd_cmd);
+        return format_block(&p, ret);
+}
+
+static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_changed) {
+        _cleanup_free_ char *kver = NULL, *image = NULL, *reason = NULL, *block = NULL, *custom_path = NULL,
+                            *env_path = NULL, *old_custom = NULL, *new_custom = NULL;
+        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
+        _cleanup_(record_done) struct record rec = {};
+        size_t old_size = 0, new_size = 0;
+        /* Only GRUB reads it, and root writes it. */
+        mode_t custom_mode = 0600;
+        bool fresh, custom_existed;
+        const char *grub_dir;
+        int r;
+
+        r = resolve_kver(root, spec->kver, &kver);
+        if (r < 0)
+                return r;
+        if (spec->initramfs)
+                image = strdup(spec->initramfs);
+        else if (asprintf(&image, "/boot/" IMAGE_PREFIX "%s" IMAGE_SUFFIX, kver) < 0)
+                image = NULL;
+        if (!image)
+                return -ENOMEM;
+        if (!boot_path_valid(image)) {
+                log_error("the upgrade initramfs must be a plain path below /boot, not '%s'", image);
+                return -EINVAL;
+        }
+        if (!exists_in_root(root, image, S_IFREG)) {
+                log_error("the upgrade initramfs %s%s does not exist; build it first",
+                          root_prefix(root), image);
+                return -ENOENT;
+        }
+        if (spec->fs_uuid && !uuid_valid(spec->fs_uuid)) {
+                log_error("'%s' is not a file system UUID", spec->fs_uuid);
+                return -EINVAL;
+        }
+        r = boot_entry_check(root, kver, &reason);
+        if (r < 0) {
+                log_error("cannot arm the upgrade boot: %s", reason ?: strerror(-r));
+                return r;
+        }
+        grub_dir = find_grub_dir(root, false);
+        if (!grub_dir) /* boot_entry_check() found it a moment ago */
+                return -ENOENT;
+        r = make_block(root, spec, kver, image, grub_dir, &block);
+        if (r < 0)
+                return r;
+
+        /* How things are, unless an earlier arm recorded how they were. */
+        r = record_read(root, &rec);
+        if (r == -EBADMSG) {
+                log_error("%s%s is not a record this oslift wrote; run 'host-prep cancel' first",
+                          root_prefix(root), BOOT_ENTRY_RECORD);
+                return r;
+        }
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read %s", BOOT_ENTRY_RECORD);
+        fresh = r == -ENOENT;
+
+        r = join_path(&custom_path, grub_dir, "custom.cfg");
+        if (r == 0)
+                r = join_path(&env_path, grub_dir, "grubenv");
+        if (r < 0)
+                return r;
+        r = read_file(root, custom_path, CUSTOM_CFG_MAX, &old_custom, &old_size, &custom_mode);
+        custom_existed = r == 0;
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read %s%s", root_prefix(root), custom_path);
+        r = compose_custom(old_custom ?: "", old_size, block, &rec, fresh, &new_custom, &new_size);
+        if (r == -EBADMSG) {
+                log_error("%s%s has a '%s' line without its '%s': remove that block by hand",
+                          root_prefix(root), custom_path, BEGIN_MARKER, END_MARKER);
+                return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = grubenv_read(root, env_path, &env);
+        if (r == -ENOENT) {
+                env = grubenv_new();
+                if (!env)
+                        return -ENOMEM;
+        } else if (r < 0)
+                return log_error_errno(r, "cannot read %s%s", root_prefix(root), env_path);
+        if (fresh) {
+                const char *prev = grubenv_get(env, "next_entry");
+                rec.custom_cfg_existed = custom_existed;
+                rec.grubenv_existed = r == 0;
+                /* Ours from an arm whose record is gone is no "before". */
+                rec.next_entry_was_set = prev && strcmp(prev, BOOT_ENTRY_ID) != 0;
+                rec.next_entry = strdup(rec.next_entry_was_set ? prev : "");
+        }
+        r = grubenv_set(env, "next_entry", BOOT_ENTRY_ID);
+        if (r < 0)
+                return log_error_errno(r, "cannot set next_entry in %s%s", root_prefix(root), env_path);
+
+        free(rec.grub_dir);
+        free(rec.kver);
+        free(rec.initramfs);
+        rec.grub_dir = strdup(grub_dir);
+        rec.kver = strdup(kver);
+        rec.initramfs = strdup(image);
+        if (!rec.grub_dir || !rec.kver || !rec.initramfs || !rec.next_entry)
+                return -ENOMEM;
+
+        /* Record first, switch last: whatever step fails, disarm knows
+         * what to undo and nothing boots into a half-made entry. */
+        r = record_write(root, &rec);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s", BOOT_ENTRY_RECORD);
+        *ret_changed = true;
+        r = write_file_atomic(root, custom_path, new_custom, new_size, custom_mode);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s%s", root_prefix(root), custom_path);
+        r = grubenv_write(root, env_path, env);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s%s", root_prefix(root), env_path);
+        log_debug("armed the one-time boot: entry '%s' in %s, next_entry in %s", BOOT_ENTRY_ID, custom_path,
+                  env_path);
+        return 0;
+}
+
+int boot_entry_arm(const char *root, const struct boot_entry_spec *spec) {
+        bool changed = false;
+        int r = arm(root, spec, &changed);
+
+        if (r < 0 && changed && boot_entry_disarm(root) < 0)
+                log_error("the half-armed upgrade boot could not be undone; run 'host-prep cancel'");
+        return r;
+}
+
+/* ---- disarm -------------------------------------------------------------- */
+
+static int disarm_grubenv(const char *root, const char *grub_dir, const struct record *rec) {
+        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
+        _cleanup_free_ char *path = NULL, *full = NULL;
+        const char *now;
+        int r;
+
+        if (join_path(&path, grub_dir, "grubenv") < 0)
+                return -ENOMEM;
+        r = grubenv_read(root, path, &env);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
+                log_error("if it says next_entry=%s, the next boot is the upgrade boot: run "
+                          "'grub2-editenv %s unset next_entry'", BOOT_ENTRY_ID, path);
+                return r;
+        }
+        now = grubenv_get(env, "next_entry");
+        /* Someone else's since (grub2-reboot), or GRUB used ours already. */
+        if (!now || strcmp(now, BOOT_ENTRY_ID) != 0)
+                return 0;
+        if (rec && rec->next_entry_was_set)
+                r = grubenv_set(env, "next_entry", rec->next_entry);
+        else
+                r = grubenv_unset(env, "next_entry");
+        if (r < 0)
+                return log_error_errno(r, "cannot reset next_entry in %s%s", root_prefix(root), path);
+        if (rec && !rec->grubenv_existed && grubenv_is_empty(env)) {
+                full = root_path_join(root, path);
+                if (!full)
+                        return -ENOMEM;
+                if (unlink(full) < 0 && errno != ENOENT)
+                        return log_error_errno(negative_errno(), "cannot remove %s", full);
+                return 0;
+        }
+        r = grubenv_write(root, path, env);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s%s", root_prefix(root), path);
+        return 0;
+}
+
+static int disarm_custom(const char *root, const char *grub_dir, const struct record *rec) {
+        _cleanup_free_ char *path = NULL, *full = NULL, *text = NULL;
+        size_t size = 0, begin, end;
+        bool removed = false, at_end = false;
+        mode_t mode;
+        int r;
+
+        if (join_path(&path, grub_dir, "custom.cfg") < 0)
+                return -ENOMEM;
+        full = root_path_join(root, path);
+        if (!full)
+                return -ENOMEM;
+        r = read_file(root, path, CUSTOM_CFG_MAX, &text, &size, &mode);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", full);
+        while ((r = find_block(text, size, &begin, &end)) > 0) {
+                at_end = end == size;
+                memmove(text + begin, text + end, size - end + 1);
+                size -= end - begin;
+                removed = true;
+        }
+        if (r < 0) {
+                log_error("%s has a '%s' line without its '%s': remove that block by hand", full, BEGIN_MARKER,
+                          END_MARKER);
+                return r;
+        }
+        if (!removed)
+                return 0;
+        /* The newline arm added to end someone's last line. */
+        if (rec && rec->newline_added && at_end && size > 0 && text[size - 1] == '\n')
+                text[--size] = '\0';
+        if (size == 0 && !(rec && rec->custom_cfg_existed)) {
+                if (unlink(full) < 0 && errno != ENOENT)
+                        return log_error_errno(negative_errno(), "cannot remove %s", full);
+                return 0;
+        }
+        r = write_file_atomic(root, path, text, size, mode);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s", full);
+        return 0;
+}
+
+static int remove_in_root(const char *root, const char *path) {
+        _cleanup_free_ char *full = root_path_join(root, path);
+
+        if (!full)
+                return -ENOMEM;
+        if (unlink(full) < 0 && errno != ENOENT)
+                return log_error_errno(negative_errno(), "cannot remove %s", full);
+        return 0;
+}
+
+static int remove_images(const char *root, const struct record *rec) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ char *boot = root_path_join(root, "/boot");
+        struct dirent *de;
+        int r = 0, k;
+
+        if (!boot)
+                return -ENOMEM;
+        if (rec && rec->initramfs && boot_path_valid(rec->initramfs))
+                r = remove_in_root(root, rec->initramfs);
+        d = opendir(boot);
+        if (!d)
+                return errno == ENOENT ? r : log_error_errno(negative_errno(), "cannot read %s", boot);
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                if (strncmp(de->d_name, IMAGE_PREFIX, strlen(IMAGE_PREFIX)) != 0 || n < strlen(IMAGE_SUFFIX) ||
+                    strcmp(de->d_name + n - strlen(IMAGE_SUFFIX), IMAGE_SUFFIX) != 0)
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+                        k = log_error_errno(negative_errno(), "cannot remove %s/%s", boot, de->d_name);
+                        if (r == 0)
+                                r = k;
+                }
+        }
+        return r;
+}
+
+int boot_entry_disarm(const char *root) {
+        _cleanup_(record_done) struct record rec = {};
+        const struct record *have = NULL;
+        const char *grub_dir;
+        int r, k;
+
+        r = record_read(root, &rec);
+        if (r == 0)
+                have = &rec;
+        else if (r != -ENOENT)
+                log_warning("%s%s cannot be read (%s); removing what is recognisably oslift's",
+                            root_prefix(root), BOOT_ENTRY_RECORD, strerror(-r));
+
+        grub_dir = have ? known_grub_dir(rec.grub_dir) : find_grub_dir(root, true);
+        r = 0;
+        /* The switch first: once it is off, nothing boots into the rest. */
+        if (grub_dir) {
+                r = disarm_grubenv(root, grub_dir, have);
+                k = disarm_custom(root, grub_dir, have);
+                if (r == 0)
+                        r = k;
+        }
+        k = remove_images(root, have);
+        if (r == 0)
+                r = k;
+        if (r < 0)
+                return r; /* the record stays for the next try */
+        r = remove_in_root(root, BOOT_ENTRY_RECORD);
+        if (r == 0 && have)
+                log_debug("disarmed the one-time upgrade boot");
+        return r;
+}

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Arming and disarming the one-time GRUB boot in fake root directories (no
+ * device, no dracut): custom.cfg and grubenv keep everything that is not
+ * ours, grubenv keeps its inode, and disarm gives back the very bytes that
+ * were there before.
+ *
+ * boot-entry.c is host-prep code, which the unit tests do not link: it is
+ * compiled into this test, which also lets it check the static helpers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot-entry.c"
+
+#define KVER "6.1.0-test"
+#define IMAGE "/boot/oslift-upgrade-" KVER ".img"
+
+static const char grub_cfg[] =
+        "### BEGIN /etc/grub.d/00_header ###\n"
+        "if [ -s $prefix/grubenv ]; then\n"
+        "  set have_grubenv=true\n"
+        "  load_env\n"
+        "fi\n"
+        "if [ \"${next_entry}\" ] ; then\n"
+        "   set default=\"${next_entry}\"\n"
+        "   set next_entry=\n"
+        "   save_env next_entry\n"
+        "   set boot_once=true\n"
+        "else\n"
+        "   set default=\"0\"\n"
+        "fi\n"
+        "### END /etc/grub.d/00_header ###\n"
+        "### BEGIN /etc/grub.d/10_linux ###\n"
+        "menuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple-1234' {\n"
+        "\tinsmod gzio\n"
+        "\tsearch --no-floppy --fs-uuid --set=root 1234\n"
+        "\tlinux\t/boot/vmlinuz-" KVER " root=UUID=1234 ro  quiet\n"
+        "\tinitrd\t/boot/initrd.img-" KVER "\n"
+        "}\n"
+        "### END /etc/grub.d/10_linux ###\n"
+        "### BEGIN /etc/grub.d/41_custom ###\n"
+        "if [ -f  ${config_directory}/custom.cfg ]; then\n"
+        "  source ${config_directory}/custom.cfg\n"
+        "elif [ -z \"${config_directory}\" -a -f  $prefix/custom.cfg ]; then\n"
+        "  source $prefix/custom.cfg\n"
+        "fi\n"
+        "### END /etc/grub.d/41_custom ###\n";
+
+static const char admin_custom[] =
+        "menuentry 'Rescue shell (admin)' --id admin-rescue {\n"
+        "\tlinux /boot/vmlinuz-" KVER " root=/dev/vda1 ro single\n"
+        "}\n";
+
+static const char admin_env[] = "saved_entry=gnulinux-simple-1234\nboot_success=1\n";
+
+static const struct boot_entry_spec spec = {
+        .kver = KVER,
+        .cmdline = "BOOT_IMAGE=/boot/vmlinuz-" KVER " root=UUID=1234 ro quiet rd.oslift.debug\n",
+        .extra_args = "console=ttyS0,115200",
+};
+
+struct fixture {
+        char root[64];
+        char grub_dir[128]; /* full path */
+};
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void full_path(const struct fixture *fx, const char *path, char *buf, size_t size) {
+        assert_true((size_t) snprintf(buf, size, "%s%s", fx->root, path) < size);
+}
+
+static void put_file(const struct fixture *fx, const char *path, const void *data, size_t size) {
+        char full[256];
+        int fd;
+
+        full_path(fx, path, full, sizeof(full));
+        fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, size), (ssize_t) size);
+        close(fd);
+}
+
+static void put_text(const struct fixture *fx, const char *path, const char *text) {
+        put_file(fx, path, text, strlen(text));
+}
+
+/* The file's bytes, NUL-terminated; NULL when it does not exist. */
+static char *get_file(const struct fixture *fx, const char *path, size_t *ret_size) {
+        char full[256];
+        char *buf;
+        struct stat st;
+        int fd;
+
+        full_path(fx, path, full, sizeof(full));
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                assert_int_equal(errno, ENOENT);
+                return NULL;
+        }
+        assert_int_equal(fstat(fd, &st), 0);
+        buf = malloc((size_t) st.st_size + 1);
+        assert_non_null(buf);
+        assert_int_equal(read(fd, buf, (size_t) st.st_size), st.st_size);
+        buf[st.st_size] = '\0';
+        close(fd);
+        if (ret_size)
+                *ret_size = (size_t) st.st_size;
+        return buf;
+}
+
+static bool file_exists(const struct fixture *fx, const char *path) {
+        char full[256];
+        struct stat st;
+
+        full_path(fx, path, full, sizeof(full));
+        return lstat(full, &st) == 0;
+}
+
+static mode_t mode_of(const struct fixture *fx, const char *path) {
+        char full[256];
+        struct stat st;
+
+        full_path(fx, path, full, sizeof(full));
+        assert_int_equal(stat(full, &st), 0);
+        return st.st_mode & 07777;
+}
+
+static ino_t inode_of(const struct fixture *fx, const char *path) {
+        char full[256];
+        struct stat st;
+
+        full_path(fx, path, full, sizeof(full));
+        assert_int_equal(stat(full, &st), 0);
+        return st.st_ino;
+}
+
+static void make_dir(const struct fixture *fx, const char *path) {
+        char full[256];
+
+        full_path(fx, path, full, sizeof(full));
+        assert_int_equal(mkdir(full, 0755), 0);
+}
+
+static void put_grubenv(const struct fixture *fx, const char *path, const char *content) {
+        char block[GRUBENV_SIZE];
+        size_t n = strlen(content), h = strlen(GRUBENV_HEADER);
+
+        memcpy(block, GRUBENV_HEADER, h);
+        memcpy(block + h, content, n);
+        memset(block + h + n, '#', GRUBENV_SIZE - h - n);
+        put_file(fx, path, block, sizeof(block));
+}
+
+static size_t count(const char *haystack, const char *needle) {
+        size_t n = 0;
+
+        for (const char *p = haystack; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+/* A Debian-like root: /boot/grub, a kernel, the upgrade image. */
+static int setup_bare(void **state) {
+        struct fixture *fx = calloc(1, sizeof(*fx));
+        static const char *const dirs[] = { "/boot", "/boot/grub", "/var", "/var/lib" };
+
+        if (!fx)
+                return -1;
+        strcpy(fx->root, "/tmp/oslift-unit-boot.XXXXXX");
+        if (!mkdtemp(fx->root))
+                return -1;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char path[128];
+                snprintf(path, sizeof(path), "%s%s", fx->root, dirs[i]);
+                if (mkdir(path, 0755) < 0)
+                        return -1;
+        }
+        snprintf(fx->grub_dir, sizeof(fx->grub_dir), "%s/boot/grub", fx->root);
+        *state = fx;
+        put_text(fx, "/boot/grub/grub.cfg", grub_cfg);
+        put_text(fx, "/boot/vmlinuz-" KVER, "kernel");
+        put_text(fx, IMAGE, "upgrade initramfs");
+        return 0;
+}
+
+/* ... plus someone else's custom.cfg and grubenv. */
+static int setup(void **state) {
+        if (setup_bare(state) < 0)
+                return -1;
+        put_text(*state, "/boot/grub/custom.cfg", admin_custom);
+        put_grubenv(*state, "/boot/grub/grubenv", admin_env);
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *fx = *state;
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
+        if (system(cmd) != 0)
+                return -1;
+        free(fx);
+        return 0;
+}
+
+/* ---- arm and disarm --------------------------------------------------------- */
+
+static void test_arm_disarm(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom_before = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        _cleanup_free_ char *env_before = get_file(fx, "/boot/grub/grubenv", NULL);
+        _cleanup_free_ char *custom = NULL, *env = NULL, *custom_after = NULL, *env_after = NULL;
+        _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+        ino_t ino = inode_of(fx, "/boot/grub/grubenv");
+        size_t size;
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_non_null(custom);
+        assert_true(strncmp(custom, admin_custom, strlen(admin_custom)) == 0);
+        assert_int_equal(count(custom, BEGIN_MARKER "\n"), 1);
+        assert_int_equal(count(custom, END_MARKER "\n"), 1);
+        assert_non_null(strstr(custom, "menuentry 'oslift upgrade (" KVER ")' --id oslift-upgrade {\n"));
+        assert_int_equal(mode_of(fx, "/boot/grub/custom.cfg"), 0644); /* the admin's, kept */
+
+        env = get_file(fx, "/boot/grub/grubenv", &size);
+        assert_int_equal(size, GRUBENV_SIZE);
+        assert_int_equal(inode_of(fx, "/boot/grub/grubenv"), ino);
+        assert_int_equal(grubenv_parse(env, size, &ge), 0);
+        assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
+        assert_string_equal(grubenv_get(ge, "saved_entry"), "gnulinux-simple-1234");
+        assert_string_equal(grubenv_get(ge, "boot_success"), "1");
+        assert_true(file_exists(fx, BOOT_ENTRY_RECORD));
+
+        /* Again: still one block, the same bytes. */
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom_after, custom);
+        env_after = get_file(fx, "/boot/grub/grubenv", NULL);
+        assert_memory_equal(env_after, env, GRUBENV_SIZE);
+        free(custom_after);
+        free(env_after);
+
+        /* Disarm: exactly what was there before, the image gone. */
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom_after, custom_before);
+        env_after = get_file(fx, "/boot/grub/grubenv", &size);
+        assert_int_equal(size, GRUBENV_SIZE);
+        assert_memory_equal(env_after, env_before, GRUBENV_SIZE);
+        assert_int_equal(inode_of(fx, "/boot/grub/grubenv"), ino);
+        assert_false(file_exists(fx, IMAGE));
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        free(custom_after);
+        free(env_after);
+
+        /* Again: nothing to do, nothing changes. */
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom_after, custom_before);
+        env_after = get_file(fx, "/boot/grub/grubenv", NULL);
+        assert_memory_equal(env_after, env_before, GRUBENV_SIZE);
+        assert_int_equal(inode_of(fx, "/boot/grub/grubenv"), ino);
+}
+
+static void test_entry_text(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL;
+        struct boot_entry_spec s = spec;
+        static const char want_block[] =
+                BEGIN_MARKER "\n"
+                "# The one-time boot into the oslift upgrade environment: 'host-prep stage'\n"
+                "# wrote this block and set next_entry=oslift-upgrade in grubenv; 'host-prep cancel'\n"
+                "# removes both. oslift replaces the whole block: do not edit it.\n"
+                "menuentry 'oslift upgrade (" KVER ")' --id oslift-upgrade {\n"
+                "\tinsmod gzio\n"
+                "\tsearch --no-floppy --file --set=root " IMAGE "\n"
+                "\techo 'Loading the oslift upgrade environment ...'\n"
+                "\tlinux /boot/vmlinuz-" KVER " 'root=UUID=1234' 'ro' 'quiet' 'rd.oslift.upgrade' "
+                "'console=ttyS0,115200'\n"
+                "\tinitrd " IMAGE "\n"
+                "}\n" END_MARKER "\n";
+
+        /* No UUID known (no device behind a root directory): by file. */
+        assert_int_equal(boot_entry_arm(fx->root, &s), 0);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_true(strncmp(custom, admin_custom, strlen(admin_custom)) == 0);
+        assert_string_equal(custom + strlen(admin_custom), want_block);
+        free(custom);
+
+        /* A UUID given: by UUID; the block replaced in place. */
+        s.fs_uuid = "0f5e6a7c-2d1b-4e8f-9a0b-1c2d3e4f5a6b";
+        s.extra_args = NULL;
+        assert_int_equal(boot_entry_arm(fx->root, &s), 0);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_non_null(strstr(custom, "\tsearch --no-floppy --fs-uuid --set=root "
+                                       "0f5e6a7c-2d1b-4e8f-9a0b-1c2d3e4f5a6b\n"));
+        assert_null(strstr(custom, "--file"));
+        assert_non_null(strstr(custom, " 'quiet' 'rd.oslift.upgrade'\n"));
+        assert_int_equal(count(custom, "--id oslift-upgrade"), 1);
+        assert_int_equal(count(custom, "menuentry"), 2);
+
+        /* Bad UUIDs and images are refused before anything is written. */
+        s.fs_uuid = "1234; reboot";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -EINVAL);
+        s.fs_uuid = NULL;
+        s.initramfs = "/etc/passwd";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -EINVAL);
+        s.initramfs = "/boot/../etc/x.img";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -EINVAL);
+        s.initramfs = "/boot/missing.img";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -ENOENT);
+        s.initramfs = NULL;
+        s.kver = "6.1.0 test";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -EINVAL);
+        s.kver = "../../etc";
+        assert_int_equal(boot_entry_arm(fx->root, &s), -EINVAL);
+        {
+                _cleanup_free_ char *after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+                assert_string_equal(after, custom);
+        }
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+}
+
+/* Nothing there before: arm creates both files, disarm removes both. */
+static void test_arm_creates(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+        size_t size;
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        free(get_file(fx, "/boot/grub/grubenv", &size));
+        assert_int_equal(size, GRUBENV_SIZE);
+        assert_int_equal(grubenv_read(fx->root, "/boot/grub/grubenv", &ge), 0);
+        assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
+        {
+                _cleanup_free_ char *custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+                assert_non_null(custom);
+                assert_true(strncmp(custom, BEGIN_MARKER "\n", strlen(BEGIN_MARKER) + 1) == 0);
+                assert_int_equal(mode_of(fx, "/boot/grub/custom.cfg"), 0600);
+        }
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, "/boot/grub/grubenv"));
+        assert_false(file_exists(fx, "/boot/grub/custom.cfg"));
+        assert_false(file_exists(fx, IMAGE));
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+}
+
+/* next_entry set before (grub-reboot, or GRUB's empty one after a one-time
+ * boot): put back in place. A custom.cfg without a final newline. */
+static void test_previous_values_restored(void **state) {
+        struct fixture *fx = *state;
+        static const char *const envs[] = {
+                "saved_entry=a\nnext_entry=\nboot_success=1\n",
+                "next_entry=gnulinux-advanced>older-kernel\nsaved_entry=a\n",
+                "next_entry=oslift-upgrade\n", /* ours, from an arm whose record is gone */
+        };
+        static const char unended[] = "set timeout=5";
+
+        for (size_t i = 0; i < ELEMENTSOF(envs); i++) {
+                _cleanup_free_ char *env_before = NULL, *env_after = NULL, *custom_after = NULL;
+                _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+
+                put_grubenv(fx, "/boot/grub/grubenv", envs[i]);
+                put_text(fx, "/boot/grub/custom.cfg", unended);
+                put_text(fx, IMAGE, "upgrade initramfs");
+                env_before = get_file(fx, "/boot/grub/grubenv", NULL);
+
+                assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+                assert_int_equal(grubenv_read(fx->root, "/boot/grub/grubenv", &ge), 0);
+                assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
+                custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+                assert_true(strncmp(custom_after, "set timeout=5\n" BEGIN_MARKER "\n",
+                                    strlen("set timeout=5\n" BEGIN_MARKER "\n")) == 0);
+                free(custom_after);
+
+                assert_int_equal(boot_entry_disarm(fx->root), 0);
+                custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
+                assert_string_equal(custom_after, unended);
+                env_after = get_file(fx, "/boot/grub/grubenv", NULL);
+                if (i < 2)
+                        assert_memory_equal(env_after, env_before, GRUBENV_SIZE);
+                else {
+                        /* Ours is no "before": removed. */
+                        grubenv_freep(&ge);
+                        ge = NULL;
+                        assert_int_equal(grubenv_parse(env_after, GRUBENV_SIZE, &ge), 0);
+                        assert_true(grubenv_is_empty(ge));
+                }
+        }
+}
+
+/* After the upgrade boot GRUB has cleared next_entry: disarm (restore on
+ * the new system) leaves grubenv alone and removes the rest. */
+static void test_disarm_after_boot(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+        _cleanup_free_ char *custom = NULL, *env_booted = NULL, *env_after = NULL;
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        assert_int_equal(grubenv_read(fx->root, "/boot/grub/grubenv", &ge), 0);
+        assert_int_equal(grubenv_set(ge, "next_entry", ""), 0); /* save_env next_entry */
+        assert_int_equal(grubenv_write(fx->root, "/boot/grub/grubenv", ge), 0);
+        env_booted = get_file(fx, "/boot/grub/grubenv", NULL);
+
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        env_after = get_file(fx, "/boot/grub/grubenv", NULL);
+        assert_memory_equal(env_after, env_booted, GRUBENV_SIZE);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, admin_custom);
+        assert_false(file_exists(fx, IMAGE));
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+}
+
+/* The record lost: disarm still removes what is recognisably ours. */
+static void test_disarm_without_record(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL;
+        _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+        char full[256];
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        full_path(fx, BOOT_ENTRY_RECORD, full, sizeof(full));
+        assert_int_equal(unlink(full), 0);
+
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, admin_custom);
+        assert_int_equal(grubenv_read(fx->root, "/boot/grub/grubenv", &ge), 0);
+        assert_null(grubenv_get(ge, "next_entry"));
+        assert_string_equal(grubenv_get(ge, "saved_entry"), "gnulinux-simple-1234");
+        assert_false(file_exists(fx, IMAGE));
+
+        /* A record that is not ours: the same, with a warning. */
+        put_text(fx, IMAGE, "upgrade initramfs");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        put_text(fx, BOOT_ENTRY_RECORD, "garbage\n");
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        free(custom);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, admin_custom);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+}
+
+/* A BEGIN marker without its END: neither arm nor disarm guesses. */
+static void test_broken_block_refused(void **state) {
+        struct fixture *fx = *state;
+        static const char broken[] = "x\n" BEGIN_MARKER "\nmenuentry 'half' {\n}\n";
+        _cleanup_free_ char *env_before = get_file(fx, "/boot/grub/grubenv", NULL);
+        _cleanup_free_ char *custom = NULL, *env = NULL;
+
+        put_text(fx, "/boot/grub/custom.cfg", broken);
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -EBADMSG);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, broken);
+        env = get_file(fx, "/boot/grub/grubenv", NULL);
+        assert_memory_equal(env, env_before, GRUBENV_SIZE);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        assert_int_equal(boot_entry_disarm(fx->root), -EBADMSG);
+        free(custom);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, broken);
+}
+
+/* EL: /boot/grub2 with grub.cfg wins over an empty /boot/grub; grubenv a
+ * link into the ESP (EL 8 on UEFI) stays a link; linux16 as grub.cfg's own
+ * entries use it. */
+static void test_el_layout(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL, *env_before = NULL, *env_after = NULL, *debian_env = NULL;
+        _cleanup_free_ char *debian_custom = NULL;
+        char full[256];
+        struct stat st;
+
+        make_dir(fx, "/boot/grub2");
+        make_dir(fx, "/boot/efi");
+        make_dir(fx, "/boot/efi/EFI");
+        make_dir(fx, "/boot/efi/EFI/centos");
+        put_text(fx, "/boot/grub2/grub.cfg", "if [ \"${next_entry}\" ] ; then\nfi\n"
+                                              "source ${config_directory}/custom.cfg\n"
+                                              "menuentry 'CentOS' {\n\tlinux16 /vmlinuz-x root=/dev/sda1\n}\n");
+        full_path(fx, "/boot/grub/grub.cfg", full, sizeof(full));
+        assert_int_equal(unlink(full), 0);
+        put_grubenv(fx, "/boot/efi/EFI/centos/grubenv", "saved_entry=centos\n");
+        full_path(fx, "/boot/grub2/grubenv", full, sizeof(full));
+        assert_int_equal(symlink("../efi/EFI/centos/grubenv", full), 0);
+        env_before = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        debian_env = get_file(fx, "/boot/grub/grubenv", NULL);
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/grub2/custom.cfg", NULL);
+        assert_non_null(custom);
+        assert_non_null(strstr(custom, "\tlinux16 /boot/vmlinuz-" KVER " "));
+        assert_non_null(strstr(custom, "\tinitrd16 " IMAGE "\n"));
+        assert_int_equal(lstat(full, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        {
+                _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+                assert_int_equal(grubenv_read(fx->root, "/boot/efi/EFI/centos/grubenv", &ge), 0);
+                assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
+        }
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        env_after = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        assert_memory_equal(env_after, env_before, GRUBENV_SIZE);
+        assert_false(file_exists(fx, "/boot/grub2/custom.cfg"));
+        /* The other directory was never touched. */
+        debian_custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(debian_custom, admin_custom);
+        free(env_after);
+        env_after = get_file(fx, "/boot/grub/grubenv", NULL);
+        assert_memory_equal(env_after, debian_env, GRUBENV_SIZE);
+}
+
+/* ---- readiness -------------------------------------------------------------- */
+
+static void assert_check_fails(const struct fixture *fx, const char *kver, int want, const char *phrase) {
+        _cleanup_free_ char *reason = NULL;
+
+        assert_int_equal(boot_entry_check(fx->root, kver, &reason), want);
+        assert_non_null(reason);
+        if (!strstr(reason, phrase))
+                fail_msg("reason '%s' does not say '%s'", reason, phrase);
+}
+
+static void test_check(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *reason = NULL;
+        char full[256], block[GRUBENV_SIZE + 1];
+
+        assert_int_equal(boot_entry_check(fx->root, KVER, &reason), 0);
+        assert_null(reason);
+        /* The only kernel in the root, when none is named. */
+        assert_int_equal(boot_entry_check(fx->root, NULL, &reason), 0);
+
+        assert_check_fails(fx, "6.1.0-other", -ENOENT, "/boot/vmlinuz-6.1.0-other is missing");
+        put_text(fx, "/boot/vmlinuz-6.1.0-other", "k");
+        put_text(fx, "/boot/vmlinuz-0-rescue-0123456789abcdef", "k");
+        assert_check_fails(fx, NULL, -EINVAL, "more than one kernel");
+        assert_int_equal(boot_entry_check(fx->root, "6.1.0-other", &reason), 0);
+
+        /* grubenv: wrong size, full. */
+        memset(block, '#', sizeof(block));
+        put_file(fx, "/boot/grub/grubenv", block, sizeof(block));
+        assert_check_fails(fx, KVER, -EBADMSG, "is not a 1024-byte GRUB environment block");
+        memset(block, 'x', sizeof(block));
+        memcpy(block, "f=", 2);
+        block[GRUBENV_SIZE - strlen(GRUBENV_HEADER) - 1] = '\n';
+        block[GRUBENV_SIZE - strlen(GRUBENV_HEADER)] = '\0';
+        put_grubenv(fx, "/boot/grub/grubenv", block);
+        assert_check_fails(fx, KVER, -ENOSPC, "no room for next_entry=oslift-upgrade");
+        put_grubenv(fx, "/boot/grub/grubenv", admin_env);
+
+        /* grub.cfg that would never see the entry or next_entry. */
+        put_text(fx, "/boot/grub/grub.cfg", "if [ \"${next_entry}\" ] ; then\nfi\n");
+        assert_check_fails(fx, KVER, -EOPNOTSUPP, "does not read custom.cfg");
+        put_text(fx, "/boot/grub/grub.cfg", "source ${config_directory}/custom.cfg\n");
+        assert_check_fails(fx, KVER, -EOPNOTSUPP, "ignores next_entry");
+
+        /* No GRUB 2 at all. */
+        full_path(fx, "/boot/grub/grub.cfg", full, sizeof(full));
+        assert_int_equal(unlink(full), 0);
+        assert_check_fails(fx, KVER, -ENOENT, "/boot/grub/grub.cfg exists");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -ENOENT);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+}
+
+static void test_space_check(void **state) {
+        struct fixture *fx = *state;
+        uint64_t needed = 0, available = 0;
+        char *big = calloc(1, 300000);
+
+        assert_non_null(big);
+        /* No current initramfs: the fallback estimate. */
+        assert_int_equal(boot_space_check(fx->root, KVER, &needed, &available), 0);
+        assert_int_equal(needed, INITRAMFS_UNKNOWN + INITRAMFS_SLACK);
+        assert_true(available > 0);
+        put_file(fx, "/boot/initrd.img-" KVER, big, 300000);
+        assert_int_equal(boot_space_check(fx->root, KVER, &needed, &available), 0);
+        assert_int_equal(needed, 300000 + INITRAMFS_SLACK);
+        put_file(fx, "/boot/initramfs-" KVER ".img", big, 1000);
+        assert_int_equal(boot_space_check(fx->root, NULL, &needed, &available), 0);
+        assert_int_equal(needed, 1000 + INITRAMFS_SLACK);
+        assert_int_equal(boot_space_check(fx->root, "bad kver", &needed, &available), -EINVAL);
+        free(big);
+}
+
+/* ---- pieces ----------------------------------------------------------------- */
+
+static void test_cmdline(void **state) {
+        static const struct {
+                const char *current, *extra, *want;
+        } cases[] = {
+                { "BOOT_IMAGE=(hd0,msdos1)/vmlinuz-3.10.0 root=/dev/mapper/cl-root ro crashkernel=auto rhgb quiet\n",
+                  NULL, "root=/dev/mapper/cl-root ro crashkernel=auto rhgb quiet rd.oslift.upgrade" },
+                { "  rd.oslift.upgrade rd.oslift=1 rd.oslift rd.osliftx=1 ro  ", "console=ttyS0,115200 a=b",
+                  "rd.osliftx=1 ro rd.oslift.upgrade console=ttyS0,115200 a=b" },
+                { "", NULL, "rd.oslift.upgrade" },
+                { "foo=\"a b\" \"BOOT_IMAGE=x y\" ro", NULL, "foo=\"a b\" \"BOOT_IMAGE=x y\" ro rd.oslift.upgrade" },
+                { "ro\tquiet\n", "", "ro quiet rd.oslift.upgrade" },
+                /* After "--" come init's arguments: ours go before. */
+                { "ro quiet -- single rd.oslift.x", "console=ttyS0", "ro quiet rd.oslift.upgrade console=ttyS0 -- "
+                  "single rd.oslift.x" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *got = NULL;
+                assert_int_equal(boot_entry_make_cmdline(cases[i].current, cases[i].extra, &got), 0);
+                assert_string_equal(got, cases[i].want);
+        }
+        {
+                char *got = NULL;
+                assert_int_equal(boot_entry_make_cmdline("a=\\x", NULL, &got), -EINVAL);
+                assert_int_equal(boot_entry_make_cmdline("ro", "it's", &got), -EINVAL);
+                assert_int_equal(boot_entry_make_cmdline("a=\x01", NULL, &got), -EINVAL);
+                assert_null(got);
+        }
+}
+
+/* What GRUB receives: one single-quoted word per kernel word, the double
+ * quotes left to GRUB's linux command to put back around blanks. */
+static void test_grub_words(void **state) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        put_grub_word(f, "ro");
+        put_grub_word(f, "foo=\"a b\"");
+        put_grub_word(f, "$x;reboot");
+        fclose(f);
+        assert_string_equal(text, " 'ro' 'foo=a b' '$x;reboot'");
+}
+
+static void test_find_block(void **state) {
+        static const char text[] = "a\n" BEGIN_MARKER "\nx\n" END_MARKER "\nb\n";
+        size_t begin, end;
+
+        assert_int_equal(find_block(text, strlen(text), &begin, &end), 1);
+        assert_int_equal(begin, 2);
+        assert_int_equal(end, strlen(text) - 2);
+        assert_int_equal(find_block("a\n", 2, &begin, &end), 0);
+        assert_int_equal(find_block("", 0, &begin, &end), 0);
+        /* Markers count only as whole lines. */
+        assert_int_equal(find_block("# " BEGIN_MARKER "\n", strlen(BEGIN_MARKER) + 3, &begin, &end), 0);
+        assert_int_equal(find_block(BEGIN_MARKER "\nx\n", strlen(BEGIN_MARKER) + 3, &begin, &end), -EBADMSG);
+        /* An END without a final newline still ends it. */
+        assert_int_equal(find_block(BEGIN_MARKER "\n" END_MARKER, strlen(BEGIN_MARKER END_MARKER) + 1, &begin,
+                                    &end), 1);
+        assert_int_equal(end, strlen(BEGIN_MARKER END_MARKER) + 1);
+}
+
+static void test_linux_commands(void **state) {
+        const char *l, *i;
+
+        linux_commands("menuentry 'x' {\n\tlinuxefi /vmlinuz ro\n\tinitrdefi /i\n}\n", &l, &i);
+        assert_string_equal(l, "linuxefi");
+        assert_string_equal(i, "initrdefi");
+        linux_commands("\tlinux16 /vmlinuz\n", &l, &i);
+        assert_string_equal(l, "linux16");
+        assert_string_equal(i, "initrd16");
+        linux_commands("\tlinux\t/vmlinuz\n", &l, &i);
+        assert_string_equal(l, "linux");
+        linux_commands("blscfg\n# linux16 in a comment does not count\nlinuxfoo x\n", &l, &i);
+        assert_string_equal(l, "linux");
+        assert_string_equal(i, "initrd");
+}
+
+static void test_run_logged(void **state) {
+        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+                                                      (char *) "echo out; echo err >&2", NULL }),
+                         0);
+        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+                                                      (char *) "for i in $(seq 30); do echo line $i; done; exit 3",
+                                                      NULL }),
+                         -EIO);
+        assert_int_equal(run_logged((char *const[]) { (char *) "/nonexistent/dracut", NULL }), -EIO);
+}
+
+static void test_build_initramfs_root_dir(void **state) {
+        struct fixture *fx = *state;
+        char *path = NULL;
+
+        /* dracut builds for the system it runs on only. */
+        assert_int_equal(boot_entry_build_initramfs(fx->root, KVER, &path), -EOPNOTSUPP);
+        assert_null(path);
+}
+
+static void test_default_kver(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *k = NULL;
+        struct utsname u;
+        char full[256];
+
+        assert_int_equal(boot_entry_default_kver(fx->root, &k), 0);
+        assert_string_equal(k, KVER);
+        free(k);
+        k = NULL;
+        assert_int_equal(boot_entry_default_kver("/", &k), 0);
+        assert_int_equal(uname(&u), 0);
+        assert_string_equal(k, u.release);
+        full_path(fx, "/boot/vmlinuz-" KVER, full, sizeof(full));
+        assert_int_equal(unlink(full), 0);
+        free(k);
+        k = NULL;
+        assert_int_equal(boot_entry_default_kver(fx->root, &k), -ENOENT);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_arm_disarm, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_entry_text, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_arm_creates, setup_bare, teardown),
+                cmocka_unit_test_setup_teardown(test_previous_values_restored, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disarm_after_boot, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disarm_without_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_broken_block_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_el_layout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_space_check, setup, teardown),
+                cmocka_unit_test(test_cmdline),
+                cmocka_unit_test(test_grub_words),
+                cmocka_unit_test(test_find_block),
+                cmocka_unit_test(test_linux_commands),
+                cmocka_unit_test(test_run_logged),
+                cmocka_unit_test_setup_teardown(test_build_initramfs_root_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_default_kver, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
