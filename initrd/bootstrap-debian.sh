@@ -8,9 +8,13 @@ packages=(
 	# the static sysroot (build-sysroot.sh)
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
 	# our code against glibc with sanitizers, and the unit-test runner
-	libcmocka-dev librpm-dev libblkid-dev libmount-dev
+	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results
 	rpm file binutils perl busybox-static
+	# e2e tests (tests/e2e): the Debian guest rootfs, the disk image without
+	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
+	# TCG, and the host's side of the guest's HTTP (curl, ss)
+	debootstrap fdisk e2fsprogs grub-pc-bin grub-common qemu-system-x86 curl iproute2
 )
 
 installed=$(dpkg-query -W -f '${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |

@@ -8,6 +8,11 @@
 static const char *program = "oslift";
 static enum log_level max_level = LOG_LEVEL_INFO;
 static FILE *log_file;
+static struct {
+        log_sink_fn fn;
+        void *userdata;
+} sinks[LOG_SINKS_MAX];
+static size_t n_sinks;
 
 static const char *const level_prefix[] = {
         [LOG_LEVEL_ERROR] = "error: ",
@@ -28,6 +33,15 @@ void log_set_file(FILE *f) {
         log_file = f;
 }
 
+int log_add_sink(log_sink_fn fn, void *userdata) {
+        if (n_sinks >= ELEMENTSOF(sinks))
+                return -ENOSPC;
+        sinks[n_sinks].fn = fn;
+        sinks[n_sinks].userdata = userdata;
+        n_sinks++;
+        return 0;
+}
+
 static void log_va(enum log_level level, const char *suffix, const char *fmt, va_list ap) {
         char text[4096];
 
@@ -38,6 +52,13 @@ static void log_va(enum log_level level, const char *suffix, const char *fmt, va
                 fprintf(log_file, "[%6lld.%03ld] %s%s%s\n", (long long) ts.tv_sec,
                         ts.tv_nsec / 1000000, level_prefix[level], text, suffix ?: "");
                 fflush(log_file);
+        }
+        if (n_sinks > 0) {
+                char line[sizeof(text) + 160];
+
+                snprintf(line, sizeof(line), "%s%s%s", level_prefix[level], text, suffix ?: "");
+                for (size_t i = 0; i < n_sinks; i++)
+                        sinks[i].fn(level, line, sinks[i].userdata);
         }
         if (level > max_level)
                 return;

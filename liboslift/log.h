@@ -23,6 +23,16 @@ void log_set_max_level(enum log_level level);
 /* Also append every message to f (not closed by log). NULL stops it. */
 void log_set_file(FILE *f);
 
+/*
+ * Also hands every message, at every level, to fn: the upgrader's console,
+ * /dev/kmsg and in-memory ring at boot (console.h). line is the message as
+ * the log file has it, without timestamp and newline ("warning: ...").
+ * fn must not log. Up to LOG_SINKS_MAX; -ENOSPC beyond.
+ */
+#define LOG_SINKS_MAX 4
+typedef void (*log_sink_fn)(enum log_level level, const char *line, void *userdata);
+int log_add_sink(log_sink_fn fn, void *userdata);
+
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

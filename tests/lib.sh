@@ -17,7 +17,11 @@ trap '_t_finish' EXIT
 
 _t_finish() {
 	echo "1..$_t_count"
-	[[ -n ${T_TMP:-} ]] && rm -rf "$T_TMP"
+	# OSLIFT_KEEP_TMP=1 keeps the scratch directory (serial logs, images)
+	# for a look after a failure.
+	if [[ -n ${T_TMP:-} ]]; then
+		if [[ ${OSLIFT_KEEP_TMP:-0} == 1 ]]; then echo "# kept $T_TMP" >&2; else rm -rf "$T_TMP"; fi
+	fi
 	exit $((_t_failed > 0))
 }
 

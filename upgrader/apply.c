@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "console.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "log.h"
@@ -38,6 +39,9 @@ struct apply {
         enum rpmdb_backend backend;
         struct timespec started;
         struct upgrade_status status;
+        /* Opened before the transaction: librpm runs our progress callback
+         * chrooted into the root, where root-relative paths do not resolve. */
+        int state_dir_fd;
         FILE *log;
 };
 
@@ -220,7 +224,7 @@ static void set_status(struct apply *a, enum upgrade_state state, const char *fm
         va_start(ap, fmt);
         vsnprintf(a->status.message, sizeof(a->status.message), fmt, ap);
         va_end(ap);
-        r = status_write(a->root, &a->status);
+        r = a->state_dir_fd >= 0 ? status_write_at(a->state_dir_fd, &a->status) : status_write(a->root, &a->status);
         if (r < 0)
                 log_error_errno(r, "cannot write %s", OSLIFT_STATUS_FILE);
 }
@@ -284,9 +288,11 @@ static double seconds_since(const struct timespec *t0) {
 
 static void on_progress(unsigned done, unsigned total, const char *verb, const char *what, void *userdata) {
         struct apply *a = userdata;
+        char eta[PROGRESS_ETA_SIZE];
 
-        log_info("[%*u/%u %3u%%] %s %s", total >= 1000 ? 4 : total >= 100 ? 3 : 2, done, total,
-                 total ? done * 100 / total : 100, verb, what);
+        /* The ETA is only on at boot, where nobody else tells the time. */
+        log_info("[%*u/%u %3u%%] %s %s%s", total >= 1000 ? 4 : total >= 100 ? 3 : 2, done, total,
+                 total ? done * 100 / total : 100, verb, what, progress_eta(done, total, eta));
         /* Fleet tools poll status.json: keep it current, at every tenth of
          * the way (each write is an fsync'ed rename, not free). */
         unsigned tenth_before = total ? a->status.packages_done * 10 / total : 0;
@@ -317,7 +323,7 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
 }
 
 int apply_plan(const char *root) {
-        struct apply a = { .root = root };
+        struct apply a = { .root = root, .state_dir_fd = -1 };
         struct upgrade_outcome out = {};
         int r;
 
@@ -350,6 +356,7 @@ int apply_plan(const char *root) {
                 goto refused;
 
         /* From here on the root changes. */
+        a.state_dir_fd = staging_dir_open(root);
         r = open_log(&a);
         if (r < 0)
                 goto refused;
@@ -378,6 +385,7 @@ int apply_plan(const char *root) {
         plan_free(a.plan);
         log_set_file(NULL);
         fclose(a.log);
+        close(a.state_dir_fd);
         return 0;
 
 failed:
@@ -390,6 +398,8 @@ failed:
         log_set_file(NULL);
         if (a.log)
                 fclose(a.log);
+        if (a.state_dir_fd >= 0)
+                close(a.state_dir_fd);
         return r;
 
 refused:

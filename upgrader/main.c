@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "apply.h"
+#include "boot.h"
 #include "log.h"
 #include "rpm-setup.h"
 #include "version.h"
@@ -64,10 +65,8 @@ int main(int argc, char **argv) {
                 log_error("unexpected argument '%s'; see 'upgrader --help'", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (!root) {
-                log_error("boot mode is not available yet; use --root DIR");
-                return EXIT_USAGE;
-        }
+        if (!root)
+                return boot_main();
         if (root[0] != '/' || stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 log_error("--root %s: not an absolute path to a directory", root);
                 return EXIT_USAGE;

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Boot mode, step by step. Every step is logged with the time it took, on
+ * the console and in /dev/kmsg as well as in the journal, because the
+ * console is what an admin of a machine that does not come back sees.
+ *
+ * Until apply_plan() starts the transaction nothing of the system changes
+ * but for mounts (and their mount points); from then on apply_plan() keeps
+ * upgrade.log and status.json. What we log ourselves
+ * (mounting, the steps around apply_plan) is kept in memory and written to
+ * /var/log/oslift/boot.log at the end, or, when no disk takes it, dumped on
+ * the console (docs/serial-dump.md).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "boot.h"
+#include "cmdline.h"
+#include "console.h"
+#include "fsutil.h"
+#include "log.h"
+#include "mounts.h"
+#include "paths.h"
+#include "rpm-setup.h"
+#include "status.h"
+#include "version.h"
+
+#define SYSROOT "/sysroot"
+#define INITRD_RELEASE "/etc/initrd-release"
+#define BOOT_LOG OSLIFT_LOG_DIR "/boot.log"
+#define RESTORE_UNIT "oslift-restore.service"
+#define RESTORE_UNIT_PATH "/usr/lib/systemd/system/" RESTORE_UNIT
+#define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
+
+enum outcome {
+        OUTCOME_NO_PLAN,  /* nothing staged: undo and let the boot go on */
+        OUTCOME_APPLIED,  /* reboot into the new system */
+        OUTCOME_FAILED,   /* reboot into the old one (or what is left) */
+};
+
+struct boot {
+        struct boot_cmdline cmdline;
+        struct mounts *mounts;
+        struct fstab fstab;
+        bool fstab_mounted;
+        bool changed; /* apply_plan() got as far as changing the system */
+        const char *step;   /* what failed, for the last words */
+};
+
+static double seconds_since(const struct timespec *t0) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* User space writes to /dev/kmsg are limited to 10 lines in 5 s unless
+ * this is "on"; it cannot be changed when printk.devkmsg= was given. */
+static void kmsg_ratelimit_off(void) {
+        _cleanup_close_ int fd = open("/proc/sys/kernel/printk_devkmsg", O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0 || write(fd, "on\n", 3) != 3)
+                log_debug("cannot turn off the rate limit of /dev/kmsg; some lines may be missing there");
+}
+
+static void open_sinks(const struct boot_cmdline *c) {
+        enum log_level level = c->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+        int r;
+
+        if (c->debug)
+                log_set_max_level(LOG_LEVEL_DEBUG);
+        r = log_ring_open(LOG_RING_SIZE);
+        if (r < 0)
+                log_warning("cannot keep the log in memory: %s", strerror(-r));
+        r = console_open("/dev/console", level);
+        if (r < 0)
+                log_warning("cannot write to /dev/console: %s", strerror(-r));
+        kmsg_ratelimit_off();
+        r = kmsg_open("/dev/kmsg", level);
+        if (r < 0)
+                log_warning("cannot write to /dev/kmsg: %s", strerror(-r));
+}
+
+static bool plan_exists(void) {
+        return access(SYSROOT OSLIFT_PLAN_FILE, F_OK) == 0;
+}
+
+static int read_fstab(struct boot *b) {
+        struct timespec t0;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = fstab_read(SYSROOT, "/etc/fstab", &b->fstab);
+        if (r == -ENOENT) {
+                log_info("the root has no /etc/fstab: it is all one file system");
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot read /etc/fstab of the root");
+        if (b->fstab.n_bad_lines > 0)
+                log_warning("/etc/fstab: %u lines cannot be parsed (the first: line %u); left out, as at "
+                            "every boot", b->fstab.n_bad_lines, b->fstab.first_bad_line);
+        for (size_t i = 0; i < b->fstab.n_entries; i++) {
+                const struct fstab_entry *e = &b->fstab.entries[i];
+
+                if (e->verdict == FSTAB_SKIP_SWAP || e->verdict == FSTAB_SKIP_BAD_TARGET)
+                        log_info("fstab: not mounting %s on %s: %s", e->source, e->target,
+                                 fstab_verdict_reason(e->verdict));
+                else if (e->verdict == FSTAB_SKIP_PARENT)
+                        log_info("fstab: not mounting %s (%s): below %s, which is not mounted", e->target,
+                                 e->source, b->fstab.entries[e->parent].target);
+                else if (e->verdict != FSTAB_MOUNT && e->verdict != FSTAB_SKIP_ROOT)
+                        log_info("fstab: not mounting %s (%s): %s", e->target, e->source,
+                                 fstab_verdict_reason(e->verdict));
+        }
+        log_info("read /etc/fstab in %.1f s: %zu of its %zu entries to mount", seconds_since(&t0),
+                 b->fstab.n_order, b->fstab.n_entries);
+        return 0;
+}
+
+static int mount_fstab(struct boot *b) {
+        struct timespec t0;
+        int r;
+
+        if (b->fstab_mounted)
+                return 0;
+        b->fstab_mounted = true;
+        if (b->fstab.n_order == 0)
+                return 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = mounts_fstab(b->mounts, &b->fstab);
+        if (r < 0)
+                return r;
+        log_info("mounted the file systems of /etc/fstab in %.1f s", seconds_since(&t0));
+        return 0;
+}
+
+/* The plan may live on a file system of its own (/var, /var/lib): then it
+ * is only visible once the fstab's file systems are mounted. */
+static int find_plan(struct boot *b, bool *ret) {
+        const struct fstab_entry *e;
+        int r;
+
+        *ret = plan_exists();
+        if (*ret)
+                return 0;
+        e = fstab_find_covering(&b->fstab, OSLIFT_STATE_DIR);
+        if (!e)
+                return 0;
+        log_info("%s is on %s (%s): mounting the file systems of /etc/fstab to look for a plan there",
+                 OSLIFT_STATE_DIR, e->target, e->source);
+        b->step = "mounting the file systems of /etc/fstab";
+        r = mount_fstab(b);
+        if (r < 0)
+                return r;
+        *ret = plan_exists();
+        return 0;
+}
+
+/*
+ * The new system runs oslift-restore.service once at its first boot: it
+ * puts back what stage recorded and reports. Enabled as systemctl would,
+ * by a symlink, since systemctl cannot run here.
+ */
+static int enable_restore_unit(void) {
+        char link[PATH_MAX], target[PATH_MAX];
+        ssize_t n;
+        int r;
+
+        if (access(SYSROOT RESTORE_UNIT_PATH, F_OK) < 0) {
+                log_warning("%s is not installed in the new system, so the restoration will not run by "
+                            "itself; run 'host-prep restore' after the reboot",
+                            RESTORE_UNIT_PATH);
+                return 0;
+        }
+        r = mkdir_in_root(SYSROOT, RESTORE_WANTS_DIR, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s in the new system", RESTORE_WANTS_DIR);
+        snprintf(link, sizeof(link), "%s%s/%s", SYSROOT, RESTORE_WANTS_DIR, RESTORE_UNIT);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n >= 0) {
+                target[n] = '\0';
+                if (strcmp(target, RESTORE_UNIT_PATH) == 0)
+                        return 0;
+        }
+        if ((n >= 0 || errno == EINVAL) && unlink(link) < 0)
+                return log_error_errno(negative_errno(), "cannot replace %s", link + strlen(SYSROOT));
+        if (symlink(RESTORE_UNIT_PATH, link) < 0)
+                return log_error_errno(negative_errno(), "cannot enable %s", RESTORE_UNIT);
+        log_info("enabled %s for the first boot of the new system", RESTORE_UNIT);
+        return 0;
+}
+
+static enum outcome run(struct boot *b) {
+        const struct boot_cmdline *c = &b->cmdline;
+        struct timespec t0;
+        bool found;
+        int r;
+
+        b->step = "starting";
+        r = mounts_new(SYSROOT, &b->mounts);
+        if (r < 0) {
+                log_error_errno(r, "cannot start");
+                return OUTCOME_FAILED;
+        }
+        if (c->root_kind == ROOT_UNSUPPORTED)
+                log_warning("root=%s is not a device the upgrader can find (UUID=, LABEL=, PARTUUID=, "
+                            "PARTLABEL= or /dev/...)", c->root[0] ? c->root : "(too long)");
+
+        b->step = "mounting the root file system";
+        r = mounts_root(b->mounts, c->root_kind == ROOT_UNSUPPORTED ? NULL : c->root, c->rootfstype,
+                        c->rootflags);
+        if (r < 0)
+                return OUTCOME_FAILED;
+        b->step = "reading /etc/fstab";
+        if (read_fstab(b) < 0)
+                return OUTCOME_FAILED;
+        if (find_plan(b, &found) < 0)
+                return OUTCOME_FAILED;
+        if (!found) {
+                log_info("no staged plan, continuing the normal boot");
+                return OUTCOME_NO_PLAN;
+        }
+
+        b->step = "mounting the file systems of /etc/fstab";
+        if (mount_fstab(b) < 0)
+                return OUTCOME_FAILED;
+        b->step = "binding /proc, /sys, /dev and /run into the root";
+        if (mounts_api(b->mounts) < 0)
+                return OUTCOME_FAILED;
+        b->step = "loading librpm's configuration";
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (rpm_setup() < 0)
+                return OUTCOME_FAILED;
+        log_info("loaded librpm's configuration from %s in %.1f s", rpm_config_dir(), seconds_since(&t0));
+
+        b->step = "applying the plan";
+        progress_eta_enable(true);
+        r = apply_plan(SYSROOT);
+        progress_eta_enable(false);
+        if (r < 0) {
+                struct upgrade_status st;
+
+                /* apply_plan() marks the status once it starts changing
+                 * things; before that a refusal leaves it "staged". */
+                b->changed = status_read(SYSROOT, &st) < 0 || st.state == UPGRADE_APPLYING ||
+                             st.state == UPGRADE_FAILED;
+                return OUTCOME_FAILED;
+        }
+
+        b->step = "enabling the restoration";
+        /* The upgrade is in: a failure here is reported, not undone. */
+        (void) enable_restore_unit();
+        return OUTCOME_APPLIED;
+}
+
+/* Our own log, on disk when the root takes it, else on the console. */
+static void save_log(struct boot *b) {
+        _cleanup_free_ char *text = NULL, *dir = NULL;
+        const struct fstab_entry *e;
+        char path[PATH_MAX], why[128] = "";
+        size_t len;
+        int r;
+
+        text = log_ring_text(&len);
+        if (!text)
+                return;
+        e = fstab_find_covering(&b->fstab, OSLIFT_LOG_DIR);
+        if (!b->mounts || !mounts_root_writable(b->mounts))
+                snprintf(why, sizeof(why), "the root file system is not mounted read-write");
+        else if (e && !mounts_is_mount_point(b->mounts, e->target))
+                /* It would land below the mount point, hidden at boot. */
+                snprintf(why, sizeof(why), "%s is not mounted", e->target);
+        else {
+                r = chase_in_root(SYSROOT, OSLIFT_LOG_DIR, &dir);
+                if (r == 0)
+                        r = mkdir_in_root(SYSROOT, dir, 0755);
+                if (r == 0) {
+                        snprintf(path, sizeof(path), "%s/boot.log", strcmp(dir, "/") ? dir : "");
+                        r = write_file_atomic(SYSROOT, path, text, len, 0644);
+                }
+                if (r == 0) {
+                        log_info("this log is in %s on the root file system", BOOT_LOG);
+                        return;
+                }
+                snprintf(why, sizeof(why), "%s", strerror(-r));
+        }
+        log_error("cannot write this log to %s (%s); here it is, compressed: 'host-prep log --from-serial "
+                  "FILE' reads it from a capture of this console", BOOT_LOG, why);
+        r = log_ring_dump();
+        if (r < 0)
+                log_error_errno(r, "cannot dump the log on the console");
+}
+
+_noreturn_ static void stop_here(void) {
+        log_info("rd.oslift.break: not rebooting; the system is left running as it is now. Reset or power "
+                 "it off when done");
+        for (;;)
+                pause();
+}
+
+static int finish(struct boot *b, enum outcome outcome) {
+        struct timespec t0;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (outcome == OUTCOME_NO_PLAN) {
+                if (b->mounts)
+                        (void) mounts_undo(b->mounts);
+                return 0;
+        }
+        if (outcome == OUTCOME_FAILED) {
+                log_error("the upgrade failed while %s; the messages above say why", b->step);
+                if (b->changed)
+                        log_error("the upgrader's log is %s on the root file system", OSLIFT_UPGRADE_LOG);
+        }
+        save_log(b);
+        if (b->mounts) {
+                (void) mounts_undo(b->mounts);
+                sync();
+                (void) mounts_root_read_only(b->mounts);
+        }
+        sync();
+        if (b->cmdline.stop)
+                stop_here();
+        if (outcome == OUTCOME_APPLIED)
+                log_info("rebooting into the new system");
+        else
+                log_info("rebooting; the default boot entry starts the old system%s",
+                         b->changed ? " (or what the failed upgrade left of it)" : ", which is unchanged");
+        reboot(RB_AUTOBOOT);
+        log_error_errno(negative_errno(), "cannot reboot");
+        return 1;
+}
+
+int boot_main(void) {
+        struct boot b = {};
+        int r;
+
+        r = cmdline_read("/proc/cmdline", &b.cmdline);
+        if (r < 0) {
+                log_error_errno(r, "cannot read /proc/cmdline");
+                return 1;
+        }
+        if (!b.cmdline.upgrade) {
+                for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
+                        log_warning("kernel command line: %s", b.cmdline.problems[i]);
+                fprintf(stderr, "upgrader: rd.oslift.upgrade is not set on the kernel command line: nothing "
+                                "to do (to apply a plan to a directory: upgrader --root DIR)\n");
+                return 0;
+        }
+        /* Mounting /sysroot and rebooting are for the initramfs only. */
+        if (access(INITRD_RELEASE, F_OK) < 0) {
+                log_error("boot mode runs in the upgrade initramfs only, and there is no %s here; to apply "
+                          "a plan to a directory: upgrader --root DIR",
+                          INITRD_RELEASE);
+                return 2;
+        }
+
+        open_sinks(&b.cmdline);
+        log_info("oslift %s: upgrading the system at %s", OSLIFT_VERSION, SYSROOT);
+        for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
+                log_warning("kernel command line: %s", b.cmdline.problems[i]);
+        if (b.cmdline.n_problems > CMDLINE_PROBLEMS_MAX)
+                log_warning("kernel command line: %u more problems", b.cmdline.n_problems - CMDLINE_PROBLEMS_MAX);
+        log_debug("root=%s (%s) rootfstype=%s rootflags=%s", b.cmdline.root, root_kind_name(b.cmdline.root_kind),
+                  b.cmdline.rootfstype, b.cmdline.rootflags);
+
+        r = finish(&b, run(&b));
+        fstab_done(&b.fstab);
+        mounts_free(b.mounts);
+        return r;
+}
