@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Helpers for the QEMU end-to-end tests; source after tests/lib.sh.
+# See tests/e2e/README.md for how the pieces fit.
+#
+# A test typically: e2e_require; root=$(e2e_new_root DIR); installs
+# packages into it (e2e_install_release7); queues guest scripts
+# (e2e_queue); builds the image (make-image.sh); starts qemu.sh in the
+# background; talks to the guest over HTTP and waits for serial-log lines;
+# reads results from the image with e2e_debugfs_cat after QEMU exited.
+
+E2E_DIR=$TESTS_DIR/e2e
+E2E_TOOLS=$E2E_DIR/tools
+
+# A test that stops early (set -e, a signal) must not leave qemu.sh and its
+# guest running in the background until their timeout: end this shell's
+# background jobs first (qemu.sh kills QEMU on TERM), then lib.sh's
+# _t_finish prints the plan as before.
+_e2e_exit() {
+	local jobs
+	jobs=$(jobs -p)
+	[[ -z $jobs ]] || kill $jobs 2>/dev/null || true
+	_t_finish
+}
+trap '_e2e_exit' EXIT
+
+# Skips the whole test (one skipped test point, then exit) when the machine
+# cannot run QEMU guests: not root, or tools missing.
+e2e_require() {
+	local why= tool
+	((EUID == 0)) || why="needs root (debootstrap, chroot, mkfs -d ownership)"
+	for tool in qemu-system-x86_64 debootstrap sfdisk grub-mkimage debugfs curl rpmbuild; do
+		[[ -n $why ]] || command -v $tool >/dev/null || why="$tool not found (initrd/bootstrap-debian.sh)"
+	done
+	if [[ -n $why ]]; then
+		t_skip "${1:-e2e test}" "$why"
+		exit 0
+	fi
+}
+
+# The cached base rootfs (built on first use: minutes).
+e2e_rootfs() { "$E2E_TOOLS/base-rootfs.sh"; }
+
+# e2e_new_root DEST: a private copy of the base rootfs at DEST (a new path).
+e2e_new_root() {
+	local base
+	base=$(e2e_rootfs) || return 1
+	cp -a --reflink=auto "$base" "$1"
+}
+
+# The demo packages (website, base-release, debian-sh), built once per build
+# directory; prints the directory holding release7/ and release8/.
+e2e_packages() {
+	local out=$OSLIFT_BUILD/e2e-packages
+	"$E2E_DIR/packages/build.sh" "$out" >/dev/null && echo "$out"
+}
+
+# e2e_install_release7 ROOT PKGDIR: the demo site's release 7, installed by
+# Debian's rpm into /var/lib/rpm of the root, plus site data owned by no
+# package (/var/www/site/data/hello.txt).
+e2e_install_release7() {
+	local root=$1 pkgs=$2
+	t_rpm "$root" -i --quiet "$pkgs"/release7/*.rpm || return 1
+	mkdir -p "$root/var/www/site/data"
+	echo "hello from the site data" >"$root/var/www/site/data/hello.txt"
+}
+
+# e2e_queue ROOT NAME: queues the script on stdin for the boot driver; each
+# normal boot runs the first queued script by name (so "1-...", "3-...").
+e2e_queue() {
+	install -d -m700 "$1/root/e2e" "$1/root/e2e/queue"
+	cat >"$1/root/e2e/queue/$2"
+}
+
+# A free TCP port on 127.0.0.1 for QEMU's hostfwd.
+e2e_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		[[ -z $(ss -Hltn "sport = :$p") ]] && { echo $p; return; }
+	done
+}
+
+# e2e_wait_log LOG REGEX TIMEOUT [PID]: waits until a line of LOG matches
+# REGEX (grep -E; the log's \r are dropped, so REGEX may end in $). Fails on
+# timeout, or when PID (QEMU's runner) is gone without the line having
+# appeared.
+e2e_wait_log() {
+	local log=$1 re=$2 pid=${4:-} end=$((SECONDS + $3))
+	_e2e_log_has() { [[ -f $1 ]] && tr -d '\r' <"$1" | grep -aEq -- "$2"; }
+	while ! _e2e_log_has "$log" "$re"; do
+		if ((SECONDS >= end)); then return 1; fi
+		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+			_e2e_log_has "$log" "$re"
+			return
+		fi
+		sleep 0.5
+	done
+}
+
+# e2e_http URL: the body, or failure (loopback only, short timeouts).
+e2e_http() { curl -fsS --noproxy '*' --connect-timeout 3 --max-time 10 "$1"; }
+
+# e2e_wait_http URL TIMEOUT [PID]: the body once URL answers 2xx.
+e2e_wait_http() {
+	local url=$1 end=$((SECONDS + $2)) pid=${3:-}
+	until e2e_http "$url" 2>/dev/null; do
+		((SECONDS < end)) || return 1
+		[[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || return 1
+		sleep 1
+	done
+}
+
+# e2e_debugfs_cat IMAGE PATH: a file from the image's root filesystem
+# (partition 1, at 1 MiB), read without mounting; fails if it is missing.
+e2e_debugfs_cat() {
+	local out
+	out=$(debugfs -R "stat $2" "$1?offset=1048576" 2>&1) || return 1
+	grep -q 'Inode:' <<<"$out" || return 1
+	debugfs -R "cat $2" "$1?offset=1048576" 2>/dev/null
+}

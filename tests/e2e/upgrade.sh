@@ -1,0 +1,181 @@
+#!/bin/bash
+# The boot path, for real: a Debian guest whose rpmdb holds release 7 of a
+# small web site is upgraded to release 8 by oslift in three QEMU boots.
+#
+#   boot 1  normal boot; the host fetches the site; the guest runs
+#           host-prep stage --packages /srv/release8 --reboot
+#   boot 2  GRUB's one-time entry boots the upgrade initramfs; the upgrader
+#           applies the plan, logging every package on the serial console,
+#           and reboots
+#   boot 3  the default entry boots release 8; oslift-restore.service runs
+#           host-prep restore; the site answers with the same data
+#
+# Everything is judged from the serial log and the disk image (debugfs),
+# never from what a script claims. With DEMO=1 (make demo) the same flow
+# narrates itself for a person instead of printing TAP.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
+
+DEMO=${DEMO:-0}
+# Guest memory for each boot; the upgrade boot is the one that matters.
+MEM_NORMAL=${MEM_NORMAL:-512}
+MEM_UPGRADE=${MEM_UPGRADE:-256}
+
+if ((DEMO)); then
+	exec 3>&1 1>/dev/null # TAP goes nowhere; say() talks to the person
+	say() { printf '%s\n' "$*" >&3; }
+else
+	say() { printf '# %s\n' "$*"; }
+fi
+phase() { say ""; say "== $*"; }
+
+e2e_require "three-boot upgrade"
+tmp=$(t_tmpdir)
+root=$tmp/root image=$tmp/disk.img serial=$tmp/serial.log
+
+phase "preparing the demo system (Debian 12 guest, release 7 of the site in its rpmdb)"
+t=$SECONDS
+base=$(e2e_rootfs)
+cp -a --reflink=auto "$base" "$root"
+make -s -C "$TESTS_DIR/.." install DESTDIR="$root" >/dev/null
+pkgs=$(e2e_packages)
+e2e_install_release7 "$root" "$pkgs"
+mkdir -p "$root/srv/release8"
+cp "$pkgs"/release8/*.rpm "$root/srv/release8/"
+before_qa=$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)
+say "release $(cat "$root/etc/oslift-release"), $(wc -l <<<"$before_qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$before_qa")"
+say "target packages in /srv/release8: $(ls "$root/srv/release8" | tr '\n' ' ')"
+
+# Boot 1's part, run by the boot driver once multi-user is reached.
+e2e_queue "$root" 1-stage.sh <<'EOF'
+set -e
+echo "release $(cat /etc/oslift-release)"
+e2e-wait-go 300
+host-prep check --packages /srv/release8 || true
+if [ -e /root/e2e/measure-initramfs ]; then
+	# The same kernel's plain image, built the same (host-only) way.
+	dracut --quiet --force /tmp/plain.img
+	echo "initramfs: plain dracut $(stat -c %s /tmp/plain.img) bytes"
+fi
+host-prep stage --packages /srv/release8 --reboot &
+stage=$!
+# stage reboots the guest when it is done: report the image before that.
+while [ ! -e /var/lib/oslift/plan ] && kill -0 $stage 2>/dev/null; do sleep 1; done
+ls /boot/oslift-upgrade-*.img >/dev/null 2>&1 &&
+	echo "initramfs: oslift upgrade image $(stat -c %s /boot/oslift-upgrade-*.img) bytes"
+wait $stage
+EOF
+# Boot 3's part: what the new system says about itself.
+e2e_queue "$root" 2-verify.sh <<'EOF'
+set -e
+e2e-wait-go 300
+systemctl is-active website.service
+mkdir -p /root/e2e/out
+rpm -qa --qf '%{NEVRA}\n' | sort >/root/e2e/out/qa
+rpm -Va >/root/e2e/out/va 2>&1 || true
+systemctl show -p ActiveState,Result oslift-restore.service >/root/e2e/out/restore-unit
+sync
+systemctl poweroff
+EOF
+((DEMO)) && touch "$root/root/e2e/measure-initramfs"
+"$E2E_TOOLS/make-image.sh" "$root" "$image" 1024 2>"$tmp/image.err"
+t_pass "demo system image built ($((SECONDS - t)) s)"
+
+port=$(e2e_free_port)
+
+# boot NAME MEM: starts QEMU in the background; sets QEMU_PID.
+boot() {
+	say "booting ($1, -m $2)"
+	BOOT_START=$SECONDS
+	"$E2E_TOOLS/qemu.sh" "$image" "$serial.$1" --mem "$2" --timeout 900 --hostfwd "$port" \
+		2>"$tmp/qemu.$1.err" &
+	QEMU_PID=$!
+}
+# Waits for QEMU to end; the guest rebooting or powering off ends it.
+finish() {
+	local rc=0
+	wait "$QEMU_PID" || rc=$?
+	t_is "$rc" 0 "$1: QEMU ended by itself ($(cat "$tmp/qemu.$1.err" | tr '\n' ' '))"
+	say "$1 took $((SECONDS - BOOT_START)) s (wall clock, TCG)"
+}
+
+# ------------------------------------------------------------------ boot 1
+phase "boot 1: the old system (release 7), staging the upgrade"
+boot boot1 "$MEM_NORMAL"
+if e2e_wait_log "$serial.boot1" 'e2e: driver: boot 1 reached multi-user' 600 "$QEMU_PID"; then
+	t_pass "boot 1 reached multi-user"
+else
+	t_fail "boot 1 reached multi-user" "$(tail -n 30 "$serial.boot1")"
+fi
+page=$(e2e_wait_http "http://127.0.0.1:$port/" 120 "$QEMU_PID" || true)
+data_before=$(e2e_http "http://127.0.0.1:$port/data/hello.txt" || true)
+t_match "$page" 'release 7' "boot 1: the site answers (release 7)"
+say "the site before: $(grep -o 'release [0-9]*' <<<"$page") / data: $data_before"
+e2e_http "http://127.0.0.1:$port/cgi-bin/go" >/dev/null || true
+finish boot1
+stage_log=$(grep -a '^e2e: ' "$serial.boot1" | tr -d '\r')
+t_match "$stage_log" 'e2e: staged 3 packages' "boot 1: host-prep stage staged the release 8 packages"
+t_match "$stage_log" 'e2e: the next boot \(once\) runs the upgrade' "boot 1: and armed the one-time boot"
+((DEMO)) && grep -a '^e2e: ' "$serial.boot1" | tr -d '\r' | sed 's/^e2e: /  guest: /' >&3
+sizes=$(grep -a 'e2e: initramfs: ' "$serial.boot1" | tr -d '\r' | sed 's/.*initramfs: //' | tr '\n' ';')
+[[ -n $sizes ]] && say "initramfs sizes: $sizes"
+
+# ------------------------------------------------------------------ boot 2
+phase "boot 2: the upgrade initramfs (serial console)"
+boot boot2 "$MEM_UPGRADE"
+if ((DEMO)); then
+	# The upgrader's lines, live, as an operator on the serial console sees
+	# them: GRUB's choice, then every line with the upgrader's timestamp.
+	tail -n +1 -F "$serial.boot2" 2>/dev/null | tr -d '\r' |
+		grep --line-buffered -aE "^ *Booting .oslift|^\[ *[0-9]+\.[0-9]{3}\] " | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' >&3 &
+	tailer=$!
+fi
+finish boot2
+((DEMO)) && kill "$tailer" 2>/dev/null
+up=$(tr -d '\r' <"$serial.boot2")
+t_match "$up" "Booting .oslift upgrade" "boot 2: GRUB booted the one-time upgrade entry"
+t_match "$up" 'Command line:.*rd\.oslift\.upgrade' "boot 2: the kernel got rd.oslift.upgrade"
+t_match "$up" '\[ ?[0-9]+/[0-9]+ +[0-9]+%\] upgrading website-8\.0-1\.noarch \(from website-7\.0-1\.noarch\)' \
+	"boot 2: the serial console shows every package (upgrading website)"
+t_match "$up" 'upgrade applied in [0-9.]+ s' "boot 2: the upgrader reports success"
+t_match "$up" 'reboot' "boot 2: and reboots"
+
+# ------------------------------------------------------------------ boot 3
+phase "boot 3: the new system (release 8)"
+boot boot3 "$MEM_NORMAL"
+if e2e_wait_log "$serial.boot3" 'e2e: driver: boot 2 reached multi-user' 600 "$QEMU_PID"; then
+	t_pass "boot 3 reached multi-user"
+else
+	t_fail "boot 3 reached multi-user" "$(tail -n 30 "$serial.boot3")"
+fi
+page=$(e2e_wait_http "http://127.0.0.1:$port/" 120 "$QEMU_PID" || true)
+data_after=$(e2e_http "http://127.0.0.1:$port/data/hello.txt" || true)
+t_match "$page" 'release 8' "boot 3: the site answers, now release 8"
+t_is "$data_after" "$data_before" "boot 3: with the same site data"
+say "the site after: $(grep -o 'release [0-9]*' <<<"$page") / data: $data_after"
+e2e_http "http://127.0.0.1:$port/cgi-bin/go" >/dev/null || true
+finish boot3
+t_match "$(tr -d '\r' <"$serial.boot3")" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
+
+# ------------------------------------------------------- the disk, afterwards
+phase "the disk after the upgrade"
+qa=$(e2e_debugfs_cat "$image" /root/e2e/out/qa || true)
+t_is "$qa" "base-release-8.0-1.noarch
+debian-sh-1.0-8.noarch
+website-8.0-1.noarch" "rpm -qa in the new system shows release 8"
+va=$(e2e_debugfs_cat "$image" /root/e2e/out/va || true)
+t_is "$(grep -v ' c /' <<<"$va" || true)" "" "rpm -Va is clean apart from config files"
+report=$(e2e_debugfs_cat "$image" /var/log/oslift/report.json || true)
+t_match "$report" '"result":"applied"' "report.json: applied"
+t_match "$report" '"restore_actions":\[[^]]*removed the one-time upgrade boot entry' "report.json: restore removed the boot entry"
+status=$(e2e_debugfs_cat "$image" /var/lib/oslift/status.json || true)
+t_match "$status" '"state": "restored"' "status.json: restored"
+grubenv=$(e2e_debugfs_cat "$image" /boot/grub/grubenv || true)
+# GRUB's save_env leaves the variable behind, empty.
+t_is "$(grep -c '^next_entry=.' <<<"$grubenv" || true)" 0 "grubenv has no next_entry left"
+t_is "$(e2e_debugfs_cat "$image" /boot/grub/custom.cfg 2>/dev/null | grep -c oslift || true)" 0 "custom.cfg has no oslift entry"
+t_is "$(debugfs -R 'ls /boot' "$image?offset=1048576" 2>/dev/null | grep -c oslift-upgrade || true)" 0 \
+	"the upgrade initramfs is gone from /boot"
+say "release 8 now, $(wc -l <<<"$qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$qa")"
+say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3}"
