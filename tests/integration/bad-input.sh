@@ -82,6 +82,16 @@ t_match "$T_OUT" 'BLOCKER +file-conflict: file /usr/share/moving/data\.txt from 
 	"file conflict: names the file and both packages"
 t_is "$(t_tree_digest "$root")" "$before" "file conflict: the root is unchanged"
 
+# An rpmdb librpm cannot read is a blocker, not a crash.
+root=$tmp/r-baddb; cp -a "$base" "$root"
+rm -f "$root"/var/lib/rpm/rpmdb.sqlite*
+head -c 65536 /dev/urandom >"$root/var/lib/rpm/rpmdb.sqlite"
+before=$(t_tree_digest "$root")
+t_run "$HOST_PREP" --root "$root" check --packages "$pkgs/release8"
+t_is "$T_RC" 1 "unreadable rpmdb: check is blocked"
+t_match "$T_OUT" 'BLOCKER +rpmdb-unreadable: the sqlite rpm database in .* cannot be read' "unreadable rpmdb: said so"
+t_is "$(t_tree_digest "$root")" "$before" "unreadable rpmdb: the root is unchanged"
+
 root=$(staged_root tampered)
 pkg=$(ls "$root/var/lib/oslift/packages" | head -n 1)
 printf 'x' >>"$root/var/lib/oslift/packages/$pkg"

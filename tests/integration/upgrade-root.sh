@@ -112,6 +112,13 @@ t_ok "restore keeps the plan" test -f "$root/var/lib/oslift/plan"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored "status.json says restored"
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "restore again is harmless"
+# Going back is refused unless asked for.
+t_run "$HOST_PREP" --root "$root" check --packages "$pkgs/release7"
+t_is "$T_RC" 1 "release 7 packages on release 8: blocked"
+t_match "$T_OUT" 'BLOCKER +downgrade: webapp-7\.0-1\.noarch is older than the installed webapp' "as a downgrade, named"
+t_run "$HOST_PREP" --root "$root" check --packages "$pkgs/release7" --allow-downgrade
+t_ok "--allow-downgrade lifts the downgrade blockers" bash -c '! grep -q "downgrade:" <<<"$1"' _ "$T_OUT"
+
 t_run "$HOST_PREP" --root "$root" log
 t_match "$T_OUT" '^==> upgrade log .*upgrade\.log\) <==$' "host-prep log shows the upgrade log"
 t_match "$T_OUT" '^result: applied in ' "and the report"
