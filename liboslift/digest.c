@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fsutil.h"
 #include "macro.h"
 
 /* Large enough that a multi-gigabyte package costs few syscalls, small
@@ -68,23 +69,14 @@ static int sha256_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
 
 int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
         _cleanup_close_ int fd = -1;
-        struct stat st;
         DIGEST_CTX ctx;
         uint64_t size = 0;
         int r;
 
         hex[0] = '\0';
-        /* O_NONBLOCK keeps a FIFO planted in place of a package from hanging
-         * the open; it has no effect on the regular files we accept. */
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = open_regular_at(dirfd, path);
         if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return fd;
 
         ctx = sha256_begin();
         if (!ctx)

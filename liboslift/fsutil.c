@@ -269,6 +269,92 @@ int remove_tree(const char *path) {
         return r;
 }
 
+int open_regular_at(int dirfd, const char *path) {
+        struct stat st;
+        /* O_NONBLOCK: no effect on the regular files we accept. */
+        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+
+        int r = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                r = negative_errno();
+        else if (!S_ISREG(st.st_mode))
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Reads fd to its end, but at most max bytes; hint is the expected size. */
+int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
+        size_t cap = hint < 4096 ? 4096 : hint > max ? max : hint, len = 0;
+        _cleanup_free_ char *buf = malloc(cap);
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        char *b;
+
+                        if (cap == max)
+                                break;
+                        cap = cap > max / 2 ? max : cap * 2;
+                        b = realloc(buf, cap);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static unsigned digits_value(const char *s, size_t n) {
+        unsigned v = 0;
+
+        for (size_t i = 0; i < n; i++)
+                v = v * 10 + (unsigned) (s[i] - '0');
+        return v;
+}
+
+bool timestamp_is_valid(const char *s) {
+        static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+        static const unsigned char days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        unsigned year, month, day;
+
+        if (!s || strlen(s) != sizeof(shape) - 1)
+                return false;
+        for (size_t i = 0; i < sizeof(shape) - 1; i++)
+                if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+                        return false;
+        year = digits_value(s, 4);
+        month = digits_value(s + 5, 2);
+        day = digits_value(s + 8, 2);
+        if (month < 1 || month > 12 || day < 1 || day > days[month - 1])
+                return false;
+        if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+                return false;
+        /* 60 seconds: a leap second. */
+        return digits_value(s + 11, 2) <= 23 && digits_value(s + 14, 2) <= 59 &&
+               digits_value(s + 17, 2) <= 60;
+}
+
 int timestamp_now(char buf[static TIMESTAMP_SIZE]) {
         time_t t = time(NULL);
         struct tm tm;

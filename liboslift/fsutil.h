@@ -3,6 +3,7 @@
  * root directory ("/" for the running system). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -32,6 +33,20 @@ int copy_dir_files(const char *src, const char *dst);
  * returning the first. */
 int remove_dir_contents(int fd, const char *path);
 int remove_tree(const char *path);
+
+/* Opens path below dirfd for reading when it is a regular file, without
+ * following a symlink in its last component and without hanging on a FIFO
+ * planted in its place. Returns the fd, -EISDIR, -EBADFD (not a regular
+ * file) or open's negative errno. For files we did not necessarily write. */
+int open_regular_at(int dirfd, const char *path);
+
+/* Reads fd to its end, at most max bytes (callers that must refuse larger
+ * input pass their limit + 1), into a new buffer; hint sizes the first
+ * allocation. */
+int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
+
+/* Exactly what timestamp_now() writes, for a real UTC time. */
+bool timestamp_is_valid(const char *s);
 
 /* UTC now as "2026-11-23T12:00:00Z". */
 #define TIMESTAMP_SIZE 32

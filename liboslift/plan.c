@@ -8,6 +8,7 @@
 
 #include "digest.h"
 #include "macro.h"
+#include "fsutil.h"
 #include "plan.h"
 
 #define HEADER_RECORDS 4
@@ -144,36 +145,7 @@ static bool backend_is_valid(const char *s) {
         return s && (strcmp(s, "bdb") == 0 || strcmp(s, "ndb") == 0 || strcmp(s, "sqlite") == 0);
 }
 
-static unsigned digits_value(const char *s, size_t n) {
-        unsigned v = 0;
 
-        for (size_t i = 0; i < n; i++)
-                v = v * 10 + (unsigned) (s[i] - '0');
-        return v;
-}
-
-/* Exactly what strftime("%Y-%m-%dT%H:%M:%SZ") gives for a real UTC time. */
-static bool timestamp_is_valid(const char *s) {
-        static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-        static const unsigned char days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        unsigned year, month, day;
-
-        if (!s || strlen(s) != sizeof(shape) - 1)
-                return false;
-        for (size_t i = 0; i < sizeof(shape) - 1; i++)
-                if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
-                        return false;
-        year = digits_value(s, 4);
-        month = digits_value(s + 5, 2);
-        day = digits_value(s + 8, 2);
-        if (month < 1 || month > 12 || day < 1 || day > days[month - 1])
-                return false;
-        if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-                return false;
-        /* 60 seconds: a leap second. */
-        return digits_value(s + 11, 2) <= 23 && digits_value(s + 14, 2) <= 59 &&
-               digits_value(s + 17, 2) <= 60;
-}
 
 /* Decimal, no sign, no leading zeros: one spelling per number, so a
  * rewritten plan is byte-for-byte the plan that was read. */
@@ -873,41 +845,6 @@ int plan_parse(const char *text, size_t len, struct plan **ret, char **ret_error
         return 0;
 }
 
-/* Reads fd to its end, but at most max bytes; hint is the expected size. */
-static int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
-        size_t cap = hint < 4096 ? 4096 : hint > max ? max : hint, len = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        char *b;
-
-                        if (cap == max)
-                                break;
-                        cap = cap > max / 2 ? max : cap * 2;
-                        b = realloc(buf, cap);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
 
 int plan_load(int dirfd, const char *path, struct plan **ret, char **ret_error) {
         _cleanup_close_ int fd = -1;
@@ -918,16 +855,11 @@ int plan_load(int dirfd, const char *path, struct plan **ret, char **ret_error) 
 
         if (ret_error)
                 *ret_error = NULL;
-        /* O_NONBLOCK: a FIFO in the plan's place must not hang the boot. */
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = open_regular_at(dirfd, path);
         if (fd < 0)
-                return negative_errno();
+                return fd;
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
         /* One byte over the limit is enough for plan_parse() to refuse it. */
         r = read_bounded(fd, PLAN_SIZE_MAX + 1,
                          st.st_size < PLAN_SIZE_MAX ? (size_t) st.st_size + 1 : PLAN_SIZE_MAX + 1, &text, &len);

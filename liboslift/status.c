@@ -83,36 +83,7 @@ int upgrade_state_from_name(const char *name, enum upgrade_state *ret) {
 
 /* ---- Validation shared by the reader and the writer ---- */
 
-static unsigned digits_value(const char *s, size_t n) {
-        unsigned v = 0;
 
-        for (size_t i = 0; i < n; i++)
-                v = v * 10 + (unsigned) (s[i] - '0');
-        return v;
-}
-
-/* Exactly what strftime("%Y-%m-%dT%H:%M:%SZ") gives for a real UTC time. */
-static bool timestamp_is_valid(const char *s) {
-        static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-        static const unsigned char days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        unsigned year, month, day;
-
-        if (strlen(s) != sizeof(shape) - 1)
-                return false;
-        for (size_t i = 0; i < sizeof(shape) - 1; i++)
-                if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
-                        return false;
-        year = digits_value(s, 4);
-        month = digits_value(s + 5, 2);
-        day = digits_value(s + 8, 2);
-        if (month < 1 || month > 12 || day < 1 || day > days[month - 1])
-                return false;
-        if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-                return false;
-        /* 60 seconds: a leap second. */
-        return digits_value(s + 11, 2) <= 23 && digits_value(s + 14, 2) <= 59 &&
-               digits_value(s + 17, 2) <= 60;
-}
 
 /* The length of the UTF-8 sequence at s (n > 0 bytes left), or 0 when it is
  * not valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points
@@ -550,49 +521,18 @@ int status_parse(const char *text, size_t len, struct upgrade_status *ret) {
 
 /* ---- Reading ---- */
 
-/* Reads fd to its end into buf (size bytes); fills it at most. */
-static int read_full(int fd, char *buf, size_t size, size_t *ret_len) {
-        size_t len = 0;
-
-        while (len < size) {
-                ssize_t n = read(fd, buf + len, size - len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        *ret_len = len;
-        return 0;
-}
 
 int status_read_at(int state_dir_fd, struct upgrade_status *ret) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        struct stat st;
         size_t len;
         int r;
 
-        /* O_NONBLOCK: a FIFO in the file's place must not hang us. */
-        fd = openat(state_dir_fd, STATUS_FILE_NAME,
-                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = open_regular_at(state_dir_fd, STATUS_FILE_NAME);
         if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return fd;
         /* One byte over the limit is enough for status_parse() to refuse it. */
-        buf = malloc(STATUS_FILE_SIZE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        r = read_full(fd, buf, STATUS_FILE_SIZE_MAX + 1, &len);
+        r = read_bounded(fd, STATUS_FILE_SIZE_MAX + 1, 4096, &buf, &len);
         if (r < 0)
                 return r;
         return status_parse(buf, len, ret);

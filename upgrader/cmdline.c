@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "fsutil.h"
 #include "macro.h"
 
 /* The kernel's isspace() for the ASCII range. */
@@ -221,22 +222,13 @@ int cmdline_read(const char *path, struct boot_cmdline *ret) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
 
+        int r;
+
         if (fd < 0)
                 return negative_errno();
-        buf = malloc(CMDLINE_SIZE_MAX);
-        if (!buf)
-                return -ENOMEM;
-        while (len < CMDLINE_SIZE_MAX) {
-                ssize_t n = read(fd, buf + len, CMDLINE_SIZE_MAX - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        r = read_bounded(fd, CMDLINE_SIZE_MAX, 4096, &buf, &len);
+        if (r < 0)
+                return r;
         cmdline_parse(buf, len, ret);
         return 0;
 }
