@@ -197,6 +197,24 @@ static int enable_restore_unit(void) {
         return 0;
 }
 
+/*
+ * A dracut systemd initramfs loads no SELinux policy (systemd does, after
+ * switch-root), but a shell-only one may have: scriptlets must not be
+ * denied half-way through the transaction. The files written are
+ * unlabelled either way; restore schedules a relabel of the new system.
+ */
+static void selinux_permissive(void) {
+        _cleanup_close_ int fd = open("/sys/fs/selinux/enforce", O_RDWR | O_CLOEXEC);
+        char c = 0;
+
+        if (fd < 0 || read(fd, &c, 1) != 1 || c != '1')
+                return;
+        if (pwrite(fd, "0", 1, 0) != 1)
+                log_warning("SELinux is enforcing and could not be set to permissive; scriptlets may be denied");
+        else
+                log_info("SELinux was enforcing in the upgrade environment: permissive for the transaction");
+}
+
 static enum outcome run(struct boot *b) {
         const struct boot_cmdline *c = &b->cmdline;
         struct timespec t0;
@@ -240,6 +258,7 @@ static enum outcome run(struct boot *b) {
                 return OUTCOME_FAILED;
         log_info("loaded librpm's configuration from %s in %.1f s", rpm_config_dir(), seconds_since(&t0));
 
+        selinux_permissive();
         b->step = "applying the plan";
         progress_eta_enable(true);
         r = apply_plan(SYSROOT);
