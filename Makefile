@@ -52,7 +52,7 @@ say = $(if $(V),,@printf '  %-8s %s\n' $(1) $(2);)
 musl_objs = $(patsubst %.c,$(BUILD)/musl/%.o,$(1))
 asan_objs = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
-.PHONY: all bootstrap sysroot check check-full unit-tests asan-programs demo install clean
+.PHONY: all bootstrap sysroot check check-full unit-tests asan-programs demo bench install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -130,6 +130,11 @@ check-full: bootstrap all unit-tests
 # The same three boots, told for a person.
 demo: bootstrap all
 	@$(TEST_ENV) DEMO=1 tests/e2e/upgrade.sh
+
+# Measurement only (bench/README.md): upgrader vs Debian's rpm vs plain
+# extraction. BENCH_SIZE=default for the large set, BENCH_RUNS=K runs.
+bench: bootstrap all
+	OSLIFT_BUILD=$(abspath $(BUILD)) bench/run.sh --size $(or $(BENCH_SIZE),small) --runs $(or $(BENCH_RUNS),3)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux \

@@ -15,6 +15,7 @@ packages=(
 	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
 	# TCG, and the host's side of the guest's HTTP (curl, ss)
 	debootstrap fdisk e2fsprogs grub-pc-bin grub-common qemu-system-x86 curl iproute2
+	time # bench: /usr/bin/time for make bench's peak RSS
 )
 
 installed=$(dpkg-query -W -f '${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Generates the benchmark's release-upgrade package set with rpmbuild:
+#   generate.sh OUTDIR [N] [--size small|default]
+# -> OUTDIR/old/*.rpm (release 1) and OUTDIR/new/*.rpm (release 2):
+# N packages bench-0001..N (default: 60 for small, 500 for default) split
+# into three payload-compression groups (zstd, xz, gzip), bench-release
+# (/etc/os-release) and oslift-test-sh (static busybox as /bin/sh, from
+# tests/packages/specs).  See bench/README.md for the size mix.
+# Cached: when OUTDIR holds a set built from the same inputs (these
+# scripts, the specs, busybox, rpmbuild, N, size), nothing is rebuilt.
+set -euo pipefail
+
+usage() { echo "usage: $0 OUTDIR [N] [--size small|default]" >&2; exit 2; }
+die() { echo "generate.sh: $*" >&2; exit 1; }
+
+out= n= size=small
+while (($#)); do
+	case $1 in
+	--size) (($# >= 2)) || usage; size=$2; shift 2 ;;
+	--size=*) size=${1#*=}; shift ;;
+	-*) usage ;;
+	*) if [[ -z $out ]]; then out=$1; elif [[ -z $n ]]; then n=$1; else usage; fi; shift ;;
+	esac
+done
+[[ -n $out ]] || usage
+case $size in small) : "${n:=60}" ;; default) : "${n:=500}" ;; *) die "--size wants small or default" ;; esac
+[[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 9999)) || die "N wants 1..9999, not '$n'"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tests_pkgs=$here/../tests/packages
+busybox=${BUSYBOX:-/bin/busybox}
+command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian package rpm)"
+file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not a static busybox (busybox-static)"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+exec 9>"$out/.lock"
+flock 9
+
+stamp=$({
+	cat "$here/generate.sh" "$here/bench.spec" "$here/gen-tree.py" \
+		"$tests_pkgs/common.macros" "$tests_pkgs/specs/oslift-test-sh.spec" "$busybox"
+	rpmbuild --version
+	echo "n $n size $size"
+} | sha256sum | cut -d' ' -f1)
+if [[ -f $out/.stamp && $(<"$out/.stamp") == "$stamp" ]]; then
+	echo "bench packages: up to date in $out"
+	exit 0
+fi
+
+start=$SECONDS
+tmp=$(mktemp -d "$out/.build.XXXXXX") # same filesystem: the final mv is a rename
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/home" "$tmp/out/old" "$tmp/out/new"
+
+build() { # SPEC REL DIR [--define ...]...
+	local spec=$1 rel=$2 dir=$3 job; shift 3
+	job=$(basename "$spec" .spec)-$rel-$*
+	job=${job//[^A-Za-z0-9.-]/_}
+	HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
+		rpmbuild -bb --quiet --nodeps --load "$tests_pkgs/common.macros" \
+		--define "_topdir $tmp/top/$job" \
+		--define "_tmppath $tmp" \
+		--define "_dbpath $tmp/rpmdb" \
+		--define "_rpmdir $tmp/out/$dir" \
+		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+		--define "rel $rel" \
+		--define "busybox $busybox" \
+		"$@" "$spec" >"$tmp/$job.log" 2>&1 || { echo "generate.sh: rpmbuild failed: $job" >&2; tail -30 "$tmp/$job.log" >&2; return 1; }
+}
+
+# Payload compression per group, as the distributions use them: zstd 19
+# (Fedora, EL9), xz 2 (EL8), gzip 9 (EL7 and older).
+declare -A comp=([z]=w19.zstdio [x]=w2.xzdio [g]=w9.gzdio)
+pids=()
+for rel in 1 2; do
+	dir=$([[ $rel == 1 ]] && echo old || echo new)
+	for grp in z x g; do
+		build "$here/bench.spec" "$rel" "$dir" --define "grp $grp" --define "comp ${comp[$grp]}" \
+			--define "n $n" --define "size $size" --define "gentree $here/gen-tree.py" &
+		pids+=($!)
+	done
+	build "$tests_pkgs/specs/oslift-test-sh.spec" "$rel" "$dir" &
+	pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+((failed == 0)) || exit 1
+
+rm -f "$out/.stamp"
+rm -rf "$out/old" "$out/new"
+mv "$tmp/out/old" "$tmp/out/new" "$out/"
+echo "$stamp" >"$out/.stamp"
+for d in old new; do
+	printf 'bench packages: %s: %d rpms, %s, %d files\n' "$d" "$(ls "$out/$d" | wc -l)" \
+		"$(du -sh "$out/$d" | cut -f1)" "$(rpm -qpl "$out/$d"/*.rpm 2>/dev/null | wc -l)"
+done
+echo "bench packages: built in $((SECONDS - start))s in $out"
