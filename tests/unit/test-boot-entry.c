@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "boot-entry.c"
+#include "fake-root.h"
 
 #define KVER "6.1.0-test"
 #define IMAGE "/boot/oslift-upgrade-" KVER ".img"
@@ -172,20 +173,11 @@ static size_t count(const char *haystack, const char *needle) {
 
 /* A Debian-like root: /boot/grub, a kernel, the upgrade image. */
 static int setup_bare(void **state) {
+        static const char *const dirs[] = { "/boot/grub", "/var/lib", NULL };
         struct fixture *fx = calloc(1, sizeof(*fx));
-        static const char *const dirs[] = { "/boot", "/boot/grub", "/var", "/var/lib" };
 
-        if (!fx)
+        if (!fx || fake_root_make(fx->root, "boot", dirs) < 0)
                 return -1;
-        strcpy(fx->root, "/tmp/oslift-unit-boot.XXXXXX");
-        if (!mkdtemp(fx->root))
-                return -1;
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                char path[128];
-                snprintf(path, sizeof(path), "%s%s", fx->root, dirs[i]);
-                if (mkdir(path, 0755) < 0)
-                        return -1;
-        }
         snprintf(fx->grub_dir, sizeof(fx->grub_dir), "%s/boot/grub", fx->root);
         *state = fx;
         put_text(fx, "/boot/grub/grub.cfg", grub_cfg);
@@ -205,13 +197,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *fx = *state;
-        char cmd[128];
+        int r = fake_root_remove(fx->root);
 
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
-        if (system(cmd) != 0)
-                return -1;
         free(fx);
-        return 0;
+        return r;
 }
 
 /* ---- arm and disarm --------------------------------------------------------- */

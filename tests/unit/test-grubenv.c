@@ -17,6 +17,7 @@
 
 #include "grubenv.h"
 #include "macro.h"
+#include "fake-root.h"
 
 #define HEADER_LEN (sizeof(GRUBENV_HEADER) - 1)
 
@@ -356,19 +357,10 @@ struct fixture {
 };
 
 static int setup(void **state) {
+        static const char *const dirs[] = { "/boot/grub2", NULL };
         struct fixture *fx = calloc(1, sizeof(*fx));
-        char path[128];
 
-        if (!fx)
-                return -1;
-        strcpy(fx->root, "/tmp/oslift-unit-grubenv.XXXXXX");
-        if (!mkdtemp(fx->root))
-                return -1;
-        snprintf(path, sizeof(path), "%s/boot", fx->root);
-        if (mkdir(path, 0755) < 0)
-                return -1;
-        snprintf(path, sizeof(path), "%s/boot/grub2", fx->root);
-        if (mkdir(path, 0755) < 0)
+        if (!fx || fake_root_make(fx->root, "grubenv", dirs) < 0)
                 return -1;
         *state = fx;
         return 0;
@@ -376,13 +368,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *fx = *state;
-        char cmd[128];
+        int r = fake_root_remove(fx->root);
 
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
-        if (system(cmd) != 0)
-                return -1;
         free(fx);
-        return 0;
+        return r;
 }
 
 static void write_bytes(const char *path, const void *data, size_t size) {

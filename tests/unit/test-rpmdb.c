@@ -14,8 +14,9 @@
 
 #include "rpm-setup.h"
 #include "rpmdb.h"
+#include "fake-root.h"
 
-static char root[] = "/tmp/oslift-unit-rpmdb.XXXXXX";
+static char root[FAKE_ROOT_SIZE];
 
 static void touch_db(const char *name) {
         char path[512];
@@ -37,21 +38,13 @@ static int setup(void **state) {
                 setenv("OSLIFT_RPM_CONFIGDIR", path, 1);
         }
 
-        if (!mkdtemp(root))
+        if (fake_root_make(root, "rpmdb", (const char *const[]) { "/var/lib/rpm", NULL }) < 0)
                 return -1;
-        snprintf(path, sizeof(path), "%s/var", root);
-        mkdir(path, 0755);
-        snprintf(path, sizeof(path), "%s/var/lib", root);
-        mkdir(path, 0755);
-        snprintf(path, sizeof(path), "%s/var/lib/rpm", root);
-        mkdir(path, 0755);
         return rpm_setup();
 }
 
 static int teardown(void **state) {
-        char cmd[600];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        return system(cmd);
+        return fake_root_remove(root);
 }
 
 static void test_path_is_below_root(void **state) {

@@ -19,6 +19,7 @@
 #include "paths.h"
 #include "fsutil.h"
 #include "status.h"
+#include "fake-root.h"
 
 struct fixture {
         char root[64];
@@ -26,19 +27,10 @@ struct fixture {
 };
 
 static int setup(void **state) {
+        static const char *const dirs[] = { "/var/lib", NULL };
         struct fixture *fx = calloc(1, sizeof(*fx));
-        char path[128];
 
-        if (!fx)
-                return -1;
-        strcpy(fx->root, "/tmp/oslift-unit-status.XXXXXX");
-        if (!mkdtemp(fx->root))
-                return -1;
-        snprintf(path, sizeof(path), "%s/var", fx->root);
-        if (mkdir(path, 0755) < 0)
-                return -1;
-        snprintf(path, sizeof(path), "%s/var/lib", fx->root);
-        if (mkdir(path, 0755) < 0)
+        if (!fx || fake_root_make(fx->root, "status", dirs) < 0)
                 return -1;
         snprintf(fx->state_dir, sizeof(fx->state_dir), "%s%s", fx->root, OSLIFT_STATE_DIR);
         *state = fx;
@@ -47,13 +39,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *fx = *state;
-        char cmd[128];
+        int r = fake_root_remove(fx->root);
 
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
-        if (system(cmd) != 0)
-                return -1;
         free(fx);
-        return 0;
+        return r;
 }
 
 static void make_state_dir(const struct fixture *fx) {
