@@ -97,8 +97,9 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
 
-# test-boot-entry includes host-prep/boot-entry.c to reach its internals.
+# These tests include the host-prep source they test to reach its internals.
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
+$(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
 
 unit-tests: $(UNIT_TESTS)
 
