@@ -214,8 +214,9 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
         shown += print_file(ctx->root, OSLIFT_UPGRADE_LOG, "upgrade log") == 0;
         shown += print_file(ctx->root, OSLIFT_REPORT_TXT, "report") == 0;
         if (!shown) {
-                log_error("no upgrade log or report in %s%s: no upgrade has run here",
-                          strcmp(ctx->root, "/") ? ctx->root : "", OSLIFT_LOG_DIR);
+                char dir[PATH_MAX];
+                path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_LOG_DIR);
+                log_error("no upgrade log or report in %s: no upgrade has run here", dir);
                 return EXIT_FAILED;
         }
         return EXIT_OK;

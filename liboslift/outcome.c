@@ -43,7 +43,7 @@ int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
         _cleanup_fclose_ FILE *f = NULL;
         int r = 0;
 
-        snprintf(path, sizeof(path), "%s%s", strcmp(root, "/") ? root : "", OUTCOME_FILE);
+        path_in_root(path, sizeof(path), root, OUTCOME_FILE);
         f = fopen(path, "re");
         if (!f)
                 return negative_errno();

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "rpm-messages.h"
 #include "rpmdb.h"
@@ -26,9 +27,8 @@ int rpmdb_path(const char *root, char **ret) {
 
         if (!dbpath || dbpath[0] != '/')
                 return -EINVAL;
-        if (asprintf(ret, "%s%s", strcmp(root, "/") == 0 ? "" : root, dbpath) < 0)
-                return -ENOMEM;
-        return 0;
+        *ret = root_path_join(root, dbpath);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int rpmdb_detect_backend(const char *root, enum rpmdb_backend *ret) {

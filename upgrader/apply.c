@@ -101,10 +101,12 @@ static int verify_signatures(struct apply *a) {
 
         if (!key_paths)
                 return -ENOMEM;
-        for (size_t i = 0; i < a->plan->n_keys; i++)
-                if (asprintf(&key_paths[i], "%s%s/%s", strcmp(a->root, "/") ? a->root : "",
-                             OSLIFT_KEYS_DIR, a->plan->keys[i]) < 0)
+        for (size_t i = 0; i < a->plan->n_keys; i++) {
+                char key[PATH_MAX];
+                snprintf(key, sizeof(key), OSLIFT_KEYS_DIR "/%s", a->plan->keys[i]);
+                if (!(key_paths[i] = root_path_join(a->root, key)))
                         return -ENOMEM;
+        }
         if (a->plan->n_keys > 0) {
                 _cleanup_free_ char *error = NULL;
                 r = keyring_load(key_paths, a->plan->n_keys, &keyring, &error);
@@ -392,7 +394,9 @@ failed:
         snprintf(out.result, sizeof(out.result), "failed");
         upgrade_outcome_write(root, &out);
         set_status(&a, UPGRADE_FAILED, "failed: see %s", OSLIFT_UPGRADE_LOG);
-        log_error("the upgrade failed; the log is %s%s", strcmp(root, "/") ? root : "", OSLIFT_UPGRADE_LOG);
+        char log_path[PATH_MAX];
+        path_in_root(log_path, sizeof(log_path), root, OSLIFT_UPGRADE_LOG);
+        log_error("the upgrade failed; the log is %s", log_path);
         upgrade_outcome_done(&out);
         plan_free(a.plan);
         log_set_file(NULL);

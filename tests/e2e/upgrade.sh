@@ -100,18 +100,25 @@ finish() {
 	say "$1 took $((SECONDS - BOOT_START)) s (wall clock, TCG)"
 }
 
+# reach_site NAME DRIVER_BOOT: waits for the boot driver's line for its
+# DRIVER_BOOT-th normal boot, then fetches the site; sets PAGE and DATA.
+reach_site() {
+	if e2e_wait_log "$serial.$1" "e2e: driver: boot $2 reached multi-user" 600 "$QEMU_PID"; then
+		t_pass "$1 reached multi-user"
+	else
+		t_fail "$1 reached multi-user" "$(tail -n 30 "$serial.$1")"
+	fi
+	PAGE=$(e2e_wait_http "http://127.0.0.1:$port/" 120 "$QEMU_PID" || true)
+	DATA=$(e2e_http "http://127.0.0.1:$port/data/hello.txt" || true)
+}
+
 # ------------------------------------------------------------------ boot 1
 phase "boot 1: the old system (release 7), staging the upgrade"
 boot boot1 "$MEM_NORMAL"
-if e2e_wait_log "$serial.boot1" 'e2e: driver: boot 1 reached multi-user' 600 "$QEMU_PID"; then
-	t_pass "boot 1 reached multi-user"
-else
-	t_fail "boot 1 reached multi-user" "$(tail -n 30 "$serial.boot1")"
-fi
-page=$(e2e_wait_http "http://127.0.0.1:$port/" 120 "$QEMU_PID" || true)
-data_before=$(e2e_http "http://127.0.0.1:$port/data/hello.txt" || true)
-t_match "$page" 'release 7' "boot 1: the site answers (release 7)"
-say "the site before: $(grep -o 'release [0-9]*' <<<"$page") / data: $data_before"
+reach_site boot1 1
+data_before=$DATA
+t_match "$PAGE" 'release 7' "boot 1: the site answers (release 7)"
+say "the site before: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $data_before"
 e2e_http "http://127.0.0.1:$port/cgi-bin/go" >/dev/null || true
 finish boot1
 stage_log=$(grep -a '^e2e: ' "$serial.boot1" | tr -d '\r')
@@ -144,16 +151,11 @@ t_match "$up" 'reboot' "boot 2: and reboots"
 # ------------------------------------------------------------------ boot 3
 phase "boot 3: the new system (release 8)"
 boot boot3 "$MEM_NORMAL"
-if e2e_wait_log "$serial.boot3" 'e2e: driver: boot 2 reached multi-user' 600 "$QEMU_PID"; then
-	t_pass "boot 3 reached multi-user"
-else
-	t_fail "boot 3 reached multi-user" "$(tail -n 30 "$serial.boot3")"
-fi
-page=$(e2e_wait_http "http://127.0.0.1:$port/" 120 "$QEMU_PID" || true)
-data_after=$(e2e_http "http://127.0.0.1:$port/data/hello.txt" || true)
-t_match "$page" 'release 8' "boot 3: the site answers, now release 8"
-t_is "$data_after" "$data_before" "boot 3: with the same site data"
-say "the site after: $(grep -o 'release [0-9]*' <<<"$page") / data: $data_after"
+# The driver counts normal boots: the upgrade boot was not one.
+reach_site boot3 2
+t_match "$PAGE" 'release 8' "boot 3: the site answers, now release 8"
+t_is "$DATA" "$data_before" "boot 3: with the same site data"
+say "the site after: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $DATA"
 e2e_http "http://127.0.0.1:$port/cgi-bin/go" >/dev/null || true
 finish boot3
 t_match "$(tr -d '\r' <"$serial.boot3")" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
