@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "boot-entry.h"
+#include "boot-record.h"
 #include "fsutil.h"
 #include "grubenv.h"
 #include "log.h"
@@ -38,12 +39,10 @@
  * Anything bigger is not what these files are. */
 #define GRUB_CFG_MAX ((size_t) 16 << 20)
 #define CUSTOM_CFG_MAX ((size_t) 1 << 20)
-#define RECORD_MAX 16384
 
 #define BTRFS_MAGIC 0x9123683E
 
 /* Where GRUB 2 keeps grub.cfg: EL first, then Debian. */
-static const char *const grub_dirs[] = { "/boot/grub2", "/boot/grub" };
 static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut", "/sbin/dracut" };
 /* Where make install puts them (PREFIX=/usr); module-setup.sh names the
  * upgrader there too. */
@@ -165,15 +164,15 @@ static bool exists_in_root(const char *root, const char *path, mode_t type) {
 /* The GRUB directory holding grub.cfg; with any_dir, failing that the
  * first that exists (disarm cleans up even when grub.cfg went away). */
 static const char *find_grub_dir(const char *root, bool any_dir) {
-        for (size_t i = 0; i < ELEMENTSOF(grub_dirs); i++) {
+        for (size_t i = 0; boot_grub_dirs[i]; i++) {
                 char cfg[64];
-                snprintf(cfg, sizeof(cfg), "%s/grub.cfg", grub_dirs[i]);
+                snprintf(cfg, sizeof(cfg), "%s/grub.cfg", boot_grub_dirs[i]);
                 if (exists_in_root(root, cfg, S_IFREG))
-                        return grub_dirs[i];
+                        return boot_grub_dirs[i];
         }
-        for (size_t i = 0; any_dir && i < ELEMENTSOF(grub_dirs); i++)
-                if (exists_in_root(root, grub_dirs[i], S_IFDIR))
-                        return grub_dirs[i];
+        for (size_t i = 0; any_dir && boot_grub_dirs[i]; i++)
+                if (exists_in_root(root, boot_grub_dirs[i], S_IFDIR))
+                        return boot_grub_dirs[i];
         return NULL;
 }
 
@@ -183,13 +182,6 @@ static int read_grub_cfg(const char *root, const char *grub_dir, char **ret) {
         if (asprintf(&path, "%s/grub.cfg", grub_dir) < 0)
                 return -ENOMEM;
         return read_file(root, path, GRUB_CFG_MAX, ret, NULL, NULL);
-}
-
-static const char *known_grub_dir(const char *dir) {
-        for (size_t i = 0; i < ELEMENTSOF(grub_dirs); i++)
-                if (strcmp(dir, grub_dirs[i]) == 0)
-                        return grub_dirs[i];
-        return NULL;
 }
 
 static bool is_rescue_kernel(const char *name) {
@@ -810,148 +802,6 @@ static int find_block(const char *text, size_t size, size_t *ret_begin, size_t *
         return begin ? -EBADMSG : 0;
 }
 
-/* ---- the record ---------------------------------------------------------- */
-
-struct record {
-        bool custom_cfg_existed;
-        bool newline_added;     /* arm ended custom.cfg's last line for it */
-        bool grubenv_existed;
-        bool next_entry_was_set;
-        char *next_entry;       /* its value then */
-        char *grub_dir;
-        char *kver;
-        char *initramfs;
-};
-
-static void record_done(struct record *r) {
-        free(r->next_entry);
-        free(r->grub_dir);
-        free(r->kver);
-        free(r->initramfs);
-        *r = (struct record) {};
-}
-
-static void put_value(FILE *out, const char *key, const char *value) {
-        fprintf(out, "%s=", key);
-        for (; *value; value++)
-                if (*value == '\\')
-                        fputs("\\\\", out);
-                else if (*value == '\n')
-                        fputs("\\n", out);
-                else
-                        fputc(*value, out);
-        fputc('\n', out);
-}
-
-static int record_write(const char *root, const struct record *rec) {
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
-        FILE *out;
-        int r;
-
-        out = open_memstream(&text, &size);
-        if (!out)
-                return -ENOMEM;
-        fprintf(out, "# What host-prep stage changed to arm the one-time upgrade boot, as it was\n"
-                     "# before; host-prep cancel puts it back from here.\n");
-        put_value(out, "grub_dir", rec->grub_dir);
-        put_value(out, "custom_cfg_existed", rec->custom_cfg_existed ? "yes" : "no");
-        put_value(out, "custom_cfg_newline_added", rec->newline_added ? "yes" : "no");
-        put_value(out, "grubenv_existed", rec->grubenv_existed ? "yes" : "no");
-        put_value(out, "next_entry_was_set", rec->next_entry_was_set ? "yes" : "no");
-        put_value(out, "next_entry", rec->next_entry ?: "");
-        put_value(out, "kver", rec->kver);
-        put_value(out, "initramfs", rec->initramfs);
-        if (fclose(out) != 0)
-                return -ENOMEM;
-        r = mkdir_in_root(root, OSLIFT_STATE_DIR, 0700);
-        if (r < 0)
-                return r;
-        return write_file_atomic(root, BOOT_ENTRY_RECORD, text, size, 0600);
-}
-
-static char *unescape_value(const char *s) {
-        char *ret = malloc(strlen(s) + 1), *q = ret;
-
-        if (!ret)
-                return NULL;
-        for (; *s; s++) {
-                if (*s == '\\' && (s[1] == '\\' || s[1] == 'n')) {
-                        *q++ = s[1] == 'n' ? '\n' : '\\';
-                        s++;
-                } else
-                        *q++ = *s;
-        }
-        *q = '\0';
-        return ret;
-}
-
-static int parse_bool(const char *v, bool *ret) {
-        if (strcmp(v, "yes") == 0)
-                *ret = true;
-        else if (strcmp(v, "no") == 0)
-                *ret = false;
-        else
-                return -EBADMSG;
-        return 0;
-}
-
-/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
-static int record_read(const char *root, struct record *ret) {
-        _cleanup_free_ char *text = NULL;
-        struct record rec = {};
-        char *line, *save = NULL;
-        int r = read_file(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text, NULL, NULL);
-
-        if (r == -EFBIG)
-                return -EBADMSG;
-        if (r < 0)
-                return r;
-        for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '=');
-                char **str = NULL;
-
-                if (line[0] == '#')
-                        continue;
-                if (!eq) {
-                        r = -EBADMSG;
-                        break;
-                }
-                *eq++ = '\0';
-                if (strcmp(line, "custom_cfg_existed") == 0)
-                        r = parse_bool(eq, &rec.custom_cfg_existed);
-                else if (strcmp(line, "custom_cfg_newline_added") == 0)
-                        r = parse_bool(eq, &rec.newline_added);
-                else if (strcmp(line, "grubenv_existed") == 0)
-                        r = parse_bool(eq, &rec.grubenv_existed);
-                else if (strcmp(line, "next_entry_was_set") == 0)
-                        r = parse_bool(eq, &rec.next_entry_was_set);
-                else if (strcmp(line, "next_entry") == 0)
-                        str = &rec.next_entry;
-                else if (strcmp(line, "grub_dir") == 0)
-                        str = &rec.grub_dir;
-                else if (strcmp(line, "kver") == 0)
-                        str = &rec.kver;
-                else if (strcmp(line, "initramfs") == 0)
-                        str = &rec.initramfs;
-                /* Other keys: a later oslift's, nothing this one undoes. */
-                if (str) {
-                        free(*str);
-                        *str = unescape_value(eq);
-                        if (!*str)
-                                r = -ENOMEM;
-                }
-        }
-        if (r == 0 && (!rec.grub_dir || !known_grub_dir(rec.grub_dir) || !rec.next_entry))
-                r = -EBADMSG;
-        if (r < 0) {
-                record_done(&rec);
-                return r;
-        }
-        *ret = rec;
-        return 0;
-}
-
 /* ---- arm ----------------------------------------------------------------- */
 
 static int join_path(char **ret, const char *dir, const char *name) {
@@ -959,7 +809,7 @@ static int join_path(char **ret, const char *dir, const char *name) {
 }
 
 /* custom.cfg with our block in place of the old one, or at the end. */
-static int compose_custom(const char *old, size_t old_size, const char *block, struct record *rec, bool fresh,
+static int compose_custom(const char *old, size_t old_size, const char *block, struct boot_record *rec, bool fresh,
                           char **ret, size_t *ret_size) {
         size_t begin, end;
         FILE *out;
@@ -1039,7 +889,7 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
         _cleanup_free_ char *kver = NULL, *image = NULL, *reason = NULL, *block = NULL, *custom_path = NULL,
                             *env_path = NULL, *old_custom = NULL, *new_custom = NULL;
         _cleanup_(grubenv_freep) struct grubenv *env = NULL;
-        _cleanup_(record_done) struct record rec = {};
+        _cleanup_(boot_record_done) struct boot_record rec = {};
         size_t old_size = 0, new_size = 0;
         /* Only GRUB reads it, and root writes it. */
         mode_t custom_mode = 0600;
@@ -1082,7 +932,7 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
                 return r;
 
         /* How things are, unless an earlier arm recorded how they were. */
-        r = record_read(root, &rec);
+        r = boot_record_read(root, &rec);
         if (r == -EBADMSG) {
                 log_error("%s%s is not a record this oslift wrote; run 'host-prep cancel' first",
                           root_prefix(root), BOOT_ENTRY_RECORD);
@@ -1140,7 +990,7 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
 
         /* Record first, switch last: whatever step fails, disarm knows
          * what to undo and nothing boots into a half-made entry. */
-        r = record_write(root, &rec);
+        r = boot_record_write(root, &rec);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s", BOOT_ENTRY_RECORD);
         *ret_changed = true;
@@ -1166,48 +1016,7 @@ int boot_entry_arm(const char *root, const struct boot_entry_spec *spec) {
 
 /* ---- disarm -------------------------------------------------------------- */
 
-static int disarm_grubenv(const char *root, const char *grub_dir, const struct record *rec) {
-        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
-        _cleanup_free_ char *path = NULL, *full = NULL;
-        const char *now;
-        int r;
-
-        if (join_path(&path, grub_dir, "grubenv") < 0)
-                return -ENOMEM;
-        r = grubenv_read(root, path, &env);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0) {
-                log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
-                log_error("if it says next_entry=%s, the next boot is the upgrade boot: run "
-                          "'grub2-editenv %s unset next_entry'", BOOT_ENTRY_ID, path);
-                return r;
-        }
-        now = grubenv_get(env, "next_entry");
-        /* Someone else's since (grub2-reboot), or GRUB used ours already. */
-        if (!now || strcmp(now, BOOT_ENTRY_ID) != 0)
-                return 0;
-        if (rec && rec->next_entry_was_set)
-                r = grubenv_set(env, "next_entry", rec->next_entry);
-        else
-                r = grubenv_unset(env, "next_entry");
-        if (r < 0)
-                return log_error_errno(r, "cannot reset next_entry in %s%s", root_prefix(root), path);
-        if (rec && !rec->grubenv_existed && grubenv_is_empty(env)) {
-                full = root_path_join(root, path);
-                if (!full)
-                        return -ENOMEM;
-                if (unlink(full) < 0 && errno != ENOENT)
-                        return log_error_errno(negative_errno(), "cannot remove %s", full);
-                return 0;
-        }
-        r = grubenv_write(root, path, env);
-        if (r < 0)
-                return log_error_errno(r, "cannot write %s%s", root_prefix(root), path);
-        return 0;
-}
-
-static int disarm_custom(const char *root, const char *grub_dir, const struct record *rec) {
+static int disarm_custom(const char *root, const char *grub_dir, const struct boot_record *rec) {
         _cleanup_free_ char *path = NULL, *full = NULL, *text = NULL;
         size_t size = 0, begin, end;
         bool removed = false, at_end = false;
@@ -1261,7 +1070,7 @@ static int remove_in_root(const char *root, const char *path) {
         return 0;
 }
 
-static int remove_images(const char *root, const struct record *rec) {
+static int remove_images(const char *root, const struct boot_record *rec) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_free_ char *boot = root_path_join(root, "/boot");
         struct dirent *de;
@@ -1289,23 +1098,23 @@ static int remove_images(const char *root, const struct record *rec) {
 }
 
 int boot_entry_disarm(const char *root) {
-        _cleanup_(record_done) struct record rec = {};
-        const struct record *have = NULL;
+        _cleanup_(boot_record_done) struct boot_record rec = {};
+        const struct boot_record *have = NULL;
         const char *grub_dir;
         int r, k;
 
-        r = record_read(root, &rec);
+        r = boot_record_read(root, &rec);
         if (r == 0)
                 have = &rec;
         else if (r != -ENOENT)
                 log_warning("%s%s cannot be read (%s); removing what is recognisably oslift's",
                             root_prefix(root), BOOT_ENTRY_RECORD, strerror(-r));
 
-        grub_dir = have ? known_grub_dir(rec.grub_dir) : find_grub_dir(root, true);
+        grub_dir = have ? boot_grub_dir_known(rec.grub_dir) : find_grub_dir(root, true);
         r = 0;
         /* The switch first: once it is off, nothing boots into the rest. */
         if (grub_dir) {
-                r = disarm_grubenv(root, grub_dir, have);
+                r = boot_switch_off(root, grub_dir, have);
                 k = disarm_custom(root, grub_dir, have);
                 if (r == 0)
                         r = k;

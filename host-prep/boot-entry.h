@@ -36,13 +36,11 @@
 
 #include <stdint.h>
 
+#include "boot-record.h"
 #include "paths.h"
 
-#define BOOT_ENTRY_ID "oslift-upgrade"
 /* What the upgrader and its dracut unit look for on the command line. */
 #define BOOT_ENTRY_CMDLINE_ARG "rd.oslift.upgrade"
-/* What arm changed, so that disarm can put back exactly that. */
-#define BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"
 
 struct boot_entry_spec {
         /* Kernel to boot, "3.10.0-1160.el7.x86_64". NULL: the running one

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The arming record and the next_entry switch; see boot-record.h. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot-record.h"
+#include "fsutil.h"
+#include "grubenv.h"
+#include "log.h"
+#include "macro.h"
+
+#define RECORD_MAX 16384
+
+const char *const boot_grub_dirs[] = { "/boot/grub2", "/boot/grub", NULL };
+
+const char *boot_grub_dir_known(const char *dir) {
+        for (size_t i = 0; boot_grub_dirs[i]; i++)
+                if (strcmp(dir, boot_grub_dirs[i]) == 0)
+                        return boot_grub_dirs[i];
+        return NULL;
+}
+
+/* What goes before a path in root in a message: nothing for "/". */
+static const char *root_prefix(const char *root) {
+        return strcmp(root, "/") == 0 ? "" : root;
+}
+
+/* A small regular file in root; -EBADMSG when it is anything else. */
+static int read_in_root(const char *root, const char *path, size_t max, char **ret) {
+        _cleanup_free_ char *full = root_path_join(root, path);
+        _cleanup_close_ int fd = -1;
+        size_t len;
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        fd = open_regular_at(AT_FDCWD, full);
+        if (fd == -EBADFD || fd == -ELOOP)
+                return -EBADMSG;
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *text = NULL;
+        char *terminated;
+
+        r = read_bounded(fd, max + 1, 4096, &text, &len);
+        if (r < 0)
+                return r;
+        if (len > max || memchr(text, '\0', len))
+                return -EBADMSG;
+        terminated = realloc(text, len + 1);
+        if (!terminated)
+                return -ENOMEM;
+        text = NULL;
+        terminated[len] = '\0';
+        *ret = terminated;
+        return 0;
+}
+
+void boot_record_done(struct boot_record *r) {
+        free(r->next_entry);
+        free(r->grub_dir);
+        free(r->kver);
+        free(r->initramfs);
+        *r = (struct boot_record) {};
+}
+
+static void put_value(FILE *out, const char *key, const char *value) {
+        fprintf(out, "%s=", key);
+        for (; *value; value++)
+                if (*value == '\\')
+                        fputs("\\\\", out);
+                else if (*value == '\n')
+                        fputs("\\n", out);
+                else
+                        fputc(*value, out);
+        fputc('\n', out);
+}
+
+int boot_record_write(const char *root, const struct boot_record *rec) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *out;
+        int r;
+
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        fprintf(out, "# What host-prep stage changed to arm the one-time upgrade boot, as it was\n"
+                     "# before; host-prep cancel puts it back from here.\n");
+        put_value(out, "grub_dir", rec->grub_dir);
+        put_value(out, "custom_cfg_existed", rec->custom_cfg_existed ? "yes" : "no");
+        put_value(out, "custom_cfg_newline_added", rec->newline_added ? "yes" : "no");
+        put_value(out, "grubenv_existed", rec->grubenv_existed ? "yes" : "no");
+        put_value(out, "next_entry_was_set", rec->next_entry_was_set ? "yes" : "no");
+        put_value(out, "next_entry", rec->next_entry ?: "");
+        put_value(out, "kver", rec->kver);
+        put_value(out, "initramfs", rec->initramfs);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        r = mkdir_in_root(root, OSLIFT_STATE_DIR, 0700);
+        if (r < 0)
+                return r;
+        return write_file_atomic(root, BOOT_ENTRY_RECORD, text, size, 0600);
+}
+
+static char *unescape_value(const char *s) {
+        char *ret = malloc(strlen(s) + 1), *q = ret;
+
+        if (!ret)
+                return NULL;
+        for (; *s; s++) {
+                if (*s == '\\' && (s[1] == '\\' || s[1] == 'n')) {
+                        *q++ = s[1] == 'n' ? '\n' : '\\';
+                        s++;
+                } else
+                        *q++ = *s;
+        }
+        *q = '\0';
+        return ret;
+}
+
+static int parse_bool(const char *v, bool *ret) {
+        if (strcmp(v, "yes") == 0)
+                *ret = true;
+        else if (strcmp(v, "no") == 0)
+                *ret = false;
+        else
+                return -EBADMSG;
+        return 0;
+}
+
+/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
+int boot_record_read(const char *root, struct boot_record *ret) {
+        _cleanup_free_ char *text = NULL;
+        struct boot_record rec = {};
+        char *line, *save = NULL;
+        int r = read_in_root(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text);
+
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                char **str = NULL;
+
+                if (line[0] == '#')
+                        continue;
+                if (!eq) {
+                        r = -EBADMSG;
+                        break;
+                }
+                *eq++ = '\0';
+                if (strcmp(line, "custom_cfg_existed") == 0)
+                        r = parse_bool(eq, &rec.custom_cfg_existed);
+                else if (strcmp(line, "custom_cfg_newline_added") == 0)
+                        r = parse_bool(eq, &rec.newline_added);
+                else if (strcmp(line, "grubenv_existed") == 0)
+                        r = parse_bool(eq, &rec.grubenv_existed);
+                else if (strcmp(line, "next_entry_was_set") == 0)
+                        r = parse_bool(eq, &rec.next_entry_was_set);
+                else if (strcmp(line, "next_entry") == 0)
+                        str = &rec.next_entry;
+                else if (strcmp(line, "grub_dir") == 0)
+                        str = &rec.grub_dir;
+                else if (strcmp(line, "kver") == 0)
+                        str = &rec.kver;
+                else if (strcmp(line, "initramfs") == 0)
+                        str = &rec.initramfs;
+                /* Other keys: a later oslift's, nothing this one undoes. */
+                if (str) {
+                        free(*str);
+                        *str = unescape_value(eq);
+                        if (!*str)
+                                r = -ENOMEM;
+                }
+        }
+        if (r == 0 && (!rec.grub_dir || !boot_grub_dir_known(rec.grub_dir) || !rec.next_entry))
+                r = -EBADMSG;
+        if (r < 0) {
+                boot_record_done(&rec);
+                return r;
+        }
+        *ret = rec;
+        return 0;
+}
+
+int boot_switch_on(const char *root, const char *grub_dir) {
+        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
+                return -ENOMEM;
+        r = grubenv_read(root, path, &env);
+        if (r == -ENOENT) {
+                env = grubenv_new();
+                if (!env)
+                        return -ENOMEM;
+        } else if (r < 0)
+                return log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
+        if (grubenv_get(env, "next_entry") && strcmp(grubenv_get(env, "next_entry"), BOOT_ENTRY_ID) == 0)
+                return 0; /* GRUB could not clear it (no save_env): still on */
+        r = grubenv_set(env, "next_entry", BOOT_ENTRY_ID);
+        if (r < 0)
+                return log_error_errno(r, "cannot set next_entry in %s%s", root_prefix(root), path);
+        r = grubenv_write(root, path, env);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s%s", root_prefix(root), path);
+        return 0;
+}
+
+int boot_switch_off(const char *root, const char *grub_dir, const struct boot_record *rec) {
+        _cleanup_(grubenv_freep) struct grubenv *env = NULL;
+        _cleanup_free_ char *path = NULL, *full = NULL;
+        const char *now;
+        int r;
+
+        if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
+                return -ENOMEM;
+        r = grubenv_read(root, path, &env);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
+                log_error("if it says next_entry=%s, the next boot is the upgrade boot: run "
+                          "'grub2-editenv %s unset next_entry'", BOOT_ENTRY_ID, path);
+                return r;
+        }
+        now = grubenv_get(env, "next_entry");
+        /* Someone else's since (grub2-reboot), or GRUB used ours already. */
+        if (!now || strcmp(now, BOOT_ENTRY_ID) != 0)
+                return 0;
+        if (rec && rec->next_entry_was_set)
+                r = grubenv_set(env, "next_entry", rec->next_entry);
+        else
+                r = grubenv_unset(env, "next_entry");
+        if (r < 0)
+                return log_error_errno(r, "cannot reset next_entry in %s%s", root_prefix(root), path);
+        if (rec && !rec->grubenv_existed && grubenv_is_empty(env)) {
+                full = root_path_join(root, path);
+                if (!full)
+                        return -ENOMEM;
+                if (unlink(full) < 0 && errno != ENOENT)
+                        return log_error_errno(negative_errno(), "cannot remove %s", full);
+                return 0;
+        }
+        r = grubenv_write(root, path, env);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s%s", root_prefix(root), path);
+        return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What host-prep stage changed to arm the one-time upgrade boot (see
+ * host-prep/boot-entry.h), recorded in BOOT_ENTRY_RECORD so that cancel
+ * can put back exactly that, and the switch itself: next_entry in GRUB's
+ * grubenv. Shared because the upgrader flips the switch too: it turns it
+ * back on as its first write, so that a power cut during the transaction
+ * boots the upgrade again, and off once the transaction is durably over.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "paths.h"
+
+#define BOOT_ENTRY_ID "oslift-upgrade"
+#define BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"
+
+/* Where GRUB 2 keeps grub.cfg and grubenv: EL first, then Debian. */
+extern const char *const boot_grub_dirs[]; /* NULL-terminated */
+
+/* The entry of boot_grub_dirs equal to dir, NULL for any other path. */
+const char *boot_grub_dir_known(const char *dir);
+
+struct boot_record {
+        bool custom_cfg_existed;
+        bool newline_added;     /* arm ended custom.cfg's last line for it */
+        bool grubenv_existed;
+        bool next_entry_was_set;
+        char *next_entry;       /* its value then */
+        char *grub_dir;         /* one of boot_grub_dirs */
+        char *kver;
+        char *initramfs;
+};
+
+void boot_record_done(struct boot_record *r);
+
+/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
+int boot_record_read(const char *root, struct boot_record *ret);
+int boot_record_write(const char *root, const struct boot_record *rec);
+
+/*
+ * The switch, GRUB_DIR/grubenv in root, rewritten in place as GRUB's
+ * save_env does (grubenv.h). boot_switch_on() sets next_entry to
+ * BOOT_ENTRY_ID. boot_switch_off() undoes that when next_entry is still
+ * ours: back to what rec recorded (NULL: unset), the file removed when arm
+ * created it and it holds nothing else; someone else's next_entry is left
+ * alone. Both log what fails.
+ */
+int boot_switch_on(const char *root, const char *grub_dir);
+int boot_switch_off(const char *root, const char *grub_dir, const struct boot_record *rec);
