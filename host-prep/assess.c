@@ -497,7 +497,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         /* rpm's test run: file conflicts and its own disk-space accounting. */
         {
                 rpmps ps = NULL;
-                r = txn_run(t, true, NULL, NULL, &ps);
+                r = txn_run(t, true, NULL, NULL, NULL, &ps);
                 if (r == -EPROTO) {
                         report_problems(a, ps);
                         rpmpsFree(ps);

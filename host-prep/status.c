@@ -23,6 +23,8 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
         [UPGRADE_APPLIED] = "the upgrade finished; host-prep restore completes it on the first boot",
         [UPGRADE_FAILED] = "the upgrade failed; see the log",
         [UPGRADE_RESTORED] = "the upgrade is complete",
+        [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
+                            "fix that, then 'host-prep cancel' and 'host-prep stage' again",
 };
 
 /* Prints "key: value" with control characters escaped: the message quotes

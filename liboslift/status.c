@@ -34,6 +34,7 @@ static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_APPLYING] = "applying",
         [UPGRADE_APPLIED] = "applied",
         [UPGRADE_FAILED] = "failed",
+        [UPGRADE_REFUSED] = "refused",
         [UPGRADE_RESTORED] = "restored",
 };
 

@@ -43,6 +43,7 @@ enum upgrade_state {
         UPGRADE_APPLIED,  /* the upgrader finished; restore has not run yet */
         UPGRADE_FAILED,   /* the upgrader gave up */
         UPGRADE_RESTORED, /* host-prep restore finished on the first boot */
+        UPGRADE_REFUSED,  /* the upgrader refused the plan before changing anything */
         _UPGRADE_STATE_MAX,
 };
 
@@ -55,7 +56,7 @@ struct upgrade_status {
         char log[STATUS_LOG_SIZE];           /* inside the root; "" means OSLIFT_UPGRADE_LOG */
 };
 
-/* "staged", "applying", "applied", "failed", "restored"; NULL for anything else. */
+/* "staged", "applying", "applied", "failed", "restored", "refused"; NULL for anything else. */
 const char *upgrade_state_name(enum upgrade_state s);
 /* The inverse of upgrade_state_name(); -EINVAL for an unknown name or NULL. */
 int upgrade_state_from_name(const char *name, enum upgrade_state *ret);

@@ -24,6 +24,9 @@ struct txn {
         unsigned done, total;
         FD_t open_package; /* rpm reads one package at a time */
         txn_progress_fn progress;
+        txn_element_done_fn element_done;
+        char *current; /* NEVRA of the element running now */
+        bool current_failed;
         void *userdata;
         struct upgrade_outcome outcome;
 };
@@ -60,6 +63,7 @@ void txn_free(struct txn *t) {
         }
         strv_free(t->replaced, t->n_replaced);
         strv_free(t->replaced_by, t->n_replaced_by);
+        free(t->current);
         upgrade_outcome_done(&t->outcome);
         free(t);
 }
@@ -81,34 +85,76 @@ void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret) {
         t->outcome = (struct upgrade_outcome) {};
 }
 
-int txn_add_package(struct txn *t, enum plan_op op, const char *path) {
+static int read_header(struct txn *t, const char *path, Header *ret) {
         FD_t fd = Fopen(path, "r.ufdio");
-        Header h = NULL;
-        char *key;
         rpmRC rc;
-        int r;
 
         if (!fd || Ferror(fd)) {
                 if (fd)
                         Fclose(fd);
                 return -ENOENT;
         }
-        rc = rpmReadPackageFile(t->ts, fd, path, &h);
+        rc = rpmReadPackageFile(t->ts, fd, path, ret);
         Fclose(fd);
         if (rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY)
                 return -EBADMSG;
+        return 0;
+}
 
+enum add_mode { ADD_INSTALL, ADD_UPGRADE, ADD_REINSTALL };
+
+static int add_package(struct txn *t, enum add_mode mode, const char *path) {
+        Header h = NULL;
+        char *key;
+        int r = read_header(t, path, &h);
+
+        if (r < 0)
+                return r;
         key = strdup(path);
         if (!key) {
                 headerFree(h);
                 return -ENOMEM;
         }
-        r = rpmtsAddInstallElement(t->ts, h, key, op != PLAN_OP_INSTALL_ONLY, NULL);
+        if (mode == ADD_REINSTALL)
+                r = rpmtsAddReinstallElement(t->ts, h, key);
+        else
+                r = rpmtsAddInstallElement(t->ts, h, key, mode == ADD_UPGRADE, NULL);
         headerFree(h);
         if (r != 0) {
                 free(key);
                 return -EINVAL;
         }
+        return 0;
+}
+
+int txn_add_package(struct txn *t, enum plan_op op, const char *path) {
+        return add_package(t, op == PLAN_OP_INSTALL_ONLY ? ADD_INSTALL : ADD_UPGRADE, path);
+}
+
+int txn_add_reinstall(struct txn *t, const char *path) {
+        return add_package(t, ADD_REINSTALL, path);
+}
+
+uint32_t txn_tid(struct txn *t) {
+        return (uint32_t) rpmtsGetTid(t->ts);
+}
+
+int txn_removed(struct txn *t, char ***ret, size_t *ret_n) {
+        rpmtsi it = rpmtsiInit(t->ts);
+        char **v = NULL;
+        size_t n = 0;
+        rpmte te;
+        int r = 0;
+
+        while (r == 0 && (te = rpmtsiNext(it, TR_REMOVED)) != NULL)
+                r = strv_push(&v, &n, rpmteNEVRA(te));
+        rpmtsiFree(it);
+        if (r < 0) {
+                strv_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
         return 0;
 }
 
@@ -184,6 +230,15 @@ static bool same_name(const char *nevra, const char *name) {
         return strncmp(nevra, name, n) == 0 && nevra[n] == '-';
 }
 
+/* The element before this one is through. */
+static void element_done(struct txn *t) {
+        if (t->current && !t->current_failed && t->element_done)
+                t->element_done(t->current, t->userdata);
+        free(t->current);
+        t->current = NULL;
+        t->current_failed = false;
+}
+
 static void announce(struct txn *t, const void *h, bool install) {
         char *nevra = headerGetAsString((Header) h, RPMTAG_NEVRA);
         const char *name = headerGetString((Header) h, RPMTAG_NAME);
@@ -207,10 +262,11 @@ static void announce(struct txn *t, const void *h, bool install) {
                 t->outcome.erased++;
                 verb = is_replaced(t, nevra) ? "cleaning up" : "erasing";
         }
+        element_done(t);
         t->done++;
         if (t->progress)
                 t->progress(t->done, t->total, verb, what, t->userdata);
-        free(nevra);
+        t->current = nevra;
 }
 
 static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff_t amount,
@@ -241,6 +297,19 @@ static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff
         case RPMCALLBACK_UNINST_START:
                 announce(t, h, false);
                 return NULL;
+        case RPMCALLBACK_UNPACK_ERROR:
+        case RPMCALLBACK_CPIO_ERROR:
+                t->current_failed = true;
+                return NULL;
+        case RPMCALLBACK_SCRIPT_ERROR:
+                /* total is what rpm made of the exit status: not OK for a
+                 * scriptlet that fails its element (%pre, %preun). Also
+                 * for %pretrans, before its element started: then the
+                 * previous one is taken for failed, which only means it
+                 * is not counted as through. */
+                if (total != RPMRC_OK)
+                        t->current_failed = true;
+                return NULL;
         default:
                 return NULL;
         }
@@ -261,8 +330,8 @@ static void on_rpm_message(rpmlogLvl level, const char *message, void *userdata)
                 strv_push(&o->errors, &o->n_errors, line);
 }
 
-int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, void *userdata,
-            rpmps *ret_problems) {
+int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element_done_fn done,
+            void *userdata, rpmps *ret_problems) {
         struct rpm_messages_scope scope = { .fn = on_rpm_message, .userdata = &t->outcome };
         int r;
 
@@ -272,6 +341,7 @@ int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, void *userd
         t->done = 0;
         t->total = (unsigned) rpmtsNElements(t->ts);
         t->progress = progress;
+        t->element_done = done;
         t->userdata = userdata;
 
         rpmtsSetNotifyCallback(t->ts, on_notify, t);
@@ -280,6 +350,7 @@ int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, void *userd
         rpm_messages_push(&scope);
         r = rpmtsRun(t->ts, NULL, t->filter);
         rpm_messages_pop(&scope);
+        element_done(t);
 
         if (r < 0)
                 return -EIO;

@@ -16,6 +16,10 @@
 /* Called before each element, with its position among all of them. */
 typedef void (*txn_progress_fn)(unsigned done, unsigned total, const char *verb, const char *nevra,
                                 void *userdata);
+/* Called once an element is through (its files, its rpmdb entry, its
+ * scriptlets) without an error rpm counts as failing it: when the next
+ * one starts, and for the last one when the run returns. */
+typedef void (*txn_element_done_fn)(const char *nevra, void *userdata);
 
 struct txn;
 
@@ -36,8 +40,19 @@ void txn_allow_downgrade(struct txn *t);
  */
 int txn_add_package(struct txn *t, enum plan_op op, const char *path);
 
+/* Adds the package file at path to be installed again over the installed
+ * package of the same NEVRA (rpm --reinstall). */
+int txn_add_reinstall(struct txn *t, const char *path);
+
 /* Adds the erasure of the installed package nevra. -ENOENT: not installed. */
 int txn_add_erase(struct txn *t, const char *nevra);
+
+/* The NEVRAs of what the checked transaction removes: erasures and what
+ * the installed elements replace. The caller frees them (strv_free). */
+int txn_removed(struct txn *t, char ***ret, size_t *ret_n);
+
+/* rpm's id of this transaction: its temporary files end in ";%08x". */
+uint32_t txn_tid(struct txn *t);
 
 /*
  * rpm's dependency check and ordering; then, with run, the transaction
@@ -46,8 +61,8 @@ int txn_add_erase(struct txn *t, const char *nevra);
  * when none); -EPROTO when there were problems.
  */
 int txn_check(struct txn *t, rpmps *ret_problems);
-int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, void *userdata,
-            rpmps *ret_problems);
+int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element_done_fn element_done,
+            void *userdata, rpmps *ret_problems);
 
 /* What the run did; the caller takes it over (and frees it). */
 void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret);

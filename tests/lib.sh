@@ -76,9 +76,14 @@ t_fixture() {
 # rpmdb.sqlite-shm is left out: it is SQLite's shared-memory index of the
 # write-ahead log, rewritten by every reader that opens the database (any
 # rpm -q does it too) and holding no data of its own.
+# t_tree_digest DIR [PATH...]: also leaving out the given paths (relative
+# to DIR, "./var/lib/oslift/status.json").
 t_tree_digest() {
-	(cd "$1" && find . ! -name '*.sqlite-shm' -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort && \
-		find . -type f ! -name '*.sqlite-shm' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) |
+	local dir=$1 p; shift
+	local skip=(! -name '*.sqlite-shm')
+	for p in "$@"; do skip+=(! -path "$p"); done
+	(cd "$dir" && find . "${skip[@]}" -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort && \
+		find . -type f "${skip[@]}" -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) |
 		sha256sum | cut -d' ' -f1
 }
 

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Applying a staged plan to a root directory. Everything that can refuse
- * the plan runs first and only reads; the first write (the log) comes after
- * the last check, so a refused plan leaves the root exactly as it was.
+ * Applying a staged plan to a root directory; see apply.h. The order of
+ * the writes is the protocol of docs/journal.md:
+ *
+ *   boot switch on -> "attempt" -> rpmdb backup -> "backup" -> conversion
+ *   -> "converted" -> "erase"..., "begin" -> the transaction, "done" per
+ *   element and a checkpoint every K -> syncfs -> "finished applied" ->
+ *   boot switch off -> outcome and status.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,45 +23,133 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "boot-record.h"
+#include "checkpoint.h"
 #include "console.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "journal.h"
 #include "log.h"
 #include "paths.h"
 #include "plan.h"
+#include "resume.h"
 #include "rpm-messages.h"
 #include "rpmdb.h"
+#include "staging-check.h"
 #include "status.h"
+#include "strv.h"
 #include "transaction.h"
 #include "verify.h"
 
 struct apply {
         const char *root;
+        const struct apply_options *options;
         char state_dir[PATH_MAX];
         char packages_dir[PATH_MAX];
+        /* Opened before anything else: librpm runs our callbacks chrooted
+         * into the root, where root-relative paths do not resolve. */
+        int state_dir_fd;
         struct plan *plan;
+        char plan_sha256[SHA256_HEX_SIZE];
+        struct journal journal; /* as found: what earlier attempts did */
+        bool resuming;
+        bool no_plan; /* nothing staged: nothing to record a refusal in */
+        unsigned attempt;
+        char *grub_dir; /* the boot switch, when the root was armed */
         enum rpmdb_backend backend;
         struct timespec started;
         struct upgrade_status status;
-        /* Opened before the transaction: librpm runs our progress callback
-         * chrooted into the root, where root-relative paths do not resolve. */
-        int state_dir_fd;
+        struct journal_writer *writer;
+        struct checkpoint *checkpoint;
+        struct txn *running; /* the transaction rpm is running now */
+        bool begin_noted;
+        int checkpoint_error;
         FILE *log;
 };
 
-static int load_plan(struct apply *a) {
-        _cleanup_free_ char *error = NULL;
-        char path[PATH_MAX + 8];
+/* The first error of a refusal goes into status.json: what `host-prep
+ * status` shows the operator after the old system has booted again. */
+static char first_error[STATUS_MESSAGE_SIZE - 64];
+
+static void catch_first_error(enum log_level level, const char *line, void *userdata) {
+        static const char prefix[] = "error: ";
+
+        size_t n = strlen(first_error);
+
+        if (level != LOG_LEVEL_ERROR)
+                return;
+        if (strncmp(line, prefix, strlen(prefix)) == 0)
+                line += strlen(prefix);
+        if (n == 0)
+                snprintf(first_error, sizeof(first_error), "%s", line);
+        else if (first_error[n - 1] == ':') /* a list follows: its first item */
+                snprintf(first_error + n, sizeof(first_error) - n, " %s", line + strspn(line, " "));
+}
+
+static void alive(struct apply *a) {
+        if (a->options->alive)
+                a->options->alive();
+}
+
+static void set_status(struct apply *a, enum upgrade_state state, const char *fmt, ...) _printf_(3, 4);
+static void set_status(struct apply *a, enum upgrade_state state, const char *fmt, ...) {
+        va_list ap;
         int r;
 
-        snprintf(path, sizeof(path), "%s/plan", a->state_dir);
-        r = plan_load(AT_FDCWD, path, &a->plan, &error);
+        a->status.state = state;
+        va_start(ap, fmt);
+        vsnprintf(a->status.message, sizeof(a->status.message), fmt, ap);
+        va_end(ap);
+        r = status_write_at(a->state_dir_fd, &a->status);
+        if (r < 0)
+                log_error_errno(r, "cannot write %s", OSLIFT_STATUS_FILE);
+}
+
+/* ---- checks: read-only --------------------------------------------------- */
+
+static int load_plan(struct apply *a) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = plan_load(a->state_dir_fd, "plan", &a->plan, &error);
+        a->no_plan = r == -ENOENT;
         if (r == -ENOENT)
                 log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
         else if (r < 0)
-                log_error("the plan %s cannot be used: %s; run 'host-prep cancel', then "
-                          "'host-prep stage' again", path, error ?: strerror(-r));
-        return r;
+                log_error("the plan %s/plan cannot be used: %s; run 'host-prep cancel', then "
+                          "'host-prep stage' again", a->state_dir, error ?: strerror(-r));
+        if (r < 0)
+                return r;
+        r = sha256_file(a->state_dir_fd, "plan", a->plan_sha256, NULL);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s/plan", a->state_dir);
+        return 0;
+}
+
+/* What earlier attempts did, and whether this one may go on. */
+static int load_journal(struct apply *a) {
+        struct journal *j = &a->journal;
+        int r = journal_read_at(a->state_dir_fd, j);
+
+        if (r == -ENOENT || (r == 0 && !j->plan_sha256[0])) {
+                journal_done(j);
+                a->attempt = 1;
+                return 0;
+        }
+        if (r < 0) {
+                log_error("the upgrade journal %s is damaged (%s): whether an earlier attempt changed the "
+                          "system cannot be told, so nothing is done", OSLIFT_JOURNAL_FILE, strerror(-r));
+                log_error("boot the old system and see 'host-prep status' and %s", OSLIFT_UPGRADE_LOG);
+                return r;
+        }
+        if (strcmp(j->plan_sha256, a->plan_sha256) != 0) {
+                log_error("the upgrade journal %s belongs to another plan than the staged one; run "
+                          "'host-prep cancel', then 'host-prep stage' again", OSLIFT_JOURNAL_FILE);
+                return -ESTALE;
+        }
+        a->resuming = j->attempts > 0;
+        a->attempt = j->attempts + 1;
+        return 0;
 }
 
 /* The files are the ones stage verified: same size, same SHA-256. */
@@ -75,6 +167,7 @@ static int verify_staged_files(struct apply *a) {
 
                 if (p->op == PLAN_OP_ERASE)
                         continue;
+                alive(a);
                 r = sha256_file(dfd, p->file, sha256, &size);
                 if (r == -ENOENT) {
                         log_error("staged package %s is missing from %s; run 'host-prep stage' again",
@@ -120,6 +213,7 @@ static int verify_signatures(struct apply *a) {
 
                 if (p->op == PLAN_OP_ERASE)
                         continue;
+                alive(a);
                 snprintf(path, sizeof(path), "%s/%s", a->packages_dir, p->file);
                 r = package_verify(path, keyring, &error);
                 if (r < 0)
@@ -158,7 +252,8 @@ static int verify_fingerprint(struct apply *a) {
         return r;
 }
 
-static int build_transaction(struct apply *a, struct txn **ret) {
+/* The whole plan, as stage test-ran it. */
+static int build_full_transaction(struct apply *a, struct txn **ret) {
         _cleanup_(txn_freep) struct txn *t = NULL;
         int r = txn_new(a->root, &t);
 
@@ -187,6 +282,23 @@ static int build_transaction(struct apply *a, struct txn **ret) {
         return 0;
 }
 
+/* What an interrupted attempt left to do. */
+static int build_resumed_transaction(struct apply *a, struct txn **ret) {
+        _cleanup_(txn_freep) struct txn *t = NULL;
+        struct resume_counts c;
+        int r = txn_new(a->root, &t);
+
+        if (r < 0)
+                return r;
+        r = resume_build(t, a->plan, a->packages_dir, &a->journal, &c);
+        if (r < 0)
+                return r;
+        log_info("left to do: %u packages to install, %u to install again (after the last checkpoint), %u "
+                 "to erase; %u already on disk", c.installed, c.reinstalled, c.erased, c.kept);
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
 static void log_problems(rpmps ps, const char *what) {
         rpmpsi it = rpmpsInitIterator(ps);
         rpmProblem p;
@@ -204,7 +316,7 @@ static void log_problems(rpmps ps, const char *what) {
 static int check_transaction(struct apply *a) {
         _cleanup_(txn_freep) struct txn *t = NULL;
         rpmps problems = NULL;
-        int r = build_transaction(a, &t);
+        int r = build_full_transaction(a, &t);
 
         if (r < 0)
                 return r;
@@ -217,19 +329,62 @@ static int check_transaction(struct apply *a) {
         return r;
 }
 
-static void set_status(struct apply *a, enum upgrade_state state, const char *fmt, ...) _printf_(3, 4);
-static void set_status(struct apply *a, enum upgrade_state state, const char *fmt, ...) {
-        va_list ap;
+static int find_boot_switch(struct apply *a) {
+        struct boot_record rec = {};
+        int r = boot_record_read(a->root, &rec);
+
+        if (r == -ENOENT)
+                return 0; /* not armed for an upgrade boot (a directory, --no-boot) */
+        if (r < 0)
+                return log_error_errno(r, "%s cannot be read", BOOT_ENTRY_RECORD);
+        a->grub_dir = TAKE_PTR(rec.grub_dir);
+        boot_record_done(&rec);
+        return 0;
+}
+
+static int checks(struct apply *a) {
         int r;
 
-        a->status.state = state;
-        va_start(ap, fmt);
-        vsnprintf(a->status.message, sizeof(a->status.message), fmt, ap);
-        va_end(ap);
-        r = a->state_dir_fd >= 0 ? status_write_at(a->state_dir_fd, &a->status) : status_write(a->root, &a->status);
+        r = staging_check(a->root, a->state_dir_fd);
         if (r < 0)
-                log_error_errno(r, "cannot write %s", OSLIFT_STATUS_FILE);
+                return r;
+        r = load_plan(a);
+        if (r < 0)
+                return r;
+        r = load_journal(a);
+        if (r < 0)
+                return r;
+        if (a->journal.result == JOURNAL_RESULT_APPLIED || a->journal.gave_up)
+                return 0; /* nothing left to check: the end is written */
+        r = find_boot_switch(a);
+        if (r < 0)
+                return r;
+        log_info("verifying %zu staged packages", a->plan->n_packages);
+        r = verify_staged_files(a);
+        if (r == 0)
+                r = verify_signatures(a);
+        if (r < 0)
+                return r;
+        r = rpmdb_detect_backend(a->root, &a->backend);
+        /* An interrupted conversion starts again from the backup, whatever
+         * it left in the rpmdb's place. */
+        if (a->journal.backup && !a->journal.converted)
+                return 0;
+        if (r < 0 || a->backend == RPMDB_BACKEND_NONE) {
+                log_error("no rpm database in %s", a->root);
+                return -ENOENT;
+        }
+        /* An interrupted attempt changed the rpmdb on purpose: what is
+         * left is worked out from it after the conversion. */
+        if (a->resuming)
+                return 0;
+        r = verify_fingerprint(a);
+        if (r == 0)
+                r = check_transaction(a);
+        return r;
 }
+
+/* ---- writes --------------------------------------------------------------- */
 
 static int open_log(struct apply *a) {
         char path[PATH_MAX];
@@ -246,10 +401,62 @@ static int open_log(struct apply *a) {
         return 0;
 }
 
+static void boot_switch(struct apply *a, bool on) {
+        int r;
+
+        if (!a->grub_dir)
+                return;
+        r = on ? boot_switch_on(a->root, a->grub_dir) : boot_switch_off(a->root, a->grub_dir, NULL);
+        if (r < 0)
+                log_warning("cannot turn the one-time upgrade boot %s in %s/grubenv", on ? "on" : "off",
+                            a->grub_dir);
+        else
+                log_debug("one-time upgrade boot %s", on ? "on again until the transaction is over" : "off");
+}
+
+static int journal_note(struct apply *a, bool sync, const char *fmt, ...) _printf_(3, 4);
+static int journal_note(struct apply *a, bool sync, const char *fmt, ...) {
+        char text[JOURNAL_LINE_MAX];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        r = journal_append(a->writer, sync, "%s", text);
+        if (r < 0)
+                log_error_errno(r, "cannot write to the upgrade journal %s", OSLIFT_JOURNAL_FILE);
+        return r;
+}
+
+static int sync_root(struct apply *a) {
+        int r = checkpoint_sync(a->checkpoint);
+
+        if (r < 0)
+                log_error_errno(r, "cannot flush %s to disk", a->root);
+        return r;
+}
+
+/* Puts the rpmdb files back as the backup has them. */
+static int restore_rpmdb_backup(struct apply *a, const char *dbpath, const char *backup) {
+        _cleanup_close_ int fd = open(dbpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int r;
+
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "cannot open %s", dbpath);
+        r = remove_dir_contents(fd, dbpath);
+        if (r == 0)
+                r = copy_dir_files(backup, dbpath);
+        if (r < 0)
+                return log_error_errno(r, "cannot put the original rpmdb back from %s", backup);
+        return 0;
+}
+
 /*
  * librpm 4.18 cannot write a Berkeley DB (CentOS 7/8): convert it to
  * sqlite first, as `rpmdb --rebuilddb` does, keeping the original files
- * until restore has finished.
+ * until restore has finished. Resumable: the backup is recorded once it
+ * is on disk, and a conversion that was cut short starts again from it.
  */
 static int convert_rpmdb(struct apply *a) {
         _cleanup_free_ char *dbpath = NULL;
@@ -257,18 +464,28 @@ static int convert_rpmdb(struct apply *a) {
         rpmts ts;
         int r;
 
-        if (a->backend != RPMDB_BACKEND_BDB)
+        if (a->journal.converted || (a->backend != RPMDB_BACKEND_BDB && !a->journal.backup))
                 return 0;
         r = rpmdb_path(a->root, &dbpath);
         if (r < 0)
                 return r;
         path_in_root(backup, sizeof(backup), a->root, OSLIFT_RPMDB_BACKUP_DIR);
-        log_info("keeping a copy of the original rpmdb in %s", backup);
-        r = copy_dir_files(dbpath, backup);
-        if (r < 0)
-                return log_error_errno(r, "cannot back up %s", dbpath);
+        if (!a->journal.backup) {
+                log_info("keeping a copy of the original rpmdb in %s", backup);
+                r = copy_dir_files(dbpath, backup);
+                if (r < 0)
+                        return log_error_errno(r, "cannot back up %s", dbpath);
+                if (sync_root(a) < 0 || journal_note(a, true, "backup") < 0)
+                        return -EIO;
+        } else {
+                log_info("the conversion of the rpmdb was cut short: starting it again from %s", backup);
+                r = restore_rpmdb_backup(a, dbpath, backup);
+                if (r < 0)
+                        return r;
+        }
 
         log_info("converting the rpmdb from Berkeley DB to sqlite");
+        alive(a);
         rpmPushMacro(NULL, "_db_backend", NULL, "sqlite", RMIL_CMDLINE);
         ts = rpmtsCreate();
         rpmtsSetRootDir(ts, a->root);
@@ -278,6 +495,8 @@ static int convert_rpmdb(struct apply *a) {
                 log_error("converting the rpmdb failed; the original is in %s", backup);
                 return -EIO;
         }
+        if (sync_root(a) < 0 || journal_note(a, true, "converted") < 0)
+                return -EIO;
         a->backend = RPMDB_BACKEND_SQLITE;
         return 0;
 }
@@ -292,6 +511,14 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
         struct apply *a = userdata;
         char eta[PROGRESS_ETA_SIZE];
 
+        alive(a);
+        /* rpm sets its transaction id (the suffix of its temporary files)
+         * when the run starts: record it before the first file is written. */
+        if (!a->begin_noted) {
+                a->begin_noted = true;
+                if (journal_note(a, true, "begin %08x %u", txn_tid(a->running), total) < 0)
+                        a->checkpoint_error = -EIO;
+        }
         /* The ETA is only on at boot, where nobody else tells the time. */
         log_info("[%*u/%u %3u%%] %s %s%s", total >= 1000 ? 4 : total >= 100 ? 3 : 2, done, total,
                  total ? done * 100 / total : 100, verb, what, progress_eta(done, total, eta));
@@ -304,110 +531,279 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
                 set_status(a, UPGRADE_APPLYING, "%s %s", verb, what);
 }
 
+static void on_element_done(const char *nevra, void *userdata) {
+        struct apply *a = userdata;
+        int r;
+
+        if (a->checkpoint_error < 0)
+                return;
+        r = checkpoint_element_done(a->checkpoint, nevra);
+        /* Without checkpoints a cut-short run would redo more, not less:
+         * the transaction goes on, the end is not recorded. */
+        if (r < 0)
+                a->checkpoint_error = r;
+}
+
+/* What this transaction removes, so that a resumed one removes it too
+ * when an interruption left it behind. */
+static int note_removals(struct apply *a, struct txn *t) {
+        char **removed = NULL;
+        size_t n = 0;
+        int r = txn_removed(t, &removed, &n);
+
+        /* A reinstalled package's old instance is "removed" too: never a
+         * leftover to erase. */
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (!strv_contains(a->journal.erase, a->journal.n_erase, removed[i]) &&
+                    !plan_installs(a->plan, removed[i]))
+                        r = journal_note(a, false, "erase %s", removed[i]);
+        strv_free(removed, n);
+        return r;
+}
+
 static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         _cleanup_(txn_freep) struct txn *t = NULL;
         rpmps problems = NULL;
         int r;
 
-        r = build_transaction(a, &t);
+        r = a->resuming ? build_resumed_transaction(a, &t) : build_full_transaction(a, &t);
         if (r < 0)
                 return r;
         r = txn_check(t, &problems);
         if (r == 0)
-                r = txn_run(t, false, on_progress, a, &problems);
+                r = note_removals(a, t);
+        a->running = t;
+        if (r == 0)
+                r = txn_run(t, false, on_progress, on_element_done, a, &problems);
+        a->running = NULL;
         if (r == -EPROTO) {
                 log_problems(problems, "rpm refused the transaction");
                 rpmpsFree(problems);
         }
         txn_take_outcome(t, out);
         a->status.scriptlet_failures = (unsigned) out->n_script_failures;
-        return r;
+        if (r == 0 && out->n_errors > 0 && a->checkpoint_error == 0)
+                log_warning("rpm reported %zu errors; the journal keeps the failed packages for the next "
+                            "attempt", out->n_errors);
+        return r < 0 ? r : a->checkpoint_error;
 }
 
-int apply_plan(const char *root) {
-        struct apply a = { .root = root, .state_dir_fd = -1 };
+/* rpm writes each scriptlet to %_tmppath/rpm-tmp.XXXXXX and removes it
+ * when the scriptlet is over; a cut while one ran leaves it behind. */
+#define RPM_SCRIPT_TMP_DIR "/var/tmp"
+#define RPM_SCRIPT_TMP_PREFIX "rpm-tmp."
+
+static unsigned remove_script_files(struct apply *a) {
+        _cleanup_free_ char *dir = root_path_join(a->root, RPM_SCRIPT_TMP_DIR);
+        unsigned removed = 0;
+        struct dirent *de;
+        DIR *d;
+
+        d = dir ? opendir(dir) : NULL;
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, RPM_SCRIPT_TMP_PREFIX, strlen(RPM_SCRIPT_TMP_PREFIX)) == 0 &&
+                    de->d_type == DT_REG && unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        removed++;
+        closedir(d);
+        return removed;
+}
+
+static void remove_temp_files(struct apply *a) {
+        unsigned removed = 0;
+
+        if (!a->resuming)
+                return;
+        removed = remove_script_files(a);
+        if (removed)
+                log_info("removed %u scriptlet files rpm left in %s when the last attempt was cut short", removed,
+                         RPM_SCRIPT_TMP_DIR);
+        removed = 0;
+        if (a->journal.n_tids == 0)
+                return;
+        if (resume_remove_temp_files(a->root, a->plan, a->packages_dir, &a->journal, &removed) == 0 && removed)
+                log_info("removed %u temporary files rpm left behind when the last attempt was cut short",
+                         removed);
+}
+
+static void close_log(struct apply *a) {
+        log_set_file(NULL);
+        if (a->log)
+                fclose(a->log);
+        a->log = NULL;
+}
+
+/* Too many attempts: stop trying, so that the old kernel boots. */
+static enum apply_result give_up(struct apply *a) {
+        unsigned failed = a->journal.attempts;
+
+        if (open_log(a) < 0)
+                log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        log_error("the upgrade was attempted %u times and did not finish (at most %u attempts): giving up",
+                  failed, a->options->max_attempts ?: APPLY_MAX_ATTEMPTS_DEFAULT);
+        log_error("the default boot entry starts next; the system may be partly upgraded: see %s and run "
+                  "'host-prep status'", OSLIFT_UPGRADE_LOG);
+        boot_switch(a, false);
+        if (journal_open_at(a->state_dir_fd, a->plan_sha256, a->journal.valid_size, &a->writer) == 0)
+                journal_note(a, true, "gave-up %u", failed);
+        set_status(a, UPGRADE_FAILED, "gave up after %u attempts that did not finish; see %s", failed,
+                   OSLIFT_UPGRADE_LOG);
+        return APPLY_GAVE_UP;
+}
+
+static enum apply_result refuse(struct apply *a, int r) {
+        log_error("nothing was changed in %s", a->root);
+        if (a->state_dir_fd < 0 || a->no_plan)
+                return APPLY_REFUSED;
+        boot_switch(a, false);
+        /* The one write of a refusal: what `host-prep status` tells. */
+        set_status(a, UPGRADE_REFUSED, "refused, nothing was changed: %s",
+                   first_error[0] ? first_error : strerror(-r));
+        return APPLY_REFUSED;
+}
+
+static enum apply_result apply(struct apply *a) {
         struct upgrade_outcome out = {};
+        unsigned max_attempts = a->options->max_attempts ?: APPLY_MAX_ATTEMPTS_DEFAULT;
         int r;
 
-        clock_gettime(CLOCK_MONOTONIC, &a.started);
-        path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR);
-        path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR);
-
-        /* Checks: read-only. */
-        r = load_plan(&a);
-        if (r < 0)
-                goto refused;
-        log_info("verifying %zu staged packages", a.plan->n_packages);
-        r = verify_staged_files(&a);
-        if (r < 0)
-                goto refused;
-        r = verify_signatures(&a);
-        if (r < 0)
-                goto refused;
-        r = rpmdb_detect_backend(root, &a.backend);
-        if (r < 0 || a.backend == RPMDB_BACKEND_NONE) {
-                log_error("no rpm database in %s", root);
-                r = -ENOENT;
-                goto refused;
+        a->state_dir_fd = staging_dir_open(a->root);
+        if (a->state_dir_fd == -ENOENT) {
+                log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
+                return refuse(a, -ENOENT);
         }
-        r = verify_fingerprint(&a);
+        if (a->state_dir_fd < 0) {
+                log_error_errno(a->state_dir_fd, "cannot open %s", a->state_dir);
+                return refuse(a, a->state_dir_fd);
+        }
+        r = status_read_at(a->state_dir_fd, &a->status);
         if (r < 0)
-                goto refused;
-        r = check_transaction(&a);
+                a->status = (struct upgrade_status) {};
+        r = checks(a);
         if (r < 0)
-                goto refused;
+                return refuse(a, r);
+        if (a->journal.gave_up) {
+                log_error("an earlier upgrade boot gave up on this plan; see %s", OSLIFT_UPGRADE_LOG);
+                return APPLY_GAVE_UP;
+        }
+        if (a->journal.result == JOURNAL_RESULT_APPLIED) {
+                /* Cut short between the end of the transaction and the reboot. */
+                log_info("the plan was applied by an earlier attempt; finishing");
+                boot_switch(a, false);
+                return APPLY_APPLIED;
+        }
+        if (a->attempt > max_attempts)
+                return give_up(a);
 
-        /* From here on the root changes. */
-        a.state_dir_fd = staging_dir_open(root);
-        r = open_log(&a);
-        if (r < 0)
-                goto refused;
-        timestamp_now(a.status.started);
-        set_status(&a, UPGRADE_APPLYING, "applying %zu packages", a.plan->n_packages);
-        r = convert_rpmdb(&a);
+        /* From here on the root changes: the switch first, so that a power
+         * cut from now on boots this again. */
+        boot_switch(a, true);
+        r = journal_open_at(a->state_dir_fd, a->plan_sha256, a->journal.valid_size, &a->writer);
+        if (r < 0) {
+                log_error_errno(r, "cannot write the upgrade journal %s", OSLIFT_JOURNAL_FILE);
+                boot_switch(a, false);
+                return refuse(a, r);
+        }
+        {
+                char now[TIMESTAMP_SIZE];
+                timestamp_now(now);
+                r = journal_note(a, true, "attempt %u %s", a->attempt, now);
+        }
         if (r < 0)
                 goto failed;
+        r = checkpoint_new(a->root, a->writer, a->options->checkpoint_every, (unsigned) a->journal.n_durable,
+                           &a->checkpoint);
+        if (r < 0)
+                goto failed;
+        if (open_log(a) < 0)
+                log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        if (!a->status.started[0] || !a->resuming)
+                timestamp_now(a->status.started);
+        if (a->resuming) {
+                log_info("resuming: %zu of %u done, last checkpoint at %u (attempt %u of at most %u)",
+                         a->journal.n_done, a->journal.total, a->journal.last_checkpoint, a->attempt,
+                         max_attempts);
+                set_status(a, UPGRADE_APPLYING, "resuming (attempt %u of %u)", a->attempt, max_attempts);
+        } else
+                set_status(a, UPGRADE_APPLYING, "applying %zu packages", a->plan->n_packages);
+
+        r = convert_rpmdb(a);
+        if (r < 0)
+                goto failed;
+        remove_temp_files(a);
 
         log_info("applying the transaction");
-        r = run_transaction(&a, &out);
-        out.seconds = seconds_since(&a.started);
+        r = run_transaction(a, &out);
+        out.seconds = seconds_since(&a->started);
         if (r < 0)
                 goto failed;
+        /* Everything on disk before the end is recorded. */
+        r = sync_root(a);
+        if (r == 0)
+                r = journal_note(a, true, "finished applied");
+        if (r < 0)
+                goto failed;
+        boot_switch(a, false);
 
         snprintf(out.result, sizeof(out.result), "applied");
-        r = upgrade_outcome_write(root, &out);
+        r = upgrade_outcome_write(a->root, &out);
         if (r < 0)
                 log_error_errno(r, "cannot record the outcome for restore");
-        set_status(&a, UPGRADE_APPLIED, "applied: %u installed, %u erased, %zu scriptlet failures",
+        set_status(a, UPGRADE_APPLIED, "applied: %u installed, %u erased, %zu scriptlet failures",
                    out.installed, out.erased, out.n_script_failures);
         log_info("upgrade applied in %.1f s: %u installed, %u erased, %zu scriptlet failures, "
                  "%zu config files kept (.rpmnew/.rpmsave)",
                  out.seconds, out.installed, out.erased, out.n_script_failures, out.n_config_files);
         upgrade_outcome_done(&out);
-        plan_free(a.plan);
-        log_set_file(NULL);
-        fclose(a.log);
-        close(a.state_dir_fd);
-        return 0;
+        return APPLY_APPLIED;
 
 failed:
         snprintf(out.result, sizeof(out.result), "failed");
-        upgrade_outcome_write(root, &out);
-        set_status(&a, UPGRADE_FAILED, "failed: see %s", OSLIFT_UPGRADE_LOG);
-        char log_path[PATH_MAX];
-        path_in_root(log_path, sizeof(log_path), root, OSLIFT_UPGRADE_LOG);
-        log_error("the upgrade failed; the log is %s", log_path);
+        upgrade_outcome_write(a->root, &out);
         upgrade_outcome_done(&out);
+        if (a->attempt < max_attempts) {
+                set_status(a, UPGRADE_APPLYING, "attempt %u of %u failed; the next boot resumes: see %s",
+                           a->attempt, max_attempts, OSLIFT_UPGRADE_LOG);
+                log_error("attempt %u of at most %u failed; the next boot tries again from where this one "
+                          "stopped", a->attempt, max_attempts);
+                return APPLY_FAILED;
+        }
+        set_status(a, UPGRADE_FAILED, "failed after %u attempts: see %s", a->attempt, OSLIFT_UPGRADE_LOG);
+        log_error("that was the last of %u attempts; the default boot entry starts next", max_attempts);
+        boot_switch(a, false);
+        if (a->writer)
+                journal_note(a, true, "gave-up %u", a->attempt);
+        return APPLY_GAVE_UP;
+}
+
+enum apply_result apply_plan(const char *root, const struct apply_options *options) {
+        static const struct apply_options defaults = {};
+        struct apply a = { .root = root, .options = options ?: &defaults, .state_dir_fd = -1 };
+        enum apply_result result;
+
+        static bool catching;
+
+        if (!catching && log_add_sink(catch_first_error, NULL) == 0)
+                catching = true;
+        first_error[0] = '\0';
+        clock_gettime(CLOCK_MONOTONIC, &a.started);
+        path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR);
+        path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR);
+
+        result = apply(&a);
+        if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
+                char log_path[PATH_MAX];
+                path_in_root(log_path, sizeof(log_path), root, OSLIFT_UPGRADE_LOG);
+                log_error("the upgrade did not finish; the log is %s", log_path);
+        }
+        checkpoint_free(a.checkpoint);
+        journal_close(a.writer);
+        journal_done(&a.journal);
+        close_log(&a);
+        free(a.grub_dir);
         plan_free(a.plan);
-        log_set_file(NULL);
-        if (a.log)
-                fclose(a.log);
         if (a.state_dir_fd >= 0)
                 close(a.state_dir_fd);
-        return r;
-
-refused:
-        log_error("nothing was changed in %s", root);
-        plan_free(a.plan);
-        return r;
+        return result;
 }

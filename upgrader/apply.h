@@ -1,6 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Applying the staged plan to a root, resumably (docs/journal.md). Every
+ * check that can refuse the plan runs first and only reads. The first
+ * write turns the one-time upgrade boot back on (when the root was armed
+ * for one), so that from then until the transaction is durably over a
+ * power cut boots the upgrade again; the journal then lets that attempt
+ * finish what this one started.
+ */
 #pragma once
 
-/* Applies the plan staged in root to root. 0 on success; a negative errno
- * after logging why. When it fails before changing anything it says so. */
-int apply_plan(const char *root);
+#define APPLY_MAX_ATTEMPTS_DEFAULT 3
+
+struct apply_options {
+        unsigned max_attempts;     /* 0: APPLY_MAX_ATTEMPTS_DEFAULT */
+        unsigned checkpoint_every; /* 0: CHECKPOINT_EVERY_DEFAULT */
+        /* Called as the work goes on (each package, each step): the boot
+         * mode pets the watchdog there. NULL for none. */
+        void (*alive)(void);
+};
+
+enum apply_result {
+        APPLY_APPLIED, /* the plan is applied, now or by an earlier attempt */
+        APPLY_REFUSED, /* a check failed: nothing was changed, the boot switch is off */
+        APPLY_FAILED,  /* it failed after changing things: the switch stays on, the next attempt resumes */
+        APPLY_GAVE_UP, /* too many attempts: nothing more is tried, the switch is off */
+};
+
+/* Logs what it does and why it stops; status.json says it for fleet tools. */
+enum apply_result apply_plan(const char *root, const struct apply_options *options);

@@ -30,6 +30,7 @@
 #include "rpm-setup.h"
 #include "status.h"
 #include "version.h"
+#include "watchdog.h"
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
@@ -39,9 +40,11 @@
 #define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
 
 enum outcome {
-        OUTCOME_NO_PLAN,  /* nothing staged: undo and let the boot go on */
-        OUTCOME_APPLIED,  /* reboot into the new system */
-        OUTCOME_FAILED,   /* reboot into the old one (or what is left) */
+        OUTCOME_NO_PLAN,    /* nothing staged: undo and let the boot go on */
+        OUTCOME_APPLIED,    /* reboot into the new system */
+        OUTCOME_REFUSED,    /* reboot into the old one, unchanged */
+        OUTCOME_RESUMABLE,  /* reboot into the upgrade again, which resumes */
+        OUTCOME_FAILED,     /* reboot into the default entry (what is left of the old system) */
 };
 
 struct boot {
@@ -49,7 +52,6 @@ struct boot {
         struct mounts *mounts;
         struct fstab fstab;
         bool fstab_mounted;
-        bool changed; /* apply_plan() got as far as changing the system */
         const char *step;   /* what failed, for the last words */
 };
 
@@ -215,8 +217,33 @@ static void selinux_permissive(void) {
                 log_info("SELinux was enforcing in the upgrade environment: permissive for the transaction");
 }
 
+static void arm_watchdog(const struct boot_cmdline *c) {
+        int r;
+
+        if (c->watchdog_seconds == 0) {
+                log_info("rd.oslift.watchdog=0: no watchdog; a hang stays a hang");
+                return;
+        }
+        r = watchdog_arm(c->watchdog_seconds);
+        if (r == -ENOENT)
+                log_warning("no watchdog device (%s): a hang in the upgrade would not end by itself",
+                            "/dev/watchdog");
+        else if (r < 0)
+                log_warning("cannot arm the watchdog: %s; a hang in the upgrade would not end by itself",
+                            strerror(-r));
+        else
+                log_info("watchdog armed: the machine reboots after %u s without progress",
+                         c->watchdog_seconds);
+}
+
 static enum outcome run(struct boot *b) {
         const struct boot_cmdline *c = &b->cmdline;
+        struct apply_options options = {
+                .max_attempts = c->max_attempts,
+                .checkpoint_every = c->checkpoint_every,
+                .alive = watchdog_ping,
+        };
+        enum apply_result result;
         struct timespec t0;
         bool found;
         int r;
@@ -225,7 +252,7 @@ static enum outcome run(struct boot *b) {
         r = mounts_new(SYSROOT, &b->mounts);
         if (r < 0) {
                 log_error_errno(r, "cannot start");
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         }
         if (c->root_kind == ROOT_UNSUPPORTED)
                 log_warning("root=%s is not a device the upgrader can find (UUID=, LABEL=, PARTUUID=, "
@@ -235,41 +262,44 @@ static enum outcome run(struct boot *b) {
         r = mounts_root(b->mounts, c->root_kind == ROOT_UNSUPPORTED ? NULL : c->root, c->rootfstype,
                         c->rootflags);
         if (r < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         b->step = "reading /etc/fstab";
         if (read_fstab(b) < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         if (find_plan(b, &found) < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         if (!found) {
                 log_info("no staged plan, continuing the normal boot");
                 return OUTCOME_NO_PLAN;
         }
+        arm_watchdog(c);
 
         b->step = "mounting the file systems of /etc/fstab";
         if (mount_fstab(b) < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         b->step = "binding /proc, /sys, /dev and /run into the root";
         if (mounts_api(b->mounts) < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         b->step = "loading librpm's configuration";
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (rpm_setup() < 0)
-                return OUTCOME_FAILED;
+                return OUTCOME_REFUSED;
         log_info("loaded librpm's configuration from %s in %.1f s", rpm_config_dir(), seconds_since(&t0));
 
         selinux_permissive();
         b->step = "applying the plan";
         progress_eta_enable(true);
-        r = apply_plan(SYSROOT);
+        result = apply_plan(SYSROOT, &options);
         progress_eta_enable(false);
-        if (r < 0) {
-                struct upgrade_status st;
-
-                /* apply_plan() marks the status once it starts changing
-                 * things; before that a refusal leaves it "staged". */
-                b->changed = status_read(SYSROOT, &st) < 0 || st.state == UPGRADE_APPLYING ||
-                             st.state == UPGRADE_FAILED;
+        switch (result) {
+        case APPLY_APPLIED:
+                break;
+        case APPLY_REFUSED:
+                return OUTCOME_REFUSED;
+        case APPLY_FAILED:
+                return OUTCOME_RESUMABLE;
+        case APPLY_GAVE_UP:
+        default:
                 return OUTCOME_FAILED;
         }
 
@@ -318,6 +348,7 @@ static void save_log(struct boot *b) {
 }
 
 _noreturn_ static void stop_here(void) {
+        watchdog_disarm();
         log_info("rd.oslift.break: not rebooting; the system is left running as it is now. Reset or power "
                  "it off when done");
         for (;;)
@@ -333,9 +364,9 @@ static int finish(struct boot *b, enum outcome outcome) {
                         (void) mounts_undo(b->mounts);
                 return 0;
         }
-        if (outcome == OUTCOME_FAILED) {
-                log_error("the upgrade failed while %s; the messages above say why", b->step);
-                if (b->changed)
+        if (outcome == OUTCOME_REFUSED || outcome == OUTCOME_RESUMABLE || outcome == OUTCOME_FAILED) {
+                log_error("the upgrade stopped while %s; the messages above say why", b->step);
+                if (outcome != OUTCOME_REFUSED)
                         log_error("the upgrader's log is %s on the root file system", OSLIFT_UPGRADE_LOG);
         }
         save_log(b);
@@ -349,9 +380,11 @@ static int finish(struct boot *b, enum outcome outcome) {
                 stop_here();
         if (outcome == OUTCOME_APPLIED)
                 log_info("rebooting into the new system");
+        else if (outcome == OUTCOME_RESUMABLE)
+                log_info("rebooting into the upgrade again, which goes on from where this attempt stopped");
         else
                 log_info("rebooting; the default boot entry starts the old system%s",
-                         b->changed ? " (or what the failed upgrade left of it)" : ", which is unchanged");
+                         outcome == OUTCOME_REFUSED ? "; this boot changed nothing" : " (or what the upgrade left of it)");
         reboot(RB_AUTOBOOT);
         log_error_errno(negative_errno(), "cannot reboot");
         return 1;

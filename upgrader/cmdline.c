@@ -138,6 +138,22 @@ static void parse_flag(struct boot_cmdline *c, const struct cmdline_word *w, boo
                     (int) (w->value_len < 20 ? w->value_len : 20), w->value);
 }
 
+/* A whole number in [min, max]; anything else keeps the default. */
+static void parse_count(struct boot_cmdline *c, const struct cmdline_word *w, unsigned min, unsigned max,
+                        unsigned *value) {
+        unsigned long v = 0;
+        size_t i;
+
+        for (i = 0; i < w->value_len && i < 10 && w->value[i] >= '0' && w->value[i] <= '9'; i++)
+                v = v * 10 + (unsigned long) (w->value[i] - '0');
+        if (i == 0 || i != w->value_len || v < min || v > max) {
+                add_problem(c, KEY_FMT "=%.*s is not a whole number from %u to %u; ignored", KEY_ARG(w),
+                            (int) (w->value_len < 20 ? w->value_len : 20), w->value, min, max);
+                return;
+        }
+        *value = (unsigned) v;
+}
+
 static void parse_root(struct boot_cmdline *c, const struct cmdline_word *w) {
         static const struct {
                 const char *prefix;
@@ -190,7 +206,7 @@ void cmdline_parse(const char *text, size_t len, struct boot_cmdline *ret) {
         struct cmdline_word w;
         const char *pos, *end;
 
-        *c = (struct boot_cmdline) { .read_only = -1 };
+        *c = (struct boot_cmdline) { .read_only = -1, .watchdog_seconds = CMDLINE_WATCHDOG_DEFAULT };
         if (!text)
                 text = "", len = 0;
         pos = text;
@@ -214,6 +230,12 @@ void cmdline_parse(const char *text, size_t len, struct boot_cmdline *ret) {
                         copy_value(c, &w, c->rootfstype, sizeof(c->rootfstype));
                 else if (word_is(&w, "rootflags"))
                         copy_value(c, &w, c->rootflags, sizeof(c->rootflags));
+                else if (word_is(&w, "rd.oslift.attempts"))
+                        parse_count(c, &w, 1, 100, &c->max_attempts);
+                else if (word_is(&w, "rd.oslift.checkpoint"))
+                        parse_count(c, &w, 1, 100000, &c->checkpoint_every);
+                else if (word_is(&w, "rd.oslift.watchdog"))
+                        parse_count(c, &w, 0, 86400, &c->watchdog_seconds);
         }
 }
 

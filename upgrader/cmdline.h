@@ -8,6 +8,11 @@
  *   rd.oslift.break     never reboot, neither at the end nor on failure:
  *                       stop with the system left running, for debugging
  *   rd.oslift.debug     log debug messages to the console too
+ *   rd.oslift.attempts=N    give up after N upgrade boots that did not
+ *                           finish (default 3)
+ *   rd.oslift.checkpoint=K  make progress durable every K packages
+ *   rd.oslift.watchdog=S    reboot when the upgrade makes no progress for S
+ *                           seconds (default 900; 0: off)
  *
  * Our flags take an optional boolean value (rd.oslift.debug=0). A key given
  * more than once takes its last value, as dracut and systemd read them.
@@ -27,6 +32,11 @@
 /* Sizes of the stored values, including the NUL; longer values are dropped. */
 #define CMDLINE_VALUE_SIZE 1024
 #define CMDLINE_FSTYPE_SIZE 64
+
+/* No progress for this long is a hang: a package's files and scriptlets
+ * take seconds; dracut in a kernel's %posttrans a few minutes under
+ * emulation. */
+#define CMDLINE_WATCHDOG_DEFAULT 900
 
 /* Problems (bad values, oversized values), the first few kept for the log. */
 #define CMDLINE_PROBLEMS_MAX 4
@@ -66,6 +76,9 @@ struct boot_cmdline {
         bool upgrade; /* rd.oslift.upgrade */
         bool stop;    /* rd.oslift.break */
         bool debug;   /* rd.oslift.debug */
+        unsigned max_attempts;     /* rd.oslift.attempts=, 0 when not given */
+        unsigned checkpoint_every; /* rd.oslift.checkpoint=, 0 when not given */
+        unsigned watchdog_seconds; /* rd.oslift.watchdog=, 0: off */
         int read_only; /* ro: 1, rw: 0, neither: -1 */
 
         enum root_kind root_kind;

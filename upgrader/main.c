@@ -3,43 +3,73 @@
  * upgrader: applies a staged upgrade plan offline. At boot it runs inside
  * the upgrade initramfs; with --root it applies the plan to a directory.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "apply.h"
 #include "boot.h"
+#include "checkpoint.h"
 #include "log.h"
 #include "rpm-setup.h"
 #include "version.h"
 
+/* Stable: scripts and tests tell the outcomes apart by them. */
 enum {
-        EXIT_OK = 0,
-        EXIT_FAILED = 1,
+        EXIT_OK = 0,          /* applied */
+        EXIT_REFUSED = 1,     /* nothing was changed */
         EXIT_USAGE = 2,
+        EXIT_INCOMPLETE = 3,  /* changed things, then stopped: run again to resume */
+        EXIT_GAVE_UP = 4,     /* the attempt limit is reached */
 };
 
 static void help(void) {
-        printf("Usage: upgrader [--root DIR]\n"
+        printf("Usage: upgrader [--root DIR [--max-attempts N] [--checkpoint-every K]]\n"
                "\n"
                "Applies the upgrade plan that 'host-prep stage' wrote. Without --root it\n"
                "runs as the upgrade environment's payload at boot.\n"
                "\n"
                "Options:\n"
-               "  --root DIR   apply the plan staged in DIR to DIR (no mounting, no reboot)\n"
-               "  -h, --help   show this help\n"
-               "  --version    show the versions of oslift, librpm, libblkid and libmount\n");
+               "  --root DIR            apply the plan staged in DIR to DIR (no mounting, no reboot);\n"
+               "                        an interrupted run resumes when started again\n"
+               "  --max-attempts N      give up after N attempts that did not finish (default %d)\n"
+               "  --checkpoint-every K  make progress durable every K packages (default %d)\n"
+               "  -h, --help            show this help\n"
+               "  --version             show the versions of oslift, librpm, libblkid and libmount\n"
+               "\n"
+               "Exit status: 0 applied, 1 refused (nothing was changed), 2 usage error,\n"
+               "3 stopped after changing the system (run again to resume), 4 gave up.\n",
+               APPLY_MAX_ATTEMPTS_DEFAULT, CHECKPOINT_EVERY_DEFAULT);
+}
+
+static int parse_count(const char *arg, const char *option, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(arg, &end, 10);
+        if (errno || end == arg || *end || v == 0 || v > 100000 || arg[0] == '-') {
+                log_error("%s %s: not a whole number from 1 to 100000", option, arg);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ROOT = 0x100, OPT_VERSION };
+        enum { OPT_ROOT = 0x100, OPT_VERSION, OPT_MAX_ATTEMPTS, OPT_CHECKPOINT_EVERY };
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
+                { "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+                { "checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
         };
+        struct apply_options opts = {};
         const char *root = NULL;
         struct stat st;
         int c;
@@ -49,6 +79,14 @@ int main(int argc, char **argv) {
                 switch (c) {
                 case OPT_ROOT:
                         root = optarg;
+                        break;
+                case OPT_MAX_ATTEMPTS:
+                        if (parse_count(optarg, "--max-attempts", &opts.max_attempts) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case OPT_CHECKPOINT_EVERY:
+                        if (parse_count(optarg, "--checkpoint-every", &opts.checkpoint_every) < 0)
+                                return EXIT_USAGE;
                         break;
                 case 'h':
                         help();
@@ -65,14 +103,30 @@ int main(int argc, char **argv) {
                 log_error("unexpected argument '%s'; see 'upgrader --help'", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (!root)
+        if (!root) {
+                if (opts.max_attempts || opts.checkpoint_every) {
+                        log_error("--max-attempts and --checkpoint-every go with --root; at boot they are "
+                                  "rd.oslift.attempts= and rd.oslift.checkpoint= on the kernel command line");
+                        return EXIT_USAGE;
+                }
                 return boot_main();
+        }
         if (root[0] != '/' || stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 log_error("--root %s: not an absolute path to a directory", root);
                 return EXIT_USAGE;
         }
         if (rpm_setup() < 0)
-                return EXIT_FAILED;
+                return EXIT_REFUSED;
 
-        return apply_plan(root) < 0 ? EXIT_FAILED : EXIT_OK;
+        switch (apply_plan(root, &opts)) {
+        case APPLY_APPLIED:
+                return EXIT_OK;
+        case APPLY_REFUSED:
+                return EXIT_REFUSED;
+        case APPLY_FAILED:
+                return EXIT_INCOMPLETE;
+        case APPLY_GAVE_UP:
+        default:
+                return EXIT_GAVE_UP;
+        }
 }

@@ -19,19 +19,25 @@ staged_root() {
 	echo "$root"
 }
 
-# refused DESCRIPTION ROOT MESSAGE-REGEX: the upgrader refuses and the
-# root is byte-for-byte what it was.
+# refused DESCRIPTION ROOT MESSAGE-REGEX: the upgrader refuses (exit 1)
+# and the root is byte-for-byte what it was, but for status.json, which
+# says why for 'host-prep status'.
 refused() {
-	local desc=$1 root=$2 regex=$3 before
-	before=$(t_tree_digest "$root")
+	local desc=$1 root=$2 regex=$3 before status=./var/lib/oslift/status.json
+	before=$(t_tree_digest "$root" "$status")
 	t_run "$UPGRADER" --root "$root"
-	if ((T_RC == 0)); then
-		t_fail "$desc: upgrader refuses" "it succeeded: $T_OUT"
+	if ((T_RC != 1)); then
+		t_fail "$desc: upgrader refuses (exit 1)" "exit $T_RC: $T_OUT"
 		return
 	fi
 	t_match "$T_OUT" "$regex" "$desc: the message says why"
 	t_match "$T_OUT" "nothing was changed in $root" "$desc: and that nothing changed"
-	t_is "$(t_tree_digest "$root")" "$before" "$desc: the root is unchanged"
+	t_is "$(t_tree_digest "$root" "$status")" "$before" "$desc: the root is unchanged"
+	if [[ -f $root/$status ]]; then
+		t_run "$HOST_PREP" --root "$root" status
+		t_match "$T_OUT" "state: refused" "$desc: host-prep status says refused"
+		t_match "$T_OUT" "message: refused, nothing was changed: .*${regex:0:20}" "$desc: and why"
+	fi
 }
 
 # check/stage refuse a corrupted package before anything is written.
