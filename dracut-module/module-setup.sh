@@ -19,6 +19,13 @@ depends() {
 }
 
 # called by dracut
+installkernel() {
+	# The software watchdog, for machines without a hardware one: a hung
+	# upgrade must reboot (upgrader/watchdog.h).
+	hostonly='' instmods softdog
+}
+
+# called by dracut
 install() {
 	# Static: no libraries to resolve. Its rpm/ configuration is found
 	# beside it.

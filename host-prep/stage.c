@@ -220,6 +220,12 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 else
                         printf("no boot armed; apply with 'upgrader --root %s'\n", ctx->root);
         }
+        /* Said again after the findings, where a staging script's log ends:
+         * without keys, whoever can write a package into the target
+         * directory runs code as root at the next boot. */
+        if (o.n_keys == 0)
+                log_warning("package signatures are NOT enforced: no --key was given, so only digests "
+                            "were checked; stage with the target release's key to enforce them");
         assessment_done(&a);
         if (arm && o.reboot)
                 return reboot_now() < 0 ? EXIT_FAILED : EXIT_OK;

@@ -145,12 +145,9 @@ static int apply_record(struct journal *j, char *text, bool first) {
                 j->n_durable = j->n_done;
                 j->last_checkpoint = u;
         } else if (strcmp(w[0], "finished") == 0 && n == 2) {
-                if (strcmp(w[1], "applied") == 0)
-                        j->result = JOURNAL_RESULT_APPLIED;
-                else if (strcmp(w[1], "failed") == 0)
-                        j->result = JOURNAL_RESULT_FAILED;
-                else
+                if (strcmp(w[1], "applied") != 0)
                         return -EBADMSG;
+                j->result = JOURNAL_RESULT_APPLIED;
         } else if (strcmp(w[0], "gave-up") == 0 && n == 2) {
                 if (!parse_unsigned(w[1], &u))
                         return -EBADMSG;

@@ -20,7 +20,7 @@
  *   ........ done NEVRA               NEVRA is installed (scriptlets run)
  *   ........ checkpoint N             everything before this line is on
  *                                     disk (syncfs'd): N elements done
- *   ........ finished RESULT          the transaction is over: applied|failed
+ *   ........ finished applied         the transaction is over
  *   ........ gave-up N                N attempts failed; the upgrader stopped
  *
  * Records are appended without fsync except where the protocol needs it
@@ -44,10 +44,10 @@
 #define JOURNAL_SIZE_MAX (32u << 20)
 #define JOURNAL_LINE_MAX 4096
 
+/* A failed attempt writes no result: the next one resumes. */
 enum journal_result {
         JOURNAL_RESULT_NONE,    /* not finished */
         JOURNAL_RESULT_APPLIED,
-        JOURNAL_RESULT_FAILED,
 };
 
 struct journal {

@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmmacro.h>
@@ -84,6 +86,21 @@ static void catch_first_error(enum log_level level, const char *line, void *user
                 snprintf(first_error, sizeof(first_error), "%s", line);
         else if (first_error[n - 1] == ':') /* a list follows: its first item */
                 snprintf(first_error + n, sizeof(first_error) - n, " %s", line + strspn(line, " "));
+}
+
+/*
+ * Named points where tests make the upgrader die as a power cut would stop
+ * it, for the steps too quick to hit from outside (OSLIFT_CRASH_AT=NAME):
+ * "backup" (the rpmdb backup is recorded, the conversion not begun) and
+ * "converted" (the conversion is done but not recorded).
+ */
+static void crash_point(const char *name) {
+        const char *at = getenv("OSLIFT_CRASH_AT");
+
+        if (!at || strcmp(at, name) != 0)
+                return;
+        log_error("OSLIFT_CRASH_AT=%s: stopping dead here, as a power cut would", name);
+        raise(SIGKILL);
 }
 
 static void alive(struct apply *a) {
@@ -477,6 +494,7 @@ static int convert_rpmdb(struct apply *a) {
                         return log_error_errno(r, "cannot back up %s", dbpath);
                 if (sync_root(a) < 0 || journal_note(a, true, "backup") < 0)
                         return -EIO;
+                crash_point("backup");
         } else {
                 log_info("the conversion of the rpmdb was cut short: starting it again from %s", backup);
                 r = restore_rpmdb_backup(a, dbpath, backup);
@@ -495,6 +513,7 @@ static int convert_rpmdb(struct apply *a) {
                 log_error("converting the rpmdb failed; the original is in %s", backup);
                 return -EIO;
         }
+        crash_point("converted");
         if (sync_root(a) < 0 || journal_note(a, true, "converted") < 0)
                 return -EIO;
         a->backend = RPMDB_BACKEND_SQLITE;

@@ -34,3 +34,22 @@ t_is "$(wc -l <<<"$qa")" 12 "12 packages in all"
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "restore succeeds"
 t_ok "restore drops the rpmdb copy once done" test ! -e "$root/var/lib/oslift/rpmdb-backup"
+
+# Cut short around the conversion: the next run starts it again from the
+# backup and ends as the uninterrupted run did.
+expected=$qa
+for at in backup converted; do
+	root=$tmp/el8-cut-$at
+	mkdir -p "$root/var/lib/rpm"
+	cp "$bdb" "$root/var/lib/rpm/Packages"
+	"$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" >/dev/null 2>&1
+	t_run env OSLIFT_CRASH_AT=$at "$UPGRADER" --root "$root"
+	t_is "$T_RC" 137 "cut after the $at step: the upgrader is gone (SIGKILL)"
+	# What an interrupted rebuild may leave beside the database.
+	[[ $at == backup ]] && head -c 4096 /dev/urandom >"$root/var/lib/rpm/rpmdb.sqlite"
+	t_run "$UPGRADER" --root "$root"
+	t_is "$T_RC" 0 "cut after the $at step: the next run finishes"
+	t_match "$T_OUT" 'the conversion of the rpmdb was cut short: starting it again from' "and says it converts again"
+	t_is "$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)" "$expected" "cut after the $at step: the same packages as the uninterrupted run"
+	t_is "$(sha256sum <"$root/var/lib/oslift/rpmdb-backup/Packages")" "$orig" "and the original is still kept byte-identical"
+done
