@@ -69,7 +69,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --allow-downgrade  allow target packages older than installed ones\n"
                                "  --install-only NAME  install beside the old version, like kernels\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
-                               "  --reboot           stage: reboot into the upgrade when staged\n",
+                               "  --reboot           stage: reboot into the upgrade when staged\n"
+                               "\n"
+                               "See host-prep(8).\n",
                                command);
                         return 1;
                 default:
@@ -113,9 +115,11 @@ int print_assessment(const struct context *ctx, const struct assessment *a) {
         if (ctx->json)
                 print_json(ctx, a);
         else {
-                printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
-                       ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
-                findings_print_text(&a->findings, stdout);
+                if (!ctx->quiet)
+                        printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
+                               ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
+                findings_print_text(&a->findings, stdout,
+                                    (ctx->colour ? FINDINGS_COLOUR : 0) | (ctx->quiet ? FINDINGS_QUIET : 0));
         }
         return findings_have_blockers(&a->findings) ? EXIT_BLOCKED : EXIT_OK;
 }

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-/* Exit codes, stable and documented in host-prep --help. */
+/* Exit codes, stable: documented in host-prep(8) and host-prep --help. */
 enum {
         EXIT_OK = 0,
         EXIT_BLOCKED = 1, /* check/stage found something that blocks */
@@ -14,7 +14,9 @@ enum {
 
 struct context {
         const char *root; /* "/" unless --root */
-        bool json;
+        bool json;        /* stdout is one JSON document */
+        bool quiet;       /* stdout only what was asked for: no progress, no summaries */
+        bool colour;      /* stdout is a terminal that takes colour */
 };
 
 int cmd_inventory(const struct context *ctx, int argc, char **argv);

@@ -170,7 +170,9 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
                                "                      not write it to disk, decoded from a capture of that\n"
                                "                      console (FILE, '-' for stdin); the last dump in it\n"
                                "  --partial           when that dump is cut off or damaged, show the part of\n"
-                               "                      the log before the damage (exit status 3 all the same)\n");
+                               "                      the log before the damage (exit status 3 all the same)\n"
+                               "\n"
+                               "See host-prep(8).\n");
                         return EXIT_OK;
                 case OPT_FROM_SERIAL:
                         from_serial = optarg;

@@ -31,6 +31,7 @@
 
 struct restore {
         const char *root;
+        bool quiet; /* no report on stdout */
         struct restore_record record;
         struct upgrade_outcome outcome;
         struct plan *plan;
@@ -225,13 +226,13 @@ static int write_reports(struct restore *x) {
                 r = write_file_atomic(x->root, OSLIFT_REPORT_TXT, txt, txt_size, 0644);
         if (r == 0)
                 r = write_file_atomic(x->root, OSLIFT_REPORT_JSON, json, json_size, 0644);
-        if (r == 0)
+        if (r == 0 && !x->quiet)
                 fputs(txt, stdout);
         return r;
 }
 
 int cmd_restore(const struct context *ctx, int argc, char **argv) {
-        struct restore x = { .root = ctx->root };
+        struct restore x = { .root = ctx->root, .quiet = ctx->quiet };
         struct upgrade_status st;
         char path[PATH_MAX];
         int r;

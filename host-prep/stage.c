@@ -211,7 +211,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 assessment_done(&a);
                 return EXIT_FAILED;
         }
-        if (!ctx->json) {
+        if (!ctx->json && !ctx->quiet) {
                 printf("staged %zu packages (%llu MiB) and the plan in %s\n", a.n_candidates,
                        (unsigned long long) (a.staging_bytes >> 20), state_dir);
                 if (arm)
