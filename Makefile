@@ -100,6 +100,7 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 # These tests include the host-prep source they test to reach its internals.
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
 $(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
+$(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/terminal.c
 
 unit-tests: $(UNIT_TESTS)
 

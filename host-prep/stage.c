@@ -21,6 +21,7 @@
 #include "host-prep.h"
 #include "log.h"
 #include "paths.h"
+#include "progress.h"
 #include "restore-record.h"
 #include "status.h"
 
@@ -32,6 +33,7 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return log_error_errno(negative_errno(), "cannot open %s", dir);
+        progress_begin(a->opts->progress, "copying", "copied", (unsigned) a->n_candidates, a->staging_bytes);
         for (size_t i = 0; i < a->n_candidates; i++) {
                 const struct candidate *c = &a->candidates[i];
                 char to[PATH_MAX * 2], sha256[SHA256_HEX_SIZE];
@@ -49,7 +51,9 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
                         log_error("%s changed while it was staged; stage again", c->path);
                         return r < 0 ? r : -EBADMSG;
                 }
+                progress_advance(a->opts->progress, c->size);
         }
+        progress_end(a->opts->progress);
         return 0;
 }
 
@@ -160,7 +164,10 @@ static int reboot_now(void) {
 }
 
 int cmd_stage(const struct context *ctx, int argc, char **argv) {
-        _cleanup_(assess_options_done) struct assess_options o = { .root = ctx->root };
+        struct progress progress;
+        _cleanup_(assess_options_done) struct assess_options o = {
+                .root = ctx->root, .progress = progress_init(&progress, ctx),
+        };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
         _cleanup_free_ char *image = NULL;
         char state_dir[PATH_MAX];
