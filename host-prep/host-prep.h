@@ -31,3 +31,15 @@ struct assessment;
 /* Prints check's report (text, or JSON with --json); EXIT_BLOCKED when
  * something blocks. */
 int print_assessment(const struct context *ctx, const struct assessment *a);
+
+/* What stage did, for its JSON document: check's, with these keys added. */
+struct stage_result {
+        bool staged;
+        const char *state_dir; /* where it staged, NULL when it did not */
+        const char *initramfs; /* the upgrade initramfs the armed boot runs, NULL when not armed */
+        bool reboot;           /* it reboots into the upgrade now */
+};
+void print_assessment_text(const struct context *ctx, const struct assessment *a);
+/* staged: NULL for check. */
+void print_assessment_json(const struct context *ctx, const struct assessment *a,
+                           const struct stage_result *staged);

@@ -183,7 +183,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         r = assess(&o, &a);
         if (r < 0)
                 return EXIT_FAILED;
-        if (print_assessment(ctx, &a) != EXIT_OK) {
+        if (!ctx->json)
+                print_assessment_text(ctx, &a);
+        if (findings_have_blockers(&a.findings)) {
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
                 log_error("not staged: resolve the blockers above and run stage again");
                 assessment_done(&a);
                 return EXIT_BLOCKED;
@@ -215,10 +219,17 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                         (void) boot_entry_disarm(ctx->root);
                 remove_tree(state_dir);
                 log_error("staging failed; nothing is staged in %s", ctx->root);
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
                 assessment_done(&a);
                 return EXIT_FAILED;
         }
-        if (!ctx->json && !ctx->quiet) {
+        if (ctx->json)
+                print_assessment_json(ctx, &a, &(struct stage_result) {
+                        .staged = true, .state_dir = state_dir, .initramfs = arm ? image : NULL,
+                        .reboot = arm && o.reboot,
+                });
+        else if (!ctx->quiet) {
                 printf("staged %zu packages (%llu MiB) and the plan in %s\n", a.n_candidates,
                        (unsigned long long) (a.staging_bytes >> 20), state_dir);
                 if (arm)
