@@ -29,7 +29,9 @@ static void help(void) {
                "Options:\n"
                "  --root DIR   apply the plan staged in DIR to DIR (no mounting, no reboot)\n"
                "  -h, --help   show this help\n"
-               "  --version    show the versions of oslift, librpm, libblkid and libmount\n");
+               "  --version    show the versions of oslift, librpm, libblkid and libmount\n"
+               "\n"
+               "Kernel arguments, files and exit status: upgrader(8).\n");
 }
 
 int main(int argc, char **argv) {
