@@ -13,6 +13,8 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/lib/oslift
 DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d/90oslift
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 BUILD := build
 SYSROOT := $(shell initrd/build-sysroot.sh --print-path)
@@ -140,7 +142,8 @@ bench: bootstrap all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux \
-		$(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -s -m755 $(BUILD)/host-prep $(DESTDIR)$(SBINDIR)/host-prep
 	install -s -m755 $(BUILD)/upgrader $(DESTDIR)$(LIBEXECDIR)/upgrader
 	install -m644 $(BUILD)/rpm/rpmrc $(BUILD)/rpm/macros $(DESTDIR)$(LIBEXECDIR)/rpm/
@@ -149,6 +152,10 @@ install: all
 	install -m755 dracut-module/module-setup.sh dracut-module/oslift-upgrade.sh $(DESTDIR)$(DRACUTDIR)/
 	install -m644 dracut-module/oslift-upgrade.service $(DESTDIR)$(DRACUTDIR)/
 	install -m644 host-prep/oslift-restore.service $(DESTDIR)$(UNITDIR)/
+	install -m644 man/oslift-plan.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m644 man/host-prep.8 man/upgrader.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m644 completion/host-prep $(DESTDIR)$(BASHCOMPDIR)/host-prep
+
 
 clean:
 	rm -rf $(BUILD)
