@@ -5,6 +5,7 @@
 #   make check-full also the slower ones
 #   make demo       the whole upgrade on the built-in demo system
 #   make install    DESTDIR=... PREFIX=/usr
+#   make rpm        build/oslift-VERSION-1.x86_64.rpm, for EL (oslift.spec)
 #   make clean
 
 VERSION := 0.1.0
@@ -13,6 +14,8 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/lib/oslift
 DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d/90oslift
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 BUILD := build
 SYSROOT := $(shell initrd/build-sysroot.sh --print-path)
@@ -52,7 +55,7 @@ say = $(if $(V),,@printf '  %-8s %s\n' $(1) $(2);)
 musl_objs = $(patsubst %.c,$(BUILD)/musl/%.o,$(1))
 asan_objs = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
-.PHONY: all bootstrap sysroot check check-full unit-tests asan-programs demo bench install clean
+.PHONY: all bootstrap sysroot check check-full unit-tests asan-programs demo bench install rpm clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -100,6 +103,7 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 # These tests include the host-prep source they test to reach its internals.
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
 $(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
+$(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/terminal.c
 
 unit-tests: $(UNIT_TESTS)
 
@@ -139,7 +143,8 @@ bench: bootstrap all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux \
-		$(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -s -m755 $(BUILD)/host-prep $(DESTDIR)$(SBINDIR)/host-prep
 	install -s -m755 $(BUILD)/upgrader $(DESTDIR)$(LIBEXECDIR)/upgrader
 	install -m644 $(BUILD)/rpm/rpmrc $(BUILD)/rpm/macros $(DESTDIR)$(LIBEXECDIR)/rpm/
@@ -148,6 +153,34 @@ install: all
 	install -m755 dracut-module/module-setup.sh dracut-module/oslift-upgrade.sh $(DESTDIR)$(DRACUTDIR)/
 	install -m644 dracut-module/oslift-upgrade.service $(DESTDIR)$(DRACUTDIR)/
 	install -m644 host-prep/oslift-restore.service $(DESTDIR)$(UNITDIR)/
+	install -m644 man/oslift-plan.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m644 man/host-prep.8 man/upgrader.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m644 completion/host-prep $(DESTDIR)$(BASHCOMPDIR)/host-prep
+
+# A binary RPM of oslift itself (oslift.spec) from what make built and
+# make install installs, with the build host's rpmbuild. HOME and _dbpath
+# inside build/: no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the user
+# takes part. The nested make of %install is not one of our jobs.
+# Debian's brp-compress (it gzips the man pages) needs bash but names
+# /bin/sh.
+RPM_FILE := $(BUILD)/oslift-$(VERSION)-1.x86_64.rpm
+RPM_INPUTS := oslift.spec Makefile COPYING README.md $(wildcard docs/*.md man/* completion/* dracut-module/*) \
+	host-prep/oslift-restore.service
+
+rpm: $(RPM_FILE)
+
+$(RPM_FILE): $(BUILD)/upgrader $(BUILD)/host-prep $(BUILD)/rpm/rpmrc $(RPM_INPUTS)
+	@rm -rf $(BUILD)/rpmbuild && mkdir -p $(BUILD)/rpmbuild/home
+	$(call say,RPM,$@)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL HOME=$(abspath $(BUILD)/rpmbuild/home) \
+		rpmbuild -bb --quiet --nodeps \
+		--define "_topdir $(abspath $(BUILD)/rpmbuild)" \
+		--define "_dbpath $(abspath $(BUILD)/rpmbuild/rpmdb)" \
+		--define "_rpmdir $(abspath $(BUILD))" \
+		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+		--define "__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
+		--define "oslift_srcdir $(CURDIR)" --define "oslift_version $(VERSION)" \
+		oslift.spec $(if $(V),,>/dev/null)
+	@rm -rf $(BUILD)/rpmbuild
 
 clean:
 	rm -rf $(BUILD)

@@ -12,6 +12,7 @@
 #include <rpm/rpmts.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "assess.h"
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "outcome.h"
 #include "paths.h"
+#include "progress.h"
 #include "rpm-messages.h"
 #include "transaction.h"
 #include "verify.h"
@@ -196,6 +198,14 @@ skip:
         headerFree(h);
         free(c.nevra);
         return 0;
+}
+
+/* For the progress of verifying: 0 for what cannot be read, which the
+ * verification reports. */
+static uint64_t file_size(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
 }
 
 static int find_erasures(struct assessment *a, rpmts ts) {
@@ -477,11 +487,20 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         rpm_messages_pop(&quiet);
         if (r < 0)
                 goto done;
+        if (opts->progress) {
+                uint64_t total = 0;
+
+                for (size_t i = 0; i < n_paths; i++)
+                        total += file_size(paths[i]);
+                progress_begin(opts->progress, "verifying", "verified", (unsigned) n_paths, total);
+        }
         for (size_t i = 0; i < n_paths; i++) {
                 r = add_candidate(a, ts, keyring, paths[i]);
                 if (r < 0)
                         goto done;
+                progress_advance(opts->progress, file_size(paths[i]));
         }
+        progress_end(opts->progress);
         find_erasures(a, ts);
         decide_target_backend(a, ts);
         check_staging_space(a);

@@ -22,8 +22,11 @@ struct candidate {
         char sha256[SHA256_HEX_SIZE];
 };
 
+struct progress;
+
 struct assess_options {
         const char *root;
+        struct progress *progress; /* of verifying the packages; NULL for none */
         char **package_dirs; /* --packages */
         size_t n_package_dirs;
         char **keys; /* --key: enforce signatures by these */

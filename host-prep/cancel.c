@@ -102,6 +102,8 @@ static void print_removed(const struct context *ctx, const char *state_dir, cons
                        staged->plan ? "true" : "false");
                 return;
         }
+        if (ctx->quiet)
+                return;
         if (staged->packages > 0)
                 printf("removed %u staged package%s%s from %s\n", staged->packages,
                        staged->packages == 1 ? "" : "s", staged->plan ? " and the plan" : "", state_dir);

@@ -69,7 +69,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --allow-downgrade  allow target packages older than installed ones\n"
                                "  --install-only NAME  install beside the old version, like kernels\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
-                               "  --reboot           stage: reboot into the upgrade when staged\n",
+                               "  --reboot           stage: reboot into the upgrade when staged\n"
+                               "\n"
+                               "See host-prep(8).\n",
                                command);
                         return 1;
                 default:
@@ -98,7 +100,8 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->install_only, o->n_install_only);
 }
 
-static void print_json(const struct context *ctx, const struct assessment *a) {
+void print_assessment_json(const struct context *ctx, const struct assessment *a,
+                           const struct stage_result *staged) {
         printf("{\"root\":");
         json_write_string(stdout, ctx->root);
         printf(",\"blockers\":%zu,\"warnings\":%zu,\"packages\":%zu,\"staging_bytes\":%llu,"
@@ -106,17 +109,29 @@ static void print_json(const struct context *ctx, const struct assessment *a) {
                findings_count(&a->findings, SEVERITY_BLOCKER), findings_count(&a->findings, SEVERITY_WARNING),
                a->n_candidates, (unsigned long long) a->staging_bytes);
         findings_print_json(&a->findings, stdout);
+        if (staged) {
+                printf(",\"staged\":%s,\"state_dir\":", staged->staged ? "true" : "false");
+                json_write_string(stdout, staged->state_dir);
+                printf(",\"boot_armed\":%s,\"initramfs\":", staged->initramfs ? "true" : "false");
+                json_write_string(stdout, staged->initramfs);
+                printf(",\"reboot\":%s", staged->reboot ? "true" : "false");
+        }
         printf("}\n");
+}
+
+void print_assessment_text(const struct context *ctx, const struct assessment *a) {
+        if (!ctx->quiet)
+                printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
+                       ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
+        findings_print_text(&a->findings, stdout,
+                            (ctx->colour ? FINDINGS_COLOUR : 0) | (ctx->quiet ? FINDINGS_QUIET : 0));
 }
 
 int print_assessment(const struct context *ctx, const struct assessment *a) {
         if (ctx->json)
-                print_json(ctx, a);
-        else {
-                printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
-                       ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
-                findings_print_text(&a->findings, stdout);
-        }
+                print_assessment_json(ctx, a, NULL);
+        else
+                print_assessment_text(ctx, a);
         return findings_have_blockers(&a->findings) ? EXIT_BLOCKED : EXIT_OK;
 }
 

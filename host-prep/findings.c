@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "findings.h"
 #include "json.h"
+#include "terminal.h"
 
 static const char *const severity_names[] = {
         [SEVERITY_BLOCKER] = "blocker",
@@ -47,22 +49,35 @@ void findings_done(struct findings *f) {
         *f = (struct findings) {};
 }
 
-void findings_print_text(const struct findings *f, FILE *out) {
-        for (enum severity s = SEVERITY_BLOCKER; s <= SEVERITY_INFO; s++)
+void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
+        static const char *const label[] = {
+                [SEVERITY_BLOCKER] = "BLOCKER", [SEVERITY_WARNING] = "WARNING", [SEVERITY_INFO] = "info",
+        };
+        static const char *const colour[] = {
+                [SEVERITY_BLOCKER] = ANSI_RED, [SEVERITY_WARNING] = ANSI_YELLOW, [SEVERITY_INFO] = "",
+        };
+        bool c = flags & FINDINGS_COLOUR;
+
+        for (enum severity s = SEVERITY_BLOCKER; s <= SEVERITY_INFO; s++) {
+                if (s == SEVERITY_INFO && (flags & FINDINGS_QUIET))
+                        break;
                 for (size_t i = 0; i < f->n; i++) {
                         const struct finding *x = &f->items[i];
                         if (x->severity != s)
                                 continue;
-                        fprintf(out, "%-8s %s: %s\n", s == SEVERITY_BLOCKER ? "BLOCKER" :
-                                                      s == SEVERITY_WARNING ? "WARNING" : "info",
-                                x->id, x->title);
+                        /* Padded outside the colour codes, which take no columns. */
+                        fprintf(out, "%s%s%s%*s %s: %s\n", ansi(c && *colour[s], colour[s]), label[s],
+                                ansi(c && *colour[s], ANSI_RESET), (int) (8 - strlen(label[s])), "", x->id,
+                                x->title);
                         if (s != SEVERITY_INFO) {
                                 fprintf(out, "         meaning: %s\n", x->meaning);
                                 fprintf(out, "         to do:   %s\n", x->action);
                         }
                 }
-        fprintf(out, "%zu blocker(s), %zu warning(s)\n", findings_count(f, SEVERITY_BLOCKER),
-                findings_count(f, SEVERITY_WARNING));
+        }
+        if (!(flags & FINDINGS_QUIET))
+                fprintf(out, "%zu blocker(s), %zu warning(s)\n", findings_count(f, SEVERITY_BLOCKER),
+                        findings_count(f, SEVERITY_WARNING));
 }
 
 void findings_print_json(const struct findings *f, FILE *out) {

@@ -32,6 +32,10 @@ size_t findings_count(const struct findings *f, enum severity severity);
 bool findings_have_blockers(const struct findings *f);
 void findings_done(struct findings *f);
 
-void findings_print_text(const struct findings *f, FILE *out);
+enum {
+        FINDINGS_COLOUR = 1 << 0, /* severities in colour */
+        FINDINGS_QUIET = 1 << 1,  /* blockers and warnings only, no count */
+};
+void findings_print_text(const struct findings *f, FILE *out, unsigned flags);
 /* The findings as a JSON array. */
 void findings_print_json(const struct findings *f, FILE *out);

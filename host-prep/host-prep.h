@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-/* Exit codes, stable and documented in host-prep --help. */
+/* Exit codes, stable: documented in host-prep(8) and host-prep --help. */
 enum {
         EXIT_OK = 0,
         EXIT_BLOCKED = 1, /* check/stage found something that blocks */
@@ -14,7 +14,9 @@ enum {
 
 struct context {
         const char *root; /* "/" unless --root */
-        bool json;
+        bool json;        /* stdout is one JSON document */
+        bool quiet;       /* stdout only what was asked for: no progress, no summaries */
+        bool colour;      /* stdout is a terminal that takes colour */
 };
 
 int cmd_inventory(const struct context *ctx, int argc, char **argv);
@@ -29,3 +31,15 @@ struct assessment;
 /* Prints check's report (text, or JSON with --json); EXIT_BLOCKED when
  * something blocks. */
 int print_assessment(const struct context *ctx, const struct assessment *a);
+
+/* What stage did, for its JSON document: check's, with these keys added. */
+struct stage_result {
+        bool staged;
+        const char *state_dir; /* where it staged, NULL when it did not */
+        const char *initramfs; /* the upgrade initramfs the armed boot runs, NULL when not armed */
+        bool reboot;           /* it reboots into the upgrade now */
+};
+void print_assessment_text(const struct context *ctx, const struct assessment *a);
+/* staged: NULL for check. */
+void print_assessment_json(const struct context *ctx, const struct assessment *a,
+                           const struct stage_result *staged);

@@ -11,6 +11,7 @@
 
 #include "fsutil.h"
 #include "host-prep.h"
+#include "json.h"
 #include "log.h"
 #include "paths.h"
 #include "serial-dump.h"
@@ -28,6 +29,92 @@ static int print_file(const char *root, const char *path, const char *title) {
         while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
                 fwrite(buf, 1, n, stdout);
         return 0;
+}
+
+/* What --json takes of a log: its end, where a failure is. */
+#define LOG_JSON_MAX (64u << 20)
+
+/*
+ * A file of the log directory for --json: whole, or its last LOG_JSON_MAX
+ * bytes (*ret_cut). -ENOENT when there is none.
+ */
+static int read_log_file(const char *root, const char *path, char **ret, size_t *ret_len, bool *ret_cut) {
+        _cleanup_free_ char *full = root_path_join(root, path);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!full)
+                return -ENOMEM;
+        fd = open_regular_at(AT_FDCWD, full);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        *ret_cut = st.st_size > (off_t) LOG_JSON_MAX;
+        if (*ret_cut && lseek(fd, st.st_size - (off_t) LOG_JSON_MAX, SEEK_SET) < 0)
+                return negative_errno();
+        return read_bounded(fd, LOG_JSON_MAX, (size_t) (*ret_cut ? LOG_JSON_MAX : st.st_size), ret, ret_len);
+}
+
+/*
+ * host-prep --json log: one object, {"root", "upgrade_log": {"path",
+ * "text", "truncated"} or null, "report": report.json's object or null}.
+ * report.json goes in as it is when it is one JSON value; the upgrade log,
+ * which quotes scriptlets, as a string made safe by json_write_string_len().
+ */
+static int log_json(const struct context *ctx) {
+        _cleanup_free_ char *log = NULL, *report = NULL, *log_path = NULL, *report_path = NULL;
+        size_t log_len = 0, report_len = 0;
+        bool log_cut = false, report_cut = false;
+        int r;
+
+        log_path = root_path_join(ctx->root, OSLIFT_UPGRADE_LOG);
+        report_path = root_path_join(ctx->root, OSLIFT_REPORT_JSON);
+        if (!log_path || !report_path)
+                return log_error_errno(-ENOMEM, "cannot show the log"), EXIT_FAILED;
+
+        r = read_log_file(ctx->root, OSLIFT_UPGRADE_LOG, &log, &log_len, &log_cut);
+        if (r < 0 && r != -ENOENT)
+                log_warning("cannot read %s: %s", log_path, strerror(-r));
+        r = read_log_file(ctx->root, OSLIFT_REPORT_JSON, &report, &report_len, &report_cut);
+        if (r < 0 && r != -ENOENT)
+                log_warning("cannot read %s: %s", report_path, strerror(-r));
+        if (report && (report_cut || !json_valid(report, report_len))) {
+                log_warning("%s is not a JSON document; leaving it out (report.txt beside it has the report)",
+                            report_path);
+                free(TAKE_PTR(report));
+        }
+        if (!log && !report) {
+                _cleanup_free_ char *dir = root_path_join(ctx->root, OSLIFT_LOG_DIR);
+                log_error("no upgrade log or report in %s: no upgrade has run here", dir ?: OSLIFT_LOG_DIR);
+                return EXIT_FAILED;
+        }
+
+        printf("{\"root\":");
+        json_write_string(stdout, ctx->root);
+        printf(",\"upgrade_log\":");
+        if (log) {
+                printf("{\"path\":");
+                json_write_string(stdout, log_path);
+                printf(",\"text\":");
+                json_write_string_len(stdout, log, log_len);
+                printf(",\"truncated\":%s}", log_cut ? "true" : "false");
+        } else
+                printf("null");
+        printf(",\"report\":");
+        if (report) {
+                /* Without the whitespace around it: one line, like our other documents. */
+                size_t start = strspn(report, " \t\r\n"), end = report_len;
+
+                while (end > start && strchr(" \t\r\n", report[end - 1]))
+                        end--;
+                fwrite(report + start, 1, end - start, stdout);
+        } else
+                printf("null");
+        printf("}\n");
+        if (fflush(stdout) != 0)
+                return log_error_errno(negative_errno(), "cannot write the log"), EXIT_FAILED;
+        return EXIT_OK;
 }
 
 /*
@@ -164,13 +251,15 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
                 case 'h':
                         printf("Usage: host-prep [--root DIR] [--json] log\n"
                                "       host-prep log --from-serial FILE [--partial]\n"
-                               "Shows the last upgrade's log and report (--json: report.json).\n"
+                               "Shows the last upgrade's log and report (--json: both in one object).\n"
                                "\n"
                                "  --from-serial FILE  the log the upgrader printed on the console when it could\n"
                                "                      not write it to disk, decoded from a capture of that\n"
                                "                      console (FILE, '-' for stdin); the last dump in it\n"
                                "  --partial           when that dump is cut off or damaged, show the part of\n"
-                               "                      the log before the damage (exit status 3 all the same)\n");
+                               "                      the log before the damage (exit status 3 all the same)\n"
+                               "\n"
+                               "See host-prep(8).\n");
                         return EXIT_OK;
                 case OPT_FROM_SERIAL:
                         from_serial = optarg;
@@ -201,16 +290,8 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
                 log_error("--partial goes with --from-serial");
                 return EXIT_USAGE;
         }
-        if (ctx->json) {
-                char full[PATH_MAX];
-                path_in_root(full, sizeof(full), ctx->root, OSLIFT_REPORT_JSON);
-                if (print_file(ctx->root, OSLIFT_REPORT_JSON, "report") < 0) {
-                        log_error("no report in %s yet: restore writes it on the first boot of the "
-                                  "new system", full);
-                        return EXIT_FAILED;
-                }
-                return EXIT_OK;
-        }
+        if (ctx->json)
+                return log_json(ctx);
         shown += print_file(ctx->root, OSLIFT_UPGRADE_LOG, "upgrade log") == 0;
         shown += print_file(ctx->root, OSLIFT_REPORT_TXT, "report") == 0;
         if (!shown) {

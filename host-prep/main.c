@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host-prep.h"
 #include "log.h"
 #include "rpm-setup.h"
+#include "terminal.h"
 #include "version.h"
 
 static const struct subcommand {
@@ -28,7 +30,7 @@ static const struct subcommand {
 };
 
 static void help(void) {
-        printf("Usage: host-prep [--root DIR] COMMAND [OPTIONS]\n"
+        printf("Usage: host-prep [--root DIR] [--json] [--quiet] COMMAND [OPTIONS]\n"
                "\n"
                "Prepares an RPM-based system for an offline upgrade to a new release.\n"
                "\n"
@@ -38,11 +40,13 @@ static void help(void) {
         printf("\n"
                "Options:\n"
                "  --root DIR   act on the system installed in DIR instead of /\n"
-               "  --json       machine-readable output\n"
+               "  --json       one JSON document on stdout (check, stage, status, log, ...)\n"
+               "  -q, --quiet  no progress or summaries: only what was asked for, and problems\n"
                "  -h, --help   show this help\n"
                "  --version    show the versions of oslift, librpm, libblkid and libmount\n"
                "\n"
-               "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n");
+               "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n"
+               "'host-prep COMMAND --help' for a command's options; the manual: host-prep(8).\n");
 }
 
 static const struct subcommand *find_subcommand(const char *name) {
@@ -57,6 +61,7 @@ int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "json", no_argument, NULL, OPT_JSON },
+                { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
@@ -67,14 +72,18 @@ int main(int argc, char **argv) {
         int c;
 
         log_set_program("host-prep");
+        log_set_colour(colour_wanted(STDERR_FILENO));
         /* "+": options after the subcommand belong to the subcommand. */
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_ROOT:
                         ctx.root = optarg;
                         break;
                 case OPT_JSON:
                         ctx.json = true;
+                        break;
+                case 'q':
+                        ctx.quiet = true;
                         break;
                 case 'h':
                         help();
@@ -104,6 +113,11 @@ int main(int argc, char **argv) {
                 log_error("--root %s: not a directory", ctx.root);
                 return EXIT_USAGE;
         }
+        /* stdout is the JSON document's alone; quiet keeps problems only. */
+        log_set_info_to_stderr(ctx.json);
+        if (ctx.quiet)
+                log_set_max_level(LOG_LEVEL_WARNING);
+        ctx.colour = !ctx.json && colour_wanted(STDOUT_FILENO);
         if (rpm_setup() < 0)
                 return EXIT_FAILED;
 

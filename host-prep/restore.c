@@ -31,6 +31,7 @@
 
 struct restore {
         const char *root;
+        bool json, quiet; /* what the report on stdout is */
         struct restore_record record;
         struct upgrade_outcome outcome;
         struct plan *plan;
@@ -225,20 +226,22 @@ static int write_reports(struct restore *x) {
                 r = write_file_atomic(x->root, OSLIFT_REPORT_TXT, txt, txt_size, 0644);
         if (r == 0)
                 r = write_file_atomic(x->root, OSLIFT_REPORT_JSON, json, json_size, 0644);
-        if (r == 0)
+        if (r == 0 && x->json)
+                fputs(json, stdout);
+        else if (r == 0 && !x->quiet)
                 fputs(txt, stdout);
         return r;
 }
 
 int cmd_restore(const struct context *ctx, int argc, char **argv) {
-        struct restore x = { .root = ctx->root };
+        struct restore x = { .root = ctx->root, .json = ctx->json, .quiet = ctx->quiet };
         struct upgrade_status st;
         char path[PATH_MAX];
         int r;
 
         if (argc > 1) {
                 if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                        printf("Usage: host-prep [--root DIR] restore\n"
+                        printf("Usage: host-prep [--root DIR] [--json] restore\n"
                                "Finishes an applied upgrade: restores recorded settings, converts the\n"
                                "rpmdb to the target's format, writes the report, removes staged packages.\n");
                         return EXIT_OK;

@@ -21,6 +21,7 @@
 #include "host-prep.h"
 #include "log.h"
 #include "paths.h"
+#include "progress.h"
 #include "restore-record.h"
 #include "status.h"
 
@@ -32,6 +33,7 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return log_error_errno(negative_errno(), "cannot open %s", dir);
+        progress_begin(a->opts->progress, "copying", "copied", (unsigned) a->n_candidates, a->staging_bytes);
         for (size_t i = 0; i < a->n_candidates; i++) {
                 const struct candidate *c = &a->candidates[i];
                 char to[PATH_MAX * 2], sha256[SHA256_HEX_SIZE];
@@ -49,7 +51,9 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
                         log_error("%s changed while it was staged; stage again", c->path);
                         return r < 0 ? r : -EBADMSG;
                 }
+                progress_advance(a->opts->progress, c->size);
         }
+        progress_end(a->opts->progress);
         return 0;
 }
 
@@ -160,7 +164,10 @@ static int reboot_now(void) {
 }
 
 int cmd_stage(const struct context *ctx, int argc, char **argv) {
-        _cleanup_(assess_options_done) struct assess_options o = { .root = ctx->root };
+        struct progress progress;
+        _cleanup_(assess_options_done) struct assess_options o = {
+                .root = ctx->root, .progress = progress_init(&progress, ctx),
+        };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
         _cleanup_free_ char *image = NULL;
         char state_dir[PATH_MAX];
@@ -176,7 +183,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         r = assess(&o, &a);
         if (r < 0)
                 return EXIT_FAILED;
-        if (print_assessment(ctx, &a) != EXIT_OK) {
+        if (!ctx->json)
+                print_assessment_text(ctx, &a);
+        if (findings_have_blockers(&a.findings)) {
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
                 log_error("not staged: resolve the blockers above and run stage again");
                 assessment_done(&a);
                 return EXIT_BLOCKED;
@@ -208,10 +219,17 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                         (void) boot_entry_disarm(ctx->root);
                 remove_tree(state_dir);
                 log_error("staging failed; nothing is staged in %s", ctx->root);
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
                 assessment_done(&a);
                 return EXIT_FAILED;
         }
-        if (!ctx->json) {
+        if (ctx->json)
+                print_assessment_json(ctx, &a, &(struct stage_result) {
+                        .staged = true, .state_dir = state_dir, .initramfs = arm ? image : NULL,
+                        .reboot = arm && o.reboot,
+                });
+        else if (!ctx->quiet) {
                 printf("staged %zu packages (%llu MiB) and the plan in %s\n", a.n_candidates,
                        (unsigned long long) (a.staging_bytes >> 20), state_dir);
                 if (arm)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "paths.h"
 #include "status.h"
+#include "terminal.h"
 
 /* What each state means for the person reading the text output. */
 static const char *const state_hints[_UPGRADE_STATE_MAX] = {
@@ -25,6 +26,15 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
         [UPGRADE_RESTORED] = "the upgrade is complete",
         [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
                             "fix that, then 'host-prep cancel' and 'host-prep stage' again",
+};
+
+/* The state at a glance on a terminal. */
+static const char *const state_colours[_UPGRADE_STATE_MAX] = {
+        [UPGRADE_STAGED] = ANSI_BOLD,
+        [UPGRADE_APPLYING] = ANSI_YELLOW,
+        [UPGRADE_APPLIED] = ANSI_GREEN,
+        [UPGRADE_FAILED] = ANSI_RED,
+        [UPGRADE_RESTORED] = ANSI_GREEN,
 };
 
 /* Prints "key: value" with control characters escaped: the message quotes
@@ -78,7 +88,8 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
 }
 
 static void print_status(const struct context *ctx, int state_dir_fd, const struct upgrade_status *s) {
-        printf("state: %s (%s)\n", upgrade_state_name(s->state), state_hints[s->state]);
+        printf("state: %s%s%s (%s)\n", ansi(ctx->colour, state_colours[s->state]), upgrade_state_name(s->state),
+               ansi(ctx->colour, ANSI_RESET), state_hints[s->state]);
         printf("packages: %u of %u done\n", s->packages_done, s->packages_total);
         printf("scriptlet failures: %u\n", s->scriptlet_failures);
         print_field("started", s->started[0] ? s->started : "not yet");

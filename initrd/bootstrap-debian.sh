@@ -11,6 +11,8 @@ packages=(
 	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results
 	rpm file binutils perl busybox-static
+	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
+	groff-base man-db bsdutils
 	# e2e tests (tests/e2e): the Debian guest rootfs, the disk image without
 	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
 	# TCG, and the host's side of the guest's HTTP (curl, ss)

@@ -8,6 +8,7 @@
 static const char *program = "oslift";
 static enum log_level max_level = LOG_LEVEL_INFO;
 static FILE *log_file;
+static bool info_to_stderr, colour;
 static struct {
         log_sink_fn fn;
         void *userdata;
@@ -21,12 +22,28 @@ static const char *const level_prefix[] = {
         [LOG_LEVEL_DEBUG] = "debug: ",
 };
 
+/* Bold red and bold yellow, as systemd's tools have them. */
+static const char *const level_prefix_colour[] = {
+        [LOG_LEVEL_ERROR] = "\033[1;31merror:\033[0m ",
+        [LOG_LEVEL_WARNING] = "\033[1;33mwarning:\033[0m ",
+        [LOG_LEVEL_INFO] = "",
+        [LOG_LEVEL_DEBUG] = "debug: ",
+};
+
 void log_set_program(const char *name) {
         program = name;
 }
 
 void log_set_max_level(enum log_level level) {
         max_level = level;
+}
+
+void log_set_info_to_stderr(bool b) {
+        info_to_stderr = b;
+}
+
+void log_set_colour(bool b) {
+        colour = b;
 }
 
 void log_set_file(FILE *f) {
@@ -63,10 +80,13 @@ static void log_va(enum log_level level, const char *suffix, const char *fmt, va
         if (level > max_level)
                 return;
         if (level == LOG_LEVEL_INFO) {
-                printf("%s%s\n", text, suffix ?: "");
-                fflush(stdout);
+                FILE *out = info_to_stderr ? stderr : stdout;
+
+                fprintf(out, "%s%s\n", text, suffix ?: "");
+                fflush(out);
         } else
-                fprintf(stderr, "%s: %s%s%s\n", program, level_prefix[level], text, suffix ?: "");
+                fprintf(stderr, "%s: %s%s%s\n", program, (colour ? level_prefix_colour : level_prefix)[level], text,
+                        suffix ?: "");
 }
 
 void log_msg(enum log_level level, const char *fmt, ...) {

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "macro.h"
 
 enum log_level {
@@ -19,6 +21,14 @@ enum log_level {
 /* The name printed before errors and warnings ("host-prep: error: ..."). */
 void log_set_program(const char *name);
 void log_set_max_level(enum log_level level);
+
+/* Information on stderr instead of stdout, when stdout carries output for
+ * programs (host-prep --json). */
+void log_set_info_to_stderr(bool b);
+
+/* "error:" and "warning:" in colour on stderr; the caller decides when
+ * (a terminal, NO_COLOR unset). Never in the log file or the sinks. */
+void log_set_colour(bool b);
 
 /* Also append every message to f (not closed by log). NULL stops it. */
 void log_set_file(FILE *f);

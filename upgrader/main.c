@@ -41,7 +41,8 @@ static void help(void) {
                "  --version             show the versions of oslift, librpm, libblkid and libmount\n"
                "\n"
                "Exit status: 0 applied, 1 refused (nothing was changed), 2 usage error,\n"
-               "3 stopped after changing the system (run again to resume), 4 gave up.\n",
+               "3 stopped after changing the system (run again to resume), 4 gave up.\n"
+               "Kernel arguments and files: upgrader(8).\n",
                APPLY_MAX_ATTEMPTS_DEFAULT, CHECKPOINT_EVERY_DEFAULT);
 }
 
