@@ -329,7 +329,10 @@ static void log_problems(rpmps ps, const char *what) {
         rpmpsFreeIterator(it);
 }
 
-/* rpm's dependency check against the installed rpmdb, read-only. */
+/* rpm's dependency check against the installed rpmdb, then its test run:
+ * file conflicts and the space on every file system the transaction
+ * writes, as they are now (a disk may have filled since stage). Read-only:
+ * a refusal here leaves even a Berkeley DB unconverted. */
 static int check_transaction(struct apply *a) {
         _cleanup_(txn_freep) struct txn *t = NULL;
         rpmps problems = NULL;
@@ -341,6 +344,15 @@ static int check_transaction(struct apply *a) {
         if (r == -EPROTO) {
                 log_problems(problems, "the staged transaction does not resolve against the "
                                        "installed packages (nothing was changed)");
+                rpmpsFree(problems);
+                return r;
+        }
+        if (r < 0)
+                return r;
+        alive(a);
+        r = txn_run(t, true, NULL, NULL, NULL, &problems);
+        if (r == -EPROTO) {
+                log_problems(problems, "rpm's test run of the staged transaction fails (nothing was changed)");
                 rpmpsFree(problems);
         }
         return r;
