@@ -595,6 +595,7 @@ static int put_word(FILE *out, const char *w, bool *first) {
 
 /* Words after "--" are init's, not the kernel's: ours go before it. */
 static int compose_cmdline(FILE *out, char **current, char **extra) {
+        static const char *const unattended[] = BOOT_ENTRY_CMDLINE_UNATTENDED;
         bool first = true;
         char **w;
         int r;
@@ -603,6 +604,8 @@ static int compose_cmdline(FILE *out, char **current, char **extra) {
                 if (!word_is_ours_or_grubs(*w) && (r = put_word(out, *w, &first)) < 0)
                         return r;
         r = put_word(out, BOOT_ENTRY_CMDLINE_ARG, &first);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(unattended); i++)
+                r = put_word(out, unattended[i], &first);
         for (char **e = extra; r == 0 && *e; e++)
                 r = put_word(out, *e, &first);
         for (; r == 0 && *w; w++)

@@ -41,6 +41,11 @@
 
 /* What the upgrader and its dracut unit look for on the command line. */
 #define BOOT_ENTRY_CMDLINE_ARG "rd.oslift.upgrade"
+/* Nobody watches the console of an unattended upgrade boot: when dracut
+ * cannot go on (the root device never appears, a unit fails) it reboots,
+ * into the old system as GRUB has used up the one-time entry, instead of
+ * waiting in an emergency shell. */
+#define BOOT_ENTRY_CMDLINE_UNATTENDED { "rd.shell=0", "rd.emergency=reboot" }
 
 struct boot_entry_spec {
         /* Kernel to boot, "3.10.0-1160.el7.x86_64". NULL: the running one
@@ -117,7 +122,8 @@ int boot_entry_default_kver(const char *root, char **ret);
 
 /*
  * The command line for the upgrade boot: current's words without
- * BOOT_IMAGE=... and rd.oslift*, then BOOT_ENTRY_CMDLINE_ARG, then extra's
+ * BOOT_IMAGE=... and rd.oslift*, then BOOT_ENTRY_CMDLINE_ARG and
+ * BOOT_ENTRY_CMDLINE_UNATTENDED, then extra's
  * words (NULL for none), then current's "--" and the words after it (init's,
  * kept as they are). -EINVAL (logged) for a word GRUB cannot pass on
  * unchanged: one holding a backslash, a single quote or a control character.
