@@ -124,10 +124,12 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 	SHARED_FIXTURES=$(SHARED_FIXTURES) CMOCKA_MESSAGE_OUTPUT=TAP
 
-# The three-boot QEMU upgrade is part of every check; the harness's own
-# smoke test only of the full one.
+# The three-boot QEMU upgrade and two power cuts are part of every check;
+# eleven power cuts, the bad upgrade boots and the harness's own smoke test
+# only of the full one.
 check: bootstrap all unit-tests
-	$(TEST_ENV) prove --timer $(UNIT_TESTS) tests/integration/*.sh tests/e2e/upgrade.sh
+	$(TEST_ENV) POWER_CUT_POINTS=quick prove --timer $(UNIT_TESTS) tests/integration/*.sh \
+		tests/e2e/upgrade.sh tests/e2e/power-cut.sh
 
 check-full: bootstrap all unit-tests
 	$(TEST_ENV) prove --timer $(UNIT_TESTS) tests/integration/*.sh tests/e2e/*.sh

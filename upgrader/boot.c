@@ -416,14 +416,22 @@ int boot_main(void) {
 
         open_sinks(&b.cmdline);
         log_info("oslift %s: upgrading the system at %s", OSLIFT_VERSION, SYSROOT);
-        for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
-                log_warning("kernel command line: %s", b.cmdline.problems[i]);
-        if (b.cmdline.n_problems > CMDLINE_PROBLEMS_MAX)
-                log_warning("kernel command line: %u more problems", b.cmdline.n_problems - CMDLINE_PROBLEMS_MAX);
         log_debug("root=%s (%s) rootfstype=%s rootflags=%s", b.cmdline.root, root_kind_name(b.cmdline.root_kind),
                   b.cmdline.rootfstype, b.cmdline.rootflags);
-
-        r = finish(&b, run(&b));
+        if (b.cmdline.n_problems > 0) {
+                /* Whoever wrote them meant something: an upgrade with
+                 * other settings than asked for is not what they meant. */
+                for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
+                        log_error("kernel command line: %s", b.cmdline.problems[i]);
+                if (b.cmdline.n_problems > CMDLINE_PROBLEMS_MAX)
+                        log_error("kernel command line: %u more problems",
+                                  b.cmdline.n_problems - CMDLINE_PROBLEMS_MAX);
+                log_error("not upgrading with a kernel command line the upgrader cannot read as written; "
+                          "fix the entry in GRUB's custom.cfg (or 'host-prep cancel' and stage again)");
+                b.step = "reading the kernel command line";
+                r = finish(&b, OUTCOME_REFUSED);
+        } else
+                r = finish(&b, run(&b));
         fstab_done(&b.fstab);
         mounts_free(b.mounts);
         return r;

@@ -21,31 +21,11 @@ FILLERS=30
 
 e2e_require "power cuts during the upgrade"
 tmp=$(t_tmpdir)
-root=$tmp/root staged=$tmp/staged.img
+staged=$tmp/staged.img
 
 # ------------------------------------------------ the staged system (boot 1)
-base=$(e2e_rootfs)
-cp -a --reflink=auto "$base" "$root"
-make -s -C "$TESTS_DIR/.." install DESTDIR="$root" >/dev/null
-site=$(e2e_packages)
-extra=$(t_packages "fillers-$FILLERS" "$FILLERS")
-e2e_install_release7 "$root" "$site"
-# More elements to cut between (fillers), and a %post that sleeps (scripted).
-t_rpm "$root" -i --quiet "$extra"/release7/filler-*.rpm "$extra"/release7/scripted-*.rpm
-mkdir -p "$root/srv/release8"
-cp "$site"/release8/*.rpm "$extra"/release8/filler-*.rpm "$extra"/release8/scripted-*.rpm "$root/srv/release8/"
-e2e_queue "$root" 1-stage.sh <<'EOF'
-set -e
-host-prep stage --packages /srv/release8 --reboot
-EOF
-"$E2E_TOOLS/make-image.sh" "$root" "$staged" 1024 2>"$tmp/image.err"
-rm -rf "$root"
-
-serial=$tmp/serial.stage
-"$E2E_TOOLS/qemu.sh" "$staged" "$serial" --mem 512 --timeout 900 2>"$tmp/qemu.stage.err" ||
-	true
-if ! grep -aq 'e2e: the next boot (once) runs the upgrade' "$serial"; then
-	t_fail "boot 1 staged the upgrade" "$(tail -n 30 "$serial")"
+if ! e2e_staged_image "$staged" "$FILLERS"; then
+	t_fail "boot 1 staged the upgrade" "$(tail -n 30 "$staged.stage.log" 2>/dev/null)"
 	exit 1
 fi
 t_pass "boot 1 staged the upgrade and armed the one-time boot"

@@ -118,3 +118,50 @@ e2e_debugfs_cat() {
 	grep -q 'Inode:' <<<"$out" || return 1
 	debugfs -R "cat $2" "$1?offset=1048576" 2>/dev/null
 }
+
+# e2e_staged_image IMAGE FILLERS [AFTER]: a disk image of the demo system staged
+# for the upgrade by a real boot 1 (host-prep stage --reboot in the guest),
+# so the next boot of IMAGE is the upgrade boot. FILLERS > 0 adds that many
+# filler packages (tests/packages) and scripted (its release-8 %post sleeps
+# for a second) to both releases, for a longer transaction. The script
+# file AFTER is queued to run at the next normal boot. Serial log of boot 1:
+# IMAGE.stage.log. Fails unless stage armed the boot.
+e2e_staged_image() {
+	local image=$1 fillers=$2 after=${3:-} root=$1.root site extra=
+	rm -rf "$root"
+	e2e_new_root "$root" || return 1
+	make -s -C "$TESTS_DIR/.." install DESTDIR="$root" >/dev/null || return 1
+	site=$(e2e_packages) || return 1
+	e2e_install_release7 "$root" "$site" || return 1
+	mkdir -p "$root/srv/release8"
+	cp "$site"/release8/*.rpm "$root/srv/release8/"
+	if ((fillers > 0)); then
+		extra=$(t_packages "fillers-$fillers" "$fillers") || return 1
+		t_rpm "$root" -i --quiet "$extra"/release7/filler-*.rpm "$extra"/release7/scripted-*.rpm || return 1
+		cp "$extra"/release8/filler-*.rpm "$extra"/release8/scripted-*.rpm "$root/srv/release8/"
+	fi
+	e2e_queue "$root" 1-stage.sh <<<'set -e; host-prep stage --packages /srv/release8 --reboot'
+	[[ -z $after ]] || e2e_queue "$root" 2-after.sh <"$after"
+	"$E2E_TOOLS/make-image.sh" "$root" "$image" 1024 2>"$image.err" || return 1
+	rm -rf "$root"
+	"$E2E_TOOLS/qemu.sh" "$image" "$image.stage.log" --mem 512 --timeout 900 2>>"$image.err" || true
+	grep -aq 'e2e: the next boot (once) runs the upgrade' "$image.stage.log"
+}
+
+# e2e_image_edit IMAGE PATH SED-SCRIPT: edits a file of the image's root
+# file system in place (dump, sed, write back with its mode and owner).
+e2e_image_edit() {
+	local image=$1 path=$2 script=$3 tmp stat mode
+	tmp=$(mktemp)
+	debugfs -R "dump -p $path $tmp" "$image?offset=1048576" >/dev/null 2>&1 || return 1
+	mode=$(stat -c %a "$tmp")
+	sed -i -e "$script" "$tmp"
+	debugfs -w -f - "$image?offset=1048576" >/dev/null 2>&1 <<EOC || return 1
+rm $path
+write $tmp $path
+set_inode_field $path mode 0100$mode
+set_inode_field $path uid 0
+set_inode_field $path gid 0
+EOC
+	rm -f "$tmp"
+}
