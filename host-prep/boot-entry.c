@@ -48,6 +48,10 @@ static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut
  * upgrader there too. */
 #define DRACUT_MODULE_SETUP "/usr/lib/dracut/modules.d/90oslift/module-setup.sh"
 #define UPGRADER_PATH "/usr/lib/oslift/upgrader"
+/* dracut's modules that configure and bring up the network (EL 7-9,
+ * Debian): left out of the upgrade initramfs. */
+#define DRACUT_OMIT_NETWORK "network network-legacy network-manager network-wicked systemd-networkd ifcfg " \
+                            "nfs iscsi nbd fcoe fcoe-uefi"
 
 static void strv_freep(char ***v) {
         if (*v)
@@ -520,8 +524,14 @@ int boot_entry_build_initramfs(const char *root, const char *kver, char **ret_pa
                 return -ENOMEM;
 
         log_debug("building %s with %s", image, dracut);
+        /* No network in the upgrade environment: nothing there needs it
+         * (the upgrader supports local roots only), and a service that
+         * brings up interfaces from the old system's configuration is
+         * one more thing that can hang or reach out while the system is
+         * half-upgraded. */
         r = run_logged((char *const[]) { (char *) dracut, (char *) "--force", (char *) "--add",
-                                         (char *) "oslift", (char *) "--kver", k, image, NULL });
+                                         (char *) "oslift", (char *) "--omit", (char *) DRACUT_OMIT_NETWORK,
+                                         (char *) "--kver", k, image, NULL });
         if (r == 0 && (stat(image, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)) {
                 log_error("%s succeeded but left no %s", dracut, image);
                 r = -EIO;
