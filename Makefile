@@ -161,6 +161,7 @@ install: all
 	install -m755 dracut-module/module-setup.sh dracut-module/oslift-upgrade.sh $(DESTDIR)$(DRACUTDIR)/
 	install -m644 dracut-module/oslift-upgrade.service $(DESTDIR)$(DRACUTDIR)/
 	install -m644 host-prep/oslift-restore.service $(DESTDIR)$(UNITDIR)/
+	install -Dm644 docs/package-map.example $(DESTDIR)$(PREFIX)/share/oslift/package-map.example
 
 clean:
 	rm -rf $(BUILD)
