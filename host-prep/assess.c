@@ -21,11 +21,12 @@
 #include "outcome.h"
 #include "paths.h"
 #include "rpm-messages.h"
+#include "solve.h"
 #include "transaction.h"
 #include "verify.h"
 
 /* Installed beside the old version, never upgraded: dnf's defaults. */
-static const char *const default_install_only[] = { "kernel", "kernel-core", "kernel-modules",
+const char *const default_install_only[] = { "kernel", "kernel-core", "kernel-modules",
                                                     "kernel-devel", "kernel-PAE", NULL };
 
 static bool is_install_only(const struct assess_options *o, Header h) {
@@ -53,7 +54,7 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 /* The *.rpm files of a directory, sorted: the plan is stable. */
-static int list_packages(const char *dir, char ***ret, size_t *n) {
+int list_packages(const char *dir, char ***ret, size_t *n) {
         DIR *d = opendir(dir);
         struct dirent *de;
         size_t first = *n;
@@ -119,7 +120,9 @@ static int compare_installed(rpmts ts, Header h, bool *installed) {
         return cmp;
 }
 
-static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, const char *path) {
+/* expected_sha256: what the repodata says the file is (--repo), or NULL. */
+static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, const char *path,
+                         const char *expected_sha256) {
         _cleanup_free_ char *error = NULL;
         struct candidate c = {};
         const char *base = strrchr(path, '/') + 1;
@@ -163,7 +166,17 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                              "%s is already installed", c.nevra);
                 goto skip;
         }
-        if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade) {
+        if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade &&
+            a->opts->n_repo_dirs > 0) {
+                /* The solver chose it: distro-sync moves to the repository's
+                 * version, whichever way that is. */
+                findings_add(&a->findings, SEVERITY_WARNING, "downgrade",
+                             "the target repository has an older version than the installed one; "
+                             "like dnf distro-sync, the upgrade installs the repository's",
+                             "nothing, unless the newer version is needed: then erase or keep it by hand",
+                             "%s is older than the installed %s", c.nevra, headerGetString(h, RPMTAG_NAME));
+                a->downgrades_chosen = true;
+        } else if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "downgrade",
                              "a newer version is installed than the target release has; "
                              "rpm would downgrade it",
@@ -179,6 +192,14 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         if (r < 0) {
                 free(c.nevra);
                 return log_error_errno(r, "cannot read %s", path);
+        }
+        if (expected_sha256 && strcmp(c.sha256, expected_sha256) != 0) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-checksum",
+                             "the package is not the one the repository's metadata describes",
+                             "fetch the package again, or run createrepo_c on the directory again",
+                             "%s does not match its sha256 checksum in the repodata", path);
+                free(c.nevra);
+                return 0;
         }
         c.path = strdup(path);
         c.file = strdup(base);
@@ -196,6 +217,32 @@ skip:
         headerFree(h);
         free(c.nevra);
         return 0;
+}
+
+/* --repo: what libsolv chooses, then verified like --packages. */
+static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
+        struct solve_result s;
+        int r = solve_target(a->opts, &a->findings, &s);
+
+        if (r < 0)
+                return r;
+        if (s.n_available == 0 && !findings_have_blockers(&a->findings))
+                findings_add(&a->findings, SEVERITY_BLOCKER, "no-packages",
+                             "there is nothing to upgrade to", "point --repo at the target "
+                             "release's repository", "the --repo directories hold no packages");
+        else if (s.n_available > 0)
+                findings_add(&a->findings, SEVERITY_INFO, "solver", "", "",
+                             "libsolv chose %zu packages to install and %zu to erase, from %u in %u "
+                             "repositories for %u installed, in %.3f s (%.3f s reading)",
+                             s.n_packages, s.n_erase_nevras, s.n_available, s.n_repos, s.n_installed,
+                             s.load_seconds + s.solve_seconds, s.load_seconds);
+        for (size_t i = 0; r >= 0 && i < s.n_packages; i++)
+                r = add_candidate(a, ts, keyring, s.packages[i].path, s.packages[i].sha256);
+        for (size_t i = 0; r >= 0 && i < s.n_erase_nevras; i++)
+                if (!strv_contains(a->erase_nevras, a->n_erase_nevras, s.erase_nevras[i]))
+                        r = strv_push(&a->erase_nevras, &a->n_erase_nevras, s.erase_nevras[i]);
+        solve_result_done(&s);
+        return r;
 }
 
 static int find_erasures(struct assessment *a, rpmts ts) {
@@ -226,7 +273,7 @@ static int build(struct assessment *a, struct txn **ret) {
 
         if (r < 0)
                 return r;
-        if (a->opts->allow_downgrade)
+        if (a->opts->allow_downgrade || a->downgrades_chosen)
                 txn_allow_downgrade(t);
         for (size_t i = 0; i < a->n_candidates; i++) {
                 r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path);
@@ -456,7 +503,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                 if (r < 0)
                         return log_error_errno(r, "cannot read --packages %s", opts->package_dirs[i]);
         }
-        if (n_paths == 0)
+        if (opts->n_package_dirs > 0 && n_paths == 0)
                 findings_add(&a->findings, SEVERITY_BLOCKER, "no-packages",
                              "there is nothing to upgrade to", "point --packages at the target "
                              "release's packages", "no *.rpm files in the --packages directories");
@@ -477,12 +524,13 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         rpm_messages_pop(&quiet);
         if (r < 0)
                 goto done;
-        for (size_t i = 0; i < n_paths; i++) {
-                r = add_candidate(a, ts, keyring, paths[i]);
-                if (r < 0)
-                        goto done;
-        }
         find_erasures(a, ts);
+        if (opts->n_repo_dirs > 0)
+                r = add_solved(a, ts, keyring);
+        for (size_t i = 0; r >= 0 && i < n_paths; i++)
+                r = add_candidate(a, ts, keyring, paths[i], NULL);
+        if (r < 0)
+                goto done;
         decide_target_backend(a, ts);
         check_staging_space(a);
         check_boot(a);
