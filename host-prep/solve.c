@@ -189,10 +189,10 @@ static int load_repodata(Repo *repo, const char *dir, struct findings *f) {
         }
         /* filelists: file dependencies beyond /etc and the bin directories,
          * which primary already lists. */
-        r = load_repomd_part(repo, dir, "primary", REPO_NO_INTERNALIZE, true, f);
+        r = load_repomd_part(repo, dir, "primary", 0, true, f);
+        /* Internalized first: filelists finds its packages by their checksum. */
         if (r == 0)
-                r = load_repomd_part(repo, dir, "filelists", REPO_EXTEND_SOLVABLES | REPO_NO_INTERNALIZE, false, f);
-        repo_internalize(repo);
+                r = load_repomd_part(repo, dir, "filelists", REPO_EXTEND_SOLVABLES, false, f);
         return r;
 }
 
