@@ -131,6 +131,17 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         Header h = NULL;
         int cmp, r;
 
+        /* The digest the plan names, and the staged copy must match. */
+        r = sha256_file(AT_FDCWD, path, c.sha256, &c.size);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", path);
+        if (expected_sha256 && strcmp(c.sha256, expected_sha256) != 0) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-checksum",
+                             "the package is not the one the repository's metadata describes",
+                             "fetch the package again, or run createrepo_c on the directory again",
+                             "%s does not match its sha256 checksum in the repodata", path);
+                return 0;
+        }
         r = package_verify(path, keyring, &error);
         if (r < 0) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "package-verification",
@@ -188,19 +199,6 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         headerFree(h);
         h = NULL;
 
-        r = sha256_file(AT_FDCWD, path, c.sha256, &c.size);
-        if (r < 0) {
-                free(c.nevra);
-                return log_error_errno(r, "cannot read %s", path);
-        }
-        if (expected_sha256 && strcmp(c.sha256, expected_sha256) != 0) {
-                findings_add(&a->findings, SEVERITY_BLOCKER, "package-checksum",
-                             "the package is not the one the repository's metadata describes",
-                             "fetch the package again, or run createrepo_c on the directory again",
-                             "%s does not match its sha256 checksum in the repodata", path);
-                free(c.nevra);
-                return 0;
-        }
         c.path = strdup(path);
         c.file = strdup(base);
         if (!c.path || !c.file)
