@@ -319,11 +319,47 @@ static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, st
         return 0;
 }
 
+/* The rules behind a problem, in libsolv's words (dnf's "- ..." lines). */
+static void report_rules(Solver *solv, Id problem, const char *title, struct findings *f) {
+        _cleanup_free_ char **seen = NULL;
+        size_t n_seen = 0;
+        Queue rules;
+
+        queue_init(&rules);
+        solver_findallproblemrules(solv, problem, &rules);
+        for (int i = 0; i < rules.count; i++) {
+                Id source, target, dep;
+                SolverRuleinfo type = solver_ruleinfo(solv, rules.elements[i], &source, &target, &dep);
+                const char *text = solver_problemruleinfo2str(solv, type, source, target, dep);
+                char **p;
+
+                if (!text || strcmp(text, title) == 0 || strv_contains(seen, n_seen, text))
+                        continue;
+                findings_add_detail(f, "%s", text);
+                /* libsolv's strings live in its temporary pool: keep copies. */
+                p = realloc(seen, (n_seen + 1) * sizeof(char *));
+                if (!p)
+                        break;
+                seen = p;
+                seen[n_seen] = strdup(text);
+                if (!seen[n_seen])
+                        break;
+                n_seen++;
+        }
+        for (size_t i = 0; i < n_seen; i++)
+                free(seen[i]);
+        queue_free(&rules);
+}
+
 /* Each problem with libsolv's explanation and the ways out it offers. */
 static void report_problems(Solver *solv, struct findings *f) {
         for (Id problem = 1; problem <= (Id) solver_problem_count(solv); problem++) {
+                _cleanup_free_ char *title = strdup(solver_problem2str(solv, problem));
                 Id solution = 0;
                 unsigned n = 0;
+
+                if (!title)
+                        abort();
 
                 findings_add(f, SEVERITY_BLOCKER, "unsolvable",
                              "the target repositories cannot replace what is installed: no set of "
@@ -331,7 +367,8 @@ static void report_problems(Solver *solv, struct findings *f) {
                              "take one of the solutions listed (--erase NAME for a removal, "
                              "--allow-erasing for all of them, a --package-map entry), or fix the "
                              "repositories",
-                             "%s", solver_problem2str(solv, problem));
+                             "%s", title);
+                report_rules(solv, problem, title, f);
                 while ((solution = solver_next_solution(solv, problem, solution)) != 0) {
                         _cleanup_free_ char *text = NULL;
                         Id element = 0, p, rp;
