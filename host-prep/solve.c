@@ -394,7 +394,9 @@ static int add_chosen(Solvable *s, struct solve_result *ret, struct findings *f)
         char path[PATH_MAX];
         Id type = 0;
 
-        if (!src || !location || (src->repodata && !location_is_safe(location))) {
+        /* A location with a base (xml:base) lives elsewhere, often remote. */
+        if (!src || !location || solvable_lookup_str(s, SOLVABLE_MEDIABASE) ||
+            (src->repodata && !location_is_safe(location))) {
                 bad_repodata(f, src ? src->dir : "?", "a package's location is missing or outside the directory");
                 return 0;
         }
