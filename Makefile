@@ -113,6 +113,7 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 # These tests include the host-prep source they test to reach its internals.
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
 $(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
+$(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
 
 unit-tests: $(UNIT_TESTS)
 

@@ -27,8 +27,8 @@ static bool name_is_valid(const char *s) {
         return true;
 }
 
-static int fail(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
+static int refuse(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static int refuse(char **ret_error, unsigned line, const char *fmt, ...) {
         _cleanup_free_ char *what = NULL;
         va_list ap;
 
@@ -36,7 +36,12 @@ static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
         if (vasprintf(&what, fmt, ap) < 0)
                 what = NULL;
         va_end(ap);
-        if (!what || asprintf(ret_error, "line %u: %s", line, what) < 0)
+        if (!what)
+                return -ENOMEM;
+        /* Line 0: the file as a whole. */
+        if (line == 0)
+                *ret_error = TAKE_PTR(what);
+        else if (asprintf(ret_error, "line %u: %s", line, what) < 0)
                 return -ENOMEM;
         return -EBADMSG;
 }
@@ -51,25 +56,25 @@ static int parse_line(char *s, unsigned line, struct package_map_entry *e, char 
         for (word = strtok_r(s, sep, &save); word; word = strtok_r(NULL, sep, &save)) {
                 if (strcmp(word, "->") == 0) {
                         if (arrow || !e->from)
-                                return fail(ret_error, line, "want 'OLD -> NEW...'");
+                                return refuse(ret_error, line, "want 'OLD -> NEW...'");
                         arrow = true;
                         continue;
                 }
                 if (!name_is_valid(word))
-                        return fail(ret_error, line, "'%s' is not a package name", word);
+                        return refuse(ret_error, line, "'%s' is not a package name", word);
                 if (!arrow && e->from)
-                        return fail(ret_error, line, "one installed name before '->', not '%s'", word);
+                        return refuse(ret_error, line, "one installed name before '->', not '%s'", word);
                 if (!arrow)
                         e->from = strdup(word);
                 else if (strv_contains(e->to, e->n_to, word))
-                        return fail(ret_error, line, "'%s' is named twice", word);
+                        return refuse(ret_error, line, "'%s' is named twice", word);
                 else if ((r = strv_push(&e->to, &e->n_to, word)) < 0)
                         return r;
                 if (!e->from)
                         return -ENOMEM;
         }
         if (!arrow)
-                return fail(ret_error, line, "no '->': want 'OLD -> NEW...' or 'OLD ->'");
+                return refuse(ret_error, line, "no '->': want 'OLD -> NEW...' or 'OLD ->'");
         return 0;
 }
 
@@ -106,7 +111,7 @@ int package_map_parse(const char *text, struct package_map *ret, char **ret_erro
                 if (r == 0) {
                         for (size_t i = 0; i < m.n; i++)
                                 if (strcmp(m.entries[i].from, e.from) == 0) {
-                                        r = fail(ret_error, number, "'%s' is already mapped on line %u",
+                                        r = refuse(ret_error, number, "'%s' is already mapped on line %u",
                                                  e.from, m.entries[i].line);
                                         break;
                                 }
@@ -151,7 +156,7 @@ int package_map_load(const char *path, struct package_map *ret, char **ret_error
         if (len > PACKAGE_MAP_SIZE_MAX)
                 return -EFBIG;
         if (memchr(data, '\0', len))
-                return fail(ret_error, 0, "the file contains a NUL byte");
+                return refuse(ret_error, 0, "the file contains a NUL byte");
         text = strndup(data, len);
         if (!text)
                 return -ENOMEM;
