@@ -177,21 +177,14 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                              "%s is already installed", c.nevra);
                 goto skip;
         }
-        if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade &&
-            a->opts->n_repo_dirs > 0) {
-                /* The solver chose it: distro-sync moves to the repository's
-                 * version, whichever way that is. */
-                findings_add(&a->findings, SEVERITY_WARNING, "downgrade",
-                             "the target repository has an older version than the installed one; "
-                             "like dnf distro-sync, the upgrade installs the repository's",
-                             "nothing, unless the newer version is needed: then erase or keep it by hand",
-                             "%s is older than the installed %s", c.nevra, headerGetString(h, RPMTAG_NAME));
-                a->downgrades_chosen = true;
-        } else if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade) {
+        /* Also when the solver chose it (distro-sync moves to the
+         * repository's version either way): going back is the operator's call. */
+        if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "downgrade",
                              "a newer version is installed than the target release has; "
                              "rpm would downgrade it",
-                             "remove the older package from the directory, or pass --allow-downgrade",
+                             "remove the older package from the directory or repository, or pass "
+                             "--allow-downgrade",
                              "%s is older than the installed %s", c.nevra,
                              headerGetString(h, RPMTAG_NAME));
                 goto skip;
@@ -271,7 +264,7 @@ static int build(struct assessment *a, struct txn **ret) {
 
         if (r < 0)
                 return r;
-        if (a->opts->allow_downgrade || a->downgrades_chosen)
+        if (a->opts->allow_downgrade)
                 txn_allow_downgrade(t);
         for (size_t i = 0; i < a->n_candidates; i++) {
                 r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path);

@@ -43,7 +43,6 @@ struct assess_options {
 
 struct assessment {
         const struct assess_options *opts;
-        bool downgrades_chosen; /* --repo: the solver moves something to an older version */
         enum rpmdb_backend backend;
         char *fingerprint; /* rpmdbCookie */
         const char *target_backend;

@@ -36,7 +36,7 @@ dnf_in() { # ROOT DNF-ARGS...: dnf on ROOT with only the target repository
 	local root=$1; shift
 	HOME=$tmp/home dnf -y --installroot "$root" --setopt=reposdir="$tmp/no-repos" \
 		--setopt=cachedir="$tmp/dnf-cache" --setopt=keepcache=0 \
-		--repofrompath=target,"file://$repo" --repo target --releasever 8 --nogpgcheck "$@"
+		--repofrompath=target,"file://${dnf_repo:-$repo}" --repo target --releasever 8 --nogpgcheck "$@"
 }
 
 qa() { t_rpm "$1" -qa --qf '%{NAME} %{NEVRA}\n' | grep -v '^gpg-pubkey ' | LC_ALL=C sort; }
@@ -134,6 +134,27 @@ else
 		"the same packages are installed afterwards" "the plan stages exactly the packages dnf installed"; do
 		t_skip "$d" "dnf is not installed"
 	done
+fi
+
+# Back to release 7: dnf distro-sync downgrades to what the repository
+# has; host-prep chooses the same packages but, as with --packages, makes
+# each downgrade a blocker: going back is the operator's call
+# (--allow-downgrade).
+repo7=$tmp/repo7
+cp -a "$pkgs/release7" "$repo7"
+createrepo_c -q "$repo7"
+t_run "$HOST_PREP" --root "$tmp/a" check --repo "$repo7"
+t_is "$T_RC" 1 "check --repo of release 7 on the upgraded root blocks"
+downgrades=$(sed -n 's/^BLOCKER \+downgrade: \(.*\) is older than the installed .*/upgrade \1/p' <<<"$T_OUT" | LC_ALL=C sort)
+t_match "$downgrades" '^upgrade webapp-7\.0-1\.noarch$' "with a downgrade blocker for each package going back"
+if ((have_dnf)); then
+	copy_root "$tmp/a-dnf" "$tmp/d-dnf"
+	dnf_repo=$repo7 t_run dnf_apply "$tmp/d-dnf" distro-sync
+	t_is "$T_RC" 0 "dnf distro-sync to release 7 downgrades the dnf-upgraded copy"
+	t_is "$downgrades" "$T_OUT" "the very packages host-prep names as downgrades"
+else
+	t_skip "dnf distro-sync to release 7 downgrades the dnf-upgraded copy" "dnf is not installed"
+	t_skip "the very packages host-prep names as downgrades" "dnf is not installed"
 fi
 
 # --erase instead of --allow-erasing: the same transaction.
