@@ -197,6 +197,17 @@ t_run host_prep_apply "$tmp/p" --repo "$pkgs/release8" --erase legacy
 t_is "$T_RC" 0 "--repo on a directory without repodata reads the packages themselves"
 t_is "$T_OUT" "$ours" "and chooses the same"
 
+# Two repositories, one with repodata and one without, hold release 8
+# between them.
+mkdir -p "$tmp/split-md" "$tmp/split-plain"
+cp "$pkgs"/release8/[a-m]*.rpm "$tmp/split-md/"
+cp "$pkgs"/release8/[n-z]*.rpm "$tmp/split-plain/"
+createrepo_c -q "$tmp/split-md"
+copy_root "$base" "$tmp/s"
+t_run host_prep_apply "$tmp/s" --repo "$tmp/split-md" --repo "$tmp/split-plain" --erase legacy
+t_is "$T_RC" 0 "--repo twice: a repository and a plain directory together"
+t_is "$T_OUT" "$ours" "choose what the one repository did"
+
 # --------------------------------------------- the repodata is the truth
 copy_root "$base" "$tmp/c"
 cp -a "$repo" "$tmp/repo-swapped"
