@@ -224,9 +224,11 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         else if (s.n_available > 0)
                 findings_add(&a->findings, SEVERITY_INFO, "solver", "", "",
                              "libsolv chose %zu packages to install and %zu to erase, from %u in %u "
-                             "repositories for %u installed, in %.3f s (%.3f s reading)",
+                             "repositories for %u installed, in %.3f s (reading the rpmdb %.3f s, "
+                             "the repositories %.3f s, solving %.3f s)",
                              s.n_packages, s.n_erase_nevras, s.n_available, s.n_repos, s.n_installed,
-                             s.load_seconds + s.solve_seconds, s.load_seconds);
+                             s.rpmdb_seconds + s.repos_seconds + s.solve_seconds, s.rpmdb_seconds,
+                             s.repos_seconds, s.solve_seconds);
         for (size_t i = 0; r >= 0 && i < s.n_packages; i++)
                 r = add_candidate(a, ts, keyring, s.packages[i].path, s.packages[i].sha256);
         for (size_t i = 0; r >= 0 && i < s.n_erase_nevras; i++)

@@ -187,10 +187,10 @@ static int load_repodata(Repo *repo, const char *dir, struct findings *f) {
                 bad_repodata(f, dir, pool_errstr(repo->pool));
                 return -EBADMSG;
         }
-        /* filelists: file dependencies beyond /etc and the bin directories,
-         * which primary already lists. */
+        /* primary is internalized first: filelists finds its packages by
+         * their checksum. filelists is for file dependencies beyond /etc and
+         * the bin directories, the only files primary lists. */
         r = load_repomd_part(repo, dir, "primary", 0, true, f);
-        /* Internalized first: filelists finds its packages by their checksum. */
         if (r == 0)
                 r = load_repomd_part(repo, dir, "filelists", REPO_EXTEND_SOLVABLES, false, f);
         return r;
@@ -430,6 +430,10 @@ static int add_chosen(Solvable *s, struct solve_result *ret, struct findings *f)
         return 0;
 }
 
+static int compare_paths(const void *a, const void *b) {
+        return strcmp(((const struct solved_package *) a)->path, ((const struct solved_package *) b)->path);
+}
+
 static int collect(Pool *pool, Transaction *trans, struct solve_result *ret, struct findings *f) {
         for (int i = 0; i < trans->steps.count; i++) {
                 Id p = trans->steps.elements[i];
@@ -458,7 +462,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         _cleanup_(transaction_freep) Transaction *trans = NULL;
         _cleanup_free_ struct source *sources = calloc(o->n_repo_dirs, sizeof(struct source));
         Queue jobs;
-        double t0 = now(), t1;
+        double start = now(), read_rpmdb, read_repos;
         int r;
 
         *ret = (struct solve_result) { .n_repos = (unsigned) o->n_repo_dirs };
@@ -468,6 +472,8 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         r = load_installed(pool, o->root, f);
         if (r < 0)
                 return 0; /* the finding says why */
+        read_rpmdb = now();
+        ret->rpmdb_seconds = read_rpmdb - start;
         r = load_repos(pool, o, sources, f);
         if (r < 0)
                 return r;
@@ -486,8 +492,8 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
                 queue_free(&jobs);
                 return r;
         }
-        t1 = now();
-        ret->load_seconds = t1 - t0;
+        read_repos = now();
+        ret->repos_seconds = read_repos - read_rpmdb;
         solv = solver_create(pool);
         /* dnf's choices (libdnf's goal): any vendor, orphans stay, splits
          * through Obsoletes get every part, the best candidate obeys policy. */
@@ -500,16 +506,21 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         r = solver_solve(solv, &jobs);
         queue_free(&jobs);
         if (r != 0) {
-                ret->solve_seconds = now() - t1;
+                ret->solve_seconds = now() - read_repos;
                 report_problems(solv, f);
                 return 0;
         }
         trans = solver_create_transaction(solv);
         if (!trans)
                 return -ENOMEM;
-        transaction_order(trans, 0);
-        ret->solve_seconds = now() - t1;
-        return collect(pool, trans, ret, f);
+        ret->solve_seconds = now() - read_repos;
+        r = collect(pool, trans, ret, f);
+        if (r < 0)
+                return r;
+        /* rpm orders the transaction; the plan lists files sorted, as for
+         * --packages, so the same solution always gives the same plan. */
+        qsort(ret->packages, ret->n_packages, sizeof(struct solved_package), compare_paths);
+        return 0;
 }
 
 void solve_result_done(struct solve_result *r) {

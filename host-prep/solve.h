@@ -25,7 +25,7 @@ struct solve_result {
         char **erase_nevras; /* installed packages the solution erases outright */
         size_t n_erase_nevras;
         unsigned n_installed, n_available, n_repos;
-        double load_seconds, solve_seconds;
+        double rpmdb_seconds, repos_seconds, solve_seconds; /* reading, then solving */
 };
 
 /*
