@@ -186,6 +186,8 @@ fi
 t_run "$HOST_PREP" --root "$base" check --repo "$repo" --erase legacy --package-map "$TESTS_DIR/packages/repo-cases/oldname.spec"
 t_is "$T_RC" 3 "a map that is not one fails"
 t_match "$T_OUT" 'package-map .*oldname\.spec: line [0-9]+: ' "naming the line"
+t_run "$HOST_PREP" --root "$base" check --repo "$repo" --erase legacy --package-map "$TESTS_DIR/../docs/package-map.example"
+t_is "$T_RC" 0 "the shipped example map parses (none of its rules applies here)"
 printf 'oldname -> nosuchpackage\n' >"$tmp/bad.map"
 t_run "$HOST_PREP" --root "$base" check --repo "$repo" --erase legacy --package-map "$tmp/bad.map"
 t_is "$T_RC" 1 "a map naming a package no repository has blocks"
