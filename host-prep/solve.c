@@ -23,12 +23,6 @@
 #include "solve.h"
 #include "strv.h"
 
-/* What dnf installs beside the old version (its installonlypkgs default),
- * as provides; the names of assess.c's list are added as names. */
-static const char *const install_only_provides[] = {
-        "installonlypkg(kernel)", "installonlypkg(kernel-module)", "installonlypkg(vm)",
-        "multiversion(kernel)", NULL,
-};
 
 /* A --repo directory, hung on its libsolv repo. */
 struct source {
@@ -309,9 +303,14 @@ static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, st
                 add_name_job(pool, jobs, SOLVER_MULTIVERSION, default_install_only[i]);
         for (size_t i = 0; i < o->n_install_only; i++)
                 add_name_job(pool, jobs, SOLVER_MULTIVERSION, o->install_only[i]);
-        for (size_t i = 0; install_only_provides[i]; i++)
-                queue_push2(jobs, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES,
-                            pool_str2id(pool, install_only_provides[i], 1));
+        /* The provides assess.c's is_install_only() goes by, so the solver
+         * and the plan agree: multiversion(kernel) and every
+         * installonlypkg(...), a superset of dnf's installonlypkgs. */
+        queue_push2(jobs, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES,
+                    pool_str2id(pool, "multiversion(kernel)", 1));
+        for (Id id = 1; id < pool->ss.nstrings; id++)
+                if (strncmp(pool_id2str(pool, id), "installonlypkg(", 15) == 0)
+                        queue_push2(jobs, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, id);
         for (size_t i = 0; i < o->n_erase; i++)
                 add_name_job(pool, jobs, SOLVER_ERASE, o->erase[i]);
         if (o->package_map)
