@@ -199,7 +199,8 @@ static int load_plain(Repo *repo, const char *dir, struct findings *f) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (!repo_add_rpm(repo, paths[i], REPO_REUSE_REPODATA | REPO_NO_INTERNALIZE | RPM_ADD_WITH_SHA256SUM))
+                if (!repo_add_rpm(repo, paths[i],
+                                  REPO_REUSE_REPODATA | REPO_NO_INTERNALIZE | RPM_ADD_WITH_SHA256SUM))
                         findings_add(f, SEVERITY_BLOCKER, "package-unreadable",
                                      "librpm cannot read the package header", "remove it from the directory",
                                      "%s cannot be read: %s", paths[i], pool_errstr(repo->pool));
@@ -376,8 +377,10 @@ static void report_problems(Solver *solv, struct findings *f) {
 
                         if (!out)
                                 abort();
-                        while ((element = solver_next_solutionelement(solv, problem, solution, element, &p, &rp)) != 0)
-                                fprintf(out, "%s%s", ftell(out) ? "; " : "", solver_solutionelement2str(solv, p, rp));
+                        while ((element = solver_next_solutionelement(solv, problem, solution, element,
+                                                                      &p, &rp)) != 0)
+                                fprintf(out, "%s%s", ftell(out) ? "; " : "",
+                                        solver_solutionelement2str(solv, p, rp));
                         fclose(out);
                         findings_add_detail(f, "solution %u: %s", ++n, text);
                 }
@@ -422,7 +425,10 @@ static int add_chosen(Solvable *s, struct solve_result *ret, struct findings *f)
         if (!p)
                 return -ENOMEM;
         ret->packages = p;
-        p[ret->n_packages] = (struct solved_package) { .path = strdup(path), .sha256 = sha256 ? strdup(sha256) : NULL };
+        p[ret->n_packages] = (struct solved_package) {
+                .path = strdup(path),
+                .sha256 = sha256 ? strdup(sha256) : NULL,
+        };
         if (!p[ret->n_packages].path || (sha256 && !p[ret->n_packages].sha256))
                 return -ENOMEM;
         ret->n_packages++;
@@ -443,7 +449,8 @@ static int collect(Pool *pool, Transaction *trans, struct solve_result *ret, str
                         /* Installed in any way (new, upgrade, replacement,
                          * beside an install-only one): its file is staged. */
                         r = add_chosen(s, ret, f);
-                else if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL | SOLVER_TRANSACTION_SHOW_OBSOLETES) ==
+                else if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL |
+                                                            SOLVER_TRANSACTION_SHOW_OBSOLETES) ==
                          SOLVER_TRANSACTION_ERASE)
                         /* Erased with nothing replacing it: rpm must be told.
                          * What is upgraded or obsoleted goes with rpm's
