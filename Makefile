@@ -19,6 +19,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 BUILD := build
 SYSROOT := $(shell initrd/build-sysroot.sh --print-path)
+# libsolv and expat, a layer on the sysroot that only host-prep links.
+LIBSOLV := $(shell initrd/build-libsolv.sh --print-path)
 SHARED_FIXTURES ?= $(abspath ../shared/fixtures/real)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
@@ -32,6 +34,7 @@ MUSL_CFLAGS := $(OUR_CFLAGS) -O2 -ffunction-sections -fdata-sections \
 	-I$(SYSROOT)/include -I$(SYSROOT)/include/blkid -I$(SYSROOT)/include/libmount \
 	-idirafter $(SYSROOT)/kernel-headers
 MUSL_LDFLAGS := -static -Wl,--gc-sections -L$(SYSROOT)/lib
+MUSL_SOLV_LIBS := -L$(LIBSOLV)/lib -lsolvext -lsolv -lexpat
 # rpm.pc does not list librpm's private dependencies; this order links.
 MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
 	-lzstd -llzma -lbz2 -lz -lmount -lblkid -lm -lpthread
@@ -42,6 +45,7 @@ MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
 ASAN_CFLAGS := $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags blkid mount cmocka 2>/dev/null)
 ASAN_LIBS := -lrpm -lrpmio $(shell pkg-config --libs blkid mount cmocka zlib 2>/dev/null)
+ASAN_SOLV_LIBS := -lsolvext -lsolv
 
 LIB_SRCS := $(wildcard liboslift/*.c)
 UPGRADER_SRCS := $(wildcard upgrader/*.c)
@@ -55,7 +59,7 @@ say = $(if $(V),,@printf '  %-8s %s\n' $(1) $(2);)
 musl_objs = $(patsubst %.c,$(BUILD)/musl/%.o,$(1))
 asan_objs = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
-.PHONY: all bootstrap sysroot check check-full unit-tests asan-programs demo bench install rpm clean
+.PHONY: all bootstrap sysroot libsolv check check-full unit-tests asan-programs demo bench install rpm clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -69,6 +73,11 @@ $(SYSROOT)/.complete: | bootstrap
 	initrd/build-sysroot.sh
 
 sysroot: $(SYSROOT)/.complete
+
+$(LIBSOLV)/.complete: | $(SYSROOT)/.complete
+	initrd/build-libsolv.sh
+
+libsolv: $(LIBSOLV)/.complete
 
 $(BUILD)/musl/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) | $(SYSROOT)/.complete
 	@mkdir -p $(dir $@)
@@ -84,8 +93,12 @@ $(BUILD)/asan/liboslift.a: $(call asan_objs,$(LIB_SRCS))
 $(BUILD)/upgrader: $(call musl_objs,$(UPGRADER_SRCS)) $(BUILD)/musl/liboslift.a
 	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(MUSL_LIBS)
 
-$(BUILD)/host-prep: $(call musl_objs,$(HOST_PREP_SRCS)) $(BUILD)/musl/liboslift.a
-	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(MUSL_LIBS)
+# host-prep alone includes and links libsolv: the upgrader stays without it.
+$(call musl_objs,$(HOST_PREP_SRCS)): MUSL_CFLAGS += -I$(LIBSOLV)/include
+$(call musl_objs,$(HOST_PREP_SRCS)): | $(LIBSOLV)/.complete
+
+$(BUILD)/host-prep: $(call musl_objs,$(HOST_PREP_SRCS)) $(BUILD)/musl/liboslift.a $(LIBSOLV)/.complete
+	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(MUSL_SOLV_LIBS) $(MUSL_LIBS)
 
 # librpm's run-time configuration, found by the binaries in rpm/ beside them.
 $(BUILD)/rpm/rpmrc: $(SYSROOT)/.complete
@@ -104,6 +117,7 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
 $(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
 $(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/terminal.c
+$(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
 
 unit-tests: $(UNIT_TESTS)
 
@@ -116,7 +130,7 @@ $(BUILD)/asan/bin/upgrader: $(call asan_objs,$(UPGRADER_SRCS)) $(BUILD)/asan/lib
 
 $(BUILD)/asan/bin/host-prep: $(call asan_objs,$(HOST_PREP_SRCS)) $(BUILD)/asan/liboslift.a
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_SOLV_LIBS) $(ASAN_LIBS)
 
 asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/rpm/rpmrc
 	@ln -sfn ../../rpm $(BUILD)/asan/bin/rpm
@@ -158,6 +172,7 @@ install: all
 	install -m644 man/oslift-plan.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m644 man/host-prep.8 man/upgrader.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m644 completion/host-prep $(DESTDIR)$(BASHCOMPDIR)/host-prep
+	install -Dm644 docs/package-map.example $(DESTDIR)$(PREFIX)/share/oslift/package-map.example
 
 # A binary RPM of oslift itself (oslift.spec) from what make built and
 # make install installs, with the build host's rpmbuild. HOME and _dbpath

@@ -23,11 +23,12 @@
 #include "paths.h"
 #include "progress.h"
 #include "rpm-messages.h"
+#include "solve.h"
 #include "transaction.h"
 #include "verify.h"
 
 /* Installed beside the old version, never upgraded: dnf's defaults. */
-static const char *const default_install_only[] = { "kernel", "kernel-core", "kernel-modules",
+const char *const default_install_only[] = { "kernel", "kernel-core", "kernel-modules",
                                                     "kernel-devel", "kernel-PAE", NULL };
 
 static bool is_install_only(const struct assess_options *o, Header h) {
@@ -55,7 +56,7 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 /* The *.rpm files of a directory, sorted: the plan is stable. */
-static int list_packages(const char *dir, char ***ret, size_t *n) {
+int list_packages(const char *dir, char ***ret, size_t *n) {
         DIR *d = opendir(dir);
         struct dirent *de;
         size_t first = *n;
@@ -121,7 +122,9 @@ static int compare_installed(rpmts ts, Header h, bool *installed) {
         return cmp;
 }
 
-static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, const char *path) {
+/* expected_sha256: what the repodata says the file is (--repo), or NULL. */
+static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, const char *path,
+                         const char *expected_sha256) {
         _cleanup_free_ char *error = NULL;
         struct candidate c = {};
         const char *base = strrchr(path, '/') + 1;
@@ -130,6 +133,17 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         Header h = NULL;
         int cmp, r;
 
+        /* The digest the plan names, and the staged copy must match. */
+        r = sha256_file(AT_FDCWD, path, c.sha256, &c.size);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s", path);
+        if (expected_sha256 && strcmp(c.sha256, expected_sha256) != 0) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-checksum",
+                             "the package is not the one the repository's metadata describes",
+                             "fetch the package again, or run createrepo_c on the directory again",
+                             "%s does not match its sha256 checksum in the repodata", path);
+                return 0;
+        }
         r = package_verify(path, keyring, &error);
         if (r < 0) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "package-verification",
@@ -165,11 +179,14 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                              "%s is already installed", c.nevra);
                 goto skip;
         }
+        /* Also when the solver chose it (distro-sync moves to the
+         * repository's version either way): going back is the operator's call. */
         if (installed && cmp < 0 && c.op != PLAN_OP_INSTALL_ONLY && !a->opts->allow_downgrade) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "downgrade",
                              "a newer version is installed than the target release has; "
                              "rpm would downgrade it",
-                             "remove the older package from the directory, or pass --allow-downgrade",
+                             "remove the older package from the directory or repository, or pass "
+                             "--allow-downgrade",
                              "%s is older than the installed %s", c.nevra,
                              headerGetString(h, RPMTAG_NAME));
                 goto skip;
@@ -177,11 +194,6 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         headerFree(h);
         h = NULL;
 
-        r = sha256_file(AT_FDCWD, path, c.sha256, &c.size);
-        if (r < 0) {
-                free(c.nevra);
-                return log_error_errno(r, "cannot read %s", path);
-        }
         c.path = strdup(path);
         c.file = strdup(base);
         if (!c.path || !c.file)
@@ -206,6 +218,34 @@ static uint64_t file_size(const char *path) {
         struct stat st;
 
         return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
+}
+
+/* --repo: what libsolv chooses, then verified like --packages. */
+static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
+        struct solve_result s;
+        int r = solve_target(a->opts, &a->findings, &s);
+
+        if (r < 0)
+                return r;
+        if (s.n_available == 0 && !findings_have_blockers(&a->findings))
+                findings_add(&a->findings, SEVERITY_BLOCKER, "no-packages",
+                             "there is nothing to upgrade to", "point --repo at the target "
+                             "release's repository", "the --repo directories hold no packages");
+        else if (s.n_available > 0)
+                findings_add(&a->findings, SEVERITY_INFO, "solver", "", "",
+                             "libsolv chose %zu packages to install and %zu to erase, from %u in %u "
+                             "repositories for %u installed, in %.3f s (reading the rpmdb %.3f s, "
+                             "the repositories %.3f s, solving %.3f s)",
+                             s.n_packages, s.n_erase_nevras, s.n_available, s.n_repos, s.n_installed,
+                             s.rpmdb_seconds + s.repos_seconds + s.solve_seconds, s.rpmdb_seconds,
+                             s.repos_seconds, s.solve_seconds);
+        for (size_t i = 0; r >= 0 && i < s.n_packages; i++)
+                r = add_candidate(a, ts, keyring, s.packages[i].path, s.packages[i].sha256);
+        for (size_t i = 0; r >= 0 && i < s.n_erase_nevras; i++)
+                if (!strv_contains(a->erase_nevras, a->n_erase_nevras, s.erase_nevras[i]))
+                        r = strv_push(&a->erase_nevras, &a->n_erase_nevras, s.erase_nevras[i]);
+        solve_result_done(&s);
+        return r;
 }
 
 static int find_erasures(struct assessment *a, rpmts ts) {
@@ -466,7 +506,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                 if (r < 0)
                         return log_error_errno(r, "cannot read --packages %s", opts->package_dirs[i]);
         }
-        if (n_paths == 0)
+        if (opts->n_package_dirs > 0 && n_paths == 0)
                 findings_add(&a->findings, SEVERITY_BLOCKER, "no-packages",
                              "there is nothing to upgrade to", "point --packages at the target "
                              "release's packages", "no *.rpm files in the --packages directories");
@@ -487,21 +527,24 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         rpm_messages_pop(&quiet);
         if (r < 0)
                 goto done;
-        if (opts->progress) {
+        find_erasures(a, ts);
+        if (opts->n_repo_dirs > 0)
+                r = add_solved(a, ts, keyring);
+        if (r >= 0 && opts->progress && n_paths > 0) {
                 uint64_t total = 0;
 
                 for (size_t i = 0; i < n_paths; i++)
                         total += file_size(paths[i]);
                 progress_begin(opts->progress, "verifying", "verified", (unsigned) n_paths, total);
         }
-        for (size_t i = 0; i < n_paths; i++) {
-                r = add_candidate(a, ts, keyring, paths[i]);
-                if (r < 0)
-                        goto done;
+        for (size_t i = 0; r >= 0 && i < n_paths; i++) {
+                r = add_candidate(a, ts, keyring, paths[i], NULL);
                 progress_advance(opts->progress, file_size(paths[i]));
         }
-        progress_end(opts->progress);
-        find_erasures(a, ts);
+        if (n_paths > 0)
+                progress_end(opts->progress);
+        if (r < 0)
+                goto done;
         decide_target_backend(a, ts);
         check_staging_space(a);
         check_boot(a);

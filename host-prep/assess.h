@@ -29,6 +29,9 @@ struct assess_options {
         struct progress *progress; /* of verifying the packages; NULL for none */
         char **package_dirs; /* --packages */
         size_t n_package_dirs;
+        char **repo_dirs; /* --repo: the target set is chosen from these */
+        size_t n_repo_dirs;
+        const char *package_map; /* --package-map FILE, with --repo */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
         char **erase; /* --erase NAME */
@@ -59,9 +62,15 @@ struct assessment {
 int assess(const struct assess_options *opts, struct assessment *a);
 void assessment_done(struct assessment *a);
 
+/* dnf's and our install-only names (kernels), NULL-terminated. */
+extern const char *const default_install_only[];
+
+/* Appends the *.rpm files of dir, sorted, to (*ret, *n). */
+int list_packages(const char *dir, char ***ret, size_t *n);
+
 /*
- * Parses the options check and stage share (--packages, --key, --erase,
- * --allow-erasing, --allow-downgrade, --install-only). Returns 0, 1 after
+ * Parses the options check and stage share (--packages or --repo, --key,
+ * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map). Returns 0, 1 after
  * printing help, or -EINVAL after saying what is wrong.
  */
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv);

@@ -12,10 +12,12 @@
 #include "outcome.h"
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
-        enum { OPT_PACKAGES = 0x100, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
+        enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
+                { "repo", required_argument, NULL, OPT_REPO },
+                { "package-map", required_argument, NULL, OPT_PACKAGE_MAP },
                 { "key", required_argument, NULL, OPT_KEY },
                 { "erase", required_argument, NULL, OPT_ERASE },
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
@@ -32,6 +34,12 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 switch (c) {
                 case OPT_PACKAGES:
                         strv_push(&o->package_dirs, &o->n_package_dirs, optarg);
+                        break;
+                case OPT_REPO:
+                        strv_push(&o->repo_dirs, &o->n_repo_dirs, optarg);
+                        break;
+                case OPT_PACKAGE_MAP:
+                        o->package_map = optarg;
                         break;
                 case OPT_KEY:
                         strv_push(&o->keys, &o->n_keys, optarg);
@@ -61,8 +69,13 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         break;
                 case 'h':
                         printf("Usage: host-prep [--root DIR] [--json] %s --packages DIR [OPTIONS]\n"
+                               "       host-prep [--root DIR] [--json] %s --repo DIR [OPTIONS]\n"
                                "\n"
                                "  --packages DIR     the target release's packages (repeatable)\n"
+                               "  --repo DIR         choose them from this repository, as dnf distro-sync\n"
+                               "                     would (repodata/ or plain RPMs; repeatable)\n"
+                               "  --package-map FILE --repo: renames and splits the repositories'\n"
+                               "                     Obsoletes do not express (docs/package-map.md)\n"
                                "  --key FILE         enforce signatures by this public key (repeatable)\n"
                                "  --erase NAME       erase this installed package (repeatable)\n"
                                "  --allow-erasing    erase installed packages the target breaks\n"
@@ -72,7 +85,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --reboot           stage: reboot into the upgrade when staged\n"
                                "\n"
                                "See host-prep(8).\n",
-                               command);
+                               command, command);
                         return 1;
                 default:
                         return -EINVAL;
@@ -86,8 +99,13 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 log_error("%s: --reboot needs the boot armed; drop --no-boot", command);
                 return -EINVAL;
         }
-        if (o->n_package_dirs == 0) {
-                log_error("%s needs --packages DIR (the target release's packages)", command);
+        if ((o->n_package_dirs == 0) == (o->n_repo_dirs == 0)) {
+                log_error("%s needs --packages DIR (the target release's packages) or --repo DIR "
+                          "(its repository), not both", command);
+                return -EINVAL;
+        }
+        if (o->package_map && o->n_repo_dirs == 0) {
+                log_error("%s: --package-map works on what --repo offers; add --repo DIR", command);
                 return -EINVAL;
         }
         return 0;
@@ -95,6 +113,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
 
 void assess_options_done(struct assess_options *o) {
         strv_free(o->package_dirs, o->n_package_dirs);
+        strv_free(o->repo_dirs, o->n_repo_dirs);
         strv_free(o->keys, o->n_keys);
         strv_free(o->erase, o->n_erase);
         strv_free(o->install_only, o->n_install_only);

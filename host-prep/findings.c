@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "json.h"
 #include "terminal.h"
+#include "strv.h"
 
 static const char *const severity_names[] = {
         [SEVERITY_BLOCKER] = "blocker",
@@ -31,6 +32,23 @@ void findings_add(struct findings *f, enum severity severity, const char *id, co
         };
 }
 
+void findings_add_detail(struct findings *f, const char *fmt, ...) {
+        struct finding *x;
+        char *line = NULL;
+        va_list ap;
+
+        if (f->n == 0)
+                abort(); /* a detail of nothing: a bug */
+        x = &f->items[f->n - 1];
+        va_start(ap, fmt);
+        if (vasprintf(&line, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        if (strv_push(&x->details, &x->n_details, line) < 0)
+                abort();
+        free(line);
+}
+
 size_t findings_count(const struct findings *f, enum severity severity) {
         size_t n = 0;
         for (size_t i = 0; i < f->n; i++)
@@ -43,8 +61,10 @@ bool findings_have_blockers(const struct findings *f) {
 }
 
 void findings_done(struct findings *f) {
-        for (size_t i = 0; i < f->n; i++)
+        for (size_t i = 0; i < f->n; i++) {
                 free(f->items[i].title);
+                strv_free(f->items[i].details, f->items[i].n_details);
+        }
         free(f->items);
         *f = (struct findings) {};
 }
@@ -73,6 +93,8 @@ void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
                                 fprintf(out, "         meaning: %s\n", x->meaning);
                                 fprintf(out, "         to do:   %s\n", x->action);
                         }
+                        for (size_t d = 0; d < x->n_details; d++)
+                                fprintf(out, "         - %s\n", x->details[d]);
                 }
         }
         if (!(flags & FINDINGS_QUIET))
@@ -92,7 +114,13 @@ void findings_print_json(const struct findings *f, FILE *out) {
                 json_write_string(out, x->meaning);
                 fputs(",\"action\":", out);
                 json_write_string(out, x->action);
-                fputc('}', out);
+                fputs(",\"details\":[", out);
+                for (size_t d = 0; d < x->n_details; d++) {
+                        if (d)
+                                fputc(',', out);
+                        json_write_string(out, x->details[d]);
+                }
+                fputs("]}", out);
         }
         fputc(']', out);
 }

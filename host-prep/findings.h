@@ -19,6 +19,8 @@ struct finding {
         char *title;         /* one line naming the packages involved */
         const char *meaning; /* what it means */
         const char *action;  /* what to do */
+        char **details;      /* more lines, e.g. the solutions a solver offers */
+        size_t n_details;
 };
 
 struct findings {
@@ -28,6 +30,8 @@ struct findings {
 
 void findings_add(struct findings *f, enum severity severity, const char *id, const char *meaning,
                   const char *action, const char *title_fmt, ...) _printf_(6, 7);
+/* Adds a line to the details of the finding added last. */
+void findings_add_detail(struct findings *f, const char *fmt, ...) _printf_(2, 3);
 size_t findings_count(const struct findings *f, enum severity severity);
 bool findings_have_blockers(const struct findings *f);
 void findings_done(struct findings *f);

@@ -7,12 +7,15 @@ set -euo pipefail
 packages=(
 	# the static sysroot (build-sysroot.sh)
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
+	cmake # the libsolv layer (build-libsolv.sh)
 	# our code against glibc with sanitizers, and the unit-test runner
-	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev
+	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results
 	rpm file binutils perl busybox-static
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
 	groff-base man-db bsdutils
+	# tests of --repo: repositories, and dnf distro-sync as the reference
+	createrepo-c dnf
 	# e2e tests (tests/e2e): the Debian guest rootfs, the disk image without
 	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
 	# TCG, and the host's side of the guest's HTTP (curl, ss)

@@ -17,3 +17,7 @@ if ((size <= 5 * 1024 * 1024)); then
 else
 	t_fail "stripped upgrader is $size bytes (> 5 MiB)"
 fi
+
+# libsolv is host-prep's alone: the upgrader applies a plan, it never solves.
+t_ok "host-prep links libsolv" bash -c 'nm "$1" | grep -qw solver_solve' _ "$HOST_PREP"
+t_ok "the upgrader does not" bash -c '! nm "$1" | grep -qw -e solver_solve -e pool_create -e XML_ParserCreate' _ "$UPGRADER"

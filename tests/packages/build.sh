@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the test package sets with the build host's rpmbuild:
-#   build.sh OUTDIR [--fillers N]
+#   build.sh OUTDIR [--fillers N] [--extra DIR]
 # -> OUTDIR/release7/*.rpm and OUTDIR/release8/*.rpm (see README.md).
+# --extra DIR adds the specs in DIR (e.g. repo-cases/) to those of specs/.
 # Each specs/*.spec names the releases it is built for in its first line
 # ("# releases: 7 8") and is built once per release with --define 'rel 7'
 # or 'rel 8'.  BUSYBOX=PATH overrides the static busybox (/bin/busybox).
@@ -10,14 +11,15 @@
 # Prints one summary line on success; on failure, the failing build's log.
 set -euo pipefail
 
-usage() { echo "usage: $0 OUTDIR [--fillers N]" >&2; exit 2; }
+usage() { echo "usage: $0 OUTDIR [--fillers N] [--extra DIR]" >&2; exit 2; }
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-out= fillers=0
+out= fillers=0 extra=
 while (($#)); do
 	case $1 in
 	--fillers) (($# >= 2)) || usage; fillers=$2; shift 2 ;;
 	--fillers=*) fillers=${1#*=}; shift ;;
+	--extra) (($# >= 2)) || usage; extra=$(cd "$2" && pwd) || usage; shift 2 ;;
 	-*) usage ;;
 	*) [[ -z $out ]] || usage; out=$1; shift ;;
 	esac
@@ -41,6 +43,7 @@ flock 9 # concurrent callers of the same OUTDIR wait for one another
 
 stamp=$({
 	cat "$here/build.sh" "$here/common.macros" "$here"/specs/*.spec "$busybox"
+	[[ -z $extra ]] || cat "$extra"/*.spec
 	rpmbuild --version
 	echo "fillers $fillers"
 } | sha256sum | cut -d' ' -f1)
@@ -78,7 +81,7 @@ build() { # SPEC REL: one rpmbuild, isolated from the user's rpm setup
 # overlap with it
 specs=()
 ((fillers == 0)) || specs+=("$here/specs/fillers.spec")
-for spec in "$here"/specs/*.spec; do
+for spec in "$here"/specs/*.spec ${extra:+"$extra"/*.spec}; do
 	[[ $spec == */fillers.spec ]] || specs+=("$spec")
 done
 todo=()

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fsutil.h"
+#include "macro.h"
+#include "package-map.h"
+#include "strv.h"
+
+#define PACKAGE_MAP_SIZE_MAX (16u * 1024u * 1024u)
+
+/* What rpm accepts in a package name, without the shell's and our own
+ * separators: letters, digits and ._+-~^ (rpm also allows a few more,
+ * which no distribution uses in names). */
+static bool name_is_valid(const char *s) {
+        if (!*s || strlen(s) > 255)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      strchr("._+-~^", *s)))
+                        return false;
+        return true;
+}
+
+static int refuse(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static int refuse(char **ret_error, unsigned line, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&what, fmt, ap) < 0)
+                what = NULL;
+        va_end(ap);
+        if (!what)
+                return -ENOMEM;
+        /* Line 0: the file as a whole. */
+        if (line == 0)
+                *ret_error = TAKE_PTR(what);
+        else if (asprintf(ret_error, "line %u: %s", line, what) < 0)
+                return -ENOMEM;
+        return -EBADMSG;
+}
+
+static int parse_line(char *s, unsigned line, struct package_map_entry *e, char **ret_error) {
+        const char *sep = " \t";
+        char *save = NULL, *word;
+        bool arrow = false;
+        int r;
+
+        *e = (struct package_map_entry) { .line = line };
+        for (word = strtok_r(s, sep, &save); word; word = strtok_r(NULL, sep, &save)) {
+                if (strcmp(word, "->") == 0) {
+                        if (arrow || !e->from)
+                                return refuse(ret_error, line, "want 'OLD -> NEW...'");
+                        arrow = true;
+                        continue;
+                }
+                if (!name_is_valid(word))
+                        return refuse(ret_error, line, "'%s' is not a package name", word);
+                if (!arrow && e->from)
+                        return refuse(ret_error, line, "one installed name before '->', not '%s'", word);
+                if (!arrow)
+                        e->from = strdup(word);
+                else if (strv_contains(e->to, e->n_to, word))
+                        return refuse(ret_error, line, "'%s' is named twice", word);
+                else if ((r = strv_push(&e->to, &e->n_to, word)) < 0)
+                        return r;
+                if (!e->from)
+                        return -ENOMEM;
+        }
+        if (!arrow)
+                return refuse(ret_error, line, "no '->': want 'OLD -> NEW...' or 'OLD ->'");
+        return 0;
+}
+
+static void entry_done(struct package_map_entry *e) {
+        free(e->from);
+        strv_free(e->to, e->n_to);
+}
+
+int package_map_parse(const char *text, struct package_map *ret, char **ret_error) {
+        _cleanup_free_ char *copy = strdup(text);
+        struct package_map m = {};
+        char *line, *next;
+        unsigned number = 0;
+        int r = 0;
+
+        *ret_error = NULL;
+        if (!copy)
+                return -ENOMEM;
+        for (line = copy; line; line = next) {
+                struct package_map_entry e;
+                char *hash;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                number++;
+                hash = strchr(line, '#');
+                if (hash)
+                        *hash = '\0';
+                if (line[strspn(line, " \t\r")] == '\0')
+                        continue;
+                line[strcspn(line, "\r")] = '\0';
+                r = parse_line(line, number, &e, ret_error);
+                if (r == 0) {
+                        for (size_t i = 0; i < m.n; i++)
+                                if (strcmp(m.entries[i].from, e.from) == 0) {
+                                        r = refuse(ret_error, number, "'%s' is already mapped on line %u",
+                                                 e.from, m.entries[i].line);
+                                        break;
+                                }
+                }
+                if (r == 0) {
+                        struct package_map_entry *p = realloc(m.entries, (m.n + 1) * sizeof(*p));
+                        if (!p)
+                                r = -ENOMEM;
+                        else {
+                                m.entries = p;
+                                m.entries[m.n++] = e;
+                        }
+                }
+                if (r < 0) {
+                        entry_done(&e);
+                        package_map_done(&m);
+                        return r;
+                }
+        }
+        *ret = m;
+        return 0;
+}
+
+int package_map_load(const char *path, struct package_map *ret, char **ret_error) {
+        /* The operator's file: a symlink (to a shipped example) is fine. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        _cleanup_free_ char *data = NULL, *text = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+
+        *ret_error = NULL;
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        r = read_bounded(fd, PACKAGE_MAP_SIZE_MAX + 1, (size_t) st.st_size, &data, &len);
+        if (r < 0)
+                return r;
+        if (len > PACKAGE_MAP_SIZE_MAX)
+                return -EFBIG;
+        if (memchr(data, '\0', len))
+                return refuse(ret_error, 0, "the file contains a NUL byte");
+        text = strndup(data, len);
+        if (!text)
+                return -ENOMEM;
+        return package_map_parse(text, ret, ret_error);
+}
+
+void package_map_done(struct package_map *m) {
+        for (size_t i = 0; i < m->n; i++)
+                entry_done(&m->entries[i]);
+        free(m->entries);
+        *m = (struct package_map) {};
+}
