@@ -270,9 +270,19 @@ static int verify_fingerprint(struct apply *a) {
 }
 
 /* The whole plan, as stage test-ran it. */
+/* Stage blocks a target older than what is installed unless the operator
+ * allowed it (--allow-downgrade): a plan holds only approved downgrades. */
+static int new_transaction(struct apply *a, struct txn **ret) {
+        int r = txn_new(a->root, ret);
+
+        if (r == 0)
+                txn_allow_downgrade(*ret);
+        return r;
+}
+
 static int build_full_transaction(struct apply *a, struct txn **ret) {
         _cleanup_(txn_freep) struct txn *t = NULL;
-        int r = txn_new(a->root, &t);
+        int r = new_transaction(a, &t);
 
         if (r < 0)
                 return r;
@@ -303,7 +313,7 @@ static int build_full_transaction(struct apply *a, struct txn **ret) {
 static int build_resumed_transaction(struct apply *a, struct txn **ret) {
         _cleanup_(txn_freep) struct txn *t = NULL;
         struct resume_counts c;
-        int r = txn_new(a->root, &t);
+        int r = new_transaction(a, &t);
 
         if (r < 0)
                 return r;
