@@ -63,6 +63,8 @@ f 644 root root /usr/share/licenses/oslift/COPYING
 f 644 root root /usr/share/man/man5/oslift-plan.5.gz
 f 644 root root /usr/share/man/man8/host-prep.8.gz
 f 644 root root /usr/share/man/man8/upgrader.8.gz
+d 755 root root /usr/share/oslift
+f 644 root root /usr/share/oslift/package-map.example
 d 755 root root /var/log/oslift"
 perm_octal() { # "f rwxr-xr-x root root PATH" -> "f 755 root root PATH"
 	local t p u g f o i
