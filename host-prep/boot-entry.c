@@ -896,17 +896,13 @@ static int parse_bool(const char *v, bool *ret) {
         return 0;
 }
 
-/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
-static int record_read(const char *root, struct record *ret) {
-        _cleanup_free_ char *text = NULL;
+/* The record's text, NUL-terminated and cut up in place: -EBADMSG when it
+ * is not one we wrote. */
+static int record_parse(char *text, struct record *ret) {
         struct record rec = {};
         char *line, *save = NULL;
-        int r = read_file(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text, NULL, NULL);
+        int r = 0;
 
-        if (r == -EFBIG)
-                return -EBADMSG;
-        if (r < 0)
-                return r;
         for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
                 char *eq = strchr(line, '=');
                 char **str = NULL;
@@ -950,6 +946,18 @@ static int record_read(const char *root, struct record *ret) {
         }
         *ret = rec;
         return 0;
+}
+
+/* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
+static int record_read(const char *root, struct record *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text, NULL, NULL);
+
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        return record_parse(text, ret);
 }
 
 /* ---- arm ----------------------------------------------------------------- */
