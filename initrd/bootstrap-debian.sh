@@ -9,6 +9,8 @@ packages=(
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev
+	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
+	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results
 	rpm file binutils perl busybox-static
 	# e2e tests (tests/e2e): the Debian guest rootfs, the disk image without
