@@ -177,10 +177,10 @@ TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 
 # The three-boot QEMU upgrade is part of every check; the harness's own
 # smoke test only of the full one.
-check: bootstrap all unit-tests
+check: bootstrap all unit-tests fuzz-replay
 	$(TEST_ENV) prove --timer $(UNIT_TESTS) tests/integration/*.sh tests/e2e/upgrade.sh
 
-check-full: bootstrap all unit-tests
+check-full: bootstrap all unit-tests fuzz-replay
 	$(TEST_ENV) prove --timer $(UNIT_TESTS) tests/integration/*.sh tests/e2e/*.sh
 
 # The same three boots, told for a person.
