@@ -592,10 +592,26 @@ static bool word_passes_grub(const char *w) {
         return true;
 }
 
+/* An odd number of double quotes leaves the last one open to the end of
+ * the line (split_words() and the kernel read it so): every word put
+ * after it, rd.oslift.upgrade too, would become part of it. */
+static bool word_quotes_balanced(const char *w) {
+        size_t n = 0;
+
+        for (; *w; w++)
+                n += *w == '"';
+        return n % 2 == 0;
+}
+
 static int put_word(FILE *out, const char *w, bool *first) {
         if (!word_passes_grub(w)) {
                 log_error("the kernel argument '%s' cannot be passed on through GRUB unchanged "
                           "(it holds a backslash, a quote or a control character)", w);
+                return -EINVAL;
+        }
+        if (!word_quotes_balanced(w)) {
+                log_error("the kernel argument '%s' has an unterminated double quote: the arguments "
+                          "after it would become part of it", w);
                 return -EINVAL;
         }
         fprintf(out, "%s%s", *first ? "" : " ", w);

@@ -10,6 +10,8 @@ packages=(
 	cmake # the libsolv layer (build-libsolv.sh)
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
+	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
+	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results
 	rpm file binutils perl busybox-static
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)

@@ -134,14 +134,20 @@ static int parse_bool(const char *v, bool *ret) {
 /* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
 int boot_record_read(const char *root, struct boot_record *ret) {
         _cleanup_free_ char *text = NULL;
-        struct boot_record rec = {};
-        char *line, *save = NULL;
         int r = read_in_root(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text);
 
         if (r == -EFBIG)
                 return -EBADMSG;
         if (r < 0)
                 return r;
+        return boot_record_parse(text, ret);
+}
+
+int boot_record_parse(char *text, struct boot_record *ret) {
+        struct boot_record rec = {};
+        char *line, *save = NULL;
+        int r = 0;
+
         for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
                 char *eq = strchr(line, '=');
                 char **str = NULL;

@@ -37,6 +37,8 @@ void boot_record_done(struct boot_record *r);
 
 /* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
 int boot_record_read(const char *root, struct boot_record *ret);
+/* The same from the record's text (NUL-terminated; changed while parsing). */
+int boot_record_parse(char *text, struct boot_record *ret);
 int boot_record_write(const char *root, const struct boot_record *rec);
 
 /*

@@ -37,16 +37,12 @@ int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
         return write_file_atomic(root, OUTCOME_FILE, text, size, 0600);
 }
 
-int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
-        char path[PATH_MAX], line[4096];
+/* The lines of f, as upgrade_outcome_write() puts them. */
+static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
+        char line[4096];
         struct upgrade_outcome o = {};
-        _cleanup_fclose_ FILE *f = NULL;
         int r = 0;
 
-        path_in_root(path, sizeof(path), root, OUTCOME_FILE);
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
         while (r == 0 && fgets(line, sizeof(line), f)) {
                 char *value = strchr(line, ' ');
 
@@ -80,4 +76,28 @@ int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
         }
         *ret = o;
         return 0;
+}
+
+int upgrade_outcome_parse(const char *text, size_t len, struct upgrade_outcome *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+
+        /* Nothing to read, so no result line; and musl's fmemopen()
+         * refuses an empty buffer. */
+        if (len == 0)
+                return -EBADMSG;
+        f = fmemopen((void *) text, len, "r");
+        if (!f)
+                return negative_errno();
+        return parse_stream(f, ret);
+}
+
+int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
+        char path[PATH_MAX];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        path_in_root(path, sizeof(path), root, OUTCOME_FILE);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        return parse_stream(f, ret);
 }

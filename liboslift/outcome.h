@@ -27,3 +27,6 @@ void upgrade_outcome_done(struct upgrade_outcome *o);
 int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o);
 /* -ENOENT when the upgrader left none, -EBADMSG when unreadable. */
 int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret);
+/* The same from len bytes of the file's text (need not be NUL-terminated):
+ * -EBADMSG, -ENOMEM. */
+int upgrade_outcome_parse(const char *text, size_t len, struct upgrade_outcome *ret);

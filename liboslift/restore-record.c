@@ -34,15 +34,11 @@ int restore_record_write(const char *root, const char *source_backend, const cha
         return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, (size_t) n, 0600);
 }
 
-int restore_record_read(const char *root, struct restore_record *ret) {
-        char path[PATH_MAX], line[256];
-        _cleanup_fclose_ FILE *f = NULL;
+/* The lines of f, as restore_record_write() puts them. */
+static int parse_stream(FILE *f, struct restore_record *ret) {
+        char line[256];
         struct restore_record r = {};
 
-        path_in_root(path, sizeof(path), root, OSLIFT_RESTORE_FILE);
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
         while (fgets(line, sizeof(line), f)) {
                 char *value = strchr(line, '=');
                 if (!value)
@@ -58,4 +54,29 @@ int restore_record_read(const char *root, struct restore_record *ret) {
         }
         *ret = r;
         return 0;
+}
+
+int restore_record_parse(const char *text, size_t len, struct restore_record *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+
+        /* musl's fmemopen() refuses an empty buffer; it is an empty record. */
+        if (len == 0) {
+                *ret = (struct restore_record) {};
+                return 0;
+        }
+        f = fmemopen((void *) text, len, "r");
+        if (!f)
+                return negative_errno();
+        return parse_stream(f, ret);
+}
+
+int restore_record_read(const char *root, struct restore_record *ret) {
+        char path[PATH_MAX];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        path_in_root(path, sizeof(path), root, OSLIFT_RESTORE_FILE);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        return parse_stream(f, ret);
 }

@@ -18,3 +18,6 @@ int selinux_config_mode(const char *root, char *buf, size_t size);
 
 int restore_record_write(const char *root, const char *source_backend, const char *target_backend);
 int restore_record_read(const char *root, struct restore_record *ret);
+/* The same from len bytes of the file's text (need not be NUL-terminated):
+ * -EBADMSG for a line without '=', -ENOMEM. */
+int restore_record_parse(const char *text, size_t len, struct restore_record *ret);

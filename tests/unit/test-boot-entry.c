@@ -614,6 +614,9 @@ static void test_cmdline(void **state) {
                 assert_int_equal(boot_entry_make_cmdline("a=\\x", NULL, &got), -EINVAL);
                 assert_int_equal(boot_entry_make_cmdline("ro", "it's", &got), -EINVAL);
                 assert_int_equal(boot_entry_make_cmdline("a=\x01", NULL, &got), -EINVAL);
+                /* An open quote would swallow rd.oslift.upgrade. */
+                assert_int_equal(boot_entry_make_cmdline("ro a=\"b -- single", NULL, &got), -EINVAL);
+                assert_int_equal(boot_entry_make_cmdline("ro", "console=\"ttyS0", &got), -EINVAL);
                 assert_null(got);
         }
 }

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The restore record (liboslift/restore-record.c): written by host-prep
+ * stage on the old system, read by host-prep restore on the first boot of
+ * the new one.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "restore-record.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        struct restore_record rec;
+        int r;
+
+        memset(&rec, 0xaa, sizeof(rec));
+        r = restore_record_parse((const char *) data, size, &rec);
+        fuzz_check(r == 0 || r == -EBADMSG || r == -ENOMEM);
+        if (r < 0)
+                return 0;
+        fuzz_check(strnlen(rec.selinux, sizeof(rec.selinux)) < sizeof(rec.selinux));
+        fuzz_check(strnlen(rec.source_backend, sizeof(rec.source_backend)) < sizeof(rec.source_backend));
+        fuzz_check(strnlen(rec.target_backend, sizeof(rec.target_backend)) < sizeof(rec.target_backend));
+        return 0;
+}
