@@ -42,10 +42,10 @@
 /* What the upgrader and its dracut unit look for on the command line. */
 #define BOOT_ENTRY_CMDLINE_ARG "rd.oslift.upgrade"
 /* Nobody watches the console of an unattended upgrade boot: when dracut
- * cannot go on (the root device never appears, a unit fails) it reboots,
- * into the old system as GRUB has used up the one-time entry, instead of
- * waiting in an emergency shell. */
-#define BOOT_ENTRY_CMDLINE_UNATTENDED { "rd.shell=0", "rd.emergency=reboot" }
+ * cannot go on (the root device does not appear within 5 minutes, a unit
+ * fails) it reboots, into the old system as GRUB has used up the one-time
+ * entry, instead of waiting forever or in an emergency shell. */
+#define BOOT_ENTRY_CMDLINE_UNATTENDED { "rd.shell=0", "rd.emergency=reboot", "rd.timeout=300" }
 
 struct boot_entry_spec {
         /* Kernel to boot, "3.10.0-1160.el7.x86_64". NULL: the running one

@@ -278,7 +278,7 @@ static void test_entry_text(void **state) {
                 "\tsearch --no-floppy --file --set=root " IMAGE "\n"
                 "\techo 'Loading the oslift upgrade environment ...'\n"
                 "\tlinux /boot/vmlinuz-" KVER " 'root=UUID=1234' 'ro' 'quiet' 'rd.oslift.upgrade' "
-                "'rd.shell=0' 'rd.emergency=reboot' 'console=ttyS0,115200'\n"
+                "'rd.shell=0' 'rd.emergency=reboot' 'rd.timeout=300' 'console=ttyS0,115200'\n"
                 "\tinitrd " IMAGE "\n"
                 "}\n" END_MARKER "\n";
 
@@ -297,7 +297,7 @@ static void test_entry_text(void **state) {
         assert_non_null(strstr(custom, "\tsearch --no-floppy --fs-uuid --set=root "
                                        "0f5e6a7c-2d1b-4e8f-9a0b-1c2d3e4f5a6b\n"));
         assert_null(strstr(custom, "--file"));
-        assert_non_null(strstr(custom, " 'quiet' 'rd.oslift.upgrade' 'rd.shell=0' 'rd.emergency=reboot'\n"));
+        assert_non_null(strstr(custom, " 'quiet' 'rd.oslift.upgrade' 'rd.shell=0' 'rd.emergency=reboot' 'rd.timeout=300'\n"));
         assert_int_equal(count(custom, "--id oslift-upgrade"), 1);
         assert_int_equal(count(custom, "menuentry"), 2);
 
@@ -593,14 +593,14 @@ static void test_cmdline(void **state) {
                 const char *current, *extra, *want;
         } cases[] = {
                 { "BOOT_IMAGE=(hd0,msdos1)/vmlinuz-3.10.0 root=/dev/mapper/cl-root ro crashkernel=auto rhgb quiet\n",
-                  NULL, "root=/dev/mapper/cl-root ro crashkernel=auto rhgb quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot" },
+                  NULL, "root=/dev/mapper/cl-root ro crashkernel=auto rhgb quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300" },
                 { "  rd.oslift.upgrade rd.oslift=1 rd.oslift rd.osliftx=1 ro  ", "console=ttyS0,115200 a=b",
-                  "rd.osliftx=1 ro rd.oslift.upgrade rd.shell=0 rd.emergency=reboot console=ttyS0,115200 a=b" },
-                { "", NULL, "rd.oslift.upgrade rd.shell=0 rd.emergency=reboot" },
-                { "foo=\"a b\" \"BOOT_IMAGE=x y\" ro", NULL, "foo=\"a b\" \"BOOT_IMAGE=x y\" ro rd.oslift.upgrade rd.shell=0 rd.emergency=reboot" },
-                { "ro\tquiet\n", "", "ro quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot" },
+                  "rd.osliftx=1 ro rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300 console=ttyS0,115200 a=b" },
+                { "", NULL, "rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300" },
+                { "foo=\"a b\" \"BOOT_IMAGE=x y\" ro", NULL, "foo=\"a b\" \"BOOT_IMAGE=x y\" ro rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300" },
+                { "ro\tquiet\n", "", "ro quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300" },
                 /* After "--" come init's arguments: ours go before. */
-                { "ro quiet -- single rd.oslift.x", "console=ttyS0", "ro quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot console=ttyS0 -- "
+                { "ro quiet -- single rd.oslift.x", "console=ttyS0", "ro quiet rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.timeout=300 console=ttyS0 -- "
                   "single rd.oslift.x" },
         };
 
