@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "console.h"
+#include "fsutil.h"
 
 struct fd_sink {
         int fd;
@@ -29,20 +30,6 @@ static struct {
         unsigned first_done, last_done;
         struct timespec first;
 } eta;
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 /*
  * One write() per console line, then tcdrain(): lines written by a static

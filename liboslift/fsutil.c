@@ -68,7 +68,7 @@ static int fsync_dir_of(const char *path) {
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
+int write_all(int fd, const void *data, size_t size) {
         const char *p = data;
 
         while (size > 0) {

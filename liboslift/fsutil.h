@@ -40,6 +40,9 @@ int remove_tree(const char *path);
  * file) or open's negative errno. For files we did not necessarily write. */
 int open_regular_at(int dirfd, const char *path);
 
+/* Writes all of data, going on after short writes and EINTR. */
+int write_all(int fd, const void *data, size_t size);
+
 /* Reads fd to its end, at most max bytes (callers that must refuse larger
  * input pass their limit + 1), into a new buffer; hint sizes the first
  * allocation. */

@@ -229,20 +229,6 @@ int journal_read_at(int state_dir_fd, struct journal *ret) {
         return journal_parse(data, size, ret);
 }
 
-static int write_all(int fd, const char *s, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 static int append_line(int fd, bool sync, const char *text) {
         char line[JOURNAL_LINE_MAX + 16];
         size_t len = strlen(text);

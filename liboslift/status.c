@@ -588,21 +588,6 @@ int status_emit(FILE *f, const struct upgrade_status *s) {
         return ferror(f) ? -EIO : 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                buf += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 /* Creates a new file next to target for an atomic replacement. The name
  * carries our pid, so concurrent writers never share one; O_EXCL skips
  * whatever a crashed writer left behind. */
