@@ -45,13 +45,14 @@ stop_guests() {
 trap 'stop_guests; _e2e_exit' EXIT
 
 # run_guest NAME: boots NAME's image again whenever QEMU exits (the guest
-# rebooted) until $tmp/stop exists.
+# rebooted) until $tmp/stop exists. Serial log of boot N: NAME.serial.N
+# (QEMU truncates the file it is given).
 run_guest() {
 	local h=$1 n=0
 	while [[ ! -e $tmp/stop ]]; do
 		n=$((n + 1))
 		echo "$n" >"$tmp/$h.boots"
-		"$E2E_TOOLS/qemu.sh" "$tmp/$h.img" "$tmp/$h.serial" --mem 512 --timeout 2400 \
+		"$E2E_TOOLS/qemu.sh" "$tmp/$h.img" "$tmp/$h.serial.$n" --mem 512 --timeout 2400 \
 			--ssh-port "${port[$h]}" 2>>"$tmp/$h.qemu" &
 		echo $! >"$tmp/$h.pid"
 		wait $! || true
@@ -61,7 +62,7 @@ run_guest() {
 # ssh_guest NAME COMMAND: runs COMMAND in the guest as root.
 ssh_guest() {
 	ssh -i "$tmp/id" -p "${port[$1]}" -o BatchMode=yes -o StrictHostKeyChecking=no \
-		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 root@127.0.0.1 "$2"
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=60 root@127.0.0.1 "$2"
 }
 
 # ------------------------------------------------------------ the guest root
@@ -129,7 +130,7 @@ for h in "${hosts[@]}"; do
 		sleep 3
 	done
 	if ((up)); then t_pass "$h: sshd answers ($((SECONDS - t)) s after the start)"; else
-		t_fail "$h: sshd answers" "$(tail -n 20 "$tmp/$h.serial")"
+		t_fail "$h: sshd answers" "$(tail -n 20 "$tmp/$h.serial.1")"
 		exit 1
 	fi
 done
@@ -150,7 +151,7 @@ ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/
 EOF
 t=$SECONDS
 rc=0
-ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=0 \
+ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=0 \
 	ANSIBLE_LOCAL_TEMP=$tmp/ansible-tmp ANSIBLE_SSH_CONTROL_PATH_DIR=$tmp/cp ANSIBLE_TIMEOUT=60 \
 	ansible-playbook -i "$tmp/inventory" "$TESTS_DIR/../ansible/rollout.yml" \
 	-e oslift_become=false -e oslift_install_method=destdir -e "oslift_destdir=$tmp/destdir" \
@@ -202,4 +203,6 @@ for f in /var/lib/oslift/plan /var/lib/oslift/status.json; do
 done
 t_is "$(e2e_debugfs_cat "$tmp/rest.img" /boot/grub/grubenv | grep -c '^next_entry=.' || true)" 0 "rest: no one-time boot armed"
 t_is "$(cat "$tmp/rest.boots")" 1 "rest: booted once"
+t_match "$(tr -d '\r' <"$tmp/pilot.serial.2" 2>/dev/null)" 'upgrade applied in [0-9.]+ s' \
+	"pilot: its second boot was the upgrade boot (serial log)"
 echo "# total $((SECONDS - start)) s"
