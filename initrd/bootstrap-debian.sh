@@ -22,6 +22,8 @@ packages=(
 	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
 	# TCG, and the host's side of the guest's HTTP (curl, ss)
 	debootstrap fdisk e2fsprogs grub-pc-bin grub-common qemu-system-x86 curl iproute2
+	# tests/e2e/ansible-rollout.sh: ansible/rollout.yml over SSH to the guests
+	ansible-core openssh-client
 	time # bench: /usr/bin/time for make bench's peak RSS
 )
 

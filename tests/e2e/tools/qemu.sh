@@ -3,11 +3,12 @@
 # panics, with a hard timeout:
 #
 #   qemu.sh IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT]
-#           [--expect REGEX] [--smp N]
+#           [--ssh-port PORT] [--expect REGEX] [--smp N]
 #
 #   --mem MB        guest memory (default 512)
 #   --timeout S     hard limit: QEMU is killed (-9) after S seconds (default 300)
 #   --hostfwd PORT  127.0.0.1:PORT on the host reaches the guest's port 80
+#   --ssh-port PORT 127.0.0.1:PORT on the host reaches the guest's port 22
 #   --expect REGEX  after QEMU ends, a line of the serial log must match
 #                   REGEX (grep -E, \r removed), or the exit status is 1
 #   --smp N         guest CPUs (default 2: the fastest under TCG here)
@@ -28,19 +29,19 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--expect REGEX] [--smp N]" >&2
+	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N]" >&2
 	exit 2
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port= expect= smp=2
+pos=() mem=512 timeout=300 port= ssh_port= expect= smp=2
 while (($#)); do
 	case $1 in
-	--mem | --timeout | --hostfwd | --expect | --smp)
+	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp)
 		(($# >= 2)) || usage
 		case $1 in
 		--mem) mem=$2 ;; --timeout) timeout=$2 ;; --hostfwd) port=$2 ;;
-		--expect) expect=$2 ;; --smp) smp=$2 ;;
+		--ssh-port) ssh_port=$2 ;; --expect) expect=$2 ;; --smp) smp=$2 ;;
 		esac
 		shift 2 ;;
 	-*) usage ;;
@@ -50,13 +51,13 @@ done
 ((${#pos[@]} == 2)) || usage
 image=${pos[0]} log=${pos[1]}
 [[ -f $image ]] || die "$image not found"
-for n in "$mem" "$timeout" "$smp" ${port:+"$port"}; do
+for n in "$mem" "$timeout" "$smp" ${port:+"$port"} ${ssh_port:+"$ssh_port"}; do
 	[[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (Debian package qemu-system-x86)"
 
 monitor=$log.monitor
-netdev=user,id=n0,ipv6=off${port:+,hostfwd=tcp:127.0.0.1:$port-:80}
+netdev=user,id=n0,ipv6=off${port:+,hostfwd=tcp:127.0.0.1:$port-:80}${ssh_port:+,hostfwd=tcp:127.0.0.1:$ssh_port-:22}
 touch "$log"
 
 # -nodefaults: no floppy, CD-ROM, VGA or default NIC for SeaBIOS and the
