@@ -91,7 +91,7 @@ void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret) {
         t->outcome = (struct upgrade_outcome) {};
 }
 
-static int read_header(struct txn *t, const char *path, Header *ret) {
+int package_read_header(rpmts ts, const char *path, Header *ret) {
         FD_t fd = Fopen(path, "r.ufdio");
         rpmRC rc;
 
@@ -100,7 +100,7 @@ static int read_header(struct txn *t, const char *path, Header *ret) {
                         Fclose(fd);
                 return -ENOENT;
         }
-        rc = rpmReadPackageFile(t->ts, fd, path, ret);
+        rc = rpmReadPackageFile(ts, fd, path, ret);
         Fclose(fd);
         if (rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY)
                 return -EBADMSG;
@@ -112,7 +112,7 @@ enum add_mode { ADD_INSTALL, ADD_UPGRADE, ADD_REINSTALL };
 static int add_package(struct txn *t, enum add_mode mode, const char *path) {
         Header h = NULL;
         char *key;
-        int r = read_header(t, path, &h);
+        int r = package_read_header(t->ts, path, &h);
 
         if (r < 0)
                 return r;

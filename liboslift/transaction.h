@@ -40,6 +40,11 @@ void txn_allow_downgrade(struct txn *t);
  */
 int txn_add_package(struct txn *t, enum plan_op op, const char *path);
 
+/* Reads the header of the package file at path with ts's verification
+ * flags: -ENOENT when it cannot be opened, -EBADMSG when librpm cannot
+ * read it (an unsigned or unknown-key package is fine). */
+int package_read_header(rpmts ts, const char *path, Header *ret);
+
 /* Adds the package file at path to be installed again over the installed
  * package of the same NEVRA (rpm --reinstall). */
 int txn_add_reinstall(struct txn *t, const char *path);

@@ -116,20 +116,12 @@ static const char *resolve_dir(const char *root, struct dir_cache *c, const char
 static int remove_temp_files_of(const char *root, rpmts ts, const char *path, const struct journal *j,
                                 unsigned *removed) {
         struct dir_cache cache = {};
-        FD_t fd = Fopen(path, "r.ufdio");
         rpmfiles files;
         Header h = NULL;
-        rpmRC rc;
+        int r = package_read_header(ts, path, &h);
 
-        if (!fd || Ferror(fd)) {
-                if (fd)
-                        Fclose(fd);
-                return -ENOENT;
-        }
-        rc = rpmReadPackageFile(ts, fd, path, &h);
-        Fclose(fd);
-        if (rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY)
-                return -EBADMSG;
+        if (r < 0)
+                return r;
         files = rpmfilesNew(NULL, h, RPMTAG_BASENAMES, 0);
         for (int i = 0; files && i < (int) rpmfilesFC(files); i++) {
                 const char *dir = rpmfilesDN(files, rpmfilesDI(files, i));
