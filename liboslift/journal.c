@@ -140,9 +140,12 @@ static int apply_record(struct journal *j, char *text, bool first) {
                         return -EBADMSG;
                 return strv_push(&j->done, &j->n_done, w[1]);
         } else if (strcmp(w[0], "checkpoint") == 0 && n == 2) {
-                if (!j->begun || !parse_unsigned(w[1], &u))
+                /* Counts done records, those kept from earlier attempts
+                 * included; more may follow the ones it covers, as the
+                 * sync runs while rpm goes on. */
+                if (!j->begun || !parse_unsigned(w[1], &u) || u < j->n_durable || u > j->n_done)
                         return -EBADMSG;
-                j->n_durable = j->n_done;
+                j->n_durable = u;
                 j->last_checkpoint = u;
         } else if (strcmp(w[0], "finished") == 0 && n == 2) {
                 if (strcmp(w[1], "applied") != 0)

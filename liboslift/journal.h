@@ -18,8 +18,11 @@
  *   ........ begin TID TOTAL          rpm runs TOTAL elements; its temporary
  *                                     files end in ";TID" (8 hex digits)
  *   ........ done NEVRA               NEVRA is installed (scriptlets run)
- *   ........ checkpoint N             everything before this line is on
- *                                     disk (syncfs'd): N elements done
+ *   ........ checkpoint N             the first N "done" records (those
+ *                                     kept from earlier attempts included)
+ *                                     and everything before them are on
+ *                                     disk (syncfs'd); later "done" lines
+ *                                     may come before it
  *   ........ finished applied         the transaction is over
  *   ........ gave-up N                N attempts failed; the upgrader stopped
  *

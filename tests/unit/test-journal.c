@@ -143,14 +143,56 @@ static void test_new_attempt_forgets_the_unsynced(void **state) {
         journal_done(&j);
 }
 
+/* The sync behind a checkpoint runs while rpm goes on: the record comes
+ * after later "done" lines and covers only the first N. */
+static void test_checkpoint_counts_not_position(void **state) {
+        static const char *const lines[] = {
+                "journal 1 " PLAN,
+                "attempt 1 2026-11-23T12:00:00Z",
+                "begin 6b045e6a 4",
+                "done a-8-1.noarch",
+                "done b-8-1.noarch",
+                "done c-8-1.noarch",
+                "checkpoint 1",
+                "attempt 2 2026-11-23T12:05:00Z",
+                "begin 6b045e70 3",
+                "done b-8-1.noarch",
+                "done c-8-1.noarch",
+                "checkpoint 3",
+                NULL,
+        };
+        char buf[4096];
+        struct journal j;
+
+        make(buf, sizeof(buf), lines);
+        assert_int_equal(journal_parse(buf, strlen(buf), &j), 0);
+        assert_int_equal(j.n_done, 3);
+        assert_int_equal(j.n_durable, 3);
+        assert_int_equal(j.last_checkpoint, 3);
+        assert_true(journal_is_durable(&j, "a-8-1.noarch"));
+        assert_true(journal_is_durable(&j, "c-8-1.noarch"));
+        journal_done(&j);
+
+        /* Cut after "checkpoint 1": b and c are forgotten by the next attempt. */
+        make(buf, sizeof(buf), (const char *const[]) { lines[0], lines[1], lines[2], lines[3], lines[4], lines[5],
+                                                        lines[6], "attempt 2 2026-11-23T12:05:00Z", NULL });
+        assert_int_equal(journal_parse(buf, strlen(buf), &j), 0);
+        assert_int_equal(j.n_done, 1);
+        assert_true(journal_is_durable(&j, "a-8-1.noarch"));
+        assert_false(journal_is_durable(&j, "b-8-1.noarch"));
+        journal_done(&j);
+}
+
 static void test_out_of_place(void **state) {
-        static const char *const cases[][4] = {
+        static const char *const cases[][5] = {
                 { "attempt 1 2026-11-23T12:00:00Z", NULL },                  /* no header */
                 { "journal 2 " PLAN, NULL },                                 /* unknown version */
                 { "journal 1 " PLAN, "done a-8-1.noarch", NULL },            /* outside an attempt */
                 { "journal 1 " PLAN, "attempt 2 2026-11-23T12:00:00Z", NULL }, /* count skips */
                 { "journal 1 " PLAN, "attempt 1 yesterday", NULL },          /* bad timestamp */
                 { "journal 1 " PLAN, "attempt 1 2026-11-23T12:00:00Z", "converted", NULL }, /* no backup */
+                /* a checkpoint beyond what is done */
+                { "journal 1 " PLAN, "attempt 1 2026-11-23T12:00:00Z", "begin 6b045e6a 4", "checkpoint 1", NULL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char buf[1024];
@@ -210,6 +252,7 @@ int main(void) {
                 cmocka_unit_test(test_damage_in_the_middle),
                 cmocka_unit_test(test_torn_header_is_empty),
                 cmocka_unit_test(test_new_attempt_forgets_the_unsynced),
+                cmocka_unit_test(test_checkpoint_counts_not_position),
                 cmocka_unit_test(test_out_of_place),
                 cmocka_unit_test(test_write_read_back),
         };
