@@ -2,6 +2,8 @@
 /* Durable progress during the transaction; see checkpoint.h. */
 #include <fcntl.h>
 #include <libmount.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +16,18 @@ struct checkpoint {
         size_t n_fds;
         struct journal_writer *journal;
         unsigned every, since, done;
+        unsigned recorded; /* N of the last checkpoint in the journal */
+
+        /* Shared with the flusher, under lock. */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        pthread_t flusher;
+        bool flusher_running;
+        bool busy;          /* a sync is asked for or running */
+        bool stop;
+        unsigned requested; /* elements done when the sync was asked for */
+        unsigned flushed;   /* elements on disk: the last finished sync's */
+        int flush_error;
 };
 
 static bool below(const char *path, const char *root) {
@@ -42,6 +56,58 @@ static int add_fd(struct checkpoint *c, const char *dir) {
         return 0;
 }
 
+int checkpoint_sync(struct checkpoint *c) {
+        int r = 0;
+
+        for (size_t i = 0; i < c->n_fds; i++)
+                if (syncfs(c->fds[i]) < 0 && r == 0)
+                        r = negative_errno();
+        return r;
+}
+
+static void *flusher_main(void *userdata) {
+        struct checkpoint *c = userdata;
+
+        pthread_mutex_lock(&c->lock);
+        for (;;) {
+                unsigned target;
+                int r;
+
+                while (!c->stop && !c->busy)
+                        pthread_cond_wait(&c->wake, &c->lock);
+                if (c->stop)
+                        break;
+                target = c->requested;
+                pthread_mutex_unlock(&c->lock);
+                /* Everything elements 1..target wrote was written before
+                 * this call: a finished syncfs() has it on disk. */
+                r = checkpoint_sync(c);
+                pthread_mutex_lock(&c->lock);
+                if (r < 0 && c->flush_error == 0)
+                        c->flush_error = r;
+                else if (r == 0)
+                        c->flushed = target;
+                c->busy = false;
+        }
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+}
+
+static int start_flusher(struct checkpoint *c) {
+        sigset_t all, old;
+        int r;
+
+        /* Signals stay with the thread that runs rpm and its scriptlets. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        r = -pthread_create(&c->flusher, NULL, flusher_main, c);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return r;
+        c->flusher_running = true;
+        return 0;
+}
+
 int checkpoint_new(const char *root, struct journal_writer *journal, unsigned every, unsigned done_before,
                    struct checkpoint **ret) {
         struct checkpoint *c = calloc(1, sizeof(*c));
@@ -52,8 +118,10 @@ int checkpoint_new(const char *root, struct journal_writer *journal, unsigned ev
 
         if (!c)
                 return -ENOMEM;
+        pthread_mutex_init(&c->lock, NULL);
+        pthread_cond_init(&c->wake, NULL);
         c->journal = journal;
-        c->done = done_before;
+        c->done = c->recorded = c->flushed = done_before;
         c->every = every ? every : CHECKPOINT_EVERY_DEFAULT;
         r = add_fd(c, root);
         /* The file systems the transaction writes: whatever is mounted
@@ -68,6 +136,8 @@ int checkpoint_new(const char *root, struct journal_writer *journal, unsigned ev
         }
         mnt_free_iter(it);
         mnt_unref_table(tb);
+        if (r == 0)
+                r = start_flusher(c);
         if (r < 0) {
                 checkpoint_free(c);
                 return r;
@@ -79,31 +149,47 @@ int checkpoint_new(const char *root, struct journal_writer *journal, unsigned ev
 void checkpoint_free(struct checkpoint *c) {
         if (!c)
                 return;
+        if (c->flusher_running) {
+                pthread_mutex_lock(&c->lock);
+                c->stop = true;
+                pthread_cond_signal(&c->wake);
+                pthread_mutex_unlock(&c->lock);
+                pthread_join(c->flusher, NULL);
+        }
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
         for (size_t i = 0; i < c->n_fds; i++)
                 close(c->fds[i]);
         free(c->fds);
         free(c);
 }
 
-int checkpoint_sync(struct checkpoint *c) {
-        int r = 0;
+/* Records the checkpoint of a sync that finished since the last call,
+ * and asks for the next one when due and the flusher is free. */
+static int poll_flusher(struct checkpoint *c) {
+        unsigned flushed;
+        int error;
 
-        for (size_t i = 0; i < c->n_fds; i++)
-                if (syncfs(c->fds[i]) < 0 && r == 0)
-                        r = negative_errno();
-        return r;
-}
+        pthread_mutex_lock(&c->lock);
+        flushed = c->flushed;
+        error = c->flush_error;
+        if (error == 0 && !c->busy && c->since >= c->every) {
+                c->requested = c->done;
+                c->busy = true;
+                c->since = 0;
+                pthread_cond_signal(&c->wake);
+        }
+        pthread_mutex_unlock(&c->lock);
 
-int checkpoint_now(struct checkpoint *c) {
-        int r = checkpoint_sync(c);
-
-        if (r < 0)
-                return log_error_errno(r, "cannot flush the file systems to disk");
-        c->since = 0;
-        r = journal_append(c->journal, true, "checkpoint %u", c->done);
+        if (error < 0)
+                return log_error_errno(error, "cannot flush the file systems to disk");
+        if (flushed <= c->recorded)
+                return 0;
+        int r = journal_append(c->journal, true, "checkpoint %u", flushed);
         if (r < 0)
                 return log_error_errno(r, "cannot record a checkpoint in the journal");
-        log_debug("checkpoint: %u elements on disk", c->done);
+        c->recorded = flushed;
+        log_debug("checkpoint: %u elements on disk", flushed);
         return 0;
 }
 
@@ -113,7 +199,6 @@ int checkpoint_element_done(struct checkpoint *c, const char *nevra) {
         if (r < 0)
                 return log_error_errno(r, "cannot record %s in the journal", nevra);
         c->done++;
-        if (++c->since < c->every)
-                return 0;
-        return checkpoint_now(c);
+        c->since++;
+        return poll_flusher(c);
 }
