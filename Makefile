@@ -45,7 +45,7 @@ MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
 # surface where the static build would hide them.
 ASAN_CFLAGS := $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags blkid mount cmocka 2>/dev/null)
-ASAN_LIBS := -lrpm -lrpmio $(shell pkg-config --libs blkid mount cmocka zlib 2>/dev/null)
+ASAN_LIBS := -lrpm -lrpmio $(shell pkg-config --libs blkid mount cmocka zlib sqlite3 2>/dev/null)
 ASAN_SOLV_LIBS := -lsolvext -lsolv
 
 LIB_SRCS := $(wildcard liboslift/*.c)

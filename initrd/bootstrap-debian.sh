@@ -9,7 +9,7 @@ packages=(
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
 	cmake # the libsolv layer (build-libsolv.sh)
 	# our code against glibc with sanitizers, and the unit-test runner
-	libcmocka-dev librpm-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
+	libcmocka-dev librpm-dev libsqlite3-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
 	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
 	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results

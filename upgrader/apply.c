@@ -36,6 +36,7 @@
 #include "plan.h"
 #include "resume.h"
 #include "rpm-messages.h"
+#include "rpmdb-commits.h"
 #include "rpmdb.h"
 #include "staging-check.h"
 #include "status.h"
@@ -775,7 +776,10 @@ static enum apply_result apply(struct apply *a) {
         remove_temp_files(a);
 
         log_info("applying the transaction");
+        /* The checkpoints make the rpmdb durable, not each commit. */
+        rpmdb_commits_unsynced(true);
         r = run_transaction(a, &out);
+        rpmdb_commits_unsynced(false);
         out.seconds = seconds_since(&a->started);
         if (r < 0)
                 goto failed;
