@@ -42,7 +42,6 @@
 #include "status.h"
 #include "strv.h"
 #include "transaction.h"
-#include "verify.h"
 
 struct apply {
         const char *root;
@@ -170,7 +169,13 @@ static int load_journal(struct apply *a) {
         return 0;
 }
 
-/* The files are the ones stage verified: same size, same SHA-256. */
+/*
+ * The files are the ones stage verified: same size, same SHA-256. That is
+ * the whole check at boot: stage verified these exact bytes (digests, and
+ * signatures against the --key keys) before pinning them in the plan, so
+ * verifying them again would read every package once more and prove
+ * nothing new (the keys live in the same root-only directory as the plan).
+ */
 static int verify_staged_files(struct apply *a) {
         _cleanup_close_ int dfd = open(a->packages_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
@@ -202,45 +207,6 @@ static int verify_staged_files(struct apply *a) {
                 }
         }
         return 0;
-}
-
-/* Digests and, when stage enforced keys, signatures: as rpmkeys -K. */
-static int verify_signatures(struct apply *a) {
-        _cleanup_free_ char **key_paths = calloc(a->plan->n_keys + 1, sizeof(char *));
-        rpmKeyring keyring = NULL;
-        int r = 0;
-
-        if (!key_paths)
-                return -ENOMEM;
-        for (size_t i = 0; i < a->plan->n_keys; i++) {
-                char key[PATH_MAX];
-                snprintf(key, sizeof(key), OSLIFT_KEYS_DIR "/%s", a->plan->keys[i]);
-                if (!(key_paths[i] = root_path_join(a->root, key)))
-                        return -ENOMEM;
-        }
-        if (a->plan->n_keys > 0) {
-                _cleanup_free_ char *error = NULL;
-                r = keyring_load(key_paths, a->plan->n_keys, &keyring, &error);
-                if (r < 0)
-                        log_error("staged key unusable: %s; run 'host-prep stage' again", error);
-        }
-        for (size_t i = 0; r == 0 && i < a->plan->n_packages; i++) {
-                const struct plan_package *p = &a->plan->packages[i];
-                _cleanup_free_ char *error = NULL;
-                char path[PATH_MAX * 2];
-
-                if (p->op == PLAN_OP_ERASE)
-                        continue;
-                alive(a);
-                snprintf(path, sizeof(path), "%s/%s", a->packages_dir, p->file);
-                r = package_verify(path, keyring, &error);
-                if (r < 0)
-                        log_error("staged package %s fails verification: %s", p->file, error);
-        }
-        for (size_t i = 0; i < a->plan->n_keys; i++)
-                free(key_paths[i]);
-        rpmKeyringFree(keyring);
-        return r;
 }
 
 /* The rpmdb must be the one the plan was made against. */
@@ -401,8 +367,6 @@ static int checks(struct apply *a) {
                 return r;
         log_info("verifying %zu staged packages", a->plan->n_packages);
         r = verify_staged_files(a);
-        if (r == 0)
-                r = verify_signatures(a);
         if (r < 0)
                 return r;
         r = rpmdb_detect_backend(a->root, &a->backend);
