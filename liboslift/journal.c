@@ -11,6 +11,7 @@
 #include "fsutil.h"
 #include "journal.h"
 #include "macro.h"
+#include "number.h"
 #include "strv.h"
 
 #define JOURNAL_NAME "journal"
@@ -31,20 +32,6 @@ static bool word_valid(const char *s) {
         for (; *s; s++)
                 if (*s <= ' ' || *s == 0x7f || *s == '\\' || *s == '\'' || *s == '"')
                         return false;
-        return true;
-}
-
-static bool parse_unsigned(const char *s, unsigned *ret) {
-        unsigned long v = 0;
-
-        if (!*s || strlen(s) > 9)
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (unsigned) (*p - '0');
-        }
-        *ret = (unsigned) v;
         return true;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "number.h"
 #include "outcome.h"
 #include "paths.h"
 
@@ -54,12 +55,17 @@ static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
                 *value++ = '\0';
                 if (strcmp(line, "result") == 0)
                         snprintf(o.result, sizeof(o.result), "%s", value);
-                else if (strcmp(line, "seconds") == 0)
-                        o.seconds = strtod(value, NULL);
-                else if (strcmp(line, "installed") == 0)
-                        o.installed = (unsigned) strtoul(value, NULL, 10);
-                else if (strcmp(line, "erased") == 0)
-                        o.erased = (unsigned) strtoul(value, NULL, 10);
+                else if (strcmp(line, "seconds") == 0) {
+                        /* It ends up in report.json: nan or inf would make that invalid. */
+                        if (!parse_seconds(value, &o.seconds))
+                                r = -EBADMSG;
+                } else if (strcmp(line, "installed") == 0) {
+                        if (!parse_unsigned(value, &o.installed))
+                                r = -EBADMSG;
+                } else if (strcmp(line, "erased") == 0) {
+                        if (!parse_unsigned(value, &o.erased))
+                                r = -EBADMSG;
+                }
                 else if (strcmp(line, "config") == 0)
                         r = strv_push(&o.config_files, &o.n_config_files, value);
                 else if (strcmp(line, "script-failure") == 0)

@@ -5,6 +5,7 @@
  * the new system, after a reboot that may have cut it short.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -26,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0)
                 return 0;
         fuzz_check(o.result[0] != '\0' && strnlen(o.result, sizeof(o.result)) < sizeof(o.result));
+        /* Goes into report.json as a number. */
+        fuzz_check(isfinite(o.seconds) && o.seconds >= 0);
         check_list(o.config_files, o.n_config_files);
         check_list(o.script_failures, o.n_script_failures);
         check_list(o.errors, o.n_errors);
