@@ -115,11 +115,13 @@ $(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
 
-# These tests include the host-prep source they test to reach its internals.
+# These tests include the program source they test to reach its internals.
 $(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
 $(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
 $(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/terminal.c
 $(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
+$(BUILD)/asan/tests/unit/test-mounts.o: upgrader/mounts.c
+$(BUILD)/asan/tests/unit/test-cmdline.o: upgrader/cmdline.c
 
 unit-tests: $(UNIT_TESTS)
 
