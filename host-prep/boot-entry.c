@@ -804,8 +804,13 @@ static int format_block(const struct entry_params *p, char **ret) {
         return 0;
 }
 
+/* Trailing blanks and a CR do not count: an editor may have saved the
+ * file with CRLF line ends, and the block must still be found. */
 static bool line_is(const char *line, const char *end, const char *what) {
         size_t n = strlen(what);
+
+        while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
         return (size_t) (end - line) == n && memcmp(line, what, n) == 0;
 }
 

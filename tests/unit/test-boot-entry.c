@@ -652,6 +652,13 @@ static void test_find_block(void **state) {
         assert_int_equal(find_block(BEGIN_MARKER "\n" END_MARKER, strlen(BEGIN_MARKER END_MARKER) + 1, &begin,
                                     &end), 1);
         assert_int_equal(end, strlen(BEGIN_MARKER END_MARKER) + 1);
+        /* Saved with CRLF line ends: still ours, CR and all. */
+        {
+                static const char crlf[] = "a\r\n" BEGIN_MARKER "\r\nx\r\n" END_MARKER " \r\nb\r\n";
+                assert_int_equal(find_block(crlf, strlen(crlf), &begin, &end), 1);
+                assert_int_equal(begin, 3);
+                assert_int_equal(end, strlen(crlf) - 3);
+        }
 }
 
 static void test_linux_commands(void **state) {
