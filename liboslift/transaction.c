@@ -47,9 +47,11 @@ int txn_new(const char *root, struct txn **ret) {
         rpmtsSetVSFlags(t->ts, RPMVSF_MASK_NOSIGNATURES);
         /* ... and rpmtsRun() would read every payload once more to verify
          * it (%_pkgverify_level) before installing anything: the caller
-         * has just done that (assess at stage; the upgrader's SHA-256 pins
-         * and rpmkeys-style check at boot), from files only root can
-         * write. Once is enough; the install reads each payload once. */
+         * has just done that (assess at stage; at boot, the upgrader's
+         * SHA-256 pins of the bytes stage verified), from files only root
+         * can write. Once is enough; the install reads each payload once.
+         * The digest of every file rpm writes stays checked: it costs a
+         * few percent and covers what decompression produced. */
         rpmtsSetVfyLevel(t->ts, 0);
         *ret = t;
         return 0;
