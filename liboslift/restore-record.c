@@ -34,6 +34,23 @@ int restore_record_write(const char *root, const char *source_backend, const cha
         return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, (size_t) n, 0600);
 }
 
+static bool one_of(const char *value, const char *const *allowed) {
+        for (; *allowed; allowed++)
+                if (strcmp(value, *allowed) == 0)
+                        return true;
+        return false;
+}
+
+/* Restore acts on these values (sets the SELinux mode, rebuilds the rpmdb
+ * with that backend): anything stage would not have written is damage. */
+static bool record_is_valid(const struct restore_record *r) {
+        static const char *const modes[] = { "", "enforcing", "permissive", "disabled", NULL };
+        static const char *const backends[] = { "", "bdb", "ndb", "sqlite", NULL };
+
+        return one_of(r->selinux, modes) && one_of(r->source_backend, backends) &&
+               one_of(r->target_backend, backends);
+}
+
 /* The lines of f, as restore_record_write() puts them. */
 static int parse_stream(FILE *f, struct restore_record *ret) {
         char line[256];
@@ -52,6 +69,8 @@ static int parse_stream(FILE *f, struct restore_record *ret) {
                 else if (strcmp(line, "target-backend") == 0)
                         snprintf(r.target_backend, sizeof(r.target_backend), "%s", value);
         }
+        if (!record_is_valid(&r))
+                return -EBADMSG;
         *ret = r;
         return 0;
 }

@@ -22,5 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_check(strnlen(rec.selinux, sizeof(rec.selinux)) < sizeof(rec.selinux));
         fuzz_check(strnlen(rec.source_backend, sizeof(rec.source_backend)) < sizeof(rec.source_backend));
         fuzz_check(strnlen(rec.target_backend, sizeof(rec.target_backend)) < sizeof(rec.target_backend));
+        /* Only values stage writes get through. */
+        fuzz_check(strspn(rec.selinux, "abcdefghijklmnopqrstuvwxyz") == strlen(rec.selinux));
+        fuzz_check(!*rec.target_backend || strcmp(rec.target_backend, "bdb") == 0 ||
+                   strcmp(rec.target_backend, "ndb") == 0 || strcmp(rec.target_backend, "sqlite") == 0);
         return 0;
 }
