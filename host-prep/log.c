@@ -57,25 +57,63 @@ static int read_log_file(const char *root, const char *path, char **ret, size_t 
 }
 
 /*
- * host-prep --json log: one object, {"root", "upgrade_log": {"path",
- * "text", "truncated"} or null, "report": report.json's object or null}.
+ * host-prep --json log: one object, {"root", "boot_log" and "upgrade_log":
+ * each {"path", "text", "truncated"} or null, "report": report.json's
+ * object or null}.
  * report.json goes in as it is when it is one JSON value; the upgrade log,
  * which quotes scriptlets, as a string made safe by json_write_string_len().
  */
-static int log_json(const struct context *ctx) {
-        _cleanup_free_ char *log = NULL, *report = NULL, *log_path = NULL, *report_path = NULL;
-        size_t log_len = 0, report_len = 0;
-        bool log_cut = false, report_cut = false;
+struct log_text {
+        char *path, *text;
+        size_t len;
+        bool cut;
+};
+
+static void log_text_done(struct log_text *l) {
+        free(l->path);
+        free(l->text);
+}
+
+/* A log file of the root for the JSON output; a missing one stays NULL. */
+static int log_text_read(const struct context *ctx, const char *file, struct log_text *ret) {
         int r;
 
-        log_path = root_path_join(ctx->root, OSLIFT_UPGRADE_LOG);
-        report_path = root_path_join(ctx->root, OSLIFT_REPORT_JSON);
-        if (!log_path || !report_path)
-                return log_error_errno(-ENOMEM, "cannot show the log"), EXIT_FAILED;
-
-        r = read_log_file(ctx->root, OSLIFT_UPGRADE_LOG, &log, &log_len, &log_cut);
+        *ret = (struct log_text) { .path = root_path_join(ctx->root, file) };
+        if (!ret->path)
+                return -ENOMEM;
+        r = read_log_file(ctx->root, file, &ret->text, &ret->len, &ret->cut);
         if (r < 0 && r != -ENOENT)
-                log_warning("cannot read %s: %s", log_path, strerror(-r));
+                log_warning("cannot read %s: %s", ret->path, strerror(-r));
+        return 0;
+}
+
+static void log_text_write(const char *key, const struct log_text *l) {
+        printf(",\"%s\":", key);
+        if (!l->text) {
+                printf("null");
+                return;
+        }
+        printf("{\"path\":");
+        json_write_string(stdout, l->path);
+        printf(",\"text\":");
+        json_write_string_len(stdout, l->text, l->len);
+        printf(",\"truncated\":%s}", l->cut ? "true" : "false");
+}
+
+static int log_json(const struct context *ctx) {
+        _cleanup_free_ char *report = NULL, *report_path = NULL;
+        struct log_text boot = {}, upgrade = {};
+        size_t report_len = 0;
+        bool report_cut = false;
+        int r;
+
+        report_path = root_path_join(ctx->root, OSLIFT_REPORT_JSON);
+        if (!report_path || log_text_read(ctx, OSLIFT_BOOT_LOG, &boot) < 0 ||
+            log_text_read(ctx, OSLIFT_UPGRADE_LOG, &upgrade) < 0) {
+                log_text_done(&boot);
+                log_text_done(&upgrade);
+                return log_error_errno(-ENOMEM, "cannot show the log"), EXIT_FAILED;
+        }
         r = read_log_file(ctx->root, OSLIFT_REPORT_JSON, &report, &report_len, &report_cut);
         if (r < 0 && r != -ENOENT)
                 log_warning("cannot read %s: %s", report_path, strerror(-r));
@@ -84,23 +122,20 @@ static int log_json(const struct context *ctx) {
                             report_path);
                 free(TAKE_PTR(report));
         }
-        if (!log && !report) {
+        if (!boot.text && !upgrade.text && !report) {
                 _cleanup_free_ char *dir = root_path_join(ctx->root, OSLIFT_LOG_DIR);
                 log_error("no upgrade log or report in %s: no upgrade has run here", dir ?: OSLIFT_LOG_DIR);
+                log_text_done(&boot);
+                log_text_done(&upgrade);
                 return EXIT_FAILED;
         }
 
         printf("{\"root\":");
         json_write_string(stdout, ctx->root);
-        printf(",\"upgrade_log\":");
-        if (log) {
-                printf("{\"path\":");
-                json_write_string(stdout, log_path);
-                printf(",\"text\":");
-                json_write_string_len(stdout, log, log_len);
-                printf(",\"truncated\":%s}", log_cut ? "true" : "false");
-        } else
-                printf("null");
+        log_text_write("boot_log", &boot);
+        log_text_write("upgrade_log", &upgrade);
+        log_text_done(&boot);
+        log_text_done(&upgrade);
         printf(",\"report\":");
         if (report) {
                 /* Without the whitespace around it: one line, like our other documents. */
@@ -292,6 +327,8 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
         }
         if (ctx->json)
                 return log_json(ctx);
+        /* In the order they were written: the boot's steps, the transaction, the report. */
+        shown += print_file(ctx->root, OSLIFT_BOOT_LOG, "upgrade boot log") == 0;
         shown += print_file(ctx->root, OSLIFT_UPGRADE_LOG, "upgrade log") == 0;
         shown += print_file(ctx->root, OSLIFT_REPORT_TXT, "report") == 0;
         if (!shown) {

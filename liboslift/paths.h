@@ -21,6 +21,8 @@
 #define OSLIFT_RESTORE_UNIT_LINK "/etc/systemd/system/sysinit.target.wants/oslift-restore.service"
 
 #define OSLIFT_LOG_DIR "/var/log/oslift"
+/* The upgrade boot's own steps (mounting, checks), before upgrade.log. */
+#define OSLIFT_BOOT_LOG OSLIFT_LOG_DIR "/boot.log"
 #define OSLIFT_UPGRADE_LOG OSLIFT_LOG_DIR "/upgrade.log"
 #define OSLIFT_REPORT_TXT OSLIFT_LOG_DIR "/report.txt"
 #define OSLIFT_REPORT_JSON OSLIFT_LOG_DIR "/report.json"

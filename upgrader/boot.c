@@ -34,7 +34,7 @@
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
-#define BOOT_LOG OSLIFT_LOG_DIR "/boot.log"
+#define BOOT_LOG OSLIFT_BOOT_LOG
 #define RESTORE_UNIT "oslift-restore.service"
 #define RESTORE_UNIT_PATH "/usr/lib/systemd/system/" RESTORE_UNIT
 #define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"

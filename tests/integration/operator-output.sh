@@ -101,6 +101,17 @@ t_is "$(t_json "$tmp/out" '[d["root"], d["upgrade_log"]["path"], d["upgrade_log"
 	"['$root', '$root/var/log/oslift/upgrade.log', False, None]" "log --json: the log, no report yet"
 t_is "$(t_json "$tmp/out" 'd["upgrade_log"]["text"]')" "$(cat "$root/var/log/oslift/upgrade.log")" \
 	"log --json: the log's text, whole"
+t_is "$(t_json "$tmp/out" 'd["boot_log"]')" "None" "log --json: no boot log after a --root run"
+# What an upgrade boot leaves beside upgrade.log (upgrader/boot.c).
+printf '[    3.104] mounted / (ext4, UUID=1234) in 0.2 s\n' >"$root/var/log/oslift/boot.log"
+hp --json log
+t_is "$(t_json "$tmp/out" '[d["boot_log"]["path"], d["boot_log"]["text"], d["boot_log"]["truncated"]]')" \
+	"['$root/var/log/oslift/boot.log', '[    3.104] mounted / (ext4, UUID=1234) in 0.2 s\\n', False]" \
+	"log --json: the boot log too"
+hp log
+t_is "$(grep '^==> ' "$tmp/out" | cut -d' ' -f2-3)" $'upgrade boot\nupgrade log' \
+	"log: the boot log first, then the upgrade log"
+rm "$root/var/log/oslift/boot.log"
 
 hp --json restore
 t_is "$RC" 0 "restore --json succeeds"
