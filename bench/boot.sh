@@ -167,8 +167,35 @@ parse() {
 		/^\[ *[0-9.]+\] \[ *2\/[0-9]+ / && !s { s = 1; print "second_package_start", ts($0) }
 		/^\[ *[0-9.]+\] upgrade applied in [0-9.]+ s/ { print "applied_at", ts($0); a = $0; sub(/.*applied in /, "", a); sub(/ s.*/, "", a); print "transaction_seconds", a }
 		/^\[ *[0-9.]+\] rebooting into the new system/ { print "rebooting_at", ts($0) }
+		/^\[ *[0-9.]+\] printk: console \[ttyS0\] enabled/ && !c { c = 1; print "console_enabled_at", ts($0) }
 		/^\[ *[0-9.]+\] reboot: Restarting system/ { print "kernel_restart_at", ts($0) }
 		/Out of memory|oom-kill|Killed process/ && !o { o = 1; print "oom", 1 }'
+}
+# Host wall-clock seconds since $1 (date +%s.%N), to the millisecond.
+since() { awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN {printf "%.3f\n", t1 - t0}'; }
+# watch_marks SERIAL PID T0: while PID runs, prints "wall_NAME SECONDS"
+# (host clock since T0, polled every 0.2 s) when a line first appears in
+# the serial log: GRUB starting the entry, the kernel's serial console
+# coming up (printed at about 0.3 s of kernel time; parse() gives its
+# stamp, so the host time of kernel start is this minus that), the first
+# package, the kernel's restart.
+watch_marks() {
+	local log=$1 pid=$2 t0=$3 i text
+	local names=(grub_entry console first_package restart)
+	local res=('Booting .oslift upgrade' 'printk: console \[ttyS0\] enabled'
+		'^\[ *[0-9.]+\] \[ *1/[0-9]+ ' 'reboot: Restarting system')
+	local seen=(0 0 0 0)
+	while kill -0 "$pid" 2>/dev/null; do
+		text=$(tr -d '\r' <"$log" 2>/dev/null || true)
+		for i in "${!names[@]}"; do
+			((seen[i])) && continue
+			if grep -aqE -- "${res[i]}" <<<"$text"; then
+				seen[i]=1
+				echo "wall_${names[i]} $(since "$t0")"
+			fi
+		done
+		sleep 0.2
+	done
 }
 ok_mems=() failed_mem=
 keep=
@@ -177,9 +204,14 @@ for mem in $mems; do
 		img=$tmp/run-$mem-$run.img serial=$tmp/serial.$mem.$run
 		cp --sparse=always "$staged" "$img"
 		load=$(loadavg)
-		"$E2E_TOOLS/qemu.sh" "$img" "$serial" --mem "$mem" --timeout 900 2>"$tmp/qemu.$mem.$run.err" && rc=0 || rc=$?
+		t0=$(date +%s.%N)
+		"$E2E_TOOLS/qemu.sh" "$img" "$serial" --mem "$mem" --timeout 900 2>"$tmp/qemu.$mem.$run.err" &
+		qpid=$!
+		watch_marks "$serial" "$qpid" "$t0" >"$tmp/parsed.$mem.$run"
+		wait "$qpid" && rc=0 || rc=$?
+		echo "wall_exit $(since "$t0")" >>"$tmp/parsed.$mem.$run"
 		wall=$(sed -n 's/.*guest ran \([0-9.]*\) s.*/\1/p' "$tmp/qemu.$mem.$run.err")
-		parse "$serial" >"$tmp/parsed.$mem.$run"
+		parse "$serial" >>"$tmp/parsed.$mem.$run"
 		{
 			echo "mem $mem"; echo "run $run"; echo "qemu_status $rc"; echo "qemu_seconds ${wall:-0}"
 			echo "load ${load// /,}"
@@ -187,7 +219,7 @@ for mem in $mems; do
 		get() { awk -v k="$1" '$1 == k {print $2; exit}' "$tmp/parsed.$mem.$run"; }
 		if ((rc == 0)) && [[ -n $(get applied_at) && -n $(get kernel_restart_at) ]]; then
 			echo "ok 1" >>"$tmp/parsed.$mem.$run"
-			say "$mem MiB run $run: QEMU ${wall} s; kernel start -> upgrader $(get upgrader_start) s, -> first package $(get first_package_start) s, -> applied $(get applied_at) s (transaction $(get transaction_seconds) s, $(get elements) elements), -> reboot $(get kernel_restart_at) s; load $load"
+			say "$mem MiB run $run: QEMU ${wall} s (kernel serial console at $(get wall_console) s host clock); guest clock: kernel start -> upgrader $(get upgrader_start) s, -> first package $(get first_package_start) s, -> applied $(get applied_at) s (transaction $(get transaction_seconds) s, $(get elements) elements), -> reboot $(get kernel_restart_at) s; load $load"
 			if [[ -z $keep ]]; then keep=$img; else rm -f "$img"; fi
 		else
 			echo "ok 0" >>"$tmp/parsed.$mem.$run"
@@ -244,25 +276,39 @@ for p in sorted(glob.glob(os.path.join(tmp, "parsed.*"))):
         k, _, v = line.strip().partition(" ")
         d[k] = num(v) if k != "load" else [float(x) for x in v.split(",")]
     d["ok"] = bool(d.get("ok"))
+    if "wall_console" in d and "console_enabled_at" in d:
+        k0 = d["wall_console"] - d["console_enabled_at"]
+        d["wall_kernel_start"] = round(k0, 3)
+        if "wall_grub_entry" in d:
+            d["wall_grub_to_kernel"] = round(k0 - d["wall_grub_entry"], 3)
+        if "wall_first_package" in d:
+            d["wall_kernel_to_first_package"] = round(d["wall_first_package"] - k0, 3)
+        if "wall_exit" in d:
+            d["wall_kernel_to_exit"] = round(d["wall_exit"] - k0, 3)
     runs.append(d)
 runs.sort(key=lambda d: (-d["mem"], d["run"]))
-keys = ["qemu_seconds", "upgrader_start", "first_package_start", "second_package_start",
+keys = ["qemu_seconds", "wall_exit", "wall_grub_entry", "wall_kernel_start", "wall_grub_to_kernel",
+        "wall_kernel_to_first_package", "wall_kernel_to_exit",
+        "upgrader_start", "first_package_start", "second_package_start",
         "applied_at", "transaction_seconds", "kernel_restart_at"]
 by_mem = {}
 for mem in sorted({d["mem"] for d in runs}, reverse=True):
     rs = [d for d in runs if d["mem"] == mem]
     good = [d for d in rs if d["ok"]]
     med = {k: statistics.median([d[k] for d in good]) for k in keys if good and all(k in d for d in good)}
-    if "qemu_seconds" in med and "kernel_restart_at" in med:
-        med["before_kernel_seconds"] = round(med["qemu_seconds"] - med["kernel_restart_at"], 1)
     by_mem[str(mem)] = {"runs": len(rs), "upgraded": len(good), "median": med}
     if good:
-        m = {k: med.get(k, float("nan")) for k in keys + ["before_kernel_seconds"]}
-        print("boot: %d MiB, median of %d: QEMU start -> guest reboot %.1f s; kernel start -> first package %.2f s "
-              "(upgrader started at %.2f s); transaction %.1f s; kernel start -> reboot %.2f s; "
-              "before the kernel (firmware, GRUB loading kernel + initramfs, estimated as the difference) %.1f s"
-              % (mem, len(good), m["qemu_seconds"], m["first_package_start"], m["upgrader_start"],
-                 m["transaction_seconds"], m["kernel_restart_at"], m["before_kernel_seconds"]))
+        m = {k: med.get(k, float("nan")) for k in keys}
+        print("boot: %d MiB, median of %d runs:" % (mem, len(good)))
+        print("boot:   QEMU start -> QEMU exit at the guest's reboot (host clock): %.1f s" % m["wall_exit"])
+        print("boot:   of which before the kernel (SeaBIOS, GRUB; host clock): %.1f s, GRUB's entry -> kernel "
+              "start (loading kernel + initramfs) %.1f s" % (m["wall_kernel_start"], m["wall_grub_to_kernel"]))
+        print("boot:   kernel start -> first package: %.1f s host clock, %.2f s guest clock "
+              "(upgrader started at %.2f s guest clock)" % (m["wall_kernel_to_first_package"],
+              m["first_package_start"], m["upgrader_start"]))
+        print("boot:   kernel start -> reboot: %.1f s host clock (to QEMU exit), %.2f s guest clock "
+              "(kernel's restart); the transaction %.1f s" % (m["wall_kernel_to_exit"], m["kernel_restart_at"],
+              m["transaction_seconds"]))
 init = {
     "kernel_version": "$kver",
     "kernel_bytes": $kernel_bytes,
@@ -290,14 +336,19 @@ res = {
         "by_memory_mib": by_mem,
         "runs": runs,
         "spans": {
-            "qemu_seconds": "wall clock, QEMU start to QEMU exit (-no-reboot: the guest's reboot), from qemu.sh",
+            "qemu_seconds": "host clock, QEMU start to QEMU exit (-no-reboot: the guest's reboot), as qemu.sh reports it",
+            "wall_exit": "host clock, qemu.sh started to QEMU exited (what qemu_seconds measures, from boot.sh)",
+            "wall_grub_entry": "host clock since qemu.sh started, when GRUB's 'Booting oslift upgrade' appeared (serial log polled every 0.2 s)",
+            "wall_kernel_start": "host clock since qemu.sh started at kernel start: when 'printk: console [ttyS0] enabled' appeared minus its printk stamp",
+            "wall_grub_to_kernel": "wall_kernel_start - wall_grub_entry: GRUB loading kernel + initramfs by BIOS disk reads",
+            "wall_kernel_to_first_package": "host clock, kernel start to the [ 1/N] line appearing",
+            "wall_kernel_to_exit": "host clock, kernel start to QEMU exit",
             "upgrader_start": "guest seconds since kernel start at the upgrader's first line",
             "first_package_start": "guest seconds since kernel start at the upgrader's [ 1/N] line (rpm starts the first element)",
             "second_package_start": "same, [ 2/N] line (the first element done)",
             "applied_at": "same, the 'upgrade applied' line",
             "transaction_seconds": "the upgrader's own figure in 'upgrade applied in X s' (from its start of applying)",
             "kernel_restart_at": "kernel printk stamp of 'reboot: Restarting system'",
-            "before_kernel_seconds": "qemu_seconds - kernel_restart_at: SeaBIOS, GRUB, loading kernel + initramfs (approximate: guest clock vs wall clock)",
         },
         "stage_seconds": $stage_seconds,
     },
