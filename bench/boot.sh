@@ -186,7 +186,7 @@ watch_marks() {
 		'^\[ *[0-9.]+\] \[ *1/[0-9]+ ' 'reboot: Restarting system')
 	local seen=(0 0 0 0)
 	while kill -0 "$pid" 2>/dev/null; do
-		text=$(tr -d '\r' <"$log" 2>/dev/null || true)
+		text=$(tr -d '\r' 2>/dev/null <"$log" || true)
 		for i in "${!names[@]}"; do
 			((seen[i])) && continue
 			if grep -aqE -- "${res[i]}" <<<"$text"; then
@@ -295,7 +295,7 @@ by_mem = {}
 for mem in sorted({d["mem"] for d in runs}, reverse=True):
     rs = [d for d in runs if d["mem"] == mem]
     good = [d for d in rs if d["ok"]]
-    med = {k: statistics.median([d[k] for d in good]) for k in keys if good and all(k in d for d in good)}
+    med = {k: round(statistics.median([d[k] for d in good]), 3) for k in keys if good and all(k in d for d in good)}
     by_mem[str(mem)] = {"runs": len(rs), "upgraded": len(good), "median": med}
     if good:
         m = {k: med.get(k, float("nan")) for k in keys}
