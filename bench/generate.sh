@@ -78,9 +78,16 @@ build() { # SPEC REL DIR [--define ...]...
 		"$@" "$spec" >"$tmp/$job.log" 2>&1 || { echo "generate.sh: rpmbuild failed: $job" >&2; tail -30 "$tmp/$job.log" >&2; return 1; }
 }
 
-# Payload compression per group, as the distributions use them: zstd 19
-# (Fedora, EL9), xz 2 (EL8), gzip 9 (EL7 and older).
-declare -A comp=([z]=w19.zstdio [x]=w2.xzdio [g]=w9.gzdio)
+# Payload compression per group, as the distributions use them: xz 2
+# (EL8), gzip 9 (EL7 and older), and zstd for Fedora and EL9, which use
+# level 19.  The bench uses zstd level 3: what an install pays for is
+# decompression, and zstd decompresses level 3 and level 19 at the same
+# speed (measured on this set's blobs and text: 0.04-0.1 s for 20-28 MB
+# either way), while level 19 compresses this set's text at ~0.8 MB/s on
+# one core (26 s for 21 MB; level 3: 0.3 s) and made the default preset
+# take over 9 minutes to build on 2 CPUs.  The price: zstd payloads are
+# ~6 % larger (text: 10.1 MB instead of 9.5 MB; random blobs: the same).
+declare -A comp=([z]=w3.zstdio [x]=w2.xzdio [g]=w9.gzdio)
 pids=()
 for rel in 1 2; do
 	dir=$([[ $rel == 1 ]] && echo old || echo new)
