@@ -2,9 +2,9 @@
 # The oslift benchmark (see bench/README.md):
 #   run.sh [--size small|default] [--runs K]
 # Needs OSLIFT_BUILD (the built upgrader, host-prep, rpm/), as 'make bench'
-# sets it.  Builds (or reuses) the package set, installs the old release
-# into a root with Debian's rpm, then K times, alternating which goes
-# first, on fresh copies (cp -a) of that root:
+# sets it.  Builds (or reuses, from /var/cache/oslift) the package set,
+# installs the old release into a root with Debian's rpm, then K times,
+# alternating which goes first, on fresh copies (cp -a) of that root:
 #   (a) upgrader --root R          after host-prep stage (not timed in (a))
 #   (b) rpm -Uvh --root R --dbpath /var/lib/rpm NEW/*.rpm  (Debian's rpm)
 #   (c) extraction bound: rpm2cpio P | cpio -idm for every new package
@@ -33,8 +33,8 @@ HOST_PREP=$OSLIFT_BUILD/host-prep
 [[ -x $UPGRADER && -x $HOST_PREP ]] || die "no upgrader/host-prep in $OSLIFT_BUILD"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (Debian package time)"
 
-pkgs=$OSLIFT_BUILD/bench-packages/$size
-"$here/generate.sh" "$pkgs" --size "$size"
+pkgs=$("$here/generate.sh" --size "$size" | tail -n 1)
+[[ -d $pkgs/new ]] || die "generate.sh gave no package set"
 # Scratch on the build directory's filesystem (roots, extraction target).
 work=$(mktemp -d "$OSLIFT_BUILD/bench-work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
