@@ -46,8 +46,13 @@ rpm_root() { # ROOT ARGS...: Debian's rpm on a root, without its Alien nag
 now() { date +%s.%N; }
 # timed NAME LOG CMD...: runs CMD (output to LOG), records wall seconds,
 # peak RSS (KiB, /usr/bin/time %M), then the time of a syncfs after it.
+# It first writes back all dirty data (sync), untimed: cp -a of the root,
+# rm -rf of the previous one and other setup leave hundreds of MB dirty,
+# and whichever command happens to sync first (the upgrader does, rpm
+# does not) would otherwise pay for writing back someone else's data.
 timed() {
 	local name=$1 log=$2 t0 t1 t2 rss; shift 2
+	sync
 	t0=$(now)
 	/usr/bin/time -f %M -o "$work/rss" "$@" >"$log" 2>&1 || { echo "run.sh: $name failed:" >&2; tail -20 "$log" >&2; exit 1; }
 	t1=$(now)
