@@ -67,6 +67,10 @@ timed() {
 	t2=$(now)
 	rss=$(tail -1 "$work/rss")
 	printf '%s %s %s %s %s\n' "$run" "$name" "$(awk "BEGIN {print $t1 - $t0}")" "$(awk "BEGIN {print $t2 - $t1}")" "$rss" >>"$work/samples"
+	# As it goes: a long run (--size default) that gets stopped still says
+	# what it measured.
+	awk -v n="$name" -v a="$t0" -v b="$t1" -v c="$t2" -v r="$rss" \
+		'BEGIN {printf "bench:   %-15s %8.2f s, +%.2f s sync, %.1f MiB\n", n, b - a, c - b, r / 1024}'
 }
 
 echo "bench: installing the old release with Debian's rpm"
