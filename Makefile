@@ -209,10 +209,12 @@ check-full: bootstrap all unit-tests fuzz-replay
 demo: bootstrap all
 	@$(TEST_ENV) DEMO=1 tests/e2e/upgrade.sh
 
-# Measurement only (bench/README.md): upgrader vs Debian's rpm vs plain
-# extraction. BENCH_SIZE=default for the large set, BENCH_RUNS=K runs.
+# Measurement only (bench/README.md): upgrader vs Debian's rpm, dnf,
+# zypper and plain extraction. BENCH_SIZE=default for the large set,
+# BENCH_RUNS=K runs, BENCH_NO_BOOT=1 to leave out bench/boot.sh.
 bench: bootstrap all
-	OSLIFT_BUILD=$(abspath $(BUILD)) bench/run.sh --size $(or $(BENCH_SIZE),small) --runs $(or $(BENCH_RUNS),3)
+	OSLIFT_BUILD=$(abspath $(BUILD)) bench/run.sh --size $(or $(BENCH_SIZE),small) --runs $(or $(BENCH_RUNS),3) \
+		$(if $(BENCH_NO_BOOT),--no-boot)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/rpm/platform/x86_64-linux \

@@ -1,27 +1,33 @@
 #!/bin/bash
 # The oslift benchmark (see bench/README.md):
-#   run.sh [--size small|default] [--runs K]
+#   run.sh [--size small|default] [--runs K] [--no-boot]
 # Needs OSLIFT_BUILD (the built upgrader, host-prep, rpm/), as 'make bench'
-# sets it.  Builds (or reuses) the package set, installs the old release
-# into a root with Debian's rpm, then K times, alternating which goes
-# first, on fresh copies (cp -a) of that root:
+# sets it.  Builds (or reuses, from /var/cache/oslift) the package set,
+# installs the old release into a root with Debian's rpm, then K times, in
+# an order that rotates from run to run, each on a fresh copy (cp -a) of
+# that root:
 #   (a) upgrader --root R          after host-prep stage (not timed in (a))
 #   (b) rpm -Uvh --root R --dbpath /var/lib/rpm NEW/*.rpm  (Debian's rpm)
 #   (c) extraction bound: rpm2cpio P | cpio -idm for every new package
 #   (d) host-prep --root R stage --packages NEW
-# Prints medians and ratios; writes bench/results/latest.json.
+#   (e) dnf --installroot R distro-sync, cache-only, after dnf makecache
+#   (f) zypper --root R dup, after zypper refresh
+# from a createrepo_c repository of NEW.  Prints medians and ratios; writes
+# bench/results/latest.json.  Then, when bench/boot.sh exists (and no
+# --no-boot), runs it and adds its JSON under "boot".
 set -euo pipefail
 
-usage() { echo "usage: $0 [--size small|default] [--runs K]" >&2; exit 2; }
+usage() { echo "usage: $0 [--size small|default] [--runs K] [--no-boot]" >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
-size=small runs=3
+size=small runs=3 boot=1
 while (($#)); do
 	case $1 in
 	--size) (($# >= 2)) || usage; size=$2; shift 2 ;;
 	--size=*) size=${1#*=}; shift ;;
 	--runs) (($# >= 2)) || usage; runs=$2; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
+	--no-boot) boot=0; shift ;;
 	*) usage ;;
 	esac
 done
@@ -33,8 +39,8 @@ HOST_PREP=$OSLIFT_BUILD/host-prep
 [[ -x $UPGRADER && -x $HOST_PREP ]] || die "no upgrader/host-prep in $OSLIFT_BUILD"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (Debian package time)"
 
-pkgs=$OSLIFT_BUILD/bench-packages/$size
-"$here/generate.sh" "$pkgs" --size "$size"
+pkgs=$("$here/generate.sh" --size "$size" | tail -n 1)
+[[ -d $pkgs/new ]] || die "generate.sh gave no package set"
 # Scratch on the build directory's filesystem (roots, extraction target).
 work=$(mktemp -d "$OSLIFT_BUILD/bench-work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -46,8 +52,14 @@ rpm_root() { # ROOT ARGS...: Debian's rpm on a root, without its Alien nag
 now() { date +%s.%N; }
 # timed NAME LOG CMD...: runs CMD (output to LOG), records wall seconds,
 # peak RSS (KiB, /usr/bin/time %M), then the time of a syncfs after it.
+# It first writes back all dirty data (sync), untimed: cp -a of the root,
+# rm -rf of the previous one and other setup leave hundreds of MB dirty,
+# and whichever command happens to sync first (the upgrader does, rpm,
+# dnf and zypper do not) would otherwise pay for writing back someone
+# else's data.
 timed() {
 	local name=$1 log=$2 t0 t1 t2 rss; shift 2
+	sync
 	t0=$(now)
 	/usr/bin/time -f %M -o "$work/rss" "$@" >"$log" 2>&1 || { echo "run.sh: $name failed:" >&2; tail -20 "$log" >&2; exit 1; }
 	t1=$(now)
@@ -55,6 +67,10 @@ timed() {
 	t2=$(now)
 	rss=$(tail -1 "$work/rss")
 	printf '%s %s %s %s %s\n' "$run" "$name" "$(awk "BEGIN {print $t1 - $t0}")" "$(awk "BEGIN {print $t2 - $t1}")" "$rss" >>"$work/samples"
+	# As it goes: a long run (--size default) that gets stopped still says
+	# what it measured.
+	awk -v n="$name" -v a="$t0" -v b="$t1" -v c="$t2" -v r="$rss" \
+		'BEGIN {printf "bench:   %-15s %8.2f s, +%.2f s sync, %.1f MiB\n", n, b - a, c - b, r / 1024}'
 }
 
 echo "bench: installing the old release with Debian's rpm"
@@ -90,6 +106,69 @@ run_b() {
 	check_root "$work/b" rpm
 	rm -rf "$work/b"
 }
+# dnf and zypper read a createrepo_c repository of the new set (symlinks
+# to the cached rpms: both use local packages in place, nothing is
+# downloaded).  Debian's rpm macros put the rpmdb in ~/.rpmdb, and librpm
+# takes its macros from the host, not from the root, even under
+# --installroot; this HOME's ~/.rpmmacros points dnf's librpm at the
+# root's /var/lib/rpm, like the --dbpath given to rpm in (b).  (Debian's
+# libzypp finds /var/lib/rpm in the root without it, and passes --dbpath
+# to the rpm it runs; it gets the same HOME anyway.)  That both really saw
+# the old packages is checked after each run: all of them upgraded, in the
+# root's /var/lib/rpm.
+declare -A skip=() # NAME -> why the row is not measured
+if ! command -v createrepo_c >/dev/null; then
+	skip[dnf]="createrepo_c not installed (Debian package createrepo-c)"
+	skip[zypper]=${skip[dnf]}
+else
+	mkdir -p "$work/repo" "$work/home"
+	ln -s "$pkgs"/new/*.rpm "$work/repo/"
+	createrepo_c -q "$work/repo"
+	printf '%%_dbpath /var/lib/rpm\n' >"$work/home/.rpmmacros"
+fi
+command -v dnf >/dev/null || skip[dnf]="dnf not installed (Debian package dnf)"
+command -v zypper >/dev/null || skip[zypper]="zypper not installed (Debian package zypper)"
+
+# A configuration of its own, so nothing of the host's (or the root's)
+# /etc/dnf or /etc/yum.repos.d gets in; the bench packages are unsigned.
+# With --installroot, dnf keeps its cache (and logs, history) in the root.
+cat >"$work/dnf.conf" <<EOF
+[main]
+gpgcheck=0
+[bench]
+name=bench
+baseurl=file://$work/repo
+gpgcheck=0
+EOF
+run_dnf() {
+	[[ -z ${skip[dnf]:-} ]] || return 0
+	local dnf=(env HOME="$work/home" dnf -y --config "$work/dnf.conf" --setopt=reposdir="$work/no-repos.d"
+		--disablerepo='*' --enablerepo=bench --nogpgcheck --releasever 2 --installroot "$work/e")
+	cp -a "$old" "$work/e"
+	# Metadata: read repomd/primary/filelists and write dnf's solv cache,
+	# timed on its own; distro-sync then runs cache-only (-C).
+	timed dnf-makecache "$work/dnf-makecache.log" "${dnf[@]}" makecache
+	timed dnf "$work/dnf.log" "${dnf[@]}" -C distro-sync
+	grep -Eq "^Upgrade +$nold Packages" "$work/dnf.log" ||
+		die "dnf did not upgrade the $nold installed packages: $(grep -A4 '^Transaction Summary' "$work/dnf.log")"
+	check_root "$work/e" dnf
+	rm -rf "$work/e"
+}
+run_zypper() {
+	[[ -z ${skip[zypper]:-} ]] || return 0
+	local zyp=(env HOME="$work/home" zypper --root "$work/f" --non-interactive --no-gpg-checks)
+	cp -a "$old" "$work/f"
+	# The repository goes into the root's /etc/zypp/repos.d; refreshing
+	# (metadata into the root's /var/cache/zypp) is timed on its own.
+	"${zyp[@]}" addrepo --no-gpgcheck --type rpm-md "dir://$work/repo" bench >"$work/zypper-ar.log" 2>&1 ||
+		{ cat "$work/zypper-ar.log" >&2; die "zypper addrepo failed"; }
+	timed zypper-refresh "$work/zypper-refresh.log" "${zyp[@]}" refresh
+	timed zypper "$work/zypper.log" "${zyp[@]}" dup
+	grep -q "^$nold packages to upgrade" "$work/zypper.log" ||
+		die "zypper did not upgrade the $nold installed packages: $(grep 'packages to' "$work/zypper.log")"
+	check_root "$work/f" zypper
+	rm -rf "$work/f"
+}
 run_c() {
 	mkdir "$work/c"
 	timed extract "$work/extract.log" sh -c 'cd "$1" && shift && for p; do rpm2cpio "$p" | cpio -idm --quiet || exit 1; done' \
@@ -100,55 +179,104 @@ run_c() {
 : >"$work/samples"
 for ((run = 1; run <= runs; run++)); do
 	echo "bench: run $run/$runs"
-	if ((run % 2)); then run_a; run_b; else run_b; run_a; fi
-	run_c
+	# Rotate the order, so that no method always goes first, or always
+	# right after the same other one.
+	order=(run_a run_b run_c run_dnf run_zypper)
+	for ((i = 0; i < ${#order[@]}; i++)); do
+		"${order[(i + run - 1) % ${#order[@]}]}"
+	done
 done
 
+for name in "${!skip[@]}"; do
+	echo "bench: $name: not measured: ${skip[$name]}" >&2
+	printf '%s\t%s\n' "$name" "${skip[$name]}" >>"$work/skipped"
+done
+touch "$work/skipped"
+
+# bench/boot.sh (initramfs size, the upgrade inside QEMU) is optional and
+# separate; whatever JSON object it writes goes into latest.json as "boot".
+if ((boot)) && [[ -f $here/boot.sh ]]; then
+	echo "bench: running $here/boot.sh"
+	"$here/boot.sh" --out "$work/boot.json" || echo "bench: boot.sh failed (exit $?)" >"$work/boot.failed"
+fi
+
 mkdir -p "$here/results"
-python3 - "$work/samples" "$here/results/latest.json" "$size" "$runs" "$nnew" "$files_new" "$bytes_new" "$rpms_bytes" \
-	"$("$UPGRADER" --version 2>&1)" "$(rpm --version)" <<'PY'
+python3 - "$work" "$here/results/latest.json" "$size" "$runs" "$nnew" "$files_new" "$bytes_new" "$rpms_bytes" \
+	"$("$UPGRADER" --version 2>&1)" "$(rpm --version)" \
+	"$(dnf --version 2>/dev/null | head -n 1 || true)" "$(zypper --version 2>/dev/null || true)" <<'PY'
 import json, os, platform, statistics, sys, datetime
-samples, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver = sys.argv[1:]
-rows = [l.split() for l in open(samples)]
-names = ["upgrader", "rpm", "extract", "stage"]
+work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver = sys.argv[1:]
+rows = [l.split() for l in open(os.path.join(work, "samples"))]
+skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "skipped")))
+names = ["upgrader", "rpm", "extract", "stage", "dnf", "dnf-makecache", "zypper", "zypper-refresh"]
 m = {}
 for name in names:
     s = [r for r in rows if r[1] == name]
+    if not s:
+        m[name] = dict(not_measured=skipped.get(name.split("-")[0], "no samples"))
+        continue
     m[name] = dict(
         runs=[dict(run=int(r[0]), seconds=float(r[2]), sync_seconds=float(r[3]), peak_rss_kib=int(r[4])) for r in s],
         median_seconds=statistics.median(float(r[2]) for r in s),
         median_seconds_with_sync=statistics.median(float(r[2]) + float(r[3]) for r in s),
         median_peak_rss_kib=statistics.median(int(r[4]) for r in s))
-ratio = lambda a, b, k="median_seconds": m[a][k] / m[b][k]
+ok = lambda n: "median_seconds" in m[n]
+def ratio(a, b, k="median_seconds"):
+    a, b = ([a] if isinstance(a, str) else a), ([b] if isinstance(b, str) else b)
+    if not all(ok(n) for n in a + b):
+        return None
+    return sum(m[n][k] for n in a) / sum(m[n][k] for n in b)
 ratios = {
     "upgrader/rpm": ratio("upgrader", "rpm"),
     "upgrader/extract": ratio("upgrader", "extract"),
     "rpm/extract": ratio("rpm", "extract"),
+    "upgrader/dnf": ratio("upgrader", "dnf"),
+    "upgrader/zypper": ratio("upgrader", "zypper"),
+    # the whole job of each tool: choosing and checking the packages too
+    "stage+upgrader/dnf-makecache+dnf": ratio(["stage", "upgrader"], ["dnf-makecache", "dnf"]),
+    "stage+upgrader/zypper-refresh+zypper": ratio(["stage", "upgrader"], ["zypper-refresh", "zypper"]),
     "upgrader/rpm_with_sync": ratio("upgrader", "rpm", "median_seconds_with_sync"),
     "upgrader/extract_with_sync": ratio("upgrader", "extract", "median_seconds_with_sync"),
+    "upgrader/dnf_with_sync": ratio("upgrader", "dnf", "median_seconds_with_sync"),
+    "upgrader/zypper_with_sync": ratio("upgrader", "zypper", "median_seconds_with_sync"),
 }
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
 up = dict(l.split(" ", 1) for l in upver.splitlines() if " " in l)
+not_done = ["cold page cache (caches are not dropped)",
+            "dnf and zypper from a remote repository (both read a local one; nothing is downloaded)"]
+not_done += ["%s: %s" % (n, m[n]["not_measured"]) for n in names if not ok(n)]
 res = dict(
     date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     machine=dict(nproc=os.cpu_count(), memory_kib=mem, kernel=platform.release(), cpu=cpu),
     versions=dict(oslift=up.get("upgrader", upver.splitlines()[0]), librpm=up.get("librpm"),
-                  upgrader_version_output=upver, debian_rpm=rpmver),
+                  upgrader_version_output=upver, debian_rpm=rpmver, dnf=dnfver or None, zypper=zypperver or None),
     set=dict(size=size, packages=int(nnew), files=int(files), installed_bytes=int(bytes_), rpm_bytes=int(rpms)),
     runs=int(runs),
-    measurements=m, ratios=ratios,
-    not_done=["dnf", "zypper", "QEMU/initramfs"])
+    measurements=m, ratios=ratios)
+boot_json, boot_failed = os.path.join(work, "boot.json"), os.path.join(work, "boot.failed")
+if os.path.exists(boot_failed):
+    res["boot"] = dict(error=open(boot_failed).read().strip())
+elif os.path.exists(boot_json):
+    res["boot"] = json.load(open(boot_json))
+else:
+    not_done.append("QEMU/initramfs boot (bench/boot.sh not run)")
+res["not_done"] = not_done
 json.dump(res, open(out, "w"), indent=2)
 print()
-print("%-28s %10s %12s %12s" % ("", "median s", "s incl sync", "peak RSS MiB"))
+print("%-30s %10s %12s %12s" % ("", "median s", "s incl sync", "peak RSS MiB"))
 label = {"upgrader": "(a) upgrader --root", "rpm": "(b) rpm -Uvh (Debian)",
-         "extract": "(c) extraction bound", "stage": "(d) host-prep stage"}
+         "extract": "(c) extraction bound", "stage": "(d) host-prep stage",
+         "dnf": "(e) dnf distro-sync -C", "dnf-makecache": "    dnf makecache (before e)",
+         "zypper": "(f) zypper dup", "zypper-refresh": "    zypper refresh (before f)"}
 for n in names:
-    print("%-28s %10.2f %12.2f %12.1f" % (label[n], m[n]["median_seconds"], m[n]["median_seconds_with_sync"],
-                                          m[n]["median_peak_rss_kib"] / 1024))
+    if ok(n):
+        print("%-30s %10.2f %12.2f %12.1f" % (label[n], m[n]["median_seconds"], m[n]["median_seconds_with_sync"],
+                                              m[n]["median_peak_rss_kib"] / 1024))
+    else:
+        print("%-30s not measured: %s" % (label[n], m[n]["not_measured"]))
 print()
 for k, v in ratios.items():
-    print("%-28s %10.2f" % (k, v))
+    print("%-38s %s" % (k, "%.2f" % v if v is not None else "-"))
 print("\nwritten: %s" % out)
 PY

@@ -24,7 +24,9 @@ packages=(
 	debootstrap fdisk e2fsprogs grub-pc-bin grub-common qemu-system-x86 curl iproute2
 	# tests/e2e/ansible-rollout.sh: ansible/rollout.yml over SSH to the guests
 	ansible-core openssh-client
-	time # bench: /usr/bin/time for make bench's peak RSS
+	# make bench: /usr/bin/time for the peak RSS; zypper dup as a reference
+	# next to dnf distro-sync (both read a createrepo-c repository, above)
+	time zypper
 )
 
 installed=$(dpkg-query -W -f '${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
