@@ -17,21 +17,24 @@
 # --no-boot), runs it and adds its JSON under "boot".
 set -euo pipefail
 
-usage() { echo "usage: $0 [--size small|default] [--runs K] [--no-boot]" >&2; exit 2; }
+usage() { echo "usage: $0 [--size small|default] [--runs K] [--fs loop|host] [--no-boot]" >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
-size=small runs=3 boot=1
+size=small runs=3 boot=1 fs=loop
 while (($#)); do
 	case $1 in
 	--size) (($# >= 2)) || usage; size=$2; shift 2 ;;
 	--size=*) size=${1#*=}; shift ;;
 	--runs) (($# >= 2)) || usage; runs=$2; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
+	--fs) (($# >= 2)) || usage; fs=$2; shift 2 ;;
+	--fs=*) fs=${1#*=}; shift ;;
 	--no-boot) boot=0; shift ;;
 	*) usage ;;
 	esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
+[[ $fs == loop || $fs == host ]] || die "--fs wants loop or host"
 : "${OSLIFT_BUILD:?run through make bench (OSLIFT_BUILD is not set)}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 UPGRADER=$OSLIFT_BUILD/upgrader
@@ -41,9 +44,39 @@ HOST_PREP=$OSLIFT_BUILD/host-prep
 
 pkgs=$("$here/generate.sh" --size "$size" | tail -n 1)
 [[ -d $pkgs/new ]] || die "generate.sh gave no package set"
-# Scratch on the build directory's filesystem (roots, extraction target).
+# Scratch on the build directory's filesystem: logs, samples, the repository.
 work=$(mktemp -d "$OSLIFT_BUILD/bench-work.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# The roots (and the extraction target) live on a file system of their own
+# (--fs loop, the default): a journaled ext4 in a sparse image, as a
+# server's root file system would be. The build machine's own file system
+# may be anything: on a VM whose ext4 has no journal, every file creation
+# scans the recently deleted inodes, which doubled rpm's create-and-rename
+# of each file and varied from run to run. And the upgrader's syncfs() at
+# its checkpoints then flushes the benchmark's data, not other work's.
+# --fs host keeps the roots beside the logs.
+roots=$work
+cleanup() {
+	if [[ $roots != "$work" ]] && mountpoint -q "$roots"; then umount "$roots" || umount -l "$roots"; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+if [[ $fs == loop ]]; then
+	command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found (Debian package e2fsprogs); or use --fs host"
+	roots=$work/fs
+	mkdir "$roots"
+	# Sparse, and mounted with discard so that what a run deletes goes back
+	# to the host file system: the image holds about two roots at a time.
+	truncate -s "$([[ $size == default ]] && echo 16G || echo 4G)" "$work/fs.img"
+	mkfs.ext4 -q -F -L oslift-bench "$work/fs.img"
+	mount -o loop,discard "$work/fs.img" "$roots" || die "cannot mount a loop file system (run as root, or use --fs host)"
+	echo "bench: roots on a journaled ext4 of their own ($work/fs.img, loop)"
+fi
+# rpm runs scriptlets chrooted into the root; with no /proc there it closes
+# every descriptor number up to the hard limit before exec (20,000 fcntl
+# calls a scriptlet with this machine's default, a million on others). At
+# boot the upgrader binds /proc into the root, so rpm closes only the open
+# ones. The usual 1024, for every tool alike, keeps that artifact small.
+ulimit -n 1024
 
 rpm_root() { # ROOT ARGS...: Debian's rpm on a root, without its Alien nag
 	local root=$1; shift
@@ -63,7 +96,7 @@ timed() {
 	t0=$(now)
 	/usr/bin/time -f %M -o "$work/rss" "$@" >"$log" 2>&1 || { echo "run.sh: $name failed:" >&2; tail -20 "$log" >&2; exit 1; }
 	t1=$(now)
-	sync -f "$work"
+	sync -f "$roots"
 	t2=$(now)
 	rss=$(tail -1 "$work/rss")
 	printf '%s %s %s %s %s\n' "$run" "$name" "$(awk "BEGIN {print $t1 - $t0}")" "$(awk "BEGIN {print $t2 - $t1}")" "$rss" >>"$work/samples"
@@ -74,7 +107,7 @@ timed() {
 }
 
 echo "bench: installing the old release with Debian's rpm"
-old=$work/old-root
+old=$roots/old-root
 mkdir -p "$old"
 rpm_root "$old" -i --quiet "$pkgs"/old/*.rpm
 conf=$(cd "$old" && ls etc/bench/*.conf | head -1)
@@ -94,17 +127,17 @@ check_root() { # ROOT WHAT: the upgrade really happened
 }
 
 run_a() {
-	cp -a "$old" "$work/a"
-	timed stage "$work/stage.log" "$HOST_PREP" --root "$work/a" stage --packages "$pkgs/new"
-	timed upgrader "$work/upgrader.log" "$UPGRADER" --root "$work/a"
-	check_root "$work/a" upgrader
-	rm -rf "$work/a"
+	cp -a "$old" "$roots/a"
+	timed stage "$work/stage.log" "$HOST_PREP" --root "$roots/a" stage --packages "$pkgs/new"
+	timed upgrader "$work/upgrader.log" "$UPGRADER" --root "$roots/a"
+	check_root "$roots/a" upgrader
+	rm -rf "$roots/a"
 }
 run_b() {
-	cp -a "$old" "$work/b"
-	timed rpm "$work/rpm.log" rpm --root "$work/b" --dbpath /var/lib/rpm -Uvh "$pkgs"/new/*.rpm
-	check_root "$work/b" rpm
-	rm -rf "$work/b"
+	cp -a "$old" "$roots/b"
+	timed rpm "$work/rpm.log" rpm --root "$roots/b" --dbpath /var/lib/rpm -Uvh "$pkgs"/new/*.rpm
+	check_root "$roots/b" rpm
+	rm -rf "$roots/b"
 }
 # dnf and zypper read a createrepo_c repository of the new set (symlinks
 # to the cached rpms: both use local packages in place, nothing is
@@ -143,21 +176,21 @@ EOF
 run_dnf() {
 	[[ -z ${skip[dnf]:-} ]] || return 0
 	local dnf=(env HOME="$work/home" dnf -y --config "$work/dnf.conf" --setopt=reposdir="$work/no-repos.d"
-		--disablerepo='*' --enablerepo=bench --nogpgcheck --releasever 2 --installroot "$work/e")
-	cp -a "$old" "$work/e"
+		--disablerepo='*' --enablerepo=bench --nogpgcheck --releasever 2 --installroot "$roots/e")
+	cp -a "$old" "$roots/e"
 	# Metadata: read repomd/primary/filelists and write dnf's solv cache,
 	# timed on its own; distro-sync then runs cache-only (-C).
 	timed dnf-makecache "$work/dnf-makecache.log" "${dnf[@]}" makecache
 	timed dnf "$work/dnf.log" "${dnf[@]}" -C distro-sync
 	grep -Eq "^Upgrade +$nold Packages" "$work/dnf.log" ||
 		die "dnf did not upgrade the $nold installed packages: $(grep -A4 '^Transaction Summary' "$work/dnf.log")"
-	check_root "$work/e" dnf
-	rm -rf "$work/e"
+	check_root "$roots/e" dnf
+	rm -rf "$roots/e"
 }
 run_zypper() {
 	[[ -z ${skip[zypper]:-} ]] || return 0
-	local zyp=(env HOME="$work/home" zypper --root "$work/f" --non-interactive --no-gpg-checks)
-	cp -a "$old" "$work/f"
+	local zyp=(env HOME="$work/home" zypper --root "$roots/f" --non-interactive --no-gpg-checks)
+	cp -a "$old" "$roots/f"
 	# The repository goes into the root's /etc/zypp/repos.d; refreshing
 	# (metadata into the root's /var/cache/zypp) is timed on its own.
 	"${zyp[@]}" addrepo --no-gpgcheck --type rpm-md "dir://$work/repo" bench >"$work/zypper-ar.log" 2>&1 ||
@@ -166,14 +199,14 @@ run_zypper() {
 	timed zypper "$work/zypper.log" "${zyp[@]}" dup
 	grep -q "^$nold packages to upgrade" "$work/zypper.log" ||
 		die "zypper did not upgrade the $nold installed packages: $(grep 'packages to' "$work/zypper.log")"
-	check_root "$work/f" zypper
-	rm -rf "$work/f"
+	check_root "$roots/f" zypper
+	rm -rf "$roots/f"
 }
 run_c() {
-	mkdir "$work/c"
+	mkdir "$roots/c"
 	timed extract "$work/extract.log" sh -c 'cd "$1" && shift && for p; do rpm2cpio "$p" | cpio -idm --quiet || exit 1; done' \
-		sh "$work/c" "$pkgs"/new/*.rpm
-	rm -rf "$work/c"
+		sh "$roots/c" "$pkgs"/new/*.rpm
+	rm -rf "$roots/c"
 }
 
 : >"$work/samples"
@@ -203,9 +236,10 @@ fi
 mkdir -p "$here/results"
 python3 - "$work" "$here/results/latest.json" "$size" "$runs" "$nnew" "$files_new" "$bytes_new" "$rpms_bytes" \
 	"$("$UPGRADER" --version 2>&1)" "$(rpm --version)" \
-	"$(dnf --version 2>/dev/null | head -n 1 || true)" "$(zypper --version 2>/dev/null || true)" <<'PY'
+	"$(dnf --version 2>/dev/null | head -n 1 || true)" "$(zypper --version 2>/dev/null || true)" \
+	"$([[ $fs == loop ]] && echo "ext4 with a journal, loop image of its own" || findmnt -n -o FSTYPE,OPTIONS -T "$work")" <<'PY'
 import json, os, platform, statistics, sys, datetime
-work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver = sys.argv[1:]
+work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver, rootsfs = sys.argv[1:]
 rows = [l.split() for l in open(os.path.join(work, "samples"))]
 skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "skipped")))
 names = ["upgrader", "rpm", "extract", "stage", "dnf", "dnf-makecache", "zypper", "zypper-refresh"]
@@ -262,6 +296,7 @@ elif os.path.exists(boot_json):
 else:
     not_done.append("QEMU/initramfs boot (bench/boot.sh not run)")
 res["not_done"] = not_done
+res["roots_filesystem"] = rootsfs
 json.dump(res, open(out, "w"), indent=2)
 print()
 print("%-30s %10s %12s %12s" % ("", "median s", "s incl sync", "peak RSS MiB"))
