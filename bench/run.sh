@@ -17,10 +17,10 @@
 # --no-boot), runs it and adds its JSON under "boot".
 set -euo pipefail
 
-usage() { echo "usage: $0 [--size small|default] [--runs K] [--fs loop|host] [--no-boot]" >&2; exit 2; }
+usage() { echo "usage: $0 [--size small|default] [--runs K] [--fs loop|host] [--cold] [--no-boot]" >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
-size=small runs=3 boot=1 fs=loop
+size=small runs=3 boot=1 fs=loop cold=0
 while (($#)); do
 	case $1 in
 	--size) (($# >= 2)) || usage; size=$2; shift 2 ;;
@@ -29,6 +29,7 @@ while (($#)); do
 	--runs=*) runs=${1#*=}; shift ;;
 	--fs) (($# >= 2)) || usage; fs=$2; shift 2 ;;
 	--fs=*) fs=${1#*=}; shift ;;
+	--cold) cold=1; shift ;;
 	--no-boot) boot=0; shift ;;
 	*) usage ;;
 	esac
@@ -93,6 +94,8 @@ now() { date +%s.%N; }
 timed() {
 	local name=$1 log=$2 t0 t1 t2 rss; shift 2
 	sync
+	# --cold: as at boot, nothing of the packages or the root is cached.
+	if ((cold)); then echo 3 >/proc/sys/vm/drop_caches || die "--cold: cannot drop the page cache (run as root)"; fi
 	t0=$(now)
 	/usr/bin/time -f %M -o "$work/rss" "$@" >"$log" 2>&1 || { echo "run.sh: $name failed:" >&2; tail -20 "$log" >&2; exit 1; }
 	t1=$(now)
@@ -237,9 +240,10 @@ mkdir -p "$here/results"
 python3 - "$work" "$here/results/latest.json" "$size" "$runs" "$nnew" "$files_new" "$bytes_new" "$rpms_bytes" \
 	"$("$UPGRADER" --version 2>&1)" "$(rpm --version)" \
 	"$(dnf --version 2>/dev/null | head -n 1 || true)" "$(zypper --version 2>/dev/null || true)" \
-	"$([[ $fs == loop ]] && echo "ext4 with a journal, loop image of its own" || findmnt -n -o FSTYPE,OPTIONS -T "$work")" <<'PY'
+	"$([[ $fs == loop ]] && echo "ext4 with a journal, loop image of its own" || findmnt -n -o FSTYPE,OPTIONS -T "$work")" \
+	"$cold" <<'PY'
 import json, os, platform, statistics, sys, datetime
-work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver, rootsfs = sys.argv[1:]
+work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver, rootsfs, cold = sys.argv[1:]
 rows = [l.split() for l in open(os.path.join(work, "samples"))]
 skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "skipped")))
 names = ["upgrader", "rpm", "extract", "stage", "dnf", "dnf-makecache", "zypper", "zypper-refresh"]
@@ -277,7 +281,7 @@ ratios = {
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
 up = dict(l.split(" ", 1) for l in upver.splitlines() if " " in l)
-not_done = ["cold page cache (caches are not dropped)",
+not_done = ([] if cold == "1" else ["cold page cache (run with --cold)"]) + [
             "dnf and zypper from a remote repository (both read a local one; nothing is downloaded)"]
 not_done += ["%s: %s" % (n, m[n]["not_measured"]) for n in names if not ok(n)]
 res = dict(
@@ -297,6 +301,7 @@ else:
     not_done.append("QEMU/initramfs boot (bench/boot.sh not run)")
 res["not_done"] = not_done
 res["roots_filesystem"] = rootsfs
+res["page_cache"] = "dropped before each timed command" if cold == "1" else "warm"
 json.dump(res, open(out, "w"), indent=2)
 print()
 print("%-30s %10s %12s %12s" % ("", "median s", "s incl sync", "peak RSS MiB"))
