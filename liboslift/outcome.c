@@ -55,17 +55,13 @@ static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
                 *value++ = '\0';
                 if (strcmp(line, "result") == 0)
                         snprintf(o.result, sizeof(o.result), "%s", value);
-                else if (strcmp(line, "seconds") == 0) {
-                        /* It ends up in report.json: nan or inf would make that invalid. */
-                        if (!parse_seconds(value, &o.seconds))
-                                r = -EBADMSG;
-                } else if (strcmp(line, "installed") == 0) {
-                        if (!parse_unsigned(value, &o.installed))
-                                r = -EBADMSG;
-                } else if (strcmp(line, "erased") == 0) {
-                        if (!parse_unsigned(value, &o.erased))
-                                r = -EBADMSG;
-                }
+                /* seconds ends up in report.json: nan or inf would make that invalid. */
+                else if (strcmp(line, "seconds") == 0)
+                        r = parse_seconds(value, &o.seconds) ? 0 : -EBADMSG;
+                else if (strcmp(line, "installed") == 0)
+                        r = parse_unsigned(value, &o.installed) ? 0 : -EBADMSG;
+                else if (strcmp(line, "erased") == 0)
+                        r = parse_unsigned(value, &o.erased) ? 0 : -EBADMSG;
                 else if (strcmp(line, "config") == 0)
                         r = strv_push(&o.config_files, &o.n_config_files, value);
                 else if (strcmp(line, "script-failure") == 0)

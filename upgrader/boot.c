@@ -34,7 +34,6 @@
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
-#define BOOT_LOG OSLIFT_BOOT_LOG
 #define RESTORE_UNIT "oslift-restore.service"
 #define RESTORE_UNIT_PATH "/usr/lib/systemd/system/" RESTORE_UNIT
 #define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
@@ -335,13 +334,13 @@ static void save_log(struct boot *b) {
                         r = write_file_atomic(SYSROOT, path, text, len, 0644);
                 }
                 if (r == 0) {
-                        log_info("this log is in %s on the root file system", BOOT_LOG);
+                        log_info("this log is in %s on the root file system", OSLIFT_BOOT_LOG);
                         return;
                 }
                 snprintf(why, sizeof(why), "%s", strerror(-r));
         }
         log_error("cannot write this log to %s (%s); here it is, compressed: 'host-prep log --from-serial "
-                  "FILE' reads it from a capture of this console", BOOT_LOG, why);
+                  "FILE' reads it from a capture of this console", OSLIFT_BOOT_LOG, why);
         r = log_ring_dump();
         if (r < 0)
                 log_error_errno(r, "cannot dump the log on the console");
