@@ -1,19 +1,26 @@
 #!/bin/bash
 # Installs what building and testing oslift needs on Debian 12, and gives
-# apt a deb-src entry so build-sysroot.sh can fetch source packages.
+# apt a deb-src entry so the sysroot recipes can fetch source packages.
 # Idempotent and quiet when everything is present; run as root otherwise.
+#
+#   bootstrap-debian.sh                 install what is missing
+#   bootstrap-debian.sh --print-missing print it, one package a line
+#                                       ("deb-src" for the apt entry), and
+#                                       change nothing
 set -euo pipefail
 
 packages=(
-	# the static sysroot (build-sysroot.sh)
+	# the static sysroot (build-sysroot.sh): apt-get source needs the
+	# archive's signing keys and https support is in apt itself
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
 	cmake # the libsolv layer (build-libsolv.sh)
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libsqlite3-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
 	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
 	clang-14 libclang-rt-14-dev
-	# tests: Debian's rpm/rpmbuild to build packages and check results
-	rpm file binutils perl busybox-static
+	# tests: Debian's rpm/rpmbuild to build packages and check results,
+	# rpm2cpio | cpio, python3 for JSON and the serial-dump reference
+	rpm file binutils perl busybox-static cpio python3 zstd
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
 	groff-base man-db bsdutils
 	# tests of --repo: repositories, and dnf distro-sync as the reference
@@ -29,11 +36,20 @@ packages=(
 	time zypper
 )
 
-installed=$(dpkg-query -W -f '${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
-	awk '$NF == "installed" {print $1}' | sed 's/:.*//')
+print_only=0
+case ${1:-} in
+--print-missing) print_only=1 ;;
+"") ;;
+*) echo "usage: bootstrap-debian.sh [--print-missing]" >&2; exit 2 ;;
+esac
+
+# dpkg-query exits 1 when any named package is unknown to dpkg, which on a
+# fresh machine is most of them: its status is not the answer, its output is.
+installed=$(dpkg-query -W -f '${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)
+installed=$(awk '$NF == "installed" {sub(/:.*/, "", $1); print $1}' <<<"$installed")
 missing=()
 for p in "${packages[@]}"; do
-	grep -qx "$p" <<<"$installed" || missing+=("$p")
+	grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
 
 sources_list=/etc/apt/sources.list.d/debian.sources
@@ -43,23 +59,70 @@ if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sour
 	need_src=1
 fi
 
+if ((print_only)); then
+	((${#missing[@]} == 0)) || printf '%s\n' "${missing[@]}"
+	((need_src == 0)) || echo deb-src
+	exit 0
+fi
+
 ((${#missing[@]} == 0 && need_src == 0)) && exit 0
 
 if ((EUID != 0)); then
 	what="${missing[*]}"
 	((need_src)) && what+=" (and a deb-src apt entry)"
-	echo "bootstrap: missing:$what; run 'make' once as root (it uses apt-get)" >&2
+	echo "bootstrap: missing: $what; run 'make' once as root (it uses apt-get)" >&2
 	exit 1
 fi
 
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
 if ((need_src)); then
 	# Same archive and suites as the machine's own binary sources.
-	[[ -f $sources_list ]] || { echo "bootstrap: $sources_list not found; add a deb-src entry by hand" >&2; exit 1; }
-	sed 's/^Types:.*/Types: deb-src/' "$sources_list" >"$deb_src"
-	echo "bootstrap: added $deb_src" >&2
+	if [[ -f $sources_list ]]; then
+		sed 's/^Types:.*/Types: deb-src/' "$sources_list" >"$deb_src"
+	elif grep -qs '^deb ' /etc/apt/sources.list; then
+		deb_src=/etc/apt/sources.list.d/oslift-deb-src.list
+		sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >"$deb_src"
+	else
+		say "no Debian binary source found in $sources_list or /etc/apt/sources.list;" \
+			"add a deb-src entry for Debian 12 by hand"
+		exit 1
+	fi
+	say "added $deb_src (source packages for the static sysroot)"
 fi
 
-echo "bootstrap: installing ${missing[*]:-nothing} (apt-get)" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-((${#missing[@]} == 0)) || apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+say "apt-get update"
+apt-get update -q >/dev/null || { say "apt-get update failed: see its messages above"; exit 1; }
+((${#missing[@]} == 0)) && exit 0
+
+# Name what apt cannot find before asking it to install anything.
+unknown=()
+for p in "${missing[@]}"; do
+	cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	[[ -n $cand && $cand != "(none)" ]] || unknown+=("$p")
+done
+if ((${#unknown[@]})); then
+	say "not available from the configured apt sources: ${unknown[*]}"
+	say "these are Debian 12 (bookworm) packages: check /etc/apt/sources.list.d/ and run 'apt-get update'"
+	exit 1
+fi
+
+say "installing ${#missing[@]} packages: ${missing[*]}"
+# One line per asked-for package as apt sets it up (and apt's errors), not
+# its whole transcript. Its status is judged below, package by package.
+apt-get install -y -q --no-install-recommends "${missing[@]}" 2>&1 |
+	awk -v want=" ${missing[*]} " '
+		/^(E|W): / {print "bootstrap:   " $0; fflush(); next}
+		/^Setting up / {n = $3; sub(/:.*/, "", n); if (index(want, " " n " ")) {print "bootstrap:   " $0; fflush()}}' >&2 || true
+still=$(dpkg-query -W -f '${Package} ${Status}\n' "${missing[@]}" 2>/dev/null || true)
+failed=()
+for p in "${missing[@]}"; do
+	awk -v p="$p" '$1 == p && $NF == "installed" {found = 1} END {exit !found}' <<<"$still" || failed+=("$p")
+done
+if ((${#failed[@]})); then
+	say "apt-get could not install: ${failed[*]}"
+	say "run 'apt-get install --no-install-recommends ${failed[*]}' to see why"
+	exit 1
+fi
+say "done: ${#missing[@]} packages installed"
