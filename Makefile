@@ -102,6 +102,18 @@ $(call musl_objs,$(HOST_PREP_SRCS)): | $(LIBSOLV)/.complete
 $(BUILD)/host-prep: $(call musl_objs,$(HOST_PREP_SRCS)) $(BUILD)/musl/liboslift.a $(LIBSOLV)/.complete
 	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(MUSL_SOLV_LIBS) $(MUSL_LIBS)
 
+# --version names every source package built from another Debian revision
+# than its pin (initrd/sources.sh): the sysroot layers' VERSIONS say which.
+SOURCES_NOTE := $(BUILD)/gen/sources-note.h
+$(SOURCES_NOTE): $(SYSROOT)/.complete $(LIBSOLV)/.complete
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)awk 'BEGIN {print "#define OSLIFT_SOURCES_NOTE \\"} \
+		$$1 == "substituted" {printf "        \"sources: %s %s (pinned %s, same upstream tarball)\\n\" \\\n", $$2, $$4, $$3} \
+		END {print "        \"\""}' $(SYSROOT)/VERSIONS $(LIBSOLV)/VERSIONS >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/musl/liboslift/version.o: $(SOURCES_NOTE)
+$(BUILD)/musl/liboslift/version.o: MUSL_CFLAGS += -DOSLIFT_SOURCES_NOTE_H='"$(abspath $(SOURCES_NOTE))"'
+
 # librpm's run-time configuration, found by the binaries in rpm/ beside them.
 $(BUILD)/rpm/rpmrc: $(SYSROOT)/.complete
 	@rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)
@@ -197,13 +209,17 @@ TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 
 # The three-boot QEMU upgrade and two power cuts are part of every check;
 # eleven power cuts, the bad upgrade boots and the harness's own smoke test
-# only of the full one.
+# only of the full one. tests/run.sh judges each file by its TAP, its exit
+# status and its plan, lists every skip and failure, and ends with
+# "N passed, N failed, N skipped".
+TEST_RUN = $(TEST_ENV) tests/run.sh --log-dir $(BUILD)/test-logs
+
 check: bootstrap all unit-tests fuzz-replay
-	$(TEST_ENV) POWER_CUT_POINTS=quick prove --timer $(UNIT_TESTS) tests/integration/*.sh \
+	@POWER_CUT_POINTS=quick $(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) \
 		tests/e2e/upgrade.sh tests/e2e/power-cut.sh
 
 check-full: bootstrap all unit-tests fuzz-replay
-	$(TEST_ENV) prove --timer $(UNIT_TESTS) tests/integration/*.sh tests/e2e/*.sh
+	@$(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) $(sort $(wildcard tests/e2e/*.sh))
 
 # The same three boots, told for a person.
 demo: bootstrap all

@@ -1,10 +1,18 @@
 # Shared helpers for oslift's shell tests. Each test prints TAP (read by
-# prove); source this file, call the t_* functions, the plan comes at exit.
+# tests/run.sh, or prove); source this file, call the t_* functions, the
+# plan comes at exit.
+#
+# A test cannot pass by accident: an abort anywhere (set -e, set -u, an
+# explicit non-zero exit, a signal) becomes a failed test point naming the
+# last command that failed, a file that reaches its end without a single
+# test point fails, and a whole-file skip must say why (t_skip_all).
 #
 # Environment (set by 'make check'):
 #   OSLIFT_BUILD      directory holding the built upgrader, host-prep, rpm/
 #   SHARED_FIXTURES   real-world fixtures (../shared/fixtures/real); optional
+#   OSLIFT_KEEP_TMP=1 keep the scratch directory (T_TMP) for a look
 set -u
+set -o errtrace
 
 : "${OSLIFT_BUILD:?run through make check (OSLIFT_BUILD is not set)}"
 UPGRADER=$OSLIFT_BUILD/upgrader
@@ -13,23 +21,51 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 _t_count=0
 _t_failed=0
+_t_skip_all=
+_t_last_error=
+# The scratch directory, made here rather than in t_tmpdir: that one runs
+# in a command substitution, whose assignments never reach this shell.
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/oslift-test.XXXXXX")
+# Remembers where the last command failed, for the abort report. It runs
+# for every failing command (also the ones a test expects to fail), and
+# costs nothing else.
+trap '_t_last_error="line $LINENO: $BASH_COMMAND (exit status $?)"' ERR
 trap '_t_finish' EXIT
+trap '_t_signal HUP 129' HUP
+trap '_t_signal INT 130' INT
+trap '_t_signal TERM 143' TERM
 
+_t_signal() {
+	_t_last_error="killed by SIG$1${_t_last_error:+ (last failing command: $_t_last_error)}"
+	exit "$2"
+}
+
+# _t_finish [STATUS]: the EXIT trap; a trap of its own that runs first
+# passes the status the shell was exiting with.
 _t_finish() {
+	local rc=${1:-$?}
+	trap - ERR
+	set +e
+	if ((rc != 0)); then
+		_t_count=$((_t_count + 1)); _t_failed=$((_t_failed + 1))
+		echo "not ok $_t_count - aborted with exit status $rc after $((_t_count - 1)) test points"
+		printf '#   %s\n' "${_t_last_error:-no failing command recorded: an explicit exit, or set -u (see stderr)}"
+	elif [[ -n $_t_skip_all ]]; then
+		_t_count=$((_t_count + 1))
+		echo "ok $_t_count - $(basename "$0") # SKIP $_t_skip_all"
+	elif ((_t_count == 0)); then
+		_t_count=1; _t_failed=1
+		echo "not ok 1 - $(basename "$0") made no assertion (no test point, no t_skip_all)"
+	fi
 	echo "1..$_t_count"
-	# OSLIFT_KEEP_TMP=1 keeps the scratch directory (serial logs, images)
-	# for a look after a failure.
-	if [[ -n ${T_TMP:-} ]]; then
+	if [[ -n ${T_TMP:-} && -d $T_TMP ]]; then
 		if [[ ${OSLIFT_KEEP_TMP:-0} == 1 ]]; then echo "# kept $T_TMP" >&2; else rm -rf "$T_TMP"; fi
 	fi
 	exit $((_t_failed > 0))
 }
 
-# A scratch directory removed at exit.
-t_tmpdir() {
-	T_TMP=${T_TMP:-$(mktemp -d /tmp/oslift-test.XXXXXX)}
-	echo "$T_TMP"
-}
+# The scratch directory, removed at exit (kept with OSLIFT_KEEP_TMP=1).
+t_tmpdir() { echo "$T_TMP"; }
 
 t_pass() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1"; }
 
@@ -41,7 +77,14 @@ t_fail() {
 	for line in "$@"; do printf '#   %s\n' "$line"; done
 }
 
-t_skip() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1 # SKIP $2"; }
+# t_skip DESCRIPTION REASON: one test point, counted as skipped.
+t_skip() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1 # SKIP ${2:?t_skip needs a reason}"; }
+
+# t_skip_all REASON: the whole file is skipped (one skipped point), exit now.
+t_skip_all() {
+	_t_skip_all=${1:?t_skip_all needs a reason}
+	exit 0
+}
 
 # t_ok DESCRIPTION COMMAND...: passes when the command succeeds.
 t_ok() {

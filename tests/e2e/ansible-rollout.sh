@@ -42,7 +42,7 @@ stop_guests() {
 		[[ -z $pid ]] || kill "$pid" 2>/dev/null || true
 	done
 }
-trap 'stop_guests; _e2e_exit' EXIT
+trap 'rc=$?; stop_guests; (exit $rc); _e2e_exit' EXIT
 
 # run_guest NAME: boots NAME's image again whenever QEMU exits (the guest
 # rebooted) until $tmp/stop exists. Serial log of boot N: NAME.serial.N

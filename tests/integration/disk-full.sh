@@ -14,7 +14,7 @@ pkgs=$(t_packages)
 small=$tmp/small
 mkdir -p "$small"
 mount -t tmpfs -o size=64m oslift-test "$small"
-trap 'umount "$small" 2>/dev/null; _t_finish' EXIT
+trap 'rc=$?; umount "$small" 2>/dev/null; _t_finish "$rc"' EXIT
 root=$small/root
 t_make_release7_root "$root" "$pkgs"
 t_run "$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy

@@ -16,10 +16,10 @@ E2E_TOOLS=$E2E_DIR/tools
 # background jobs first (qemu.sh kills QEMU on TERM), then lib.sh's
 # _t_finish prints the plan as before.
 _e2e_exit() {
-	local jobs
+	local rc=$? jobs
 	jobs=$(jobs -p)
 	[[ -z $jobs ]] || kill $jobs 2>/dev/null || true
-	_t_finish
+	_t_finish "$rc"
 }
 trap '_e2e_exit' EXIT
 

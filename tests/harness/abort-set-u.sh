@@ -1,0 +1,6 @@
+#!/bin/bash
+# set -u: an unset variable.
+. "$(dirname "$0")/../lib.sh"
+t_pass "before the abort"
+echo "$no_such_variable"
+t_pass "never reached"
