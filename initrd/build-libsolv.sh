@@ -23,7 +23,7 @@ SYSROOT=$("$here/build-sysroot.sh" --print-path)
 
 layer_path() {
 	local key
-	key=$({ cat "$lock" "$here/build-libsolv.sh"; echo "$SYSROOT"; } | sha256sum | cut -c1-16)
+	key=$({ cat "$lock" "$here/sources.sh" "$here/build-libsolv.sh"; echo "$SYSROOT"; } | sha256sum | cut -c1-16)
 	echo "$cache/libsolv-$key"
 }
 
@@ -55,47 +55,15 @@ flock 9
 srcdir=${OSLIFT_SOURCES:-$cache/sources}
 mkdir -p "$srcdir"
 
-lock_entries() { grep -v '^[[:space:]]*\(#\|$\)' "$lock"; }
-
-fetch_and_verify() {
-	local pkg ver file sum missing=()
-	while read -r pkg ver file sum; do
-		[[ -f $srcdir/$file ]] || missing+=("$pkg=$ver")
-	done < <(lock_entries)
-	if ((${#missing[@]})); then
-		[[ -n ${OSLIFT_SOURCES:-} ]] && die "OSLIFT_SOURCES=$srcdir lacks files for: ${missing[*]}"
-		log "fetching source packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
-		(cd "$srcdir" && apt-get source --download-only -qq $(printf '%s\n' "${missing[@]}" | sort -u)) ||
-			die "apt-get source failed: is there a deb-src entry? (initrd/bootstrap-debian.sh adds one)"
-	fi
-	while read -r pkg ver file sum; do
-		echo "$sum  $srcdir/$file"
-	done < <(lock_entries) | sha256sum --check --quiet --strict ||
-		die "a source file does not match its SHA-256 in $lock; refusing to build (delete it to fetch again)"
-	log "all $(lock_entries | wc -l) source files match libsolv.lock"
-}
-
-# unpack PKG [PATCH-TO-SKIP...]: the orig tarball, then Debian's patch
+# lock_entries, sources_fetch, sources_unpack: shared with the other recipe.
+. "$here/sources.sh"
+fetch_and_verify() { sources_fetch "$lock" "$srcdir"; }
+# unpack PKG [PATCH-TO-SKIP...]: the upstream tarball, then the Debian patch
 # series except the named patches, in $work/PKG.
 unpack() {
-	local pkg=$1; shift
-	local orig debian dir patch skip s applied=0
-	orig=$(lock_entries | awk -v p="$pkg" '$1 == p && $3 ~ /\.orig\.tar\./ {print $3}')
-	debian=$(lock_entries | awk -v p="$pkg" '$1 == p && $3 ~ /\.debian\.tar\./ {print $3}')
-	dir="$work/$pkg"
-	mkdir -p "$dir"
-	tar -xf "$srcdir/$orig" -C "$dir" --strip-components=1
-	tar -xf "$srcdir/$debian" -C "$dir"
-	while read -r patch _; do
-		[[ -z $patch || $patch == \#* ]] && continue
-		skip=0
-		for s in "$@"; do [[ $patch == "$s" ]] && skip=1; done
-		if ((skip)); then continue; fi
-		patch -d "$dir" -p1 -s -f --no-backup-if-mismatch <"$dir/debian/patches/$patch" ||
-			die "$pkg: Debian patch $patch does not apply"
-		applied=$((applied + 1))
-	done < <(cat "$dir/debian/patches/series" 2>/dev/null || true)
-	log "$pkg: unpacked, $applied Debian patches applied${*:+, skipped: $*}"
+	local pkg=$1
+	shift
+	sources_unpack "$lock" "$srcdir" "$pkg" "$work/$pkg" "$@"
 }
 
 # ------------------------------------------------------------- environment
@@ -182,7 +150,7 @@ for step in expat libsolv; do
 done
 
 {
-	lock_entries | awk '!seen[$1]++ {print $1, $2}'
+	sources_versions "$lock"
 	echo "base $SYSROOT"
 	cat "$work/features"
 	dpkg-query -W -f 'toolchain:${Package} ${Version}\n' musl-dev gcc-12 cmake

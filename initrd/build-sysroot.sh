@@ -21,7 +21,7 @@ jobs=${JOBS:-$(nproc)}
 
 sysroot_path() {
 	local key
-	key=$(cat "$lock" "$here/build-sysroot.sh" | sha256sum | cut -c1-16)
+	key=$(cat "$lock" "$here/sources.sh" "$here/build-sysroot.sh" | sha256sum | cut -c1-16)
 	echo "$cache/sysroot-$key"
 }
 
@@ -51,52 +51,15 @@ flock 9
 srcdir=${OSLIFT_SOURCES:-$cache/sources}
 mkdir -p "$srcdir"
 
-lock_entries() { grep -v '^[[:space:]]*\(#\|$\)' "$lock"; }
-
-fetch_and_verify() {
-	local pkg ver file sum missing=()
-	while read -r pkg ver file sum; do
-		[[ -f $srcdir/$file ]] || missing+=("$pkg=$ver")
-	done < <(lock_entries)
-	if ((${#missing[@]})); then
-		[[ -n ${OSLIFT_SOURCES:-} ]] && die "OSLIFT_SOURCES=$srcdir lacks files for: ${missing[*]}"
-		log "fetching source packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
-		(cd "$srcdir" && apt-get source --download-only -qq $(printf '%s\n' "${missing[@]}" | sort -u)) ||
-			die "apt-get source failed: is there a deb-src entry? (initrd/bootstrap-debian.sh adds one)"
-	fi
-	while read -r pkg ver file sum; do
-		echo "$sum  $srcdir/$file"
-	done < <(lock_entries) | sha256sum --check --quiet --strict ||
-		die "a source file does not match its SHA-256 in $lock; refusing to build (delete it to fetch again)"
-	log "all $(lock_entries | wc -l) source files match sources.lock"
-}
-
-# unpack PKG [PATCH-TO-SKIP...]: extracts the orig tarball, then applies the
-# Debian patch series except the named patches. Leaves the tree in $work/PKG.
+# lock_entries, sources_fetch, sources_unpack: shared with the other recipe.
+. "$here/sources.sh"
+fetch_and_verify() { sources_fetch "$lock" "$srcdir"; }
+# unpack PKG [PATCH-TO-SKIP...]: the upstream tarball, then the Debian patch
+# series except the named patches, in $work/PKG.
 unpack() {
-	local pkg=$1; shift
-	local orig debian dir
-	orig=$(lock_entries | awk -v p="$pkg" '$1 == p && $3 ~ /\.orig\.tar\./ {print $3}')
-	debian=$(lock_entries | awk -v p="$pkg" '$1 == p && $3 ~ /\.debian\.tar\./ {print $3}')
-	dir="$work/$pkg"
-	mkdir -p "$dir"
-	tar -xf "$srcdir/$orig" -C "$dir" --strip-components=1
-	tar -xf "$srcdir/$debian" -C "$dir"
-	local patch skip s applied=0
-	while read -r patch _; do
-		[[ -z $patch || $patch == \#* ]] && continue
-		skip=0
-		for s in "$@"; do [[ $patch == "$s" ]] && skip=1; done
-		if ((skip)); then continue; fi
-		patch -d "$dir" -p1 -s -f --no-backup-if-mismatch <"$dir/debian/patches/$patch" ||
-			die "$pkg: Debian patch $patch does not apply"
-		applied=$((applied + 1))
-	done < <(cat "$dir/debian/patches/series" 2>/dev/null || true)
-	# Patches may touch configure.ac or Makefile.am; the shipped generated
-	# files are what we build with, so keep make from rerunning autotools.
-	find "$dir" \( -name configure -o -name 'Makefile.in' -o -name aclocal.m4 \
-		-o -name 'config.h.in' \) -exec touch {} +
-	log "$pkg: unpacked, $applied Debian patches applied${*:+, skipped: $*}"
+	local pkg=$1
+	shift
+	sources_unpack "$lock" "$srcdir" "$pkg" "$work/$pkg" "$@"
 }
 
 # ------------------------------------------------------------- environment
@@ -288,7 +251,7 @@ for step in zlib bzip2 xz zstd popt lua sqlite gpg_error gcrypt magic util_linux
 done
 
 {
-	lock_entries | awk '!seen[$1]++ {print $1, $2}'
+	sources_versions "$lock"
 	dpkg-query -W -f 'toolchain:${Package} ${Version}\n' musl-dev gcc-12 linux-libc-dev
 } >"$stage/VERSIONS"
 # The tree was built in $stage; its pkg-config files must name where it lives.

@@ -6,5 +6,7 @@
 #endif
 
 /* Prints "<program> <version> (oslift)" and the versions of librpm,
- * libblkid and libmount linked into this binary, one per line. */
+ * libblkid and libmount linked into this binary, one per line, then a
+ * "sources: ..." line for each pinned source package that was built from a
+ * newer Debian revision than the lock names. */
 void print_version(const char *program);
