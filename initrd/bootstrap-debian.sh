@@ -20,7 +20,7 @@ packages=(
 	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results,
 	# rpm2cpio | cpio, python3 for JSON and the serial-dump reference
-	rpm file binutils perl busybox-static cpio python3 zstd
+	rpm file binutils perl busybox-static cpio python3 zstd procps
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
 	groff-base man-db bsdutils
 	# tests of --repo: repositories, and dnf distro-sync as the reference
@@ -52,10 +52,12 @@ for p in "${packages[@]}"; do
 	grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
 
-sources_list=/etc/apt/sources.list.d/debian.sources
-deb_src=/etc/apt/sources.list.d/oslift-deb-src.sources
+# OSLIFT_APT_ETC: another /etc/apt, for the bootstrap's own test.
+apt_etc=${OSLIFT_APT_ETC:-/etc/apt}
+sources_list=$apt_etc/sources.list.d/debian.sources
+deb_src=$apt_etc/sources.list.d/oslift-deb-src.sources
 need_src=0
-if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' "$apt_etc/sources.list" "$apt_etc/sources.list.d/"; then
 	need_src=1
 fi
 
@@ -80,11 +82,11 @@ if ((need_src)); then
 	# Same archive and suites as the machine's own binary sources.
 	if [[ -f $sources_list ]]; then
 		sed 's/^Types:.*/Types: deb-src/' "$sources_list" >"$deb_src"
-	elif grep -qs '^deb ' /etc/apt/sources.list; then
-		deb_src=/etc/apt/sources.list.d/oslift-deb-src.list
-		sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >"$deb_src"
+	elif grep -qs '^deb ' "$apt_etc/sources.list"; then
+		deb_src=$apt_etc/sources.list.d/oslift-deb-src.list
+		sed -n 's/^deb /deb-src /p' "$apt_etc/sources.list" >"$deb_src"
 	else
-		say "no Debian binary source found in $sources_list or /etc/apt/sources.list;" \
+		say "no Debian binary source found in $sources_list or $apt_etc/sources.list;" \
 			"add a deb-src entry for Debian 12 by hand"
 		exit 1
 	fi
@@ -104,7 +106,7 @@ for p in "${missing[@]}"; do
 done
 if ((${#unknown[@]})); then
 	say "not available from the configured apt sources: ${unknown[*]}"
-	say "these are Debian 12 (bookworm) packages: check /etc/apt/sources.list.d/ and run 'apt-get update'"
+	say "these are Debian 12 (bookworm) packages: check $apt_etc/sources.list.d/ and run 'apt-get update'"
 	exit 1
 fi
 
