@@ -76,7 +76,7 @@ t_match "$UP" 'Booting .oslift upgrade' "noroot: GRUB booted the upgrade entry"
 t_match "$UP" 'Command line:.*root=UUID=00000000-0000-4000-8000-000000000000.*rd\.emergency=reboot' \
 	"noroot: with the root= that matches nothing and rd.emergency=reboot"
 t_match "$UP" '(Timed out waiting for device|Could not boot|Dependency failed for.*(sysroot|Root))' "noroot: dracut says it cannot find the root"
-t_match "$UP" 'reboot' "noroot: and reboots instead of stopping in a shell"
+t_match "$UP" 'reboot: Restarting system' "noroot: and reboots instead of stopping in a shell (the kernel's own line)"
 old_system_boots noroot staged
 
 # --------------------------------------------------- garbage kernel arguments

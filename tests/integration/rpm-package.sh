@@ -24,7 +24,8 @@ if [[ ! -f $pkg ]]; then
 fi
 
 # The package itself.
-q() { rpm -qp "$pkg" "$@" 2>/dev/null; }
+# --dbpath: Debian's rpm would create ~/.rpmdb for a bare query.
+q() { rpm -qp --dbpath "$tmp/rpmdb" "$pkg" "$@" 2>/dev/null; }
 t_is "$(q --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}')" "oslift $version 1 x86_64 GPL-2.0-or-later" \
 	"name, version (the Makefile's), release, arch and licence"
 t_is "$(q --qf '%{PAYLOADCOMPRESSOR}')" xz "xz payload: EL 7's rpm 4.11 reads it (not zstd)"
