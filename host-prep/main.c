@@ -3,6 +3,7 @@
  * host-prep: runs on the system to be upgraded. Checks it, stages the target
  * release's packages and arms the boot into the upgrade environment.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static const struct subcommand {
 
 static void help(void) {
         printf("Usage: host-prep [--root DIR] [--json] [--quiet] COMMAND [OPTIONS]\n"
+               "       (the options before the command may also follow it)\n"
                "\n"
                "Prepares an RPM-based system for an offline upgrade to a new release.\n"
                "\n"
@@ -47,6 +49,41 @@ static void help(void) {
                "\n"
                "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n"
                "'host-prep COMMAND --help' for a command's options; the manual: host-prep(8).\n");
+}
+
+/* The global options are accepted after the command too, as systemctl, dnf
+ * and podman accept theirs ("host-prep status --json"): takes --root DIR,
+ * --root=DIR, --json, --quiet and -q out of the command's arguments (up to
+ * a "--"), leaving the rest in order. Returns 0, or -EINVAL for a --root
+ * without its directory. */
+static int take_global_options(struct context *ctx, int *argc, char **argv) {
+        int out = 1, i;
+
+        for (i = 1; i < *argc; i++) {
+                const char *a = argv[i];
+
+                if (strcmp(a, "--") == 0)
+                        break;
+                if (strcmp(a, "--json") == 0)
+                        ctx->json = true;
+                else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
+                        ctx->quiet = true;
+                else if (strncmp(a, "--root=", strlen("--root=")) == 0)
+                        ctx->root = a + strlen("--root=");
+                else if (strcmp(a, "--root") == 0) {
+                        if (i + 1 >= *argc) {
+                                log_error("--root needs a directory");
+                                return -EINVAL;
+                        }
+                        ctx->root = argv[++i];
+                } else
+                        argv[out++] = argv[i];
+        }
+        for (; i < *argc; i++)
+                argv[out++] = argv[i];
+        argv[out] = NULL;
+        *argc = out;
+        return 0;
 }
 
 static const struct subcommand *find_subcommand(const char *name) {
@@ -73,7 +110,7 @@ int main(int argc, char **argv) {
 
         log_set_program("host-prep");
         log_set_colour(colour_wanted(STDERR_FILENO));
-        /* "+": options after the subcommand belong to the subcommand. */
+        /* "+": stop at the command; take_global_options() finds ours after it. */
         while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_ROOT:
@@ -105,6 +142,10 @@ int main(int argc, char **argv) {
                 log_error("unknown command '%s'; see 'host-prep --help'", argv[optind]);
                 return EXIT_USAGE;
         }
+        argc -= optind;
+        argv += optind;
+        if (take_global_options(&ctx, &argc, argv) < 0)
+                return EXIT_USAGE;
         if (ctx.root[0] != '/') {
                 log_error("--root needs an absolute path, got '%s'", ctx.root);
                 return EXIT_USAGE;
@@ -121,8 +162,6 @@ int main(int argc, char **argv) {
         if (rpm_setup() < 0)
                 return EXIT_FAILED;
 
-        argc -= optind;
-        argv += optind;
         optind = 0; /* reset getopt for the subcommand */
         return cmd->run(&ctx, argc, argv);
 }

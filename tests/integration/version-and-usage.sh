@@ -37,3 +37,17 @@ t_is "$T_RC" 2 "host-prep rejects an unknown command"
 t_match "$T_OUT" "unknown command 'frobnicate'" "host-prep names the unknown command"
 t_run "$HOST_PREP" --root /nonexistent inventory
 t_is "$T_RC" 2 "host-prep rejects a --root that does not exist"
+
+# The global options after the command, as operators type them.
+empty=$(t_tmpdir)/empty-root
+mkdir -p "$empty"
+t_run "$HOST_PREP" --json --root "$empty" status
+before=$T_OUT before_rc=$T_RC
+t_run "$HOST_PREP" status --json --root "$empty"
+t_is "$T_RC:$T_OUT" "$before_rc:$before" "host-prep status --json --root DIR answers as host-prep --json --root DIR status"
+t_match "$T_OUT" '^\{' "and prints JSON"
+t_run "$HOST_PREP" --root "$empty" status --root="$empty" -q
+t_is "$T_RC" "$before_rc" "--root=DIR and -q after the command"
+t_run "$HOST_PREP" status --root
+t_is "$T_RC" 2 "a --root after the command without its directory is a usage error"
+t_match "$T_OUT" '--root needs a directory' "and says so"
