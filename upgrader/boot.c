@@ -292,6 +292,9 @@ static enum outcome run(struct boot *b) {
         progress_eta_enable(false);
         switch (result) {
         case APPLY_APPLIED:
+        /* The new release with some packages at their old version: it
+         * boots, and restore runs as after a clean upgrade. */
+        case APPLY_APPLIED_WITH_PROBLEMS:
                 break;
         case APPLY_REFUSED:
                 return OUTCOME_REFUSED;
