@@ -26,7 +26,7 @@ struct txn {
         txn_progress_fn progress;
         txn_element_done_fn element_done;
         char *current; /* NEVRA of the element running now */
-        bool current_failed;
+        bool current_install, current_failed;
         /* Why rpm failed elements, in its words: the last error it logged
          * before it said so (failed_nevra[i] for failed_reason[i]). */
         char *last_error;
@@ -257,7 +257,7 @@ static bool same_name(const char *nevra, const char *name) {
 /* The element before this one is through. */
 static void element_done(struct txn *t) {
         if (t->current && !t->current_failed && t->element_done)
-                t->element_done(t->current, t->userdata);
+                t->element_done(t->current, t->current_install, t->userdata);
         free(t->current);
         t->current = NULL;
         t->current_failed = false;
@@ -293,6 +293,7 @@ static void announce(struct txn *t, const void *h, bool install) {
         if (t->progress)
                 t->progress(t->done, t->total, verb, what, t->userdata);
         t->current = nevra;
+        t->current_install = install;
 }
 
 /* rpm fails the element of header h (an unpack error, a failing %pre or

@@ -18,8 +18,9 @@ typedef void (*txn_progress_fn)(unsigned done, unsigned total, const char *verb,
                                 void *userdata);
 /* Called once an element is through (its files, its rpmdb entry, its
  * scriptlets) without an error rpm counts as failing it: when the next
- * one starts, and for the last one when the run returns. */
-typedef void (*txn_element_done_fn)(const char *nevra, void *userdata);
+ * one starts, and for the last one when the run returns. install: it was
+ * installed (else erased; a reinstall has one of each, same NEVRA). */
+typedef void (*txn_element_done_fn)(const char *nevra, bool install, void *userdata);
 
 struct txn;
 

@@ -539,11 +539,12 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
         }
 }
 
-/* Whether nevra is an entry of the plan (a package it installs or erases),
- * rather than an old version rpm removes on the way. */
-static bool plan_entry(const struct plan *plan, const char *nevra) {
+/* Whether installing (or erasing) nevra is an entry of the plan, rather
+ * than rpm's removal of an old version on the way. */
+static bool plan_entry(const struct plan *plan, const char *nevra, bool install) {
         for (size_t i = 0; i < plan->n_packages; i++)
-                if (strcmp(plan->packages[i].nevra, nevra) == 0)
+                if ((plan->packages[i].op != PLAN_OP_ERASE) == install &&
+                    strcmp(plan->packages[i].nevra, nevra) == 0)
                         return true;
         return false;
 }
@@ -569,11 +570,11 @@ static unsigned plan_entries_done_before(struct apply *a, struct txn *t) {
         return (unsigned) (a->plan->n_packages - pending);
 }
 
-static void on_element_done(const char *nevra, void *userdata) {
+static void on_element_done(const char *nevra, bool install, void *userdata) {
         struct apply *a = userdata;
         int r;
 
-        if (plan_entry(a->plan, nevra) && a->status.packages_done < a->status.packages_total)
+        if (plan_entry(a->plan, nevra, install) && a->status.packages_done < a->status.packages_total)
                 a->status.packages_done++;
         if (a->checkpoint_error < 0)
                 return;
