@@ -309,7 +309,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         r = upgrade_outcome_read(ctx->root, &x.outcome);
         if (r < 0)
                 snprintf(x.outcome.result, sizeof(x.outcome.result), "%s",
-                         st.state == UPGRADE_APPLIED ? OUTCOME_APPLIED : OUTCOME_APPLIED_WITH_PROBLEMS);
+                         st.state == UPGRADE_APPLIED ? OUTCOME_RESULT_APPLIED : OUTCOME_RESULT_APPLIED_WITH_PROBLEMS);
         path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
         plan_load(AT_FDCWD, path, &x.plan, NULL);
 

@@ -12,12 +12,12 @@
 
 /* The result names, as the outcome file, status.json (the upgrader's
  * terminal state) and the report spell them. */
-#define OUTCOME_APPLIED "applied"
+#define OUTCOME_RESULT_APPLIED "applied"
 /* The transaction ran to its end, but rpm failed some of its elements
  * (a %pre that failed, a payload it could not unpack): those are not
  * installed and what they were to replace stays, as after rpm -U. */
-#define OUTCOME_APPLIED_WITH_PROBLEMS "applied-with-problems"
-#define OUTCOME_FAILED "failed"
+#define OUTCOME_RESULT_APPLIED_WITH_PROBLEMS "applied-with-problems"
+#define OUTCOME_RESULT_FAILED "failed"
 
 /* An element rpm failed: "failed NEVRA KEPT REASON" in the file. */
 struct upgrade_failure {
@@ -27,7 +27,7 @@ struct upgrade_failure {
 };
 
 struct upgrade_outcome {
-        char result[32]; /* one of the OUTCOME_* names */
+        char result[32]; /* one of the OUTCOME_RESULT_* names */
         double seconds;
         unsigned installed, erased;
         char **config_files; /* "/etc/x created as /etc/x.rpmnew", "... saved as ..." */

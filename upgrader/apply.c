@@ -700,7 +700,7 @@ static enum apply_result applied_with_problems(struct apply *a, struct upgrade_o
         const struct upgrade_failure *f = &out->failures[0];
         int r;
 
-        snprintf(out->result, sizeof(out->result), OUTCOME_APPLIED_WITH_PROBLEMS);
+        snprintf(out->result, sizeof(out->result), OUTCOME_RESULT_APPLIED_WITH_PROBLEMS);
         r = upgrade_outcome_write(a->root, out);
         if (r < 0)
                 log_error_errno(r, "cannot record the outcome for restore");
@@ -828,14 +828,14 @@ static enum apply_result apply(struct apply *a) {
         r = sync_root(a);
         if (r == 0)
                 r = journal_note(a, true, "finished %s",
-                                 out.n_failures ? OUTCOME_APPLIED_WITH_PROBLEMS : OUTCOME_APPLIED);
+                                 out.n_failures ? OUTCOME_RESULT_APPLIED_WITH_PROBLEMS : OUTCOME_RESULT_APPLIED);
         if (r < 0)
                 goto failed;
         boot_switch(a, false);
         if (out.n_failures)
                 return applied_with_problems(a, &out);
 
-        snprintf(out.result, sizeof(out.result), OUTCOME_APPLIED);
+        snprintf(out.result, sizeof(out.result), OUTCOME_RESULT_APPLIED);
         r = upgrade_outcome_write(a->root, &out);
         if (r < 0)
                 log_error_errno(r, "cannot record the outcome for restore");
@@ -848,7 +848,7 @@ static enum apply_result apply(struct apply *a) {
         return APPLY_APPLIED;
 
 failed:
-        snprintf(out.result, sizeof(out.result), OUTCOME_FAILED);
+        snprintf(out.result, sizeof(out.result), OUTCOME_RESULT_FAILED);
         upgrade_outcome_write(a->root, &out);
         upgrade_outcome_done(&out);
         if (a->attempt < max_attempts) {
