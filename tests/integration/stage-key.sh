@@ -73,3 +73,5 @@ cp "$tmp/webapp.signed" "$staged"
 t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 0 "with the verified bytes back the upgrader applies"
 t_is "$(t_rpm "$root" -q webapp)" "webapp-8.0-1.noarch" "release 8 is installed"
+t_is "$(t_json "$root/var/lib/oslift/status.json" '(d["state"], d["packages_done"], d["packages_total"])')" \
+	"('applied', 12, 12)" "status.json counts the plan's 12 entries (11 packages and an erasure), all done"
