@@ -343,7 +343,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
                 snprintf(st.message, sizeof(st.message),
                          "restored: %zu actions, %zu warnings; applied with problems: rpm failed %zu packages, "
-                         "which stay at their old version (%s%s); see %s",
+                         "what they replace stays installed (%s%s); see %s",
                          x.n_actions, x.n_warnings, x.outcome.n_failures,
                          x.outcome.n_failures ? x.outcome.failures[0].nevra : "see the log",
                          x.outcome.n_failures > 1 ? ", ..." : "", OSLIFT_REPORT_TXT);

@@ -712,12 +712,11 @@ static enum apply_result applied_with_problems(struct apply *a, struct upgrade_o
                           none ? "" : " stays installed");
         }
         set_status(a, UPGRADE_APPLIED_WITH_PROBLEMS,
-                   "applied with problems: rpm failed %zu of %zu packages, which stay at their old version "
+                   "applied with problems: rpm failed %zu packages, what they replace stays installed "
                    "(%s: %s; kept: %s)%s; see the report after restore",
-                   out->n_failures, a->plan->n_packages, f->nevra, f->reason, f->kept,
-                   out->n_failures > 1 ? " and more" : "");
-        log_error("upgrade applied with problems in %.1f s: %u installed, %u erased, %zu packages failed "
-                  "(not installed, their old version kept), %zu scriptlet failures",
+                   out->n_failures, f->nevra, f->reason, f->kept, out->n_failures > 1 ? " and more" : "");
+        log_error("upgrade applied with problems in %.1f s: %u installed, %u erased, rpm failed %zu packages "
+                  "(above: what stays installed instead), %zu scriptlet failures",
                   out->seconds, out->installed, out->erased, out->n_failures, out->n_script_failures);
         log_error("the system boots the new release; fix what made rpm fail those packages, then install "
                   "them with rpm or dnf: 'host-prep log' has the report");

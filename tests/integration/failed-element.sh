@@ -1,7 +1,8 @@
 #!/bin/bash
 # Elements rpm fails are not interruptions: a release-8 %pre that exits 2
 # and a payload rpm cannot unpack (a file where the root has a non-empty
-# directory) leave those two packages at release 7, the rest of the
+# directory) leave those two packages at release 7, a release-7 %preun
+# that exits 1 leaves release 7 installed beside release 8, the rest of the
 # transaction is applied exactly as `rpm -U` of the same packages applies
 # it, the upgrader ends in one run as applied-with-problems (exit 5),
 # restore runs and the report names the packages, the scriptlet, the exit
@@ -43,6 +44,8 @@ t_match "$T_OUT" 'rpm failed failing-pre-8\.0-1\.noarch: %prein\(failing-pre-8\.
 	"the console names the package, the scriptlet, the exit status and what stays"
 t_match "$T_OUT" 'rpm failed unpackable-8\.0-1\.noarch: unpacking of archive failed on file /usr/share/unpackable/blocked' \
 	"and the package rpm could not unpack"
+t_match "$T_OUT" 'rpm failed failing-preun-7\.0-1\.noarch: %preun\(failing-preun-7\.0-1\.noarch\) scriptlet failed, exit status 1; failing-preun-7\.0-1\.noarch stays installed' \
+	"and the erasure whose %preun failed"
 t_ok "no attempt is left to resume" bash -c '! grep -q "next boot tries again" <<<"$1"' _ "$T_OUT"
 
 qa=$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)
@@ -50,7 +53,9 @@ t_is "$qa" "$(t_rpm "$tmp/reference" -qa --qf '%{NEVRA}\n' | sort)" "the same pa
 t_match "$qa" '^failing-pre-7\.0-1\.noarch$' "failing-pre keeps release 7"
 t_match "$qa" '^unpackable-7\.0-1\.noarch$' "unpackable keeps release 7"
 t_match "$qa" '^webapp-8\.0-1\.noarch$' "the rest is release 8"
-t_is "$(wc -l <<<"$qa")" 13 "13 packages installed"
+t_match "$qa" '^failing-preun-7\.0-1\.noarch$' "failing-preun 7 stays installed (its %preun failed)"
+t_match "$qa" '^failing-preun-8\.0-1\.noarch$' "beside failing-preun 8"
+t_is "$(wc -l <<<"$qa")" 15 "15 packages installed"
 same=1
 for d in usr etc bin var/www var/lib/scripted; do
 	[[ $(t_tree_digest "$root/$d") == "$(t_tree_digest "$tmp/reference/$d")" ]] || { same=0; echo "# $d differs"; }
@@ -65,14 +70,14 @@ t_is "$(t_rpm "$root" -V unpackable 2>&1)" "$(t_rpm "$tmp/reference" -V unpackab
 
 status=$root/var/lib/oslift/status.json
 t_is "$(t_json "$status" 'd["state"]')" applied-with-problems "status.json: applied-with-problems"
-t_is "$(t_json "$status" '(d["packages_done"], d["packages_total"])')" "(10, 12)" \
-	"status.json counts the plan's 12 packages, 10 of them done"
+t_is "$(t_json "$status" '(d["packages_done"], d["packages_total"])')" "(11, 13)" \
+	"status.json counts the plan's 13 packages, 11 of them done (failing-pre 8 and unpackable 8 are not)"
 t_match "$(t_json "$status" 'd["message"]')" 'failing-pre-8\.0-1\.noarch: %prein.*exit status 2' "status.json's message names the first one"
 t_match "$(cat "$root/var/lib/oslift/outcome")" '^result applied-with-problems$' "the outcome file says applied-with-problems"
 t_match "$(tail -n 1 "$root/var/lib/oslift/journal")" ' finished applied-with-problems$' "the journal ends it"
 t_run "$HOST_PREP" --root "$root" status
 t_match "$T_OUT" '^state: applied-with-problems ' "host-prep status says applied-with-problems"
-t_match "$T_OUT" '^packages: 10 of 12 done$' "and counts the plan"
+t_match "$T_OUT" '^packages: 11 of 13 done$' "and counts the plan"
 
 # Again: nothing is redone, nothing is written.
 before=$(t_tree_digest "$root")
@@ -87,7 +92,7 @@ t_is "$T_RC" 0 "restore runs"
 report=$root/var/log/oslift/report.json
 t_is "$(t_json "$report" 'd["result"]')" applied-with-problems "report.json: result applied-with-problems"
 t_is "$(t_json "$report" '[(f["package"], f["kept"]) for f in d["failed_packages"]]')" \
-	"[('failing-pre-8.0-1.noarch', ['failing-pre-7.0-1.noarch']), ('unpackable-8.0-1.noarch', ['unpackable-7.0-1.noarch'])]" \
+	"[('failing-pre-8.0-1.noarch', ['failing-pre-7.0-1.noarch']), ('unpackable-8.0-1.noarch', ['unpackable-7.0-1.noarch']), ('failing-preun-7.0-1.noarch', ['failing-preun-7.0-1.noarch'])]" \
 	"report.json lists the failed packages and what each kept"
 t_match "$(t_json "$report" 'd["failed_packages"][0]["reason"]')" '^%prein\(failing-pre-8\.0-1\.noarch\) scriptlet failed, exit status 2$' \
 	"with rpm's reason: the scriptlet and its exit status"
@@ -106,6 +111,7 @@ t_is "$(t_json "$status" 'd["state"]')" restored-with-problems "an upgrader run 
 root=$tmp/cut
 fresh_root "$root"
 "$HOST_PREP" --root "$root" stage --packages "$tmp/target" >/dev/null 2>&1
+: >"$tmp/cut.log"
 setsid "$UPGRADER" --root "$root" --checkpoint-every 4 >"$tmp/cut.log" 2>&1 &
 pid=$!
 for ((i = 0; i < 3000; i++)); do
@@ -123,7 +129,7 @@ else
 	t_is "$T_RC" 5 "cut: the next run ends applied with problems (exit 5)"
 	t_is "$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)" "$qa" "cut: the same packages as the uninterrupted run"
 	t_is "$(t_json "$root/var/lib/oslift/status.json" '(d["state"], d["packages_done"], d["packages_total"])')" \
-		"('applied-with-problems', 10, 12)" "cut: status.json counts the plan, not the resumed transaction"
+		"('applied-with-problems', 11, 13)" "cut: status.json counts the plan, not the resumed transaction"
 fi
 
 # A Berkeley DB root (EL8): restore after the problems still drops the
