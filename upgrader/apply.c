@@ -67,6 +67,9 @@ struct apply {
         struct txn *running; /* the transaction rpm is running now */
         bool begin_noted;
         unsigned elements_tenth; /* of this run's elements, for status.json's updates */
+        /* The plan's entries sorted by NEVRA, for counting them as rpm's
+         * elements finish (a lookup per element). */
+        const struct plan_package **entries;
         int checkpoint_error;
         FILE *log;
 };
@@ -539,14 +542,36 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
         }
 }
 
+static int compare_entries(const void *x, const void *y) {
+        const struct plan_package *const *p = x, *const *q = y;
+        int c = strcmp((*p)->nevra, (*q)->nevra);
+
+        /* The same NEVRA installed and erased: the erasure first. */
+        return c ?: ((*p)->op != PLAN_OP_ERASE) - ((*q)->op != PLAN_OP_ERASE);
+}
+
+static int index_entries(struct apply *a) {
+        size_t n = a->plan->n_packages;
+
+        a->entries = calloc(n ?: 1, sizeof(*a->entries));
+        if (!a->entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                a->entries[i] = &a->plan->packages[i];
+        qsort(a->entries, n, sizeof(*a->entries), compare_entries);
+        return 0;
+}
+
 /* Whether installing (or erasing) nevra is an entry of the plan, rather
  * than rpm's removal of an old version on the way. */
-static bool plan_entry(const struct plan *plan, const char *nevra, bool install) {
-        for (size_t i = 0; i < plan->n_packages; i++)
-                if ((plan->packages[i].op != PLAN_OP_ERASE) == install &&
-                    strcmp(plan->packages[i].nevra, nevra) == 0)
-                        return true;
-        return false;
+static bool plan_entry(struct apply *a, const char *nevra, bool install) {
+        struct plan_package key = { .nevra = (char *) nevra, .op = install ? PLAN_OP_UPGRADE : PLAN_OP_ERASE };
+        const struct plan_package *k = &key;
+
+        if (!a->entries)
+                return false;
+        /* compare_entries() only tells erasures from the rest. */
+        return bsearch(&k, a->entries, a->plan->n_packages, sizeof(*a->entries), compare_entries) != NULL;
 }
 
 /* The plan's entries this transaction leaves alone: those an earlier
@@ -574,7 +599,7 @@ static void on_element_done(const char *nevra, bool install, void *userdata) {
         struct apply *a = userdata;
         int r;
 
-        if (plan_entry(a->plan, nevra, install) && a->status.packages_done < a->status.packages_total)
+        if (plan_entry(a, nevra, install) && a->status.packages_done < a->status.packages_total)
                 a->status.packages_done++;
         if (a->checkpoint_error < 0)
                 return;
@@ -613,6 +638,8 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         r = txn_check(t, &problems);
         if (r == 0)
                 r = note_removals(a, t);
+        if (r == 0)
+                r = index_entries(a);
         a->status.packages_total = (unsigned) a->plan->n_packages;
         a->status.packages_done = plan_entries_done_before(a, t);
         a->running = t;
@@ -886,6 +913,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
                 log_error("the upgrade did not finish; the log is %s", log_path);
         }
         checkpoint_free(a.checkpoint);
+        free(a.entries);
         journal_close(a.writer);
         journal_done(&a.journal);
         close_log(&a);
