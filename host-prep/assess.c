@@ -527,6 +527,12 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         rpm_messages_pop(&quiet);
         if (r < 0)
                 goto done;
+        /* Reading the packages' headers, rpm checks their signatures against
+         * the ts's keyring, by default the rpmdb's: with --key, the keys
+         * package_verify() enforced, so that a package they signed does not
+         * make rpm say NOKEY (which reads like a failure). */
+        if (keyring)
+                rpmtsSetKeyring(ts, keyring);
         find_erasures(a, ts);
         if (opts->n_repo_dirs > 0)
                 r = add_solved(a, ts, keyring);

@@ -73,10 +73,10 @@ static int check_cancellable(const struct context *ctx, int state_dir_fd) {
                 log_error("let the upgrade finish (reboot into it), and see %s", log ?: OSLIFT_UPGRADE_LOG);
                 return -EBUSY;
         }
-        if (s.state == UPGRADE_APPLIED) {
-                log_error("%s is already upgraded (state 'applied'), so there is nothing left to cancel; "
+        if (s.state == UPGRADE_APPLIED || s.state == UPGRADE_APPLIED_WITH_PROBLEMS) {
+                log_error("%s is already upgraded (state '%s'), so there is nothing left to cancel; "
                           "nothing was removed",
-                          ctx->root);
+                          ctx->root, upgrade_state_name(s.state));
                 log_error("'host-prep restore' must run first (on the first boot of the new release)");
                 return -EALREADY;
         }

@@ -187,6 +187,19 @@ static int write_reports(struct restore *x) {
                 counts[PLAN_OP_ERASE]);
         fprintf(f, "rpm: %u packages installed, %u erased (old versions and obsoleted)\n", o->installed,
                 o->erased);
+        if (o->n_failures) {
+                fprintf(f, "\npackages rpm failed, not upgraded (%zu):\n", o->n_failures);
+                for (size_t i = 0; i < o->n_failures; i++) {
+                        const struct upgrade_failure *g = &o->failures[i];
+                        fprintf(f, "  %s: %s\n", g->nevra, g->reason);
+                        if (strcmp(g->kept, "-") == 0)
+                                fprintf(f, "    not installed\n");
+                        else
+                                fprintf(f, "    kept: %s\n", g->kept);
+                }
+                fprintf(f, "  what to do: fix what made rpm fail them (the reason above, %s), then "
+                           "install them with rpm or dnf\n", OSLIFT_UPGRADE_LOG);
+        }
         fprintf(f, "\nconfiguration files kept as they were (%zu):\n", o->n_config_files);
         for (size_t i = 0; i < o->n_config_files; i++)
                 fprintf(f, "  %s\n", o->config_files[i]);
@@ -216,6 +229,29 @@ static int write_reports(struct restore *x) {
         write_json_list(f, "config_files", o->config_files, o->n_config_files);
         write_json_list(f, "scriptlet_failures", o->script_failures, o->n_script_failures);
         write_json_list(f, "errors", o->errors, o->n_errors);
+        fprintf(f, ",\"failed_packages\":[");
+        for (size_t i = 0; i < o->n_failures; i++) {
+                const struct upgrade_failure *g = &o->failures[i];
+                fprintf(f, "%s{\"package\":", i ? "," : "");
+                json_write_string(f, g->nevra);
+                fprintf(f, ",\"kept\":[");
+                /* "a,b" or "-" for none */
+                if (strcmp(g->kept, "-") != 0) {
+                        const char *p = g->kept;
+                        for (bool first = true; *p; first = false) {
+                                size_t n = strcspn(p, ",");
+                                _cleanup_free_ char *one = strndup(p, n);
+                                if (!first)
+                                        fputc(',', f);
+                                json_write_string(f, one ?: "");
+                                p += n + (p[n] == ',');
+                        }
+                }
+                fprintf(f, "],\"reason\":");
+                json_write_string(f, g->reason);
+                fputc('}', f);
+        }
+        fputc(']', f);
         write_json_list(f, "restore_actions", x->actions, x->n_actions);
         write_json_list(f, "restore_warnings", x->warnings, x->n_warnings);
         fprintf(f, ",\"log\":\"%s\"}\n", OSLIFT_UPGRADE_LOG);
@@ -256,11 +292,13 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", OSLIFT_STATUS_FILE), EXIT_FAILED;
-        if (st.state == UPGRADE_RESTORED) {
+        if (st.state == UPGRADE_RESTORED || st.state == UPGRADE_RESTORED_WITH_PROBLEMS) {
                 log_info("already restored; the report is %s", OSLIFT_REPORT_TXT);
                 return EXIT_OK;
         }
-        if (st.state != UPGRADE_APPLIED) {
+        /* Some packages kept their old version: the system is the new
+         * release all the same, and what stage recorded goes back. */
+        if (st.state != UPGRADE_APPLIED && st.state != UPGRADE_APPLIED_WITH_PROBLEMS) {
                 log_error("the upgrade is %s, not applied: nothing to restore (%s)",
                           upgrade_state_name(st.state), st.message);
                 return EXIT_FAILED;
@@ -270,7 +308,8 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 log_warning("no record of what to restore (%s): skipping that part", strerror(-r));
         r = upgrade_outcome_read(ctx->root, &x.outcome);
         if (r < 0)
-                snprintf(x.outcome.result, sizeof(x.outcome.result), "applied");
+                snprintf(x.outcome.result, sizeof(x.outcome.result), "%s",
+                         st.state == UPGRADE_APPLIED ? OUTCOME_RESULT_APPLIED : OUTCOME_RESULT_APPLIED_WITH_PROBLEMS);
         path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
         plan_load(AT_FDCWD, path, &x.plan, NULL);
 
@@ -300,9 +339,19 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         r = write_reports(&x);
         if (r < 0)
                 log_error_errno(r, "cannot write the report");
-        st.state = UPGRADE_RESTORED;
-        snprintf(st.message, sizeof(st.message), "restored: %zu actions, %zu warnings", x.n_actions,
-                 x.n_warnings);
+        if (st.state == UPGRADE_APPLIED_WITH_PROBLEMS) {
+                st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
+                snprintf(st.message, sizeof(st.message),
+                         "restored: %zu actions, %zu warnings; applied with problems: rpm failed %zu packages, "
+                         "what they replace stays installed (%s%s); see %s",
+                         x.n_actions, x.n_warnings, x.outcome.n_failures,
+                         x.outcome.n_failures ? x.outcome.failures[0].nevra : "see the log",
+                         x.outcome.n_failures > 1 ? ", ..." : "", OSLIFT_REPORT_TXT);
+        } else {
+                st.state = UPGRADE_RESTORED;
+                snprintf(st.message, sizeof(st.message), "restored: %zu actions, %zu warnings", x.n_actions,
+                         x.n_warnings);
+        }
         if (status_write(ctx->root, &st) < 0)
                 r = -EIO;
 

@@ -24,6 +24,11 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
         [UPGRADE_APPLIED] = "the upgrade finished; host-prep restore completes it on the first boot",
         [UPGRADE_FAILED] = "the upgrade failed; see the log",
         [UPGRADE_RESTORED] = "the upgrade is complete",
+        [UPGRADE_APPLIED_WITH_PROBLEMS] = "the upgrade finished, but rpm failed some packages, which stay at "
+                                          "their old version; host-prep restore completes it on the first "
+                                          "boot; the message and the report say which and why",
+        [UPGRADE_RESTORED_WITH_PROBLEMS] = "the upgrade is complete, but rpm failed some packages, which stay "
+                                           "at their old version: see the report ('host-prep log')",
         [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
                             "fix that, then 'host-prep cancel' and 'host-prep stage' again",
 };
@@ -35,6 +40,8 @@ static const char *const state_colours[_UPGRADE_STATE_MAX] = {
         [UPGRADE_APPLIED] = ANSI_GREEN,
         [UPGRADE_FAILED] = ANSI_RED,
         [UPGRADE_RESTORED] = ANSI_GREEN,
+        [UPGRADE_APPLIED_WITH_PROBLEMS] = ANSI_RED,
+        [UPGRADE_RESTORED_WITH_PROBLEMS] = ANSI_RED,
 };
 
 /* Prints "key: value" with control characters escaped: the message quotes

@@ -135,9 +135,12 @@ static int apply_record(struct journal *j, char *text, bool first) {
                 j->n_durable = u;
                 j->last_checkpoint = u;
         } else if (strcmp(w[0], "finished") == 0 && n == 2) {
-                if (strcmp(w[1], "applied") != 0)
+                if (strcmp(w[1], "applied") == 0)
+                        j->result = JOURNAL_RESULT_APPLIED;
+                else if (strcmp(w[1], "applied-with-problems") == 0)
+                        j->result = JOURNAL_RESULT_APPLIED_WITH_PROBLEMS;
+                else
                         return -EBADMSG;
-                j->result = JOURNAL_RESULT_APPLIED;
         } else if (strcmp(w[0], "gave-up") == 0 && n == 2) {
                 if (!parse_unsigned(w[1], &u))
                         return -EBADMSG;

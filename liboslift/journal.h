@@ -24,6 +24,8 @@
  *                                     disk (syncfs'd); later "done" lines
  *                                     may come before it
  *   ........ finished applied         the transaction is over
+ *   ........ finished applied-with-problems
+ *                                     over, but rpm failed some elements
  *   ........ gave-up N                N attempts failed; the upgrader stopped
  *
  * Records are appended without fsync except where the protocol needs it
@@ -51,6 +53,7 @@
 enum journal_result {
         JOURNAL_RESULT_NONE,    /* not finished */
         JOURNAL_RESULT_APPLIED,
+        JOURNAL_RESULT_APPLIED_WITH_PROBLEMS, /* over, with elements rpm failed */
 };
 
 struct journal {

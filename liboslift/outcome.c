@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,61 @@ void upgrade_outcome_done(struct upgrade_outcome *o) {
         strv_free(o->config_files, o->n_config_files);
         strv_free(o->script_failures, o->n_script_failures);
         strv_free(o->errors, o->n_errors);
+        for (size_t i = 0; i < o->n_failures; i++) {
+                free(o->failures[i].nevra);
+                free(o->failures[i].kept);
+                free(o->failures[i].reason);
+        }
+        free(o->failures);
         *o = (struct upgrade_outcome) {};
+}
+
+static bool is_word(const char *s) {
+        return s && *s && !strpbrk(s, " \t\n");
+}
+
+int upgrade_outcome_add_failure(struct upgrade_outcome *o, const char *nevra, const char *kept,
+                                const char *reason) {
+        struct upgrade_failure *v, f;
+
+        if (!kept || !*kept)
+                kept = "-";
+        if (!is_word(nevra) || !is_word(kept))
+                return -EINVAL;
+        v = realloc(o->failures, (o->n_failures + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        o->failures = v;
+        f = (struct upgrade_failure) {
+                .nevra = strdup(nevra),
+                .kept = strdup(kept),
+                /* One line in the file. */
+                .reason = strndup(reason ?: "", strcspn(reason ?: "", "\n")),
+        };
+        if (!f.nevra || !f.kept || !f.reason) {
+                free(f.nevra);
+                free(f.kept);
+                free(f.reason);
+                return -ENOMEM;
+        }
+        o->failures[o->n_failures++] = f;
+        return 0;
+}
+
+/* "NEVRA KEPT REASON" */
+static int parse_failure(struct upgrade_outcome *o, char *value) {
+        char *kept, *reason;
+
+        kept = strchr(value, ' ');
+        if (!kept)
+                return -EBADMSG;
+        *kept++ = '\0';
+        reason = strchr(kept, ' ');
+        if (reason)
+                *reason++ = '\0';
+        if (!is_word(value) || !is_word(kept))
+                return -EBADMSG;
+        return upgrade_outcome_add_failure(o, value, kept, reason ?: "");
 }
 
 int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
@@ -33,6 +89,9 @@ int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
                 fprintf(f, "script-failure %s\n", o->script_failures[i]);
         for (size_t i = 0; i < o->n_errors; i++)
                 fprintf(f, "error %s\n", o->errors[i]);
+        for (size_t i = 0; i < o->n_failures; i++)
+                fprintf(f, "failed %s %s %s\n", o->failures[i].nevra, o->failures[i].kept,
+                        o->failures[i].reason);
         if (fclose(f) != 0)
                 return -ENOMEM;
         return write_file_atomic(root, OUTCOME_FILE, text, size, 0600);
@@ -68,6 +127,8 @@ static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
                         r = strv_push(&o.script_failures, &o.n_script_failures, value);
                 else if (strcmp(line, "error") == 0)
                         r = strv_push(&o.errors, &o.n_errors, value);
+                else if (strcmp(line, "failed") == 0)
+                        r = parse_failure(&o, value);
                 /* Unknown keys come from a newer upgrader: ignore them. */
         }
         if (r == 0 && !*o.result)

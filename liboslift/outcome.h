@@ -10,8 +10,24 @@
 
 #include "strv.h"
 
+/* The result names, as the outcome file, status.json (the upgrader's
+ * terminal state) and the report spell them. */
+#define OUTCOME_RESULT_APPLIED "applied"
+/* The transaction ran to its end, but rpm failed some of its elements
+ * (a %pre that failed, a payload it could not unpack): those are not
+ * installed and what they were to replace stays, as after rpm -U. */
+#define OUTCOME_RESULT_APPLIED_WITH_PROBLEMS "applied-with-problems"
+#define OUTCOME_RESULT_FAILED "failed"
+
+/* An element rpm failed: "failed NEVRA KEPT REASON" in the file. */
+struct upgrade_failure {
+        char *nevra;  /* the package rpm did not install (or did not erase) */
+        char *kept;   /* what stays installed instead, comma-separated; "-" for nothing */
+        char *reason; /* rpm's words: the scriptlet and its exit status, or the unpack error */
+};
+
 struct upgrade_outcome {
-        char result[16]; /* "applied" or "failed" */
+        char result[32]; /* one of the OUTCOME_RESULT_* names */
         double seconds;
         unsigned installed, erased;
         char **config_files; /* "/etc/x created as /etc/x.rpmnew", "... saved as ..." */
@@ -20,7 +36,14 @@ struct upgrade_outcome {
         size_t n_script_failures;
         char **errors; /* other errors rpm reported while running */
         size_t n_errors;
+        struct upgrade_failure *failures; /* elements rpm failed, in the order they ran */
+        size_t n_failures;
 };
+
+/* Appends a failure (copies of the strings; kept NULL or "" is "-"): -ENOMEM,
+ * -EINVAL for a nevra that is empty or has a space. */
+int upgrade_outcome_add_failure(struct upgrade_outcome *o, const char *nevra, const char *kept,
+                                const char *reason);
 
 void upgrade_outcome_done(struct upgrade_outcome *o);
 

@@ -36,6 +36,8 @@ static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_FAILED] = "failed",
         [UPGRADE_REFUSED] = "refused",
         [UPGRADE_RESTORED] = "restored",
+        [UPGRADE_APPLIED_WITH_PROBLEMS] = "applied-with-problems",
+        [UPGRADE_RESTORED_WITH_PROBLEMS] = "restored-with-problems",
 };
 
 /* The keys in the order the writer emits them. */

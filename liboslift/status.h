@@ -44,6 +44,10 @@ enum upgrade_state {
         UPGRADE_FAILED,   /* the upgrader gave up */
         UPGRADE_RESTORED, /* host-prep restore finished on the first boot */
         UPGRADE_REFUSED,  /* the upgrader refused the plan before changing anything */
+        /* The upgrader finished the transaction, but rpm failed some of its
+         * elements (those stay at their old version); restore has not run. */
+        UPGRADE_APPLIED_WITH_PROBLEMS,
+        UPGRADE_RESTORED_WITH_PROBLEMS, /* host-prep restore finished after that */
         _UPGRADE_STATE_MAX,
 };
 
@@ -56,7 +60,8 @@ struct upgrade_status {
         char log[STATUS_LOG_SIZE];           /* inside the root; "" means OSLIFT_UPGRADE_LOG */
 };
 
-/* "staged", "applying", "applied", "failed", "restored", "refused"; NULL for anything else. */
+/* "staged", "applying", "applied", "failed", "restored", "refused", "applied-with-problems",
+ * "restored-with-problems"; NULL for anything else. */
 const char *upgrade_state_name(enum upgrade_state s);
 /* The inverse of upgrade_state_name(); -EINVAL for an unknown name or NULL. */
 int upgrade_state_from_name(const char *name, enum upgrade_state *ret);

@@ -26,7 +26,12 @@ struct txn {
         txn_progress_fn progress;
         txn_element_done_fn element_done;
         char *current; /* NEVRA of the element running now */
-        bool current_failed;
+        bool current_install, current_failed;
+        /* Why rpm failed elements, in its words: the last error it logged
+         * before it said so (failed_nevra[i] for failed_reason[i]). */
+        char *last_error;
+        char **failed_nevra, **failed_reason;
+        size_t n_failed_nevra, n_failed_reason;
         void *userdata;
         struct upgrade_outcome outcome;
 };
@@ -72,6 +77,9 @@ void txn_free(struct txn *t) {
         strv_free(t->replaced, t->n_replaced);
         strv_free(t->replaced_by, t->n_replaced_by);
         free(t->current);
+        free(t->last_error);
+        strv_free(t->failed_nevra, t->n_failed_nevra);
+        strv_free(t->failed_reason, t->n_failed_reason);
         upgrade_outcome_done(&t->outcome);
         free(t);
 }
@@ -147,14 +155,14 @@ uint32_t txn_tid(struct txn *t) {
         return (uint32_t) rpmtsGetTid(t->ts);
 }
 
-int txn_removed(struct txn *t, char ***ret, size_t *ret_n) {
+static int elements(struct txn *t, rpmElementType type, char ***ret, size_t *ret_n) {
         rpmtsi it = rpmtsiInit(t->ts);
         char **v = NULL;
         size_t n = 0;
         rpmte te;
         int r = 0;
 
-        while (r == 0 && (te = rpmtsiNext(it, TR_REMOVED)) != NULL)
+        while (r == 0 && (te = rpmtsiNext(it, type)) != NULL)
                 r = strv_push(&v, &n, rpmteNEVRA(te));
         rpmtsiFree(it);
         if (r < 0) {
@@ -164,6 +172,14 @@ int txn_removed(struct txn *t, char ***ret, size_t *ret_n) {
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+int txn_removed(struct txn *t, char ***ret, size_t *ret_n) {
+        return elements(t, TR_REMOVED, ret, ret_n);
+}
+
+int txn_added(struct txn *t, char ***ret, size_t *ret_n) {
+        return elements(t, TR_ADDED, ret, ret_n);
 }
 
 int txn_add_erase(struct txn *t, const char *nevra) {
@@ -241,7 +257,7 @@ static bool same_name(const char *nevra, const char *name) {
 /* The element before this one is through. */
 static void element_done(struct txn *t) {
         if (t->current && !t->current_failed && t->element_done)
-                t->element_done(t->current, t->userdata);
+                t->element_done(t->current, t->current_install, t->userdata);
         free(t->current);
         t->current = NULL;
         t->current_failed = false;
@@ -271,10 +287,34 @@ static void announce(struct txn *t, const void *h, bool install) {
                 verb = is_replaced(t, nevra) ? "cleaning up" : "erasing";
         }
         element_done(t);
+        free(t->last_error);
+        t->last_error = NULL;
         t->done++;
         if (t->progress)
                 t->progress(t->done, t->total, verb, what, t->userdata);
         t->current = nevra;
+        t->current_install = install;
+}
+
+/* rpm fails the element of header h (an unpack error, a failing %pre or
+ * %preun). A %pre runs before rpm announces its element (INST_START comes
+ * with the unpacking): when h is not the current element, the current one
+ * is through and the failed one never started. */
+static void element_failed(struct txn *t, const void *h) {
+        _cleanup_free_ char *nevra = h ? headerGetAsString((Header) h, RPMTAG_NEVRA) : NULL;
+
+        if (nevra && t->current && strcmp(nevra, t->current) != 0)
+                element_done(t);
+        else if (t->current)
+                t->current_failed = true;
+        if (!nevra || strv_contains(t->failed_nevra, t->n_failed_nevra, nevra))
+                return;
+        if (strv_push(&t->failed_nevra, &t->n_failed_nevra, nevra) < 0 ||
+            strv_push(&t->failed_reason, &t->n_failed_reason, t->last_error ?: "") < 0) {
+                /* Keep the two lists in step: drop a reason-less entry. */
+                if (t->n_failed_nevra > t->n_failed_reason)
+                        free(t->failed_nevra[--t->n_failed_nevra]);
+        }
 }
 
 static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff_t amount,
@@ -307,16 +347,14 @@ static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff
                 return NULL;
         case RPMCALLBACK_UNPACK_ERROR:
         case RPMCALLBACK_CPIO_ERROR:
-                t->current_failed = true;
+                element_failed(t, h);
                 return NULL;
         case RPMCALLBACK_SCRIPT_ERROR:
                 /* total is what rpm made of the exit status: not OK for a
-                 * scriptlet that fails its element (%pre, %preun). Also
-                 * for %pretrans, before its element started: then the
-                 * previous one is taken for failed, which only means it
-                 * is not counted as through. */
+                 * scriptlet that fails its element (%pre, %preun; also
+                 * %pretrans, before any element started). */
                 if (total != RPMRC_OK)
-                        t->current_failed = true;
+                        element_failed(t, h);
                 return NULL;
         default:
                 return NULL;
@@ -325,7 +363,8 @@ static void *on_notify(const void *h, const rpmCallbackType what, const rpm_loff
 
 /* librpm says these only in its log: keep them for the report. */
 static void on_rpm_message(rpmlogLvl level, const char *message, void *userdata) {
-        struct upgrade_outcome *o = userdata;
+        struct txn *t = userdata;
+        struct upgrade_outcome *o = &t->outcome;
         size_t len = strcspn(message, "\n");
         char line[1024];
 
@@ -336,11 +375,92 @@ static void on_rpm_message(rpmlogLvl level, const char *message, void *userdata)
                 strv_push(&o->script_failures, &o->n_script_failures, line);
         else if (level <= RPMLOG_ERR)
                 strv_push(&o->errors, &o->n_errors, line);
+        else
+                return;
+        /* What rpm says right before it fails an element is why. */
+        if (level <= RPMLOG_ERR) {
+                free(t->last_error);
+                t->last_error = strdup(line);
+        }
+}
+
+static const char *failure_reason(struct txn *t, const char *nevra) {
+        for (size_t i = 0; i < t->n_failed_nevra; i++)
+                if (strcmp(t->failed_nevra[i], nevra) == 0 && *t->failed_reason[i])
+                        return t->failed_reason[i];
+        return "rpm failed it; see the log";
+}
+
+/* What stays installed because te failed: the erasures rpm skipped with
+ * it (the version it upgrades, what it obsoletes), comma-separated. */
+static char *kept_by_failure(struct txn *t, rpmte te) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        rpmtsi it;
+        rpmte p;
+        bool first = true;
+
+        if (!f)
+                return NULL;
+        it = rpmtsiInit(t->ts);
+        while ((p = rpmtsiNext(it, TR_REMOVED)) != NULL)
+                if (rpmteDependsOn(p) == te) {
+                        fprintf(f, "%s%s", first ? "" : ",", rpmteNEVRA(p));
+                        first = false;
+                }
+        rpmtsiFree(it);
+        if (fclose(f) != 0)
+                return NULL;
+        return TAKE_PTR(text);
+}
+
+/* After a run in which rpm failed elements: each into the outcome. An
+ * erasure skipped because the element it belongs to failed is not a
+ * failure of its own: it is what that element keeps. */
+static int collect_failures(struct txn *t) {
+        rpmtsi it = rpmtsiInit(t->ts);
+        rpmte te;
+        int r = 0;
+
+        while (r == 0 && (te = rpmtsiNext(it, 0)) != NULL) {
+                rpmte by = rpmteDependsOn(te);
+                const char *nevra = rpmteNEVRA(te);
+
+                if (rpmteFailed(te) <= 0)
+                        continue;
+                if (rpmteType(te) == TR_REMOVED && by && rpmteFailed(by) > 0)
+                        continue;
+                if (rpmteType(te) == TR_ADDED) {
+                        _cleanup_free_ char *kept = kept_by_failure(t, te);
+                        if (!kept)
+                                r = -ENOMEM;
+                        else
+                                r = upgrade_outcome_add_failure(&t->outcome, nevra, kept,
+                                                                failure_reason(t, nevra));
+                } else
+                        /* A failed erasure (its %preun failed): it stays. */
+                        r = upgrade_outcome_add_failure(&t->outcome, nevra, nevra, failure_reason(t, nevra));
+        }
+        rpmtsiFree(it);
+        /* What rpm did: the elements it did not fail (a failing %pre ends
+         * its element before rpm announces it, so the starts miscount). */
+        t->outcome.installed = t->outcome.erased = 0;
+        it = rpmtsiInit(t->ts);
+        while ((te = rpmtsiNext(it, 0)) != NULL)
+                if (rpmteFailed(te) <= 0) {
+                        if (rpmteType(te) == TR_ADDED)
+                                t->outcome.installed++;
+                        else
+                                t->outcome.erased++;
+                }
+        rpmtsiFree(it);
+        return r;
 }
 
 int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element_done_fn done,
             void *userdata, rpmps *ret_problems) {
-        struct rpm_messages_scope scope = { .fn = on_rpm_message, .userdata = &t->outcome };
+        struct rpm_messages_scope scope = { .fn = on_rpm_message, .userdata = t };
         int r;
 
         r = collect_replaced(t);
@@ -360,6 +480,15 @@ int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element
         rpm_messages_pop(&scope);
         element_done(t);
 
+        /* rpm says -1 both when it could not run and when it ran every
+         * element but failed some: the elements tell. */
+        if (r < 0 && !test_only && (t->done > 0 || t->n_failed_nevra > 0)) {
+                int k = collect_failures(t);
+                if (k < 0)
+                        return k;
+                if (t->outcome.n_failures > 0)
+                        return 0;
+        }
         if (r < 0)
                 return -EIO;
         if (r > 0)

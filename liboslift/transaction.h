@@ -18,8 +18,9 @@ typedef void (*txn_progress_fn)(unsigned done, unsigned total, const char *verb,
                                 void *userdata);
 /* Called once an element is through (its files, its rpmdb entry, its
  * scriptlets) without an error rpm counts as failing it: when the next
- * one starts, and for the last one when the run returns. */
-typedef void (*txn_element_done_fn)(const char *nevra, void *userdata);
+ * one starts, and for the last one when the run returns. install: it was
+ * installed (else erased; a reinstall has one of each, same NEVRA). */
+typedef void (*txn_element_done_fn)(const char *nevra, bool install, void *userdata);
 
 struct txn;
 
@@ -55,6 +56,8 @@ int txn_add_erase(struct txn *t, const char *nevra);
 /* The NEVRAs of what the checked transaction removes: erasures and what
  * the installed elements replace. The caller frees them (strv_free). */
 int txn_removed(struct txn *t, char ***ret, size_t *ret_n);
+/* The same for what it installs. */
+int txn_added(struct txn *t, char ***ret, size_t *ret_n);
 
 /* rpm's id of this transaction: its temporary files end in ";%08x". */
 uint32_t txn_tid(struct txn *t);
@@ -64,6 +67,11 @@ uint32_t txn_tid(struct txn *t);
  * (test_only: rpm's test run, which also finds file conflicts and lack of
  * disk space without writing). Problems are returned in *ret_problems (NULL
  * when none); -EPROTO when there were problems.
+ *
+ * A run that rpm took to its end while failing some elements (a failing
+ * %pre or %preun, a payload it could not unpack) returns 0, as rpm -U
+ * ends there too: the outcome's failures list them, with what stays
+ * installed instead and rpm's reason. -EIO when rpm could not run it.
  */
 int txn_check(struct txn *t, rpmps *ret_problems);
 int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element_done_fn element_done,

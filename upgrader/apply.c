@@ -5,8 +5,9 @@
  *
  *   boot switch on -> "attempt" -> rpmdb backup -> "backup" -> conversion
  *   -> "converted" -> "erase"..., "begin" -> the transaction, "done" per
- *   element and a checkpoint every K -> syncfs -> "finished applied" ->
- *   boot switch off -> outcome and status.
+ *   element and a checkpoint every K -> syncfs -> "finished applied" (or
+ *   "finished applied-with-problems" when rpm failed elements) -> boot
+ *   switch off -> outcome and status.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -65,6 +66,10 @@ struct apply {
         struct checkpoint *checkpoint;
         struct txn *running; /* the transaction rpm is running now */
         bool begin_noted;
+        unsigned elements_tenth; /* of this run's elements, for status.json's updates */
+        /* The plan's entries sorted by NEVRA, for counting them as rpm's
+         * elements finish (a lookup per element). */
+        const struct plan_package **entries;
         int checkpoint_error;
         FILE *log;
 };
@@ -360,7 +365,7 @@ static int checks(struct apply *a) {
         r = load_journal(a);
         if (r < 0)
                 return r;
-        if (a->journal.result == JOURNAL_RESULT_APPLIED || a->journal.gave_up)
+        if (a->journal.result != JOURNAL_RESULT_NONE || a->journal.gave_up)
                 return 0; /* nothing left to check: the end is written */
         r = find_boot_switch(a);
         if (r < 0)
@@ -529,18 +534,73 @@ static void on_progress(unsigned done, unsigned total, const char *verb, const c
         log_info("[%*u/%u %3u%%] %s %s%s", total >= 1000 ? 4 : total >= 100 ? 3 : 2, done, total,
                  total ? done * 100 / total : 100, verb, what, progress_eta(done, total, eta));
         /* Fleet tools poll status.json: keep it current, at every tenth of
-         * the way (each write is an fsync'ed rename, not free). */
-        unsigned tenth_before = total ? a->status.packages_done * 10 / total : 0;
-        a->status.packages_done = done;
-        a->status.packages_total = total;
-        if (total && done * 10 / total != tenth_before)
+         * the way (each write is an fsync'ed rename, not free). Its counts
+         * are the plan's entries (on_element_done), not rpm's elements. */
+        if (total && done * 10 / total != a->elements_tenth) {
+                a->elements_tenth = done * 10 / total;
                 set_status(a, UPGRADE_APPLYING, "%s %s", verb, what);
+        }
 }
 
-static void on_element_done(const char *nevra, void *userdata) {
+static int compare_entries(const void *x, const void *y) {
+        const struct plan_package *const *p = x, *const *q = y;
+        int c = strcmp((*p)->nevra, (*q)->nevra);
+
+        /* The same NEVRA installed and erased: the erasure first. */
+        return c ?: ((*p)->op != PLAN_OP_ERASE) - ((*q)->op != PLAN_OP_ERASE);
+}
+
+static int index_entries(struct apply *a) {
+        size_t n = a->plan->n_packages;
+
+        a->entries = calloc(n ?: 1, sizeof(*a->entries));
+        if (!a->entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                a->entries[i] = &a->plan->packages[i];
+        qsort(a->entries, n, sizeof(*a->entries), compare_entries);
+        return 0;
+}
+
+/* Whether installing (or erasing) nevra is an entry of the plan, rather
+ * than rpm's removal of an old version on the way. */
+static bool plan_entry(struct apply *a, const char *nevra, bool install) {
+        struct plan_package key = { .nevra = (char *) nevra, .op = install ? PLAN_OP_UPGRADE : PLAN_OP_ERASE };
+        const struct plan_package *k = &key;
+
+        if (!a->entries)
+                return false;
+        /* compare_entries() only tells erasures from the rest. */
+        return bsearch(&k, a->entries, a->plan->n_packages, sizeof(*a->entries), compare_entries) != NULL;
+}
+
+/* The plan's entries this transaction leaves alone: those an earlier
+ * attempt finished. */
+static unsigned plan_entries_done_before(struct apply *a, struct txn *t) {
+        char **added = NULL, **removed = NULL;
+        size_t n_added = 0, n_removed = 0, pending = 0;
+
+        if (txn_added(t, &added, &n_added) < 0 || txn_removed(t, &removed, &n_removed) < 0) {
+                strv_free(added, n_added);
+                return 0;
+        }
+        for (size_t i = 0; i < a->plan->n_packages; i++) {
+                const struct plan_package *p = &a->plan->packages[i];
+                if (p->op == PLAN_OP_ERASE ? strv_contains(removed, n_removed, p->nevra)
+                                           : strv_contains(added, n_added, p->nevra))
+                        pending++;
+        }
+        strv_free(added, n_added);
+        strv_free(removed, n_removed);
+        return (unsigned) (a->plan->n_packages - pending);
+}
+
+static void on_element_done(const char *nevra, bool install, void *userdata) {
         struct apply *a = userdata;
         int r;
 
+        if (plan_entry(a, nevra, install) && a->status.packages_done < a->status.packages_total)
+                a->status.packages_done++;
         if (a->checkpoint_error < 0)
                 return;
         r = checkpoint_element_done(a->checkpoint, nevra);
@@ -578,6 +638,10 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         r = txn_check(t, &problems);
         if (r == 0)
                 r = note_removals(a, t);
+        if (r == 0)
+                r = index_entries(a);
+        a->status.packages_total = (unsigned) a->plan->n_packages;
+        a->status.packages_done = plan_entries_done_before(a, t);
         a->running = t;
         if (r == 0)
                 r = txn_run(t, false, on_progress, on_element_done, a, &problems);
@@ -588,9 +652,8 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         }
         txn_take_outcome(t, out);
         a->status.scriptlet_failures = (unsigned) out->n_script_failures;
-        if (r == 0 && out->n_errors > 0 && a->checkpoint_error == 0)
-                log_warning("rpm reported %zu errors; the journal keeps the failed packages for the next "
-                            "attempt", out->n_errors);
+        if (r == 0 && out->n_errors > 0 && out->n_failures == 0 && a->checkpoint_error == 0)
+                log_warning("rpm reported %zu errors", out->n_errors);
         return r < 0 ? r : a->checkpoint_error;
 }
 
@@ -658,6 +721,36 @@ static enum apply_result give_up(struct apply *a) {
         return APPLY_GAVE_UP;
 }
 
+/* The end of a transaction in which rpm failed elements: said on the
+ * console, in the outcome (for the report) and in status.json. */
+static enum apply_result applied_with_problems(struct apply *a, struct upgrade_outcome *out) {
+        const struct upgrade_failure *f = &out->failures[0];
+        int r;
+
+        snprintf(out->result, sizeof(out->result), OUTCOME_RESULT_APPLIED_WITH_PROBLEMS);
+        r = upgrade_outcome_write(a->root, out);
+        if (r < 0)
+                log_error_errno(r, "cannot record the outcome for restore");
+        for (size_t i = 0; i < out->n_failures; i++) {
+                const struct upgrade_failure *g = &out->failures[i];
+                bool none = strcmp(g->kept, "-") == 0;
+
+                log_error("rpm failed %s: %s; %s%s", g->nevra, g->reason, none ? "it is not installed" : g->kept,
+                          none ? "" : " stays installed");
+        }
+        set_status(a, UPGRADE_APPLIED_WITH_PROBLEMS,
+                   "applied with problems: rpm failed %zu packages, what they replace stays installed "
+                   "(%s: %s; kept: %s)%s; see the report after restore",
+                   out->n_failures, f->nevra, f->reason, f->kept, out->n_failures > 1 ? " and more" : "");
+        log_error("upgrade applied with problems in %.1f s: %u installed, %u erased, rpm failed %zu packages "
+                  "(above: what stays installed instead), %zu scriptlet failures",
+                  out->seconds, out->installed, out->erased, out->n_failures, out->n_script_failures);
+        log_error("the system boots the new release; fix what made rpm fail those packages, then install "
+                  "them with rpm or dnf: 'host-prep log' has the report");
+        upgrade_outcome_done(out);
+        return APPLY_APPLIED_WITH_PROBLEMS;
+}
+
 static enum apply_result refuse(struct apply *a, int r) {
         log_error("nothing was changed in %s", a->root);
         if (a->state_dir_fd < 0 || a->no_plan)
@@ -692,6 +785,14 @@ static enum apply_result apply(struct apply *a) {
         if (a->journal.gave_up) {
                 log_error("an earlier upgrade boot gave up on this plan; see %s", OSLIFT_UPGRADE_LOG);
                 return APPLY_GAVE_UP;
+        }
+        if (a->journal.result == JOURNAL_RESULT_APPLIED_WITH_PROBLEMS) {
+                /* Nothing to redo: rpm would fail the same elements again. */
+                log_warning("the plan was applied with problems by an earlier attempt (rpm failed some "
+                            "packages, which stay at their old version); nothing more is done: see "
+                            "'host-prep status' and %s", OSLIFT_UPGRADE_LOG);
+                boot_switch(a, false);
+                return APPLY_APPLIED_WITH_PROBLEMS;
         }
         if (a->journal.result == JOURNAL_RESULT_APPLIED) {
                 /* Cut short between the end of the transaction and the reboot. */
@@ -747,15 +848,20 @@ static enum apply_result apply(struct apply *a) {
         out.seconds = seconds_since(&a->started);
         if (r < 0)
                 goto failed;
-        /* Everything on disk before the end is recorded. */
+        /* Everything on disk before the end is recorded. An element rpm
+         * failed is no interruption: rpm -U ends here too, and running it
+         * again would fail it again. */
         r = sync_root(a);
         if (r == 0)
-                r = journal_note(a, true, "finished applied");
+                r = journal_note(a, true, "finished %s",
+                                 out.n_failures ? OUTCOME_RESULT_APPLIED_WITH_PROBLEMS : OUTCOME_RESULT_APPLIED);
         if (r < 0)
                 goto failed;
         boot_switch(a, false);
+        if (out.n_failures)
+                return applied_with_problems(a, &out);
 
-        snprintf(out.result, sizeof(out.result), "applied");
+        snprintf(out.result, sizeof(out.result), OUTCOME_RESULT_APPLIED);
         r = upgrade_outcome_write(a->root, &out);
         if (r < 0)
                 log_error_errno(r, "cannot record the outcome for restore");
@@ -768,7 +874,7 @@ static enum apply_result apply(struct apply *a) {
         return APPLY_APPLIED;
 
 failed:
-        snprintf(out.result, sizeof(out.result), "failed");
+        snprintf(out.result, sizeof(out.result), OUTCOME_RESULT_FAILED);
         upgrade_outcome_write(a->root, &out);
         upgrade_outcome_done(&out);
         if (a->attempt < max_attempts) {
@@ -807,6 +913,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
                 log_error("the upgrade did not finish; the log is %s", log_path);
         }
         checkpoint_free(a.checkpoint);
+        free(a.entries);
         journal_close(a.writer);
         journal_done(&a.journal);
         close_log(&a);

@@ -21,6 +21,11 @@ struct apply_options {
 
 enum apply_result {
         APPLY_APPLIED, /* the plan is applied, now or by an earlier attempt */
+        /* The transaction ran to its end, now or in an earlier attempt, but
+         * rpm failed some elements: those are not installed and what they
+         * replace stays, as rpm -U leaves it. The switch is off; restore
+         * runs as after APPLY_APPLIED. Never resumed. */
+        APPLY_APPLIED_WITH_PROBLEMS,
         APPLY_REFUSED, /* a check failed: nothing was changed, the boot switch is off */
         APPLY_FAILED,  /* it failed after changing things: the switch stays on, the next attempt resumes */
         APPLY_GAVE_UP, /* too many attempts: nothing more is tried, the switch is off */

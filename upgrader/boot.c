@@ -41,6 +41,7 @@
 enum outcome {
         OUTCOME_NO_PLAN,    /* nothing staged: undo and let the boot go on */
         OUTCOME_APPLIED,    /* reboot into the new system */
+        OUTCOME_APPLIED_WITH_PROBLEMS, /* the same, some packages at their old version */
         OUTCOME_REFUSED,    /* reboot into the old one, unchanged */
         OUTCOME_RESUMABLE,  /* reboot into the upgrade again, which resumes */
         OUTCOME_FAILED,     /* reboot into the default entry (what is left of the old system) */
@@ -292,6 +293,9 @@ static enum outcome run(struct boot *b) {
         progress_eta_enable(false);
         switch (result) {
         case APPLY_APPLIED:
+        /* The new release with some packages at their old version: it
+         * boots, and restore runs as after a clean upgrade. */
+        case APPLY_APPLIED_WITH_PROBLEMS:
                 break;
         case APPLY_REFUSED:
                 return OUTCOME_REFUSED;
@@ -305,7 +309,7 @@ static enum outcome run(struct boot *b) {
         b->step = "enabling the restoration";
         /* The upgrade is in: a failure here is reported, not undone. */
         (void) enable_restore_unit();
-        return OUTCOME_APPLIED;
+        return result == APPLY_APPLIED_WITH_PROBLEMS ? OUTCOME_APPLIED_WITH_PROBLEMS : OUTCOME_APPLIED;
 }
 
 /* Our own log, on disk when the root takes it, else on the console. */
@@ -379,6 +383,9 @@ static int finish(struct boot *b, enum outcome outcome) {
                 stop_here();
         if (outcome == OUTCOME_APPLIED)
                 log_info("rebooting into the new system");
+        else if (outcome == OUTCOME_APPLIED_WITH_PROBLEMS)
+                log_warning("rebooting into the new system, applied with problems: the packages rpm failed "
+                            "(above) kept their old version; 'host-prep status' and the report say which");
         else if (outcome == OUTCOME_RESUMABLE)
                 log_info("rebooting into the upgrade again, which goes on from where this attempt stopped");
         else

@@ -24,6 +24,7 @@ enum {
         EXIT_USAGE = 2,
         EXIT_INCOMPLETE = 3,  /* changed things, then stopped: run again to resume */
         EXIT_GAVE_UP = 4,     /* the attempt limit is reached */
+        EXIT_APPLIED_WITH_PROBLEMS = 5, /* applied, but rpm failed some packages (kept at their old version) */
 };
 
 static void help(void) {
@@ -41,7 +42,8 @@ static void help(void) {
                "  --version             show the versions of oslift, librpm, libblkid and libmount\n"
                "\n"
                "Exit status: 0 applied, 1 refused (nothing was changed), 2 usage error,\n"
-               "3 stopped after changing the system (run again to resume), 4 gave up.\n"
+               "3 stopped after changing the system (run again to resume), 4 gave up,\n"
+               "5 applied with problems (rpm failed some packages, which keep their old version).\n"
                "Kernel arguments and files: upgrader(8).\n",
                APPLY_MAX_ATTEMPTS_DEFAULT, CHECKPOINT_EVERY_DEFAULT);
 }
@@ -122,6 +124,8 @@ int main(int argc, char **argv) {
         switch (apply_plan(root, &opts)) {
         case APPLY_APPLIED:
                 return EXIT_OK;
+        case APPLY_APPLIED_WITH_PROBLEMS:
+                return EXIT_APPLIED_WITH_PROBLEMS;
         case APPLY_REFUSED:
                 return EXIT_REFUSED;
         case APPLY_FAILED:

@@ -60,10 +60,10 @@ for id in $ids; do has host-prep.8 "$id" "host-prep.8 explains the finding $id";
 
 # Exit statuses: each a tag of EXIT STATUS.
 exit_section() { sed -n '/^EXIT STATUS/,/^[A-Z]/p' "$tmp/$1.txt"; }
-for s in $(grep -oP 'EXIT_[A-Z]+ = \K[0-9]+' "$top/host-prep/host-prep.h"); do
+for s in $(grep -oP 'EXIT_[A-Z_]+ = \K[0-9]+' "$top/host-prep/host-prep.h"); do
 	t_match "$(exit_section host-prep.8)" "^       $s  " "host-prep.8 explains exit status $s"
 done
-for s in $(grep -oP 'EXIT_[A-Z]+ = \K[0-9]+' "$top/upgrader/main.c"); do
+for s in $(grep -oP 'EXIT_[A-Z_]+ = \K[0-9]+' "$top/upgrader/main.c"); do
 	t_match "$(exit_section upgrader.8)" "^       $s  " "upgrader.8 explains exit status $s"
 done
 

@@ -245,8 +245,40 @@ static void test_write_read_back(void **state) {
         rmdir(dir);
 }
 
+/* Both ends of a transaction rpm ran to its end; nothing may follow. */
+static void test_finished(void **state) {
+        static const struct {
+                const char *line;
+                int result;
+        } cases[] = {
+                { "finished applied", JOURNAL_RESULT_APPLIED },
+                { "finished applied-with-problems", JOURNAL_RESULT_APPLIED_WITH_PROBLEMS },
+                { "finished partly", -1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char buf[4096];
+                struct journal j;
+
+                make(buf, sizeof(buf), good);
+                add(buf, sizeof(buf), cases[i].line);
+                if (cases[i].result < 0) {
+                        add(buf, sizeof(buf), "checkpoint 3");
+                        assert_int_equal(journal_parse(buf, strlen(buf), &j), -EBADMSG);
+                        continue;
+                }
+                assert_int_equal(journal_parse(buf, strlen(buf), &j), 0);
+                assert_int_equal(j.result, cases[i].result);
+                journal_done(&j);
+                /* After the end, another attempt is damage. */
+                add(buf, sizeof(buf), "attempt 2 2026-11-23T12:00:00Z");
+                add(buf, sizeof(buf), "backup");
+                assert_int_equal(journal_parse(buf, strlen(buf), &j), -EBADMSG);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_finished),
                 cmocka_unit_test(test_good),
                 cmocka_unit_test(test_torn_last_line),
                 cmocka_unit_test(test_damage_in_the_middle),
