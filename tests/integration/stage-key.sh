@@ -25,9 +25,9 @@ make_key release || { t_fail "a throwaway signing key" "gpg --quick-gen-key fail
 make_key other
 mkdir "$tmp/signed"
 cp "$pkgs"/release8/*.rpm "$tmp/signed/"
-rpmsign --define "__gpg $(command -v gpg)" --define "_gpg_name release@example.invalid" \
+rpmsign --define "_dbpath $tmp/rpmdb" --define "__gpg $(command -v gpg)" --define "_gpg_name release@example.invalid" \
 	--addsign "$tmp/signed"/*.rpm >/dev/null 2>&1
-t_match "$(rpm -Kv "$tmp/signed/webapp-8.0-1.noarch.rpm" 2>&1)" 'Signature, key ID [0-9a-f]+: NOKEY' \
+t_match "$(rpm --dbpath "$tmp/rpmdb" -Kv "$tmp/signed/webapp-8.0-1.noarch.rpm" 2>&1)" 'Signature, key ID [0-9a-f]+: NOKEY' \
 	"the test packages carry a signature (rpm's own keyring does not know the key)"
 
 root=$tmp/root
