@@ -108,6 +108,10 @@ bool plan_file_name_is_valid(const char *name) {
         return name && !file_name_problem(name, false);
 }
 
+const char *plan_package_file_name_problem(const char *name) {
+        return name ? file_name_problem(name, true) : "is missing";
+}
+
 bool plan_package_file_name_is_valid(const char *name) {
         return name && !file_name_problem(name, true);
 }

@@ -55,6 +55,9 @@ const char *plan_op_name(enum plan_op op);
 bool plan_file_name_is_valid(const char *name);
 /* plan_file_name_is_valid() and ends in ".rpm" after at least one byte. */
 bool plan_package_file_name_is_valid(const char *name);
+/* What is wrong with name as a package file name in the plan ("is not a
+ * plain file name (contains a space)"), or NULL when nothing is. */
+const char *plan_package_file_name_problem(const char *name);
 
 /* An empty plan (all fields NULL/0), or NULL when out of memory. */
 struct plan *plan_new(void);

@@ -4,6 +4,7 @@
 #include <rpm/rpmts.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "rpm-messages.h"
@@ -112,4 +113,17 @@ int package_verify(const char *path, rpmKeyring keyring, char **ret_error) {
         else
                 asprintf(ret_error, "rpm could not verify the package");
         return -EBADMSG;
+}
+
+int package_verify_fd(int fd, rpmKeyring keyring, char **ret_error) {
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        /* Without /proc the name would not lead to fd's file. */
+        if (stat(path, &st) < 0) {
+                asprintf(ret_error, "cannot read the package through %s (is /proc mounted?)", path);
+                return -EBADMSG;
+        }
+        return package_verify(path, keyring, ret_error);
 }

@@ -15,3 +15,8 @@ int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, char **ret_e
  * only. Returns 0, or -EBADMSG with *ret_error saying what failed.
  */
 int package_verify(const char *path, rpmKeyring keyring, char **ret_error);
+
+/* The same for the package open as fd, a regular file: librpm reads it
+ * through /proc/self/fd, so the bytes verified are those of the file fd
+ * refers to, whatever has happened to its name since it was opened. */
+int package_verify_fd(int fd, rpmKeyring keyring, char **ret_error);
