@@ -492,7 +492,8 @@ static int build(struct assessment *a, struct txn **ret) {
         if (a->opts->allow_downgrade)
                 txn_allow_downgrade(t);
         for (size_t i = 0; i < a->n_candidates; i++) {
-                r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path);
+                r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path,
+                                    a->candidates[i].nevra);
                 if (r < 0)
                         return r;
         }

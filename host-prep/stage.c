@@ -115,7 +115,8 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
                 const struct candidate *c = &a->candidates[i];
                 r = plan_add_package(plan, c->op, c->file, c->size, c->sha256, c->nevra);
                 if (r == -EEXIST) {
-                        log_error("two packages named %s in the --packages directories", c->file);
+                        log_error("two packages named %s, or %s twice, in the target set", c->file,
+                                  c->nevra);
                         return r;
                 }
                 if (r < 0)

@@ -76,7 +76,8 @@ int plan_set_header(struct plan *p, const char *created, const char *source_back
 /*
  * Appends a package record. For PLAN_OP_ERASE file and sha256 must be NULL
  * and size 0. Returns -EINVAL for an invalid argument, -EEXIST when another
- * record already uses file, -E2BIG beyond PLAN_RECORDS_MAX, -ENOMEM.
+ * record already uses file, or another record with a file names the same
+ * NEVRA, -E2BIG beyond PLAN_RECORDS_MAX, -ENOMEM.
  */
 int plan_add_package(struct plan *p, enum plan_op op, const char *file, uint64_t size,
                      const char *sha256, const char *nevra);

@@ -266,7 +266,7 @@ static int build_full_transaction(struct apply *a, struct txn **ret) {
                         continue;
                 }
                 snprintf(path, sizeof(path), "%s/%s", a->packages_dir, p->file);
-                r = txn_add_package(t, p->op, path);
+                r = txn_add_package(t, p->op, path, p->nevra);
                 if (r < 0) {
                         log_error("rpm cannot add staged package %s to the transaction", p->file);
                         return r;
