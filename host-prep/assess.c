@@ -101,6 +101,23 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                              rpmdb_backend_name(a->backend), root);
                 return -EIO;
         }
+        /* A damaged database read as fewer packages (or none) would plan
+         * installs for upgrades, and the upgrade would lose the rest. */
+        {
+                _cleanup_free_ char *error = NULL;
+
+                if (rpmdb_read_whole(ts, root, a->backend, NULL, NULL, &error) < 0) {
+                        rpmtsFree(ts);
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "rpmdb-incomplete",
+                                     "the rpm database cannot be read whole: an upgrade planned from "
+                                     "what could be read would lose the installed packages it misses",
+                                     "back up /var/lib/rpm, run 'rpm --rebuilddb' on the system, "
+                                     "then check again",
+                                     "the %s rpm database in %s is damaged: %s",
+                                     rpmdb_backend_name(a->backend), root, error ?: "?");
+                        return -EIO;
+                }
+        }
         *ret = ts;
         return 0;
 }

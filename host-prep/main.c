@@ -11,6 +11,7 @@
 
 #include "host-prep.h"
 #include "log.h"
+#include "rpmdb.h"
 #include "rpm-setup.h"
 #include "terminal.h"
 #include "version.h"
@@ -124,5 +125,15 @@ int main(int argc, char **argv) {
         argc -= optind;
         argv += optind;
         optind = 0; /* reset getopt for the subcommand */
+        /* What only reads the rpmdb leaves it as it was, ndb's index too. */
+        if (cmd->run == cmd_check || cmd->run == cmd_stage || cmd->run == cmd_inventory) {
+                struct rpmdb_index_guard guard;
+                int rc;
+
+                (void) rpmdb_index_guard_begin(ctx.root, &guard);
+                rc = cmd->run(&ctx, argc, argv);
+                rpmdb_index_guard_end(&guard);
+                return rc;
+        }
         return cmd->run(&ctx, argc, argv);
 }
