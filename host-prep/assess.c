@@ -154,11 +154,11 @@ static const struct {
         unsigned bit;
         const char *what;
 } protected_things[] = {
-        { PROTECT_KERNEL, "a kernel" },
+        { PROTECT_KERNEL, "kernel" },
         { PROTECT_SHELL, "/bin/sh" },
         { PROTECT_RPM, "rpm" },
-        { PROTECT_INIT, "an init system (/sbin/init)" },
-        { PROTECT_BOOT_LOADER, "a boot loader" },
+        { PROTECT_INIT, "init system (/sbin/init)" },
+        { PROTECT_BOOT_LOADER, "boot loader" },
 };
 
 static bool name_in(const char *name, const char *const *names) {

@@ -199,7 +199,13 @@ static int verify_staged_files(struct apply *a) {
                 }
                 if (r < 0)
                         return log_error_errno(r, "cannot read staged package %s", p->file);
-                if (size != p->size || strcmp(sha256, p->sha256) != 0) {
+                if (size != p->size) {
+                        log_error("staged package %s was modified after staging (%llu bytes, plan "
+                                  "says %llu); run 'host-prep stage' again",
+                                  p->file, (unsigned long long) size, (unsigned long long) p->size);
+                        return -EBADMSG;
+                }
+                if (strcmp(sha256, p->sha256) != 0) {
                         log_error("staged package %s was modified after staging (SHA-256 %s, plan "
                                   "says %s); run 'host-prep stage' again",
                                   p->file, sha256, p->sha256);
