@@ -46,6 +46,9 @@ static void help(void) {
                "  -h, --help   show this help\n"
                "  --version    show the versions of oslift, librpm, libblkid and libmount\n"
                "\n"
+               "check and stage refuse a plan that leaves no kernel, /bin/sh, rpm, init system or\n"
+               "boot loader where the system has one, unless given --force-unprotected.\n"
+               "\n"
                "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n"
                "'host-prep COMMAND --help' for a command's options; the manual: host-prep(8).\n");
 }
