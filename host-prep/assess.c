@@ -835,10 +835,14 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                              "release's packages", "no *.rpm files in the --packages directories");
         if (opts->n_keys > 0) {
                 _cleanup_free_ char *error = NULL;
-                if (keyring_load(opts->keys, opts->n_keys, &keyring, &error) < 0) {
+                a->key_texts = calloc(opts->n_keys, sizeof(*a->key_texts));
+                if (!a->key_texts)
+                        return -ENOMEM;
+                if (keyring_load(opts->keys, opts->n_keys, &keyring, a->key_texts, &error) < 0) {
                         log_error("--key: %s", error);
                         return -EINVAL;
                 }
+                a->n_key_texts = opts->n_keys;
         } else
                 findings_add(&a->findings, SEVERITY_WARNING, "no-signature-check",
                              "without --key only digests are checked: a package from anyone passes",
@@ -912,6 +916,9 @@ void assessment_done(struct assessment *a) {
                 free(a->candidates[i].nevra);
         }
         free(a->candidates);
+        for (size_t i = 0; i < a->n_key_texts; i++)
+                free(a->key_texts[i].text);
+        free(a->key_texts);
         if (a->spool_fd >= 0)
                 close(a->spool_fd);
         a->spool_fd = -1;

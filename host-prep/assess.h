@@ -12,6 +12,7 @@
 #include "findings.h"
 #include "plan.h"
 #include "rpmdb.h"
+#include "verify.h"
 
 struct candidate {
         char *path; /* in PKGDIR */
@@ -53,6 +54,8 @@ struct assess_options {
 struct assessment {
         const struct assess_options *opts;
         int spool_fd; /* opts->spool_dir, or -1 */
+        struct key_text *key_texts; /* each --key file as it was read and used */
+        size_t n_key_texts;
         enum rpmdb_backend backend;
         char *fingerprint; /* rpmdbCookie */
         const char *target_backend;

@@ -73,18 +73,18 @@ static int move_packages(const struct context *ctx, const struct assessment *a) 
         return 0;
 }
 
-static int copy_keys(const struct context *ctx, const struct assess_options *o, struct plan *plan) {
-        for (size_t i = 0; i < o->n_keys; i++) {
-                char name[32], to[PATH_MAX];
+/* The keys as they were read and used for verifying, not read again. */
+static int copy_keys(const struct context *ctx, const struct assessment *a, struct plan *plan) {
+        for (size_t i = 0; i < a->n_key_texts; i++) {
+                char name[32], path[PATH_MAX];
                 int r;
 
                 /* Our own names: the operator's may not be plain file names. */
                 snprintf(name, sizeof(name), "key-%zu.asc", i + 1);
-                path_in_root(to, sizeof(to), ctx->root, OSLIFT_KEYS_DIR);
-                snprintf(to + strlen(to), sizeof(to) - strlen(to), "/%s", name);
-                r = copy_file(o->keys[i], to);
+                snprintf(path, sizeof(path), "%s/%s", OSLIFT_KEYS_DIR, name);
+                r = write_file_atomic(ctx->root, path, a->key_texts[i].text, a->key_texts[i].len, 0600);
                 if (r < 0)
-                        return log_error_errno(r, "cannot copy key %s", o->keys[i]);
+                        return log_error_errno(r, "cannot stage key %s", a->opts->keys[i]);
                 r = plan_add_key(plan, name);
                 if (r < 0)
                         return r;
@@ -108,7 +108,7 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
                             a->target_backend);
         if (r < 0)
                 return log_error_errno(r, "invalid plan header");
-        r = copy_keys(ctx, o, plan);
+        r = copy_keys(ctx, a, plan);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < a->n_candidates; i++) {

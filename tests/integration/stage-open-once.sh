@@ -36,6 +36,8 @@ for f in "$tmp"/signed/*.rpm; do
 	opens+="$(basename "$f") $(grep -cF "\"$f\"" "$tmp/trace")"$'\n'
 done
 t_is "$(grep -v ' 1$' <<<"$opens")" "" "stage opens each package file exactly once"
+t_is "$(grep -cF "\"$tmp/key.asc\"" "$tmp/trace")" 1 "and the key file once"
+t_is "$(cat "$root/var/lib/oslift/keys/key-1.asc")" "$(cat "$tmp/key.asc")" "the staged key is the one given"
 t_is "$(sha256sum <"$root/var/lib/oslift/packages/webapp-8.0-1.noarch.rpm" | cut -d' ' -f1)" "$signed_sha" \
 	"the staged file is the signed package"
 t_ok "no spool directory is left behind" bash -c '! compgen -G "$1/var/lib/.oslift-stage-*"' _ "$root"
@@ -56,6 +58,10 @@ t_is "$(sha256sum <"$root/var/lib/oslift/packages/webapp-8.0-1.noarch.rpm" | cut
 	"the staged file is the signed package it verified, not the one swapped in"
 t_match "$(cat "$root/var/lib/oslift/plan")" "webapp-8\.0-1\.noarch\.rpm [0-9]+ $signed_sha " \
 	"the plan pins the signed package's digest"
+
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 0 "the upgrader checks the signatures again with the staged key and applies the plan"
+t_match "$(t_rpm "$root" -q webapp)" '^webapp-8\.0-1\.noarch$' "webapp 8 is installed"
 
 # Now the unsigned package is what the directory holds: refused, and
 # nothing written.
