@@ -12,6 +12,7 @@
 #include <rpm/rpmts.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -321,7 +322,7 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                          const char *expected_sha256) {
         _cleanup_free_ char *error = NULL;
         _cleanup_close_ int pkg = -1;
-        struct candidate c = {};
+        struct candidate c = { .fd = -1 };
         const char *base = strrchr(path, '/') + 1;
         bool installed;
         FD_t fd;
@@ -411,16 +412,23 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                 }
         }
 
-        /* With a spool, the transaction's test run reads the copy too. */
+        /* What the transaction's test run reads: with a spool the copy;
+         * otherwise the file already open, through /proc, while there
+         * are descriptors to spare (else the name, opened again). */
         if (a->opts->spool_dir)
                 asprintf(&c.path, "%s/%s", a->opts->spool_dir, base);
-        else
+        else if (pkg < a->fd_keep_limit) {
+                c.fd = TAKE_FD(pkg);
+                asprintf(&c.path, "/proc/self/fd/%d", c.fd);
+        } else
                 c.path = strdup(path);
         c.file = strdup(base);
         if (!c.path || !c.file) {
                 free(c.path);
                 free(c.file);
                 free(c.nevra);
+                if (c.fd >= 0)
+                        close(c.fd);
                 return -ENOMEM;
         }
         struct candidate *p = realloc(a->candidates, (a->n_candidates + 1) * sizeof(*p));
@@ -817,6 +825,22 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         int r;
 
         *a = (struct assessment) { .opts = opts, .spool_fd = -1 };
+        if (!opts->spool_dir) {
+                /* check keeps each package open until rpm's test run has
+                 * read it: as many descriptors as the system allows, and
+                 * some to spare for librpm. */
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                        if (rl.rlim_cur < rl.rlim_max) {
+                                rl.rlim_cur = rl.rlim_max;
+                                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                                (void) getrlimit(RLIMIT_NOFILE, &rl);
+                        }
+                        if (rl.rlim_cur > 256)
+                                a->fd_keep_limit = rl.rlim_cur > INT_MAX ? INT_MAX - 128 : (int) rl.rlim_cur - 128;
+                }
+        }
         if (opts->spool_dir) {
                 a->spool_fd = open(opts->spool_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (a->spool_fd < 0)
@@ -911,6 +935,8 @@ done:
 
 void assessment_done(struct assessment *a) {
         for (size_t i = 0; i < a->n_candidates; i++) {
+                if (a->candidates[i].fd >= 0)
+                        close(a->candidates[i].fd);
                 free(a->candidates[i].path);
                 free(a->candidates[i].file);
                 free(a->candidates[i].nevra);

@@ -22,6 +22,7 @@ struct candidate {
         uint64_t size;
         char sha256[SHA256_HEX_SIZE];
         unsigned protects; /* which protected things it provides (assess.c) */
+        int fd;            /* check: the package file, open (path is /proc/self/fd/N); or -1 */
 };
 
 struct progress;
@@ -54,6 +55,7 @@ struct assess_options {
 struct assessment {
         const struct assess_options *opts;
         int spool_fd; /* opts->spool_dir, or -1 */
+        int fd_keep_limit; /* check: candidates' fds below this stay open */
         struct key_text *key_texts; /* each --key file as it was read and used */
         size_t n_key_texts;
         enum rpmdb_backend backend;

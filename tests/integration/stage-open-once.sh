@@ -42,6 +42,18 @@ t_is "$(sha256sum <"$root/var/lib/oslift/packages/webapp-8.0-1.noarch.rpm" | cut
 	"the staged file is the signed package"
 t_ok "no spool directory is left behind" bash -c '! compgen -G "$1/var/lib/.oslift-stage-*"' _ "$root"
 
+# check, which writes nothing, reads each one through a single open too.
+root=$tmp/r-check; cp -a "$base" "$root"; before=$(t_tree_digest "$root")
+strace -f -qq -o "$tmp/trace-check" -e trace=open,openat,openat2 \
+	"$HOST_PREP" --root "$root" check --packages "$tmp/signed" --key "$tmp/key.asc" --erase legacy >"$tmp/out" 2>&1
+t_is "$?" 0 "check --key passes"
+opens=
+for f in "$tmp"/signed/*.rpm; do
+	opens+="$(basename "$f") $(grep -cF "\"$f\"" "$tmp/trace-check")"$'\n'
+done
+t_is "$(grep -v ' 1$' <<<"$opens")" "" "check opens each package file exactly once"
+t_is "$(t_tree_digest "$root")" "$before" "check leaves the root unchanged"
+
 # Swapped between stage's open and its reads: strace holds the open of the
 # signed file for two seconds, and meanwhile the unsigned package is renamed
 # over it. What stage read, verified and staged is the signed file.
