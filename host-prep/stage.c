@@ -190,7 +190,7 @@ static int make_staging_dirs(const struct context *ctx) {
 /* A new directory, root's alone, beside the staging directory: each
  * package is copied there once and everything is read from the copy. */
 static int make_spool(const struct context *ctx, char buf[static PATH_MAX]) {
-        int r = path_in_root(buf, PATH_MAX, ctx->root, "/var/lib/.oslift-stage-XXXXXX");
+        int r = path_in_root(buf, PATH_MAX, ctx->root, "/var/lib/" OSLIFT_SPOOL_PREFIX "XXXXXX");
 
         if (r < 0)
                 return log_error_errno(r, "cannot stage in %s", ctx->root);

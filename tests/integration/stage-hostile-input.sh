@@ -134,3 +134,11 @@ t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 1 "a staged package cut short: the upgrader refuses"
 t_match "$T_OUT" 'staged package webapp-8\.0-1\.noarch\.rpm was modified after staging \([0-9]+ bytes, plan says [0-9]+\)' \
 	"as a size mismatch"
+
+# A stage killed while checking leaves its spool behind; cancel removes it.
+root=$(fresh_root r-stale-spool); before=$(t_tree_digest "$root")
+mkdir -m 700 "$root/var/lib/.oslift-stage-AbC123"
+cp "$pkgs/release8/webapp-8.0-1.noarch.rpm" "$root/var/lib/.oslift-stage-AbC123/"
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 0 "cancel after a stage that did not finish succeeds"
+t_is "$(t_tree_digest "$root")" "$before" "and removes the spool it left"
