@@ -12,6 +12,7 @@
 #include <rpm/rpmts.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -101,6 +102,23 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                              rpmdb_backend_name(a->backend), root);
                 return -EIO;
         }
+        /* A damaged database read as fewer packages (or none) would plan
+         * installs for upgrades, and the upgrade would lose the rest. */
+        {
+                _cleanup_free_ char *error = NULL;
+
+                if (rpmdb_read_whole(ts, root, a->backend, NULL, NULL, &error) < 0) {
+                        rpmtsFree(ts);
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "rpmdb-incomplete",
+                                     "the rpm database cannot be read whole: an upgrade planned from "
+                                     "what could be read would lose the installed packages it misses",
+                                     "back up /var/lib/rpm, run 'rpm --rebuilddb' on the system, "
+                                     "then check again",
+                                     "the %s rpm database in %s is damaged: %s",
+                                     rpmdb_backend_name(a->backend), root, error ?: "?");
+                        return -EIO;
+                }
+        }
         *ret = ts;
         return 0;
 }
@@ -122,29 +140,212 @@ static int compare_installed(rpmts ts, Header h, bool *installed) {
         return cmp;
 }
 
+/* What the packages the system cannot be without provide: a package
+ * file's or an installed package's part in them (dnf's protected packages,
+ * decided by what is provided rather than by a list of names). */
+enum {
+        PROTECT_KERNEL = 1u << 0,
+        PROTECT_SHELL = 1u << 1,
+        PROTECT_RPM = 1u << 2,
+        PROTECT_INIT = 1u << 3,
+        PROTECT_BOOT_LOADER = 1u << 4,
+};
+
+static const struct {
+        unsigned bit;
+        const char *what;
+} protected_things[] = {
+        { PROTECT_KERNEL, "kernel" },
+        { PROTECT_SHELL, "/bin/sh" },
+        { PROTECT_RPM, "rpm" },
+        { PROTECT_INIT, "init system (/sbin/init)" },
+        { PROTECT_BOOT_LOADER, "boot loader" },
+};
+
+static bool name_in(const char *name, const char *const *names) {
+        for (; *names; names++)
+                if (strcmp(name, *names) == 0)
+                        return true;
+        return false;
+}
+
+static unsigned protected_by_name(const char *name) {
+        static const char *const kernels[] = { "kernel", "kernel-core", "kernel-default", "kernel-uek",
+                                               "kernel-uek-core", "kernel-rt-core", "kernel-lt", "kernel-ml",
+                                               "kernel-64k-core", NULL };
+        static const char *const inits[] = { "systemd", "upstart", "sysvinit", "SysVinit", NULL };
+        static const char *const loaders[] = { "grub", "grub2", "grub2-pc", "grub2-efi-x64", "grub2-efi-ia32",
+                                               "grub2-efi-aa64", "grub2-x86_64-efi", "grub2-i386-pc",
+                                               "grub2-arm64-efi", "grub2-ppc64le", "shim", "shim-x64",
+                                               "shim-aa64", "systemd-boot", "syslinux", "extlinux",
+                                               "s390utils-base", NULL };
+        unsigned mask = 0;
+
+        if (name_in(name, kernels))
+                mask |= PROTECT_KERNEL;
+        if (strcmp(name, "rpm") == 0)
+                mask |= PROTECT_RPM;
+        if (name_in(name, inits))
+                mask |= PROTECT_INIT;
+        if (name_in(name, loaders))
+                mask |= PROTECT_BOOT_LOADER;
+        return mask;
+}
+
+static unsigned protected_by_path(const char *path) {
+        if (strcmp(path, "/bin/sh") == 0 || strcmp(path, "/usr/bin/sh") == 0)
+                return PROTECT_SHELL;
+        if (strcmp(path, "/sbin/init") == 0 || strcmp(path, "/usr/sbin/init") == 0)
+                return PROTECT_INIT;
+        if (strncmp(path, "/boot/vmlinuz-", 14) == 0)
+                return PROTECT_KERNEL;
+        return 0;
+}
+
+/* Which of the protected things the package h provides (by name, Provides
+ * or file). */
+static unsigned protected_mask(Header h) {
+        unsigned mask = protected_by_name(headerGetString(h, RPMTAG_NAME));
+        struct rpmtd_s td;
+        rpmds provides = rpmdsNew(h, RPMTAG_PROVIDENAME, 0);
+
+        while (rpmdsNext(provides) >= 0) {
+                const char *n = rpmdsN(provides);
+                mask |= protected_by_path(n);
+                if (strcmp(n, "kernel") == 0)
+                        mask |= PROTECT_KERNEL;
+        }
+        rpmdsFree(provides);
+        if (headerGet(h, RPMTAG_FILENAMES, &td, HEADERGET_EXT)) {
+                const char *f;
+                while ((f = rpmtdNextString(&td)) != NULL)
+                        mask |= protected_by_path(f);
+                rpmtdFreeData(&td);
+        }
+        return mask;
+}
+
+/* Opens a package file given on the command line, once: a symlink is
+ * followed (mirrors and hard-link trees are full of them, and the file is
+ * outside the root), a FIFO does not block, and what is not a regular file
+ * is refused with -EBADFD (-EISDIR for a directory). */
+static int open_input(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+        }
+        return fd;
+}
+
+static const char *file_type_name(const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return "not a regular file";
+        return S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)" : S_ISDIR(st.st_mode) ? "a directory"
+               : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+               : S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
+}
+
+/*
+ * The one descriptor everything about the package at path is read from:
+ * opened once; with a spool directory (stage), its bytes are first copied
+ * into a new file there, root's alone, and that copy is what is hashed,
+ * verified, read and staged, so a change to the input afterwards (another
+ * user's rename in a directory they can write, or a write into the file)
+ * cannot make what is staged differ from what was verified. Returns the fd,
+ * or 0 after adding a finding about this one file, or a negative errno.
+ */
+static int open_candidate(struct assessment *a, const char *path, const char *base, int *ret_fd) {
+        _cleanup_close_ int in = -1;
+        const char *problem = plan_package_file_name_problem(base);
+        int r;
+
+        *ret_fd = -1;
+        if (problem) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-file-name",
+                             "the staging directory and the plan take plain file names only",
+                             "rename the file, e.g. to NAME-VERSION-RELEASE.ARCH.rpm",
+                             "%s: the file name %s", path, problem);
+                return 0;
+        }
+        in = open_input(path);
+        if (in == -EBADFD || in == -EISDIR) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-not-a-file",
+                             "only regular files (or symlinks to them) are read as packages",
+                             "remove it from the directory, or put the package file itself there",
+                             "%s is %s, not a package file", path, file_type_name(path));
+                return 0;
+        }
+        if (in < 0) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-unreadable",
+                             "the package file cannot be opened",
+                             "check the file and its permissions, or remove it from the directory",
+                             "%s cannot be opened: %s", path, strerror(-in));
+                return 0;
+        }
+        if (!a->opts->spool_dir) {
+                *ret_fd = TAKE_FD(in);
+                return 0;
+        }
+
+        _cleanup_close_ int out = openat(a->spool_fd, base, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                         0600);
+        if (out < 0 && errno == EEXIST) {
+                findings_add(&a->findings, SEVERITY_BLOCKER, "package-duplicate-name",
+                             "the staging directory holds one file of each name",
+                             "keep one of the files, or rename one",
+                             "two packages named %s in the --packages or --repo directories", base);
+                return 0;
+        }
+        if (out < 0)
+                return log_error_errno(negative_errno(), "cannot create %s/%s", a->opts->spool_dir, base);
+        r = copy_fd_data(in, out);
+        if (r < 0)
+                return log_error_errno(r, "cannot copy %s to %s", path, a->opts->spool_dir);
+        *ret_fd = TAKE_FD(out);
+        return 0;
+}
+
 /* expected_sha256: what the repodata says the file is (--repo), or NULL. */
 static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, const char *path,
                          const char *expected_sha256) {
         _cleanup_free_ char *error = NULL;
-        struct candidate c = {};
+        _cleanup_close_ int pkg = -1;
+        struct candidate c = { .fd = -1 };
         const char *base = strrchr(path, '/') + 1;
         bool installed;
         FD_t fd;
         Header h = NULL;
         int cmp, r;
 
+        r = open_candidate(a, path, base, &pkg);
+        if (r < 0 || pkg < 0)
+                return r;
         /* The digest the plan names, and the staged copy must match. */
-        r = sha256_file(AT_FDCWD, path, c.sha256, &c.size);
-        if (r < 0)
-                return log_error_errno(r, "cannot read %s", path);
+        r = sha256_fd(pkg, c.sha256, &c.size);
+        if (r < 0) {
+                r = log_error_errno(r, "cannot read %s", path);
+                goto fail;
+        }
         if (expected_sha256 && strcmp(c.sha256, expected_sha256) != 0) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "package-checksum",
                              "the package is not the one the repository's metadata describes",
                              "fetch the package again, or run createrepo_c on the directory again",
                              "%s does not match its sha256 checksum in the repodata", path);
-                return 0;
+                goto skip;
         }
-        r = package_verify(path, keyring, &error);
+        r = package_verify_fd(pkg, keyring, &error);
         if (r < 0) {
                 findings_add(&a->findings, SEVERITY_BLOCKER, "package-verification",
                              "the package is damaged or not signed by a key you trust; "
@@ -152,23 +353,23 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
                              "fetch the package again from the target release, or give the "
                              "key that signed it with --key",
                              "%s: %s", base, error);
-                return 0;
+                goto skip;
         }
-        fd = Fopen(path, "r.ufdio");
-        if (fd && rpmReadPackageFile(ts, fd, path, &h) != RPMRC_FAIL && h) {
+        fd = lseek(pkg, 0, SEEK_SET) == 0 ? fdDup(pkg) : NULL;
+        if (fd && rpmReadPackageFile(ts, fd, base, &h) != RPMRC_FAIL && h) {
                 c.nevra = headerGetAsString(h, RPMTAG_NEVRA);
         }
         if (fd)
                 Fclose(fd);
         if (!c.nevra) {
-                headerFree(h);
                 findings_add(&a->findings, SEVERITY_BLOCKER, "package-unreadable",
                              "librpm cannot read the package header", "remove it from the directory",
                              "%s cannot be read", base);
-                return 0;
+                goto skip;
         }
 
         c.op = PLAN_OP_UPGRADE;
+        c.protects = protected_mask(h);
         cmp = compare_installed(ts, h, &installed);
         if (is_install_only(a->opts, h))
                 c.op = PLAN_OP_INSTALL_ONLY;
@@ -194,10 +395,42 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         headerFree(h);
         h = NULL;
 
-        c.path = strdup(path);
+        for (size_t i = 0; i < a->n_candidates; i++) {
+                if (strcmp(a->candidates[i].file, base) == 0) {
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "package-duplicate-name",
+                                     "the staging directory holds one file of each name",
+                                     "keep one of the files, or rename one",
+                                     "two packages named %s in the --packages or --repo directories", base);
+                        goto skip;
+                }
+                if (strcmp(a->candidates[i].nevra, c.nevra) == 0) {
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "package-duplicate",
+                                     "the same package twice in the target set",
+                                     "keep one of the files",
+                                     "%s is both %s and %s", c.nevra, a->candidates[i].file, base);
+                        goto skip;
+                }
+        }
+
+        /* What the transaction's test run reads: with a spool the copy;
+         * otherwise the file already open, through /proc, while there
+         * are descriptors to spare (else the name, opened again). */
+        if (a->opts->spool_dir)
+                asprintf(&c.path, "%s/%s", a->opts->spool_dir, base);
+        else if (pkg < a->fd_keep_limit) {
+                c.fd = TAKE_FD(pkg);
+                asprintf(&c.path, "/proc/self/fd/%d", c.fd);
+        } else
+                c.path = strdup(path);
         c.file = strdup(base);
-        if (!c.path || !c.file)
+        if (!c.path || !c.file) {
+                free(c.path);
+                free(c.file);
+                free(c.nevra);
+                if (c.fd >= 0)
+                        close(c.fd);
                 return -ENOMEM;
+        }
         struct candidate *p = realloc(a->candidates, (a->n_candidates + 1) * sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -207,9 +440,14 @@ static int add_candidate(struct assessment *a, rpmts ts, rpmKeyring keyring, con
         return 0;
 
 skip:
+        r = 0;
+fail:
         headerFree(h);
         free(c.nevra);
-        return 0;
+        /* Not staged: nothing of it stays in the spool. */
+        if (a->opts->spool_dir)
+                (void) unlinkat(a->spool_fd, base, 0);
+        return r;
 }
 
 /* For the progress of verifying: 0 for what cannot be read, which the
@@ -279,7 +517,8 @@ static int build(struct assessment *a, struct txn **ret) {
         if (a->opts->allow_downgrade)
                 txn_allow_downgrade(t);
         for (size_t i = 0; i < a->n_candidates; i++) {
-                r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path);
+                r = txn_add_package(t, a->candidates[i].op, a->candidates[i].path,
+                                    a->candidates[i].nevra);
                 if (r < 0)
                         return r;
         }
@@ -434,6 +673,66 @@ static void report_effects(struct assessment *a, rpmts ts, struct txn *t) {
         (void) n_kept;
 }
 
+/*
+ * Refuses a plan after which the system would lack something it cannot
+ * boot or be repaired without (dnf's protected packages): a kernel, /bin/sh,
+ * rpm, an init system, a boot loader. Each only when the installed system
+ * has one: a container image or a test root may have no kernel.
+ */
+static void check_protected(struct assessment *a, rpmts ts, struct txn *t) {
+        _cleanup_free_ char *lost_by[ELEMENTSOF(protected_things)] = {};
+        char **removed = NULL;
+        size_t n_removed = 0;
+        unsigned had = 0, keeps = 0;
+        rpmdbMatchIterator mi;
+        Header h;
+
+        if (txn_removed(t, &removed, &n_removed) < 0)
+                return;
+        mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
+        while ((h = rpmdbNextIterator(mi)) != NULL) {
+                _cleanup_free_ char *nevra = NULL;
+                unsigned m = protected_mask(h);
+
+                if (m == 0)
+                        continue;
+                had |= m;
+                nevra = headerGetAsString(h, RPMTAG_NEVRA);
+                if (!nevra || !strv_contains(removed, n_removed, nevra)) {
+                        keeps |= m;
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(protected_things); i++)
+                        if ((m & protected_things[i].bit) && !lost_by[i])
+                                lost_by[i] = strdup(nevra);
+        }
+        rpmdbFreeIterator(mi);
+        strv_free(removed, n_removed);
+        for (size_t i = 0; i < a->n_candidates; i++)
+                keeps |= a->candidates[i].protects;
+
+        for (size_t i = 0; i < ELEMENTSOF(protected_things); i++) {
+                if (!(had & protected_things[i].bit) || (keeps & protected_things[i].bit))
+                        continue;
+                if (a->opts->force_unprotected)
+                        findings_add(&a->findings, SEVERITY_WARNING, "protected-forced",
+                                     "--force-unprotected: the upgraded system will lack it",
+                                     "install one before the system needs it",
+                                     "after the upgrade there is no %s (%s is erased)",
+                                     protected_things[i].what, lost_by[i] ?: "?");
+                else
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "protected",
+                                     "the upgraded system would have nothing providing it, and could "
+                                     "not boot or be repaired",
+                                     "add a package providing it to the target set, or do not erase "
+                                     "it (--erase, --allow-erasing); --force-unprotected overrides "
+                                     "this check",
+                                     "after the upgrade there would be no %s: %s is erased and "
+                                     "nothing in the target provides one",
+                                     protected_things[i].what, lost_by[i] ?: "it");
+        }
+}
+
 static void check_staging_space(struct assessment *a) {
         char path[PATH_MAX];
         struct statvfs sv;
@@ -443,6 +742,9 @@ static void check_staging_space(struct assessment *a) {
         if (statvfs(path, &sv) < 0)
                 return;
         uint64_t avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        /* stage's spool holds the packages already, on this file system. */
+        if (a->opts->spool_dir)
+                avail += a->staging_bytes;
         if (avail < a->staging_bytes + a->staging_bytes / 10)
                 findings_add(&a->findings, SEVERITY_BLOCKER, "staging-space",
                              "the staged packages are copied to " OSLIFT_STATE_DIR " and stay there "
@@ -491,6 +793,28 @@ static void decide_target_backend(struct assessment *a, rpmts ts) {
                              rpmdb_backend_name(a->backend), a->target_backend);
 }
 
+/* Whoever else can write a directory the packages come from can put other
+ * packages there, or swap one while it is read. Reading each file once
+ * makes a swap harmless to what is staged, but not to what is chosen. */
+static void warn_writable_dirs(struct assessment *a, const char *option, char **dirs, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+
+                if (stat(dirs[i], &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                if (st.st_uid == 0 && !(st.st_mode & S_IWOTH) && !((st.st_mode & S_IWGRP) && st.st_gid != 0))
+                        continue;
+                findings_add(&a->findings, SEVERITY_WARNING, "package-dir-writable",
+                             "someone other than root can add, replace or change the packages while "
+                             "they are checked and staged",
+                             "make the directory (and the files in it) owned and writable by root "
+                             "only, or copy the packages into a directory that is",
+                             "%s %s is writable by %s", option, dirs[i],
+                             st.st_uid != 0 ? "its owner, who is not root" :
+                             (st.st_mode & S_IWOTH) ? "everyone" : "its group, which is not root's");
+        }
+}
+
 int assess(const struct assess_options *opts, struct assessment *a) {
         struct rpm_messages_scope quiet = { .demote_warnings = 1 };
         char **paths = NULL;
@@ -500,7 +824,30 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         struct txn *t = NULL;
         int r;
 
-        *a = (struct assessment) { .opts = opts };
+        *a = (struct assessment) { .opts = opts, .spool_fd = -1 };
+        if (!opts->spool_dir) {
+                /* check keeps each package open until rpm's test run has
+                 * read it: as many descriptors as the system allows, and
+                 * some to spare for librpm. */
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                        if (rl.rlim_cur < rl.rlim_max) {
+                                rl.rlim_cur = rl.rlim_max;
+                                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                                (void) getrlimit(RLIMIT_NOFILE, &rl);
+                        }
+                        if (rl.rlim_cur > 256)
+                                a->fd_keep_limit = rl.rlim_cur > INT_MAX ? INT_MAX - 128 : (int) rl.rlim_cur - 128;
+                }
+        }
+        if (opts->spool_dir) {
+                a->spool_fd = open(opts->spool_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (a->spool_fd < 0)
+                        return log_error_errno(negative_errno(), "cannot open %s", opts->spool_dir);
+        }
+        warn_writable_dirs(a, "--packages", opts->package_dirs, opts->n_package_dirs);
+        warn_writable_dirs(a, "--repo", opts->repo_dirs, opts->n_repo_dirs);
         for (size_t i = 0; i < opts->n_package_dirs; i++) {
                 r = list_packages(opts->package_dirs[i], &paths, &n_paths);
                 if (r < 0)
@@ -512,10 +859,14 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                              "release's packages", "no *.rpm files in the --packages directories");
         if (opts->n_keys > 0) {
                 _cleanup_free_ char *error = NULL;
-                if (keyring_load(opts->keys, opts->n_keys, &keyring, &error) < 0) {
+                a->key_texts = calloc(opts->n_keys, sizeof(*a->key_texts));
+                if (!a->key_texts)
+                        return -ENOMEM;
+                if (keyring_load(opts->keys, opts->n_keys, &keyring, a->key_texts, &error) < 0) {
                         log_error("--key: %s", error);
                         return -EINVAL;
                 }
+                a->n_key_texts = opts->n_keys;
         } else
                 findings_add(&a->findings, SEVERITY_WARNING, "no-signature-check",
                              "without --key only digests are checked: a package from anyone passes",
@@ -561,6 +912,9 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         if (r < 0 || !t || findings_have_blockers(&a->findings))
                 goto done;
         report_effects(a, ts, t);
+        check_protected(a, ts, t);
+        if (findings_have_blockers(&a->findings))
+                goto done;
 
         /* rpm's test run: file conflicts and its own disk-space accounting. */
         {
@@ -587,11 +941,19 @@ done:
 
 void assessment_done(struct assessment *a) {
         for (size_t i = 0; i < a->n_candidates; i++) {
+                if (a->candidates[i].fd >= 0)
+                        close(a->candidates[i].fd);
                 free(a->candidates[i].path);
                 free(a->candidates[i].file);
                 free(a->candidates[i].nevra);
         }
         free(a->candidates);
+        for (size_t i = 0; i < a->n_key_texts; i++)
+                free(a->key_texts[i].text);
+        free(a->key_texts);
+        if (a->spool_fd >= 0)
+                close(a->spool_fd);
+        a->spool_fd = -1;
         strv_free(a->erase_nevras, a->n_erase_nevras);
         free(a->fingerprint);
         findings_done(&a->findings);

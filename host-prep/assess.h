@@ -12,6 +12,7 @@
 #include "findings.h"
 #include "plan.h"
 #include "rpmdb.h"
+#include "verify.h"
 
 struct candidate {
         char *path; /* in PKGDIR */
@@ -20,6 +21,8 @@ struct candidate {
         enum plan_op op;
         uint64_t size;
         char sha256[SHA256_HEX_SIZE];
+        unsigned protects; /* which protected things it provides (assess.c) */
+        int fd;            /* check: the package file, open (path is /proc/self/fd/N); or -1 */
 };
 
 struct progress;
@@ -40,12 +43,21 @@ struct assess_options {
         size_t n_install_only;
         bool allow_downgrade;
         bool allow_erasing; /* erase what the target breaks, to a fixpoint */
+        bool force_unprotected; /* allow a plan that leaves no kernel, /bin/sh, ... */
+        /* stage: a new root-only directory each package is copied into
+         * first (the one time its input is opened); everything else reads
+         * the copy. NULL (check): the input is read through one descriptor. */
+        const char *spool_dir;
         bool no_boot;       /* stage: do not arm the boot into the upgrade */
         bool reboot;        /* stage: reboot into it when staging succeeded */
 };
 
 struct assessment {
         const struct assess_options *opts;
+        int spool_fd; /* opts->spool_dir, or -1 */
+        int fd_keep_limit; /* check: candidates' fds below this stay open */
+        struct key_text *key_texts; /* each --key file as it was read and used */
+        size_t n_key_texts;
         enum rpmdb_backend backend;
         char *fingerprint; /* rpmdbCookie */
         const char *target_backend;

@@ -178,6 +178,34 @@ static int remove_staging_dir(const struct context *ctx, int parent_fd, const ch
         return EXIT_OK;
 }
 
+/* What a stage that did not finish (killed, power lost) left in its spool
+ * beside the staging directory: removed quietly, it was never staged. */
+static void remove_stale_spools(int parent_fd, const char *parent) {
+        _cleanup_close_ int fd = dup(parent_fd);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+
+        if (!d)
+                return;
+        TAKE_FD(fd);
+        while ((de = readdir(d)) != NULL) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+                int sub;
+
+                if (strncmp(de->d_name, OSLIFT_SPOOL_PREFIX, strlen(OSLIFT_SPOOL_PREFIX)) != 0 ||
+                    fstatat(parent_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    st.st_uid != 0 || asprintf(&path, "/%s/%s", parent, de->d_name) < 0)
+                        continue;
+                sub = openat(parent_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0 || remove_dir_contents(sub, path) < 0 || unlinkat(parent_fd, de->d_name, AT_REMOVEDIR) < 0)
+                        log_warning("cannot remove %s, left by a stage that did not finish", path);
+                else
+                        log_debug("removed %s, left by a stage that did not finish", path);
+        }
+        closedir(d);
+}
+
 static int cancel(const struct context *ctx, const char *state_dir) {
         _cleanup_close_ int root_fd = -1, parent_fd = -1;
         _cleanup_free_ char *parent = NULL;
@@ -197,6 +225,7 @@ static int cancel(const struct context *ctx, const char *state_dir) {
         if (parent_fd < 0)
                 return log_error_errno(negative_errno(), "cannot open the parent of %s", state_dir),
                        EXIT_FAILED;
+        remove_stale_spools(parent_fd, parent);
 
         if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno == ENOENT)

@@ -13,7 +13,7 @@
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
-               OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT };
+               OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -23,6 +23,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
                 { "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
                 { "install-only", required_argument, NULL, OPT_INSTALL_ONLY },
+                { "force-unprotected", no_argument, NULL, OPT_FORCE_UNPROTECTED },
                 { "no-boot", no_argument, NULL, OPT_NO_BOOT },
                 { "reboot", no_argument, NULL, OPT_REBOOT },
                 { "help", no_argument, NULL, 'h' },
@@ -53,6 +54,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 case OPT_ALLOW_DOWNGRADE:
                         o->allow_downgrade = true;
                         break;
+                case OPT_FORCE_UNPROTECTED:
+                        o->force_unprotected = true;
+                        break;
                 case OPT_INSTALL_ONLY:
                         strv_push(&o->install_only, &o->n_install_only, optarg);
                         break;
@@ -81,6 +85,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --allow-erasing    erase installed packages the target breaks\n"
                                "  --allow-downgrade  allow target packages older than installed ones\n"
                                "  --install-only NAME  install beside the old version, like kernels\n"
+                               "  --force-unprotected  allow a plan that leaves no kernel, /bin/sh, rpm,\n"
+                               "                     init system or boot loader\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
                                "  --reboot           stage: reboot into the upgrade when staged\n"
                                "\n"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "findings.h"
 #include "json.h"
 #include "terminal.h"
@@ -69,6 +70,13 @@ void findings_done(struct findings *f) {
         *f = (struct findings) {};
 }
 
+/* Titles and details name files and packages from outside: their control
+ * bytes are shown as the console shows them, never sent to the terminal. */
+static void put_printable(FILE *out, const char *s) {
+        for (; *s; s++)
+                fputc(*s == '\t' ? ' ' : console_printable(*s), out);
+}
+
 void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
         static const char *const label[] = {
                 [SEVERITY_BLOCKER] = "BLOCKER", [SEVERITY_WARNING] = "WARNING", [SEVERITY_INFO] = "info",
@@ -86,15 +94,19 @@ void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
                         if (x->severity != s)
                                 continue;
                         /* Padded outside the colour codes, which take no columns. */
-                        fprintf(out, "%s%s%s%*s %s: %s\n", ansi(c && *colour[s], colour[s]), label[s],
-                                ansi(c && *colour[s], ANSI_RESET), (int) (8 - strlen(label[s])), "", x->id,
-                                x->title);
+                        fprintf(out, "%s%s%s%*s %s: ", ansi(c && *colour[s], colour[s]), label[s],
+                                ansi(c && *colour[s], ANSI_RESET), (int) (8 - strlen(label[s])), "", x->id);
+                        put_printable(out, x->title);
+                        fputc('\n', out);
                         if (s != SEVERITY_INFO) {
                                 fprintf(out, "         meaning: %s\n", x->meaning);
                                 fprintf(out, "         to do:   %s\n", x->action);
                         }
-                        for (size_t d = 0; d < x->n_details; d++)
-                                fprintf(out, "         - %s\n", x->details[d]);
+                        for (size_t d = 0; d < x->n_details; d++) {
+                                fputs("         - ", out);
+                                put_printable(out, x->details[d]);
+                                fputc('\n', out);
+                        }
                 }
         }
         if (!(flags & FINDINGS_QUIET))

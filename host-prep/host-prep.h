@@ -12,6 +12,11 @@ enum {
         EXIT_FAILED = 3,  /* an operation failed (I/O, rpmdb, ...) */
 };
 
+/* stage's spool: a directory of this name beside OSLIFT_STATE_DIR (on the
+ * same file system), root's alone, holding the copies of the packages
+ * while they are checked; removed by stage, or by cancel after a crash. */
+#define OSLIFT_SPOOL_PREFIX ".oslift-stage-"
+
 struct context {
         const char *root; /* "/" unless --root */
         bool json;        /* stdout is one JSON document */

@@ -51,6 +51,7 @@ int cmd_inventory(const struct context *ctx, int argc, char **argv) {
         static const struct option options[] = { { "help", no_argument, NULL, 'h' }, {} };
         _cleanup_(nevra_list_free) struct nevra_list list = {};
         enum rpmdb_backend backend;
+        _cleanup_free_ char *error = NULL;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -74,7 +75,13 @@ int cmd_inventory(const struct context *ctx, int argc, char **argv) {
                           ctx->root);
                 return EXIT_FAILED;
         }
-        r = rpmdb_foreach_installed(ctx->root, collect_nevra, &list);
+        r = rpmdb_foreach_installed(ctx->root, collect_nevra, &list, &error);
+        if (r == -EBADMSG) {
+                log_error("the %s rpmdb in %s is damaged: %s; run 'rpm --rebuilddb' on the system "
+                          "(after a backup of %s), then look again",
+                          rpmdb_backend_name(backend), ctx->root, error, "/var/lib/rpm");
+                return EXIT_FAILED;
+        }
         if (r < 0) {
                 log_error("the %s rpmdb in %s cannot be read", rpmdb_backend_name(backend),
                           ctx->root);

@@ -12,6 +12,7 @@
 
 #include "host-prep.h"
 #include "log.h"
+#include "rpmdb.h"
 #include "rpm-setup.h"
 #include "terminal.h"
 #include "version.h"
@@ -46,6 +47,9 @@ static void help(void) {
                "  -q, --quiet  no progress or summaries: only what was asked for, and problems\n"
                "  -h, --help   show this help\n"
                "  --version    show the versions of oslift, librpm, libblkid and libmount\n"
+               "\n"
+               "check and stage refuse a plan that leaves no kernel, /bin/sh, rpm, init system or\n"
+               "boot loader where the system has one, unless given --force-unprotected.\n"
                "\n"
                "Exit status: 0 success, 1 blocked, 2 usage error, 3 operation failed.\n"
                "'host-prep COMMAND --help' for a command's options; the manual: host-prep(8).\n");
@@ -163,5 +167,15 @@ int main(int argc, char **argv) {
                 return EXIT_FAILED;
 
         optind = 0; /* reset getopt for the subcommand */
+        /* What only reads the rpmdb leaves it as it was, ndb's index too. */
+        if (cmd->run == cmd_check || cmd->run == cmd_stage || cmd->run == cmd_inventory) {
+                struct rpmdb_index_guard guard;
+                int rc;
+
+                (void) rpmdb_index_guard_begin(ctx.root, &guard);
+                rc = cmd->run(&ctx, argc, argv);
+                rpmdb_index_guard_end(&guard);
+                return rc;
+        }
         return cmd->run(&ctx, argc, argv);
 }

@@ -83,9 +83,54 @@ static void entry_done(struct package_map_entry *e) {
         strv_free(e->to, e->n_to);
 }
 
+/* The names mapped so far, for finding a duplicate in constant time: an
+ * open-addressing table of indices into the entries (+1; 0 is empty),
+ * kept at most half full. Quadratic scanning made a map of 200,000 lines,
+ * well inside the size limit, take most of a minute. */
+struct name_index {
+        size_t *slots;
+        size_t size; /* a power of two, or 0 */
+};
+
+static size_t name_hash(const char *s) {
+        size_t h = 14695981039346656037u; /* FNV-1a */
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211u;
+        return h;
+}
+
+/* The slot of name: where it is, or the empty one it would go into. */
+static size_t *name_index_slot(const struct name_index *x, const struct package_map *m, const char *name) {
+        size_t i = name_hash(name) & (x->size - 1);
+
+        while (x->slots[i] != 0 && strcmp(m->entries[x->slots[i] - 1].from, name) != 0)
+                i = (i + 1) & (x->size - 1);
+        return &x->slots[i];
+}
+
+/* Makes room for one more name beside the n entries of m. */
+static int name_index_reserve(struct name_index *x, const struct package_map *m) {
+        struct name_index bigger;
+
+        if ((m->n + 1) * 2 <= x->size)
+                return 0;
+        bigger.size = x->size ? x->size * 2 : 64;
+        bigger.slots = calloc(bigger.size, sizeof(size_t));
+        if (!bigger.slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n; i++)
+                *name_index_slot(&bigger, m, m->entries[i].from) = i + 1;
+        free(x->slots);
+        *x = bigger;
+        return 0;
+}
+
 int package_map_parse(const char *text, struct package_map *ret, char **ret_error) {
         _cleanup_free_ char *copy = strdup(text);
         struct package_map m = {};
+        struct name_index index = {};
+        size_t *slot = NULL, capacity = 0;
         char *line, *next;
         unsigned number = 0;
         int r = 0;
@@ -108,29 +153,38 @@ int package_map_parse(const char *text, struct package_map *ret, char **ret_erro
                         continue;
                 line[strcspn(line, "\r")] = '\0';
                 r = parse_line(line, number, &e, ret_error);
+                if (r == 0)
+                        r = name_index_reserve(&index, &m);
                 if (r == 0) {
-                        for (size_t i = 0; i < m.n; i++)
-                                if (strcmp(m.entries[i].from, e.from) == 0) {
-                                        r = refuse(ret_error, number, "'%s' is already mapped on line %u",
-                                                 e.from, m.entries[i].line);
-                                        break;
-                                }
+                        slot = name_index_slot(&index, &m, e.from);
+                        if (*slot != 0)
+                                r = refuse(ret_error, number, "'%s' is already mapped on line %u", e.from,
+                                           m.entries[*slot - 1].line);
                 }
-                if (r == 0) {
-                        struct package_map_entry *p = realloc(m.entries, (m.n + 1) * sizeof(*p));
+                if (r == 0 && m.n == capacity) {
+                        /* Doubling: growing by one would copy the whole
+                         * array again for every line. */
+                        size_t c = capacity ? capacity * 2 : 64;
+                        struct package_map_entry *p = reallocarray(m.entries, c, sizeof(*p));
                         if (!p)
                                 r = -ENOMEM;
                         else {
                                 m.entries = p;
-                                m.entries[m.n++] = e;
+                                capacity = c;
                         }
+                }
+                if (r == 0) {
+                        m.entries[m.n++] = e;
+                        *slot = m.n;
                 }
                 if (r < 0) {
                         entry_done(&e);
+                        free(index.slots);
                         package_map_done(&m);
                         return r;
                 }
         }
+        free(index.slots);
         *ret = m;
         return 0;
 }

@@ -25,7 +25,10 @@
 #include "restore-record.h"
 #include "status.h"
 
-static int copy_packages(const struct context *ctx, const struct assessment *a) {
+/* Moves the verified copies from the spool into the staging directory
+ * (both root's alone, on the file system holding /var/lib), and checks
+ * that what landed is what was verified. */
+static int move_packages(const struct context *ctx, const struct assessment *a) {
         char dir[PATH_MAX];
         _cleanup_close_ int dfd = -1;
 
@@ -36,20 +39,33 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
         progress_begin(a->opts->progress, "copying", "copied", (unsigned) a->n_candidates, a->staging_bytes);
         for (size_t i = 0; i < a->n_candidates; i++) {
                 const struct candidate *c = &a->candidates[i];
-                char to[PATH_MAX * 2], sha256[SHA256_HEX_SIZE];
+                char sha256[SHA256_HEX_SIZE];
                 uint64_t size;
                 int r;
 
-                snprintf(to, sizeof(to), "%s/%s", dir, c->file);
-                r = copy_file(c->path, to);
-                if (r < 0)
-                        return log_error_errno(r, "cannot copy %s to %s", c->path, dir);
-                chmod(to, 0600);
-                /* What was verified must be what landed: hash the copy. */
+                if (renameat(a->spool_fd, c->file, dfd, c->file) < 0) {
+                        char to[PATH_MAX * 2];
+
+                        if (errno != EXDEV)
+                                return log_error_errno(negative_errno(), "cannot move %s to %s", c->path, dir);
+                        snprintf(to, sizeof(to), "%s/%s", dir, c->file);
+                        r = copy_file(c->path, to);
+                        if (r < 0)
+                                return log_error_errno(r, "cannot copy %s to %s", c->path, dir);
+                }
+                /* What was verified must be what landed: hash it. */
                 r = sha256_file(dfd, c->file, sha256, &size);
-                if (r < 0 || size != c->size || strcmp(sha256, c->sha256) != 0) {
-                        log_error("%s changed while it was staged; stage again", c->path);
-                        return r < 0 ? r : -EBADMSG;
+                if (r < 0)
+                        return log_error_errno(r, "cannot read the staged %s", c->file);
+                if (size != c->size) {
+                        log_error("the staged %s has %llu bytes, %llu were verified; stage again",
+                                  c->file, (unsigned long long) size, (unsigned long long) c->size);
+                        return -EBADMSG;
+                }
+                if (strcmp(sha256, c->sha256) != 0) {
+                        log_error("the staged %s has SHA-256 %s, %s was verified; stage again", c->file,
+                                  sha256, c->sha256);
+                        return -EBADMSG;
                 }
                 progress_advance(a->opts->progress, c->size);
         }
@@ -57,18 +73,18 @@ static int copy_packages(const struct context *ctx, const struct assessment *a) 
         return 0;
 }
 
-static int copy_keys(const struct context *ctx, const struct assess_options *o, struct plan *plan) {
-        for (size_t i = 0; i < o->n_keys; i++) {
-                char name[32], to[PATH_MAX];
+/* The keys as they were read and used for verifying, not read again. */
+static int copy_keys(const struct context *ctx, const struct assessment *a, struct plan *plan) {
+        for (size_t i = 0; i < a->n_key_texts; i++) {
+                char name[32], path[PATH_MAX];
                 int r;
 
                 /* Our own names: the operator's may not be plain file names. */
                 snprintf(name, sizeof(name), "key-%zu.asc", i + 1);
-                path_in_root(to, sizeof(to), ctx->root, OSLIFT_KEYS_DIR);
-                snprintf(to + strlen(to), sizeof(to) - strlen(to), "/%s", name);
-                r = copy_file(o->keys[i], to);
+                snprintf(path, sizeof(path), "%s/%s", OSLIFT_KEYS_DIR, name);
+                r = write_file_atomic(ctx->root, path, a->key_texts[i].text, a->key_texts[i].len, 0600);
                 if (r < 0)
-                        return log_error_errno(r, "cannot copy key %s", o->keys[i]);
+                        return log_error_errno(r, "cannot stage key %s", a->opts->keys[i]);
                 r = plan_add_key(plan, name);
                 if (r < 0)
                         return r;
@@ -92,14 +108,15 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
                             a->target_backend);
         if (r < 0)
                 return log_error_errno(r, "invalid plan header");
-        r = copy_keys(ctx, o, plan);
+        r = copy_keys(ctx, a, plan);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < a->n_candidates; i++) {
                 const struct candidate *c = &a->candidates[i];
                 r = plan_add_package(plan, c->op, c->file, c->size, c->sha256, c->nevra);
                 if (r == -EEXIST) {
-                        log_error("two packages named %s in the --packages directories", c->file);
+                        log_error("two packages named %s, or %s twice, in the target set", c->file,
+                                  c->nevra);
                         return r;
                 }
                 if (r < 0)
@@ -120,19 +137,65 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
         return write_file_atomic(ctx->root, OSLIFT_PLAN_FILE, text, size, 0600);
 }
 
-static int make_staging_dirs(const struct context *ctx) {
-        static const char *const dirs[] = { OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
+static const char *const staging_dirs[] = { OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
 
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+/* The staging directories may exist already (status and logs of an earlier
+ * upgrade); what is there must be a real directory, never a symlink that
+ * would send root's writes elsewhere. */
+static int check_staging_dirs(const struct context *ctx) {
+        for (size_t i = 0; i < ELEMENTSOF(staging_dirs); i++) {
                 char path[PATH_MAX];
-                int r = mkdir_in_root(ctx->root, dirs[i], 0755);
+                struct stat st;
+
+                path_in_root(path, sizeof(path), ctx->root, staging_dirs[i]);
+                if (lstat(path, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return log_error_errno(negative_errno(), "cannot examine %s", path);
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        log_error("%s is a symbolic link; oslift stages only into a real directory "
+                                  "owned by root: remove the link and stage again", path);
+                        return -ELOOP;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        log_error("%s is not a directory; remove it and stage again", path);
+                        return -ENOTDIR;
+                }
+        }
+        return 0;
+}
+
+static int make_staging_dirs(const struct context *ctx) {
+        int r = check_staging_dirs(ctx);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(staging_dirs); i++) {
+                char path[PATH_MAX];
+                _cleanup_close_ int fd = -1;
+
+                r = mkdir_in_root(ctx->root, staging_dirs[i], 0755);
                 if (r < 0)
-                        return log_error_errno(r, "cannot create %s", dirs[i]);
+                        return log_error_errno(r, "cannot create %s", staging_dirs[i]);
                 /* Root only: the plan decides what runs as root at boot. */
-                path_in_root(path, sizeof(path), ctx->root, dirs[i]);
-                if (chmod(path, 0700) < 0)
+                path_in_root(path, sizeof(path), ctx->root, staging_dirs[i]);
+                fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || fchmod(fd, 0700) < 0)
                         return log_error_errno(negative_errno(), "cannot chmod %s", path);
         }
+        return 0;
+}
+
+/* A new directory, root's alone, beside the staging directory: each
+ * package is copied there once and everything is read from the copy. */
+static int make_spool(const struct context *ctx, char buf[static PATH_MAX]) {
+        int r = path_in_root(buf, PATH_MAX, ctx->root, "/var/lib/" OSLIFT_SPOOL_PREFIX "XXXXXX");
+
+        if (r < 0)
+                return log_error_errno(r, "cannot stage in %s", ctx->root);
+        if (!mkdtemp(buf))
+                return log_error_errno(negative_errno(), "cannot create %s", buf);
         return 0;
 }
 
@@ -170,7 +233,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
         _cleanup_free_ char *image = NULL;
-        char state_dir[PATH_MAX];
+        char state_dir[PATH_MAX], spool[PATH_MAX];
         struct assessment a;
         int r = assess_options_parse(&o, "stage", argc, argv);
         /* Root-directory mode never touches the host's boot. */
@@ -180,9 +243,14 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
         if (already_staged(ctx) < 0)
                 return EXIT_FAILED;
-        r = assess(&o, &a);
-        if (r < 0)
+        if (check_staging_dirs(ctx) < 0 || make_spool(ctx, spool) < 0)
                 return EXIT_FAILED;
+        o.spool_dir = spool;
+        r = assess(&o, &a);
+        if (r < 0) {
+                remove_tree(spool);
+                return EXIT_FAILED;
+        }
         if (!ctx->json)
                 print_assessment_text(ctx, &a);
         if (findings_have_blockers(&a.findings)) {
@@ -190,13 +258,14 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                         print_assessment_json(ctx, &a, &(struct stage_result) {});
                 log_error("not staged: resolve the blockers above and run stage again");
                 assessment_done(&a);
+                remove_tree(spool);
                 return EXIT_BLOCKED;
         }
 
         path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
         r = make_staging_dirs(ctx);
         if (r == 0)
-                r = copy_packages(ctx, &a);
+                r = move_packages(ctx, &a);
         if (r == 0)
                 r = restore_record_write(ctx->root, rpmdb_backend_name(a.backend), a.target_backend);
         if (r == 0 && arm) {
@@ -218,12 +287,14 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 if (arm)
                         (void) boot_entry_disarm(ctx->root);
                 remove_tree(state_dir);
+                remove_tree(spool);
                 log_error("staging failed; nothing is staged in %s", ctx->root);
                 if (ctx->json)
                         print_assessment_json(ctx, &a, &(struct stage_result) {});
                 assessment_done(&a);
                 return EXIT_FAILED;
         }
+        remove_tree(spool);
         if (ctx->json)
                 print_assessment_json(ctx, &a, &(struct stage_result) {
                         .staged = true, .state_dir = state_dir, .initramfs = arm ? image : NULL,

@@ -69,8 +69,7 @@ static int format_timestamp(char *buf, size_t size) {
         return snprintf(buf, size, "[%5lld.%03ld] ", (long long) ts.tv_sec, ts.tv_nsec / 1000000);
 }
 
-/* Control characters (escape sequences included) would reach the terminal. */
-static char printable(char c) {
+char console_printable(char c) {
         return (unsigned char) c < 0x20 || c == 0x7f ? '?' : c;
 }
 
@@ -98,7 +97,7 @@ static void console_sink(enum log_level level, const char *line, void *userdata)
                                 continue;
                 }
                 if (*p != '\t')
-                        buf[n++] = printable(*p);
+                        buf[n++] = console_printable(*p);
                 else
                         buf[n++] = ' ';
         }
@@ -137,7 +136,7 @@ static void kmsg_sink(enum log_level level, const char *line, void *userdata) {
 
                         /* The kernel echoes it to consoles with "debug". */
                         for (char *c = buf + strlen("<15>oslift: "); *c; c++)
-                                *c = *c == '\t' ? ' ' : printable(*c);
+                                *c = *c == '\t' ? ' ' : console_printable(*c);
                         if (write(s->fd, buf, (size_t) k) < 0 && errno != EINTR)
                                 break;
                 }

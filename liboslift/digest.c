@@ -44,7 +44,7 @@ int sha256_buffer(const void *data, size_t len, char hex[static SHA256_HEX_SIZE]
 }
 
 /* Reads fd to its end into ctx, counting bytes. Does not consume ctx. */
-static int sha256_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
+static int sha256_update_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
         _cleanup_free_ void *buf = malloc(READ_CHUNK_SIZE);
         uint64_t size = 0;
 
@@ -81,7 +81,31 @@ int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], u
         ctx = sha256_begin();
         if (!ctx)
                 return -ENOMEM;
-        r = sha256_fd(ctx, fd, &size);
+        r = sha256_update_fd(ctx, fd, &size);
+        if (r < 0) {
+                (void) rpmDigestFinal(ctx, NULL, NULL, 0); /* frees ctx */
+                return r;
+        }
+        r = sha256_end(ctx, hex);
+        if (r < 0)
+                return r;
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int sha256_fd(int fd, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
+        DIGEST_CTX ctx;
+        uint64_t size = 0;
+        int r;
+
+        hex[0] = '\0';
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return negative_errno();
+        ctx = sha256_begin();
+        if (!ctx)
+                return -ENOMEM;
+        r = sha256_update_fd(ctx, fd, &size);
         if (r < 0) {
                 (void) rpmDigestFinal(ctx, NULL, NULL, 0); /* frees ctx */
                 return r;

@@ -22,6 +22,12 @@
 int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size);
 
 /*
+ * Hashes the open file fd from its start to its end (the offset is moved);
+ * the caller has made sure it is a regular file. As sha256_file() otherwise.
+ */
+int sha256_fd(int fd, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size);
+
+/*
  * Hashes len bytes at data. Returns 0, or -ENOMEM when librpm cannot set up a
  * digest context (then hex is "", which never equals a real digest).
  */

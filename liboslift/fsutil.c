@@ -131,6 +131,27 @@ int copy_file(const char *src, const char *dst) {
         return 0;
 }
 
+int copy_fd_data(int in, int out) {
+        char buf[1 << 16];
+
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+                int r;
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                r = write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+        return fsync(out) < 0 ? negative_errno() : 0;
+}
+
 int copy_dir_files(const char *src, const char *dst) {
         DIR *d;
         struct dirent *de;

@@ -24,6 +24,10 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
 /* Copies src to dst (created, mode kept), data synced to disk. */
 int copy_file(const char *src, const char *dst);
 
+/* Copies what is left of in (from its offset) to out, going on after short
+ * writes and EINTR, then fsyncs out. */
+int copy_fd_data(int in, int out);
+
 /* Copies the regular files of directory src into dst (created 0700). */
 int copy_dir_files(const char *src, const char *dst);
 

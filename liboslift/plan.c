@@ -108,6 +108,10 @@ bool plan_file_name_is_valid(const char *name) {
         return name && !file_name_problem(name, false);
 }
 
+const char *plan_package_file_name_problem(const char *name) {
+        return name ? file_name_problem(name, true) : "is missing";
+}
+
 bool plan_package_file_name_is_valid(const char *name) {
         return name && !file_name_problem(name, true);
 }
@@ -322,7 +326,8 @@ int plan_add_package(struct plan *p, enum plan_op op, const char *file, uint64_t
          * packages of a distribution. The parser sorts instead. */
         if (file)
                 for (size_t i = 0; i < p->n_packages; i++)
-                        if (p->packages[i].file && strcmp(p->packages[i].file, file) == 0)
+                        if (p->packages[i].file && (strcmp(p->packages[i].file, file) == 0 ||
+                                                    strcmp(p->packages[i].nevra, nevra) == 0))
                                 return -EEXIST;
         if (plan_is_full(p))
                 return -E2BIG;
@@ -387,6 +392,21 @@ static int find_duplicate_package(const struct plan *p, size_t *ret_first, size_
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_packages; i++)
                 names[i] = p->packages[i].file;
+        return find_duplicate(names, p->n_packages, ret_first, ret_second);
+}
+
+/* The same for the NEVRAs of the records with a file: one package staged
+ * twice, from two files, would be installed from whichever rpm took. */
+static int find_duplicate_nevra(const struct plan *p, size_t *ret_first, size_t *ret_second) {
+        _cleanup_free_ const char **names = NULL;
+
+        if (p->n_packages < 2)
+                return 0;
+        names = calloc(p->n_packages, sizeof(*names));
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_packages; i++)
+                names[i] = p->packages[i].file ? p->packages[i].nevra : NULL;
         return find_duplicate(names, p->n_packages, ret_first, ret_second);
 }
 
@@ -781,6 +801,14 @@ static int check_duplicates(struct parser *ps) {
                 return parser_error(ps, "duplicate file name %s (first on line %zu)",
                                     quote(p->packages[second].file, q), ps->package_lines[first]);
         }
+        r = find_duplicate_nevra(p, &first, &second);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                ps->line = ps->package_lines[second];
+                return parser_error(ps, "package %s named twice (first on line %zu), from two files",
+                                    quote(p->packages[second].nevra, q), ps->package_lines[first]);
+        }
         return 0;
 }
 
@@ -892,6 +920,8 @@ static int plan_check(const struct plan *p) {
         r = find_duplicate((const char *const *) p->keys, p->n_keys, &first, &second);
         if (r == 0)
                 r = find_duplicate_package(p, &first, &second);
+        if (r == 0)
+                r = find_duplicate_nevra(p, &first, &second);
         if (r < 0)
                 return r;
         return r > 0 ? -EEXIST : 0;

@@ -55,6 +55,9 @@ const char *plan_op_name(enum plan_op op);
 bool plan_file_name_is_valid(const char *name);
 /* plan_file_name_is_valid() and ends in ".rpm" after at least one byte. */
 bool plan_package_file_name_is_valid(const char *name);
+/* What is wrong with name as a package file name in the plan ("is not a
+ * plain file name (contains a space)"), or NULL when nothing is. */
+const char *plan_package_file_name_problem(const char *name);
 
 /* An empty plan (all fields NULL/0), or NULL when out of memory. */
 struct plan *plan_new(void);
@@ -73,7 +76,8 @@ int plan_set_header(struct plan *p, const char *created, const char *source_back
 /*
  * Appends a package record. For PLAN_OP_ERASE file and sha256 must be NULL
  * and size 0. Returns -EINVAL for an invalid argument, -EEXIST when another
- * record already uses file, -E2BIG beyond PLAN_RECORDS_MAX, -ENOMEM.
+ * record already uses file, or another record with a file names the same
+ * NEVRA, -E2BIG beyond PLAN_RECORDS_MAX, -ENOMEM.
  */
 int plan_add_package(struct plan *p, enum plan_op op, const char *file, uint64_t size,
                      const char *sha256, const char *nevra);

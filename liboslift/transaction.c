@@ -119,13 +119,23 @@ int package_read_header(rpmts ts, const char *path, Header *ret) {
 
 enum add_mode { ADD_INSTALL, ADD_UPGRADE, ADD_REINSTALL };
 
-static int add_package(struct txn *t, enum add_mode mode, const char *path) {
+static int add_package(struct txn *t, enum add_mode mode, const char *path, const char *nevra) {
         Header h = NULL;
         char *key;
         int r = package_read_header(t->ts, path, &h);
 
         if (r < 0)
                 return r;
+        if (nevra) {
+                _cleanup_free_ char *actual = headerGetAsString(h, RPMTAG_NEVRA);
+
+                if (!actual || strcmp(actual, nevra) != 0) {
+                        log_error("%s is %s, not %s as the plan says; stage again", path,
+                                  actual ?: "unreadable", nevra);
+                        headerFree(h);
+                        return -EBADMSG;
+                }
+        }
         key = strdup(path);
         if (!key) {
                 headerFree(h);
@@ -143,12 +153,12 @@ static int add_package(struct txn *t, enum add_mode mode, const char *path) {
         return 0;
 }
 
-int txn_add_package(struct txn *t, enum plan_op op, const char *path) {
-        return add_package(t, op == PLAN_OP_INSTALL_ONLY ? ADD_INSTALL : ADD_UPGRADE, path);
+int txn_add_package(struct txn *t, enum plan_op op, const char *path, const char *nevra) {
+        return add_package(t, op == PLAN_OP_INSTALL_ONLY ? ADD_INSTALL : ADD_UPGRADE, path, nevra);
 }
 
-int txn_add_reinstall(struct txn *t, const char *path) {
-        return add_package(t, ADD_REINSTALL, path);
+int txn_add_reinstall(struct txn *t, const char *path, const char *nevra) {
+        return add_package(t, ADD_REINSTALL, path, nevra);
 }
 
 uint32_t txn_tid(struct txn *t) {

@@ -36,10 +36,11 @@ void txn_allow_downgrade(struct txn *t);
 /*
  * Adds the package file at path (absolute; read again when the run needs
  * its payload). PLAN_OP_INSTALL_ONLY installs beside the installed versions;
- * the others upgrade (which also honours Obsoletes). -EBADMSG: not a
- * package librpm can read.
+ * the others upgrade (which also honours Obsoletes). With nevra (the
+ * plan's), the header must name exactly that package. -EBADMSG: not a
+ * package librpm can read, or another package than nevra (logged).
  */
-int txn_add_package(struct txn *t, enum plan_op op, const char *path);
+int txn_add_package(struct txn *t, enum plan_op op, const char *path, const char *nevra);
 
 /* Reads the header of the package file at path with ts's verification
  * flags: -ENOENT when it cannot be opened, -EBADMSG when librpm cannot
@@ -47,8 +48,8 @@ int txn_add_package(struct txn *t, enum plan_op op, const char *path);
 int package_read_header(rpmts ts, const char *path, Header *ret);
 
 /* Adds the package file at path to be installed again over the installed
- * package of the same NEVRA (rpm --reinstall). */
-int txn_add_reinstall(struct txn *t, const char *path);
+ * package of the same NEVRA (rpm --reinstall); nevra as for txn_add_package(). */
+int txn_add_reinstall(struct txn *t, const char *path, const char *nevra);
 
 /* Adds the erasure of the installed package nevra. -ENOENT: not installed. */
 int txn_add_erase(struct txn *t, const char *nevra);

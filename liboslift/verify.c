@@ -1,36 +1,86 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <rpm/rpmcli.h>
 #include <rpm/rpmpgp.h>
 #include <rpm/rpmts.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "rpm-messages.h"
 #include "verify.h"
 
-int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, char **ret_error) {
-        rpmKeyring keyring = rpmKeyringNew();
+/* An armoured public key is a few KiB; a keyring export of many keys some
+ * hundred. */
+#define KEY_FILE_MAX (4u << 20)
 
-        for (size_t i = 0; i < n; i++) {
+/* Reads the key file at path once, whole, into a NUL-terminated text. */
+static int read_key_file(const char *path, char **ret, size_t *ret_len, char **ret_error) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                asprintf(ret_error, "cannot open %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                asprintf(ret_error, "%s is not a regular file", path);
+                return -EBADFD;
+        }
+        r = read_bounded(fd, KEY_FILE_MAX + 1, (size_t) st.st_size + 1, &data, &len);
+        if (r < 0) {
+                asprintf(ret_error, "cannot read %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (len > KEY_FILE_MAX || memchr(data, '\0', len)) {
+                asprintf(ret_error, "%s is not an ASCII-armoured OpenPGP public key", path);
+                return -EBADMSG;
+        }
+        *ret = malloc(len + 1);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, data, len);
+        (*ret)[len] = '\0';
+        *ret_len = len;
+        return 0;
+}
+
+int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, struct key_text *ret_texts,
+                 char **ret_error) {
+        rpmKeyring keyring = rpmKeyringNew();
+        size_t loaded = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++, loaded++) {
                 uint8_t *pkt = NULL;
                 size_t pktlen = 0;
                 rpmPubkey key, *subkeys;
                 int n_subkeys = 0;
 
-                if (pgpReadPkts(key_files[i], &pkt, &pktlen) != PGPARMOR_PUBKEY) {
+                ret_texts[i] = (struct key_text) {};
+                r = read_key_file(key_files[i], &ret_texts[i].text, &ret_texts[i].len, ret_error);
+                if (r < 0)
+                        break;
+                if (pgpParsePkts(ret_texts[i].text, &pkt, &pktlen) != PGPARMOR_PUBKEY) {
                         free(pkt);
-                        rpmKeyringFree(keyring);
                         asprintf(ret_error, "%s is not an ASCII-armoured OpenPGP public key",
                                  key_files[i]);
-                        return -EBADMSG;
+                        r = -EBADMSG;
+                        loaded++;
+                        break;
                 }
                 key = rpmPubkeyNew(pkt, pktlen);
                 free(pkt);
                 if (!key) {
-                        rpmKeyringFree(keyring);
                         asprintf(ret_error, "%s: librpm cannot use this public key", key_files[i]);
-                        return -EBADMSG;
+                        r = -EBADMSG;
+                        loaded++;
+                        break;
                 }
                 rpmKeyringAddKey(keyring, key);
                 subkeys = rpmGetSubkeys(key, &n_subkeys);
@@ -40,6 +90,12 @@ int keyring_load(char *const *key_files, size_t n, rpmKeyring *ret, char **ret_e
                 }
                 free(subkeys);
                 rpmPubkeyFree(key);
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < loaded && i < n; i++)
+                        free(ret_texts[i].text);
+                rpmKeyringFree(keyring);
+                return r;
         }
         *ret = keyring;
         return 0;
@@ -112,4 +168,17 @@ int package_verify(const char *path, rpmKeyring keyring, char **ret_error) {
         else
                 asprintf(ret_error, "rpm could not verify the package");
         return -EBADMSG;
+}
+
+int package_verify_fd(int fd, rpmKeyring keyring, char **ret_error) {
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        /* Without /proc the name would not lead to fd's file. */
+        if (stat(path, &st) < 0) {
+                asprintf(ret_error, "cannot read the package through %s (is /proc mounted?)", path);
+                return -EBADMSG;
+        }
+        return package_verify(path, keyring, ret_error);
 }

@@ -204,7 +204,13 @@ static int verify_staged_files(struct apply *a) {
                 }
                 if (r < 0)
                         return log_error_errno(r, "cannot read staged package %s", p->file);
-                if (size != p->size || strcmp(sha256, p->sha256) != 0) {
+                if (size != p->size) {
+                        log_error("staged package %s was modified after staging (%llu bytes, plan "
+                                  "says %llu); run 'host-prep stage' again",
+                                  p->file, (unsigned long long) size, (unsigned long long) p->size);
+                        return -EBADMSG;
+                }
+                if (strcmp(sha256, p->sha256) != 0) {
                         log_error("staged package %s was modified after staging (SHA-256 %s, plan "
                                   "says %s); run 'host-prep stage' again",
                                   p->file, sha256, p->sha256);
@@ -271,7 +277,7 @@ static int build_full_transaction(struct apply *a, struct txn **ret) {
                         continue;
                 }
                 snprintf(path, sizeof(path), "%s/%s", a->packages_dir, p->file);
-                r = txn_add_package(t, p->op, path);
+                r = txn_add_package(t, p->op, path, p->nevra);
                 if (r < 0) {
                         log_error("rpm cannot add staged package %s to the transaction", p->file);
                         return r;

@@ -75,12 +75,12 @@ int resume_build(struct txn *t, const struct plan *plan, const char *packages_di
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", packages_dir, p->file);
                 if (!strv_contains(installed, n_installed, p->nevra)) {
-                        r = txn_add_package(t, p->op, path);
+                        r = txn_add_package(t, p->op, path, p->nevra);
                         counts.installed++;
                 } else if (journal_is_durable(j, p->nevra) && !strv_contains(doubled, n_doubled, p->nevra))
                         counts.kept++;
                 else {
-                        r = txn_add_reinstall(t, path);
+                        r = txn_add_reinstall(t, path, p->nevra);
                         counts.reinstalled++;
                 }
                 if (r < 0)

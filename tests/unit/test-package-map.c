@@ -115,12 +115,39 @@ static void test_load(void **state) {
         assert_int_equal(package_map_load("/tmp", &m, &error), -EBADFD);
 }
 
+/* Duplicates are found by hashing: 200,000 rules (about 4 MiB, a quarter
+ * of the size limit) parse at once, and the first duplicate is the one
+ * named, with the line of its first mapping. Quadratic scanning took most
+ * of a minute here. */
+static void test_many(void **state) {
+        enum { N = 200000 };
+        size_t size = (size_t) N * 40, len = 0;
+        char *text = malloc(size), *error = NULL;
+        struct package_map m;
+
+        (void) state;
+        assert_non_null(text);
+        for (unsigned i = 0; i < N; i++)
+                len += (size_t) snprintf(text + len, size - len, "pkg%u -> new%u\n", i, i);
+        assert_int_equal(package_map_parse(text, &m, &error), 0);
+        assert_int_equal(m.n, N);
+        assert_string_equal(m.entries[N - 1].from, "pkg199999");
+        package_map_done(&m);
+
+        snprintf(text + len, size - len, "pkg7 -> other\npkg3 -> other\n");
+        assert_int_equal(package_map_parse(text, &m, &error), -EBADMSG);
+        assert_string_equal(error, "line 200001: 'pkg7' is already mapped on line 8");
+        free(error);
+        free(text);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rules),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_load),
+                cmocka_unit_test(test_many),
         };
         return cmocka_run_group_tests_name("package-map", tests, NULL, NULL);
 }

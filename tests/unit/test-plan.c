@@ -503,6 +503,14 @@ static void test_duplicates(void **state _unused_) {
                       "upgrade z.rpm 1 " SHA_A " z-2-1.noarch\n",
                       "line 7: duplicate file name \"z.rpm\" (first on line 5)");
         expect_reject(HEADER "key K\nkey L\nkey K\n", "line 7: duplicate key file name \"K\" (first on line 5)");
+        /* One package from two files: which one rpm would take is chance. */
+        expect_reject(HEADER
+                      "upgrade a.rpm 1 " SHA_A " a-2-1.noarch\n"
+                      "upgrade b.rpm 1 " SHA_A " b-2-1.noarch\n"
+                      "upgrade a-again.rpm 1 " SHA_B " a-2-1.noarch\n",
+                      "line 7: package \"a-2-1.noarch\" named twice (first on line 5), from two files");
+        /* Erasing twice is harmless: the records carry no file. */
+        plan_free(expect_accept(HEADER "erase old-1-1.noarch\nerase old-1-1.noarch\n"));
 
         /* Names only collide within their kind: keys live in keys/. */
         q = expect_accept(HEADER "key a.rpm\nupgrade a.rpm 1 " SHA_A " a-2-1.noarch\n"
@@ -514,6 +522,7 @@ static void test_duplicates(void **state _unused_) {
         assert_int_equal(plan_add_key(p, "RPM-GPG-KEY-EPEL-9"), -EEXIST);
         assert_int_equal(plan_add_package(p, PLAN_OP_INSTALL, "bash-5.2.26-3.fc40.x86_64.rpm", 1, SHA_A, "x-1-1.noarch"),
                          -EEXIST);
+        assert_int_equal(plan_add_package(p, PLAN_OP_INSTALL, "other.rpm", 1, SHA_A, p->packages[0].nevra), -EEXIST);
         assert_int_equal(p->n_keys, 2);
         assert_int_equal(p->n_packages, 5);
 }

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +80,76 @@ static void test_detection_order(void **state) {
         assert_int_equal(b, RPMDB_BACKEND_SQLITE);
 }
 
+static void write_db(const char *name, const void *data, size_t len) {
+        char path[512];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/var/lib/rpm/%s", root, name);
+        fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, len), (ssize_t) len);
+        close(fd);
+}
+
+static void put32(unsigned char *p, uint32_t v, bool big_endian) {
+        for (int i = 0; i < 4; i++)
+                p[big_endian ? 3 - i : i] = (unsigned char) (v >> (8 * i));
+}
+
+/* What the databases record, from synthetic files shaped as the real
+ * ones (the integration tests use real ones). */
+static void test_recorded_count(void **state) {
+        static unsigned char page[2 * 4096];
+        uint64_t n = 0;
+
+        /* Berkeley DB hash: nelem counts key 0 (the instance counter) too. */
+        memset(page, 0, sizeof(page));
+        put32(page + 12, 0x00061561, false);
+        put32(page + 88, 36, false);
+        write_db("Packages", page, 4096);
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_BDB, &n), 0);
+        assert_int_equal(n, 35);
+        /* Written on a big-endian machine. */
+        put32(page + 12, 0x00061561, true);
+        put32(page + 88, 3, true);
+        write_db("Packages", page, 4096);
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_BDB, &n), 0);
+        assert_int_equal(n, 2);
+        /* Not a hash database (a btree's magic): no count to compare with. */
+        put32(page + 12, 0x00053162, false);
+        write_db("Packages", page, 4096);
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_BDB, &n), -ENODATA);
+        write_db("Packages", page, 40);
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_BDB, &n), -ENODATA);
+
+        /* ndb: two slot pages, three slots in use. */
+        memset(page, 0, sizeof(page));
+        memcpy(page, "RpmP", 4);
+        put32(page + 12, 2, false);
+        for (size_t o = 32; o < sizeof(page); o += 16)
+                memcpy(page + o, "Slot", 4);
+        put32(page + 32 + 8, 100, false);
+        put32(page + 48 + 8, 200, false);
+        put32(page + 4096 + 16 + 8, 300, false);
+        write_db("Packages.db", page, sizeof(page));
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_NDB, &n), 0);
+        assert_int_equal(n, 3);
+        /* Cut inside its slot pages. */
+        write_db("Packages.db", page, 4096 + 100);
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_NDB, &n), -ENODATA);
+        /* A damaged slot. */
+        memcpy(page + 64, "XXXX", 4);
+        write_db("Packages.db", page, sizeof(page));
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_NDB, &n), -ENODATA);
+
+        assert_int_equal(rpmdb_recorded_count(root, RPMDB_BACKEND_NONE, &n), -ENODATA);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_is_below_root),
                 cmocka_unit_test(test_detection_order),
+                cmocka_unit_test(test_recorded_count),
         };
         return cmocka_run_group_tests_name("rpmdb", tests, setup, teardown);
 }
