@@ -12,7 +12,8 @@
 #     sent SIGTERM, which the shell tests report as an abort.
 # After the files, the runner's own points: no test wrote under $HOME (it
 # runs every file with an empty HOME of its own) and no test left a
-# scratch directory in /tmp behind (unless OSLIFT_KEEP_TMP=1).
+# scratch directory behind in the TMPDIR the runner gives them (unless
+# OSLIFT_KEEP_TMP=1, which keeps that TMPDIR and says where).
 #
 #   tests/run.sh [--log-dir DIR] FILE...
 #
@@ -36,9 +37,11 @@ is_tty=0
 [[ -t 1 && -z ${NO_COLOR:-} ]] && is_tty=1
 paint() { if ((is_tty)); then printf '\033[%sm%s\033[0m' "$1" "$2"; else printf '%s' "$2"; fi; }
 
-# The HOME every test gets, empty, and what /tmp held before the run.
+# The HOME every test gets, empty, and a TMPDIR of this run's own, so that
+# what the tests leave behind is told apart from other users of /tmp.
 test_home=$(mktemp -d "${TMPDIR:-/tmp}/oslift-home.XXXXXX")
-tmp_before=$(find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -name 'oslift-test.*' 2>/dev/null | sort)
+test_tmp=$(mktemp -d "${TMPDIR:-/tmp}/oslift-run.XXXXXX")
+export TMPDIR=$test_tmp
 
 # judge TAPFILE EXIT-STATUS: counts and verdict lines of one file.
 # Prints "P F S" on its first line, then lines "fail\tTEXT" and
@@ -163,11 +166,13 @@ what=
 runner_point "no test wrote under HOME" "$what"
 rm -rf "$test_home"
 if [[ ${OSLIFT_KEEP_TMP:-0} != 1 ]]; then
-	tmp_after=$(find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -name 'oslift-test.*' 2>/dev/null | sort)
-	new=$(comm -13 <(echo "$tmp_before") <(echo "$tmp_after") | sed '/^$/d')
+	new=$(find "$test_tmp" -mindepth 1 -maxdepth 1 -name 'oslift-test.*' -printf '%f\n' 2>/dev/null | sort)
 	what=
-	[[ -z $new ]] || what="left in ${TMPDIR:-/tmp}: $(tr '\n' ' ' <<<"$new")"
+	[[ -z $new ]] || what="left in TMPDIR: $(tr '\n' ' ' <<<"$new")"
 	runner_point "no scratch directory left behind" "$what"
+	rm -rf "$test_tmp"
+else
+	echo "(runner) OSLIFT_KEEP_TMP=1: the tests' scratch directories are in $test_tmp"
 fi
 
 if ((${#skips[@]})); then

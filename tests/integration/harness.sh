@@ -6,7 +6,7 @@
 tmp=$(t_tmpdir)
 cases=$TESTS_DIR/harness
 
-t_run env TMPDIR="$tmp" "$TESTS_DIR/run.sh" --log-dir "$tmp/logs" "$cases"/*.sh
+t_run env -u OSLIFT_KEEP_TMP -u VERBOSE TMPDIR="$tmp" "$TESTS_DIR/run.sh" --log-dir "$tmp/logs" "$cases"/*.sh
 out=$T_OUT
 t_is "$T_RC" 1 "the runner exits 1 when a file failed"
 
@@ -39,7 +39,7 @@ t_match "$out" 'skipped: skip-all.sh: nothing to test on this machine' "a whole-
 t_match "$out" 'got:  got' "a failure's diagnostics are shown"
 t_is "$(tail -n 1 <<<"$out")" "13 passed, 9 failed, 2 skipped" \
 	"the summary line counts every point (11 points passed in the files and the runner's own 2)"
-t_is "$(find "$tmp" -mindepth 1 -maxdepth 1 -name "oslift-test.*" -printf "%f " )" "" "the cases left no scratch directory"
+t_is "$(find "$tmp" -mindepth 1 -maxdepth 1 -name "oslift-*" -printf "%f " )" "" "the runner removed its HOME and TMPDIR, and the cases their scratch directories"
 
 # The runner's own checks fail when a test writes under HOME or leaves a
 # scratch directory behind.
@@ -52,10 +52,10 @@ OSLIFT_KEEP_TMP=1
 t_pass "wrote under HOME, kept its scratch directory"
 EOS
 chmod +x "$tmp/bad/home.sh"
-t_run env TMPDIR="$tmp" TESTS_DIR="$TESTS_DIR" "$TESTS_DIR/run.sh" --log-dir "$tmp/logs2" "$tmp/bad/home.sh"
+t_run env -u OSLIFT_KEEP_TMP -u VERBOSE TMPDIR="$tmp" TESTS_DIR="$TESTS_DIR" "$TESTS_DIR/run.sh" --log-dir "$tmp/logs2" "$tmp/bad/home.sh"
 t_is "$T_RC" 1 "a test that writes under HOME fails the run"
 t_match "$T_OUT" 'no test wrote under HOME: FAILED' "the HOME check names it"
 t_match "$T_OUT" '\./\.rpmdb' "with what was written"
 t_match "$T_OUT" 'no scratch directory left behind: FAILED' "the scratch directory check names it"
 t_is "$(tail -n 1 <<<"$T_OUT")" "1 passed, 2 failed, 0 skipped" "and the summary counts both"
-rm -rf "$tmp"/oslift-test.*
+
