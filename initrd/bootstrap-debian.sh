@@ -20,7 +20,7 @@ packages=(
 	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results,
 	# rpm2cpio | cpio, python3 for JSON and the serial-dump reference
-	rpm file binutils perl busybox-static cpio python3 zstd procps gpg
+	rpm file binutils perl busybox-static cpio python3 zstd procps gpg strace
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
 	groff-base man-db bsdutils
 	# tests of --repo: repositories, and dnf distro-sync as the reference
