@@ -13,7 +13,7 @@ packages=(
 	# the static sysroot (build-sysroot.sh): apt-get source needs the
 	# archive's signing keys and https support is in apt itself
 	musl-tools linux-libc-dev tcl pkg-config patch xz-utils bzip2 make gcc
-	cmake # the libsolv layer (build-libsolv.sh)
+	cmake g++ # the libsolv layer (build-libsolv.sh): its CMake project wants C++ too
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libsqlite3-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
 	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
