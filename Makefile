@@ -122,6 +122,8 @@ $(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/termina
 $(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
 $(BUILD)/asan/tests/unit/test-mounts.o: upgrader/mounts.c
 $(BUILD)/asan/tests/unit/test-cmdline.o: upgrader/cmdline.c
+$(BUILD)/asan/tests/unit/test-syschecks.o: $(wildcard host-prep/syscheck*.c) host-prep/accept.c host-prep/findings.c \
+	host-prep/boot-entry.c
 
 unit-tests: $(UNIT_TESTS)
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ int accept_read_file(const char *path, char ***v, size_t *n) {
         if (!f)
                 return log_error_errno(negative_errno(), "--accept-file %s: cannot open", path);
         while ((len = getline(&line, &size, f)) >= 0) {
-                char source[64 + 32], *s = line, *e;
+                char source[PATH_MAX + 32], *s = line, *e;
                 int r;
 
                 lineno++;
@@ -108,7 +109,7 @@ int accept_read_file(const char *path, char ***v, size_t *n) {
                         *--e = '\0';
                 if (*s == '\0')
                         continue;
-                snprintf(source, sizeof(source), "--accept-file %.64s:%u:", path, lineno);
+                snprintf(source, sizeof(source), "--accept-file %s:%u:", path, lineno);
                 r = accept_validate(s, source);
                 if (r < 0)
                         return r;

@@ -312,6 +312,7 @@ signed=$(t_fixture el/rhel7/libsepol-2.5-10.el7.x86_64.rpm)
 if [[ -n $keys && -n $signed && -f $signed ]]; then
 	cp -a "$root" "$tmp/root-signed"
 	t_rpm "$tmp/root-signed" -i --justdb --nodeps --nosignature "$signed" 2>/dev/null
+	t_is "$(t_rpm "$tmp/root-signed" -q libsepol)" libsepol-2.5-10.el7.x86_64 "the Red Hat-signed libsepol is in the rpmdb"
 	saved=$root root=$tmp/root-signed
 	check --source-keys "$keys"
 	fires third-party-package:kernel warning "an unsigned kernel the target keeps: third-party-package"
