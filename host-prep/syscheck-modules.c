@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernel-module-missing: modules in use (PROC/modules) or bound as drivers
- * to present devices (SYS/bus/.../devices/.../driver/module) that the
+ * to present devices (SYS/bus/.../devices/.../driver/module, with the
+ * device's modalias in the details) that the
  * target kernel packages do not ship, read from the target headers' own
  * file lists (lib/modules/KVER/.../NAME.ko[.xz|.gz|.zst]). When the
  * module drives the disks below / or /boot: root-driver-missing, a
@@ -105,7 +106,12 @@ static void bound_drivers(const struct syscheck_context *c, struct in_use *u) {
                         if (len <= 0)
                                 continue; /* no driver, or built into the running kernel */
                         target[len] = '\0';
-                        snprintf(why, sizeof(why), "drives %s (%s)", de->d_name, be->d_name);
+                        /* The modalias names the device to look up in the
+                         * target's modules.alias. */
+                        snprintf(link, sizeof(link), "%s/%s/modalias", dir, de->d_name);
+                        _cleanup_free_ char *alias = syscheck_read_line("/", link);
+                        snprintf(why, sizeof(why), "drives %s (%s%s%s)", de->d_name, be->d_name,
+                                 alias ? ", modalias " : "", alias ?: "");
                         add_use(u, strrchr(target, '/') ? strrchr(target, '/') + 1 : target, why);
                 }
                 if (d)

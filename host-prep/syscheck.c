@@ -5,6 +5,7 @@
 #include <rpm/rpmts.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fsutil.h"
 #include "log.h"
@@ -28,13 +29,20 @@ char *syscheck_path(const char *base, const char *rel) {
 
 int syscheck_read(const char *base, const char *rel, char **ret) {
         _cleanup_free_ char *path = syscheck_path(base, rel);
-        _cleanup_close_ int fd = open_regular_at(AT_FDCWD, path);
+        /* Symlinks followed: /proc/mounts is one. O_NONBLOCK: a FIFO
+         * planted in a root does not hang the check. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
         size_t len;
         char *buf;
         int r;
 
         if (fd < 0)
-                return fd;
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
         r = read_bounded(fd, 1 << 20, 4096, &buf, &len);
         if (r < 0)
                 return r;

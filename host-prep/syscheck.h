@@ -45,7 +45,7 @@ void syschecks_run_context(struct syscheck_context *c);
 /* base + "/" + rel, newly allocated; aborts when out of memory. */
 char *syscheck_path(const char *base, const char *rel);
 
-/* Reads base/rel (a regular file, at most 1 MiB) into a NUL-terminated
+/* Reads base/rel (a regular file, symlinks followed, at most 1 MiB) into a NUL-terminated
  * buffer. Returns its length or a negative errno (-ENOENT: absent). */
 int syscheck_read(const char *base, const char *rel, char **ret);
 

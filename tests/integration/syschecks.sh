@@ -41,6 +41,7 @@ disk() {
 	ln -sfn "$S/bus/pci/drivers/$drv" "$S/devices/pci0000:00/$pci/driver"
 	ln -sfn "$S/module/$drv" "$S/bus/pci/drivers/$drv/module"
 	ln -sfn "$S/devices/pci0000:00/$pci" "$S/bus/pci/devices/$pci"
+	echo "pci:v00008086d00007111sv00000000sd00000000bc01sc01i8a" >"$S/devices/pci0000:00/$pci/modalias"
 	ln -sfn "$dev/block/$name" "$S/class/block/$name"
 	ln -sfn "$dev/block/$name/${name}1" "$S/class/block/${name}1"
 	ln -sfn "$dev/block/$name/${name}2" "$S/class/block/${name}2"
@@ -176,7 +177,7 @@ fires kernel-module-missing:floppy warning "floppy loaded, not in the target ker
 fires kernel-module-missing:pata_acpi warning "pata_acpi bound to a device (sysfs), not in the target: kernel-module-missing"
 quiet kernel-module-missing:ahci "ahci is in the target kernel: not reported"
 t_match "$(t_json "$tmp/out" '[f["details"] for f in d["findings"] if f["subject"] == "pata_acpi"]')" \
-	"drives 0000:00:01.1 \(pci\)" "kernel-module-missing says which device the module drives"
+	"drives 0000:00:01.1 \(pci, modalias pci:v00008086d00007111" "kernel-module-missing says which device the module drives"
 sed -i 's|/dev/sda1 /|/dev/sdb1 /|' "$P/mounts"
 check
 fires root-driver-missing:pata_acpi blocker "the root disk's driver is missing from the target: root-driver-missing"
