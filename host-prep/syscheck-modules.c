@@ -4,13 +4,16 @@
  * to present devices (SYS/bus/.../devices/.../driver/module, with the
  * device's modalias in the details) that the
  * target kernel packages do not ship, read from the target headers' own
- * file lists (lib/modules/KVER/.../NAME.ko[.xz|.gz|.zst]). When the
+ * file lists (lib/modules/KVER/.../NAME.ko[.xz|.gz|.zst]) and, built in,
+ * the target kernel's modules.builtin (read from the payload). When the
  * module drives the disks below / or /boot: root-driver-missing, a
  * blocker that cannot be accepted.
  */
 #include <dirent.h>
 #include <limits.h>
 #include <rpm/rpmfi.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmts.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +47,81 @@ static char *module_of_path(const char *path) {
         return name;
 }
 
+/* NAME of "kernel/.../NAME.ko" (a line of modules.builtin), or NULL. */
+static char *module_of_builtin(const char *line) {
+        const char *base = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+        const char *ko = strstr(base, ".ko");
+        char *name;
+
+        if (!ko || ko == base)
+                return NULL;
+        name = strndup(base, (size_t) (ko - base));
+        if (!name)
+                abort();
+        normalise(name);
+        return name;
+}
+
+/*
+ * The modules built into the target kernel: lib/modules/KVER/modules.builtin
+ * of target package i, read from its payload. Only the header says what a
+ * package ships; what is built in is in this file's contents.
+ */
+static void builtin_modules(const struct syscheck_context *c, size_t i, char ***v, size_t *n) {
+        const char *path = c->target_paths ? c->target_paths[i] : NULL;
+        rpmts ts;
+        FD_t fd, payload = NULL;
+        Header h = NULL;
+        rpmfiles files = NULL;
+        rpmfi fi = NULL;
+        char flags[64];
+
+        if (!path || !(fd = Fopen(path, "r.ufdio")))
+                return;
+        ts = rpmtsCreate();
+        rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
+        if (rpmReadPackageFile(ts, fd, path, &h) == RPMRC_FAIL || !h) {
+                Fclose(fd);
+                goto done;
+        }
+        snprintf(flags, sizeof(flags), "r.%s", headerGetString(h, RPMTAG_PAYLOADCOMPRESSOR) ?: "gzip");
+        payload = Fdopen(fd, flags);
+        if (!payload) {
+                Fclose(fd);
+                goto done;
+        }
+        files = rpmfilesNew(NULL, h, 0, RPMFI_KEEPHEADER);
+        fi = files ? rpmfiNewArchiveReader(payload, files, RPMFI_ITER_READ_ARCHIVE) : NULL;
+        while (fi && rpmfiNext(fi) >= 0) {
+                const char *fn = rpmfiFN(fi);
+                size_t len = strlen(fn), size = (size_t) rpmfiFSize(fi);
+                _cleanup_free_ char *text = NULL;
+
+                if (len < 16 || strcmp(fn + len - 16, "/modules.builtin") != 0 || !strstr(fn, "/lib/modules/") ||
+                    size > (8u << 20))
+                        continue;
+                text = malloc(size + 1);
+                if (!text)
+                        abort();
+                if (rpmfiArchiveRead(fi, text, size) != (ssize_t) size)
+                        break;
+                text[size] = '\0';
+                for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+                        _cleanup_free_ char *m = module_of_builtin(l);
+                        if (m)
+                                strv_push(v, n, m);
+                }
+                break; /* one per kernel: no need to decompress the rest */
+        }
+done:
+        rpmfiFree(fi);
+        rpmfilesFree(files);
+        if (payload)
+                Fclose(payload);
+        headerFree(h);
+        rpmtsFree(ts);
+}
+
 /* The modules the target packages ship; how many of them are kernels. */
 static size_t target_modules(const struct syscheck_context *c, char ***v, size_t *n) {
         size_t kernels = 0;
@@ -51,13 +129,20 @@ static size_t target_modules(const struct syscheck_context *c, char ***v, size_t
         for (size_t i = 0; i < c->n_targets; i++) {
                 rpmfi fi = rpmfiNew(NULL, c->targets[i], RPMTAG_BASENAMES, RPMFI_KEEPHEADER);
                 size_t before = *n;
+                bool builtin = false;
                 while (fi && rpmfiNext(fi) >= 0) {
-                        _cleanup_free_ char *m = module_of_path(rpmfiFN(fi));
+                        const char *fn = rpmfiFN(fi);
+                        size_t len = strlen(fn);
+                        _cleanup_free_ char *m = module_of_path(fn);
                         if (m)
                                 strv_push(v, n, m);
+                        builtin |= len > 16 && strcmp(fn + len - 16, "/modules.builtin") == 0 &&
+                                   strstr(fn, "/lib/modules/");
                 }
                 rpmfiFree(fi);
-                kernels += *n > before;
+                kernels += *n > before || builtin;
+                if (builtin)
+                        builtin_modules(c, i, v, n);
         }
         return kernels;
 }

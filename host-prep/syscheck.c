@@ -126,15 +126,18 @@ int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t 
         rpmts reader = rpmtsCreate();
 
         c.targets = calloc(n_targets + 1, sizeof(Header));
-        if (!c.targets)
+        c.target_paths = calloc(n_targets + 1, sizeof(char *));
+        if (!c.targets || !c.target_paths)
                 abort();
         /* Verified already: only the headers are wanted here. */
         rpmtsSetVSFlags(reader, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
         for (size_t i = 0; i < n_targets; i++) {
                 FD_t fd = Fopen(target_paths[i], "r.ufdio");
                 Header h = NULL;
-                if (fd && rpmReadPackageFile(reader, fd, target_paths[i], &h) != RPMRC_FAIL && h)
+                if (fd && rpmReadPackageFile(reader, fd, target_paths[i], &h) != RPMRC_FAIL && h) {
+                        c.target_paths[c.n_targets] = target_paths[i];
                         c.targets[c.n_targets++] = h;
+                }
                 if (fd)
                         Fclose(fd);
         }
@@ -145,6 +148,7 @@ int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t 
         for (size_t i = 0; i < c.n_targets; i++)
                 headerFree(c.targets[i]);
         free(c.targets);
+        free(c.target_paths);
         free(c.proc);
         free(c.sys);
         return 0;

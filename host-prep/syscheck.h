@@ -26,6 +26,7 @@ struct syscheck_context {
         char *sys;           /* where /sys is read */
         rpmts ts;            /* the installed rpmdb, open; NULL when there is none */
         Header *targets;     /* the target packages' headers */
+        char **target_paths; /* their files, in the same order; NULL in unit tests */
         size_t n_targets;
         const char *source_keys; /* --source-keys FILE, or NULL */
         struct findings *findings;

@@ -170,12 +170,13 @@ fires kernel-not-newest:7.0-1.noarch warning "running 7.0 with 7.5 installed: ke
 fake_machine
 
 # --- kernel modules ---
-printf 'floppy 69632 0 - Live 0x0\nahci 40960 2 - Live 0x0\n' >"$P/modules"
+printf 'floppy 69632 0 - Live 0x0\nahci 40960 2 - Live 0x0\nata_generic 16384 0 - Live 0x0\n' >"$P/modules"
 disk pata_acpi 0000:00:01.1 sdb
 check
 fires kernel-module-missing:floppy warning "floppy loaded, not in the target kernel: kernel-module-missing"
 fires kernel-module-missing:pata_acpi warning "pata_acpi bound to a device (sysfs), not in the target: kernel-module-missing"
 quiet kernel-module-missing:ahci "ahci is in the target kernel: not reported"
+quiet kernel-module-missing:ata_generic "ata_generic is built into the target kernel (modules.builtin): not reported"
 t_match "$(t_json "$tmp/out" '[f["details"] for f in d["findings"] if f["subject"] == "pata_acpi"]')" \
 	"drives 0000:00:01.1 \(pci, modalias pci:v00008086d00007111" "kernel-module-missing says which device the module drives"
 sed -i 's|/dev/sda1 /|/dev/sdb1 /|' "$P/mounts"
