@@ -134,6 +134,8 @@ $(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/termina
 $(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
 $(BUILD)/asan/tests/unit/test-mounts.o: upgrader/mounts.c
 $(BUILD)/asan/tests/unit/test-cmdline.o: upgrader/cmdline.c
+$(BUILD)/asan/tests/unit/test-syschecks.o: $(wildcard host-prep/syscheck*.c) host-prep/accept.c host-prep/findings.c \
+	host-prep/boot-entry.c
 
 unit-tests: $(UNIT_TESTS)
 
@@ -157,7 +159,7 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 # themselves in this run: tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. A new harness is that file, its seeds and its
 # NAME in this list (liboslift/journal.c's goes in as "journal").
-FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal
+FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 

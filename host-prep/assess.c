@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "accept.h"
 #include "assess.h"
 #include "boot-entry.h"
 #include "fsutil.h"
@@ -25,6 +26,7 @@
 #include "progress.h"
 #include "rpm-messages.h"
 #include "solve.h"
+#include "syscheck.h"
 #include "transaction.h"
 #include "verify.h"
 
@@ -815,6 +817,18 @@ static void warn_writable_dirs(struct assessment *a, const char *option, char **
         }
 }
 
+/* The system-level checks (syscheck.h) on the installed system and the
+ * chosen target packages. */
+static int run_syschecks(struct assessment *a, rpmts ts) {
+        _cleanup_free_ char **paths = calloc(a->n_candidates + 1, sizeof(char *));
+
+        if (!paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < a->n_candidates; i++)
+                paths[i] = a->candidates[i].path;
+        return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->opts->source_keys, &a->findings);
+}
+
 int assess(const struct assess_options *opts, struct assessment *a) {
         struct rpm_messages_scope quiet = { .demote_warnings = 1 };
         char **paths = NULL;
@@ -905,6 +919,11 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         decide_target_backend(a, ts);
         check_staging_space(a);
         check_boot(a);
+        r = run_syschecks(a, ts);
+        if (r < 0)
+                goto done;
+        /* Before the gate: an accepted risk does not stop rpm's checks. */
+        accept_mark(&a->findings, opts->accept, opts->n_accept);
 
         if (findings_have_blockers(&a->findings))
                 goto done; /* rpm's checks would only repeat what is known */
@@ -931,6 +950,8 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                 r = 0;
         }
 done:
+        accept_mark(&a->findings, opts->accept, opts->n_accept);
+        accept_note_unused(&a->findings, opts->accept, opts->n_accept);
         txn_free(t);
         if (ts)
                 rpmtsFree(ts);

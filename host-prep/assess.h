@@ -41,6 +41,9 @@ struct assess_options {
         size_t n_erase;
         char **install_only; /* --install-only NAME, added to the defaults */
         size_t n_install_only;
+        char **accept; /* --accept ID[:SUBJECT], --accept-file: accepted risks (accept.h) */
+        size_t n_accept;
+        const char *source_keys; /* --source-keys FILE: the source distribution's key ids */
         bool allow_downgrade;
         bool allow_erasing; /* erase what the target breaks, to a fixpoint */
         bool force_unprotected; /* allow a plan that leaves no kernel, /bin/sh, ... */
@@ -82,7 +85,8 @@ int list_packages(const char *dir, char ***ret, size_t *n);
 
 /*
  * Parses the options check and stage share (--packages or --repo, --key,
- * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map). Returns 0, 1 after
+ * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map,
+ * --accept, --accept-file, --source-keys). Returns 0, 1 after
  * printing help, or -EINVAL after saying what is wrong.
  */
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* host-prep check: the pre-upgrade report. Reads only. */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept.h"
 #include "assess.h"
 #include "host-prep.h"
 #include "json.h"
@@ -13,7 +15,8 @@
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
-               OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED };
+               OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
+               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -26,10 +29,13 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "force-unprotected", no_argument, NULL, OPT_FORCE_UNPROTECTED },
                 { "no-boot", no_argument, NULL, OPT_NO_BOOT },
                 { "reboot", no_argument, NULL, OPT_REBOOT },
+                { "accept", required_argument, NULL, OPT_ACCEPT },
+                { "accept-file", required_argument, NULL, OPT_ACCEPT_FILE },
+                { "source-keys", required_argument, NULL, OPT_SOURCE_KEYS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
@@ -60,6 +66,26 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 case OPT_INSTALL_ONLY:
                         strv_push(&o->install_only, &o->n_install_only, optarg);
                         break;
+                case OPT_ACCEPT:
+                        r = accept_validate(optarg, "--accept");
+                        if (r < 0)
+                                return r;
+                        strv_push(&o->accept, &o->n_accept, optarg);
+                        break;
+                case OPT_ACCEPT_FILE:
+                        r = accept_read_file(optarg, &o->accept, &o->n_accept);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_SOURCE_KEYS:
+                        if (access(optarg, R_OK) < 0) {
+                                log_error("%s: --source-keys %s cannot be read: give a file of the source "
+                                          "distribution's key ids (one a line, or Leapp's "
+                                          "gpg-signatures.json)", command, optarg);
+                                return -EINVAL;
+                        }
+                        o->source_keys = optarg;
+                        break;
                 case OPT_NO_BOOT:
                 case OPT_REBOOT:
                         if (strcmp(command, "stage") != 0) {
@@ -87,6 +113,14 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --install-only NAME  install beside the old version, like kernels\n"
                                "  --force-unprotected  allow a plan that leaves no kernel, /bin/sh, rpm,\n"
                                "                     init system or boot loader\n"
+                               "  --accept ID[:SUBJECT]  accept this finding as a known risk: it is\n"
+                               "                     reported as accepted and no longer blocks; blockers\n"
+                               "                     that lose data or leave the system unbootable are\n"
+                               "                     refused (repeatable)\n"
+                               "  --accept-file FILE one ID[:SUBJECT] a line, '#' comments\n"
+                               "  --source-keys FILE the source distribution's signing key ids (one a\n"
+                               "                     line, or Leapp's gpg-signatures.json): packages\n"
+                               "                     signed by others are third-party\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
                                "  --reboot           stage: reboot into the upgrade when staged\n"
                                "\n"
@@ -123,15 +157,17 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->keys, o->n_keys);
         strv_free(o->erase, o->n_erase);
         strv_free(o->install_only, o->n_install_only);
+        strv_free(o->accept, o->n_accept);
 }
 
 void print_assessment_json(const struct context *ctx, const struct assessment *a,
                            const struct stage_result *staged) {
         printf("{\"root\":");
         json_write_string(stdout, ctx->root);
-        printf(",\"blockers\":%zu,\"warnings\":%zu,\"packages\":%zu,\"staging_bytes\":%llu,"
+        printf(",\"blockers\":%zu,\"warnings\":%zu,\"accepted\":%zu,\"packages\":%zu,\"staging_bytes\":%llu,"
                "\"findings\":",
                findings_count(&a->findings, SEVERITY_BLOCKER), findings_count(&a->findings, SEVERITY_WARNING),
+               findings_count_accepted(&a->findings),
                a->n_candidates, (unsigned long long) a->staging_bytes);
         findings_print_json(&a->findings, stdout);
         if (staged) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept.h"
 #include "console.h"
 #include "findings.h"
 #include "json.h"
@@ -30,7 +31,20 @@ void findings_add(struct findings *f, enum severity severity, const char *id, co
         va_end(ap);
         f->items[f->n++] = (struct finding) {
                 .severity = severity, .id = id, .title = title, .meaning = meaning, .action = action,
+                .acceptable = severity != SEVERITY_BLOCKER || accept_id_acceptable(id, NULL),
         };
+}
+
+void findings_set_subject(struct findings *f, const char *subject) {
+        struct finding *x;
+
+        if (f->n == 0)
+                abort();
+        x = &f->items[f->n - 1];
+        free(x->subject);
+        x->subject = strdup(subject);
+        if (!x->subject)
+                abort();
 }
 
 void findings_add_detail(struct findings *f, const char *fmt, ...) {
@@ -53,7 +67,14 @@ void findings_add_detail(struct findings *f, const char *fmt, ...) {
 size_t findings_count(const struct findings *f, enum severity severity) {
         size_t n = 0;
         for (size_t i = 0; i < f->n; i++)
-                n += f->items[i].severity == severity;
+                n += f->items[i].severity == severity && !f->items[i].accepted;
+        return n;
+}
+
+size_t findings_count_accepted(const struct findings *f) {
+        size_t n = 0;
+        for (size_t i = 0; i < f->n; i++)
+                n += f->items[i].accepted;
         return n;
 }
 
@@ -64,6 +85,7 @@ bool findings_have_blockers(const struct findings *f) {
 void findings_done(struct findings *f) {
         for (size_t i = 0; i < f->n; i++) {
                 free(f->items[i].title);
+                free(f->items[i].subject);
                 strv_free(f->items[i].details, f->items[i].n_details);
         }
         free(f->items);
@@ -93,15 +115,21 @@ void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
                         const struct finding *x = &f->items[i];
                         if (x->severity != s)
                                 continue;
+                        /* An accepted risk no longer reads as what blocks. */
+                        const char *l = x->accepted ? "ACCEPTED" : label[s];
+                        bool paint = c && *colour[s] && !x->accepted;
                         /* Padded outside the colour codes, which take no columns. */
-                        fprintf(out, "%s%s%s%*s %s: ", ansi(c && *colour[s], colour[s]), label[s],
-                                ansi(c && *colour[s], ANSI_RESET), (int) (8 - strlen(label[s])), "", x->id);
+                        fprintf(out, "%s%s%s%*s %s: ", ansi(paint, colour[s]), l, ansi(paint, ANSI_RESET),
+                                (int) (8 - strlen(l)), "", x->id);
                         put_printable(out, x->title);
                         fputc('\n', out);
                         if (s != SEVERITY_INFO) {
                                 fprintf(out, "         meaning: %s\n", x->meaning);
                                 fprintf(out, "         to do:   %s\n", x->action);
                         }
+                        if (x->accepted)
+                                fprintf(out, "         accepted: --accept %s%s%s\n", x->id,
+                                        x->subject ? ":" : "", x->subject ?: "");
                         for (size_t d = 0; d < x->n_details; d++) {
                                 fputs("         - ", out);
                                 put_printable(out, x->details[d]);
@@ -109,9 +137,13 @@ void findings_print_text(const struct findings *f, FILE *out, unsigned flags) {
                         }
                 }
         }
-        if (!(flags & FINDINGS_QUIET))
-                fprintf(out, "%zu blocker(s), %zu warning(s)\n", findings_count(f, SEVERITY_BLOCKER),
-                        findings_count(f, SEVERITY_WARNING));
+        if (flags & FINDINGS_QUIET)
+                return;
+        fprintf(out, "%zu blocker(s), %zu warning(s)", findings_count(f, SEVERITY_BLOCKER),
+                findings_count(f, SEVERITY_WARNING));
+        if (findings_count_accepted(f) > 0)
+                fprintf(out, ", %zu accepted", findings_count_accepted(f));
+        fputc('\n', out);
 }
 
 void findings_print_json(const struct findings *f, FILE *out) {
@@ -132,7 +164,10 @@ void findings_print_json(const struct findings *f, FILE *out) {
                                 fputc(',', out);
                         json_write_string(out, x->details[d]);
                 }
-                fputs("]}", out);
+                fputs("],\"subject\":", out);
+                json_write_string(out, x->subject);
+                fprintf(out, ",\"acceptable\":%s,\"accepted\":%s}", x->acceptable ? "true" : "false",
+                        x->accepted ? "true" : "false");
         }
         fputc(']', out);
 }

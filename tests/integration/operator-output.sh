@@ -37,7 +37,7 @@ hp --json check --packages "$rel8"
 t_is "$RC" 1 "check --json: exit status 1 when something blocks"
 json_ok "$tmp/out" "check --json: stdout is one JSON document"
 t_is "$(t_json "$tmp/out" '[d["blockers"], d["packages"], sorted(d["findings"][0].keys())]')" \
-	"[1, 11, ['action', 'details', 'id', 'meaning', 'severity', 'title']]" "check --json: counts and findings"
+	"[1, 11, ['acceptable', 'accepted', 'action', 'details', 'id', 'meaning', 'severity', 'subject', 'title']]" "check --json: counts and findings"
 t_is "$(t_json "$tmp/out" '"staged" in d')" False "check --json has no stage keys"
 
 hp --json stage --packages "$rel8"

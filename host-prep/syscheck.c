@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The registry of the system-level checks and what they share. */
+#include <fcntl.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmts.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "syscheck.h"
+
+static void (*const registry[])(struct syscheck_context *c) = {
+        syscheck_release,   syscheck_memory,  syscheck_kernel,  syscheck_modules,     syscheck_storage,
+        syscheck_mounts,    syscheck_network, syscheck_selinux, syscheck_fips,        syscheck_secure_boot,
+        syscheck_signatures, syscheck_repos,  syscheck_dir_symlink,
+};
+
+char *syscheck_path(const char *base, const char *rel) {
+        char *p = NULL;
+
+        while (*rel == '/')
+                rel++;
+        if (asprintf(&p, "%s%s%s", base, strcmp(base, "/") == 0 ? "" : "/", rel) < 0)
+                abort();
+        return p;
+}
+
+int syscheck_read(const char *base, const char *rel, char **ret) {
+        _cleanup_free_ char *path = syscheck_path(base, rel);
+        /* Symlinks followed: /proc/mounts is one. O_NONBLOCK: a FIFO
+         * planted in a root does not hang the check. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        size_t len;
+        char *buf;
+        int r;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+        r = read_bounded(fd, 1 << 20, 4096, &buf, &len);
+        if (r < 0)
+                return r;
+        /* read_bounded leaves room for no terminator: make one. */
+        char *t = realloc(buf, len + 1);
+        if (!t) {
+                free(buf);
+                return -ENOMEM;
+        }
+        t[len] = '\0';
+        *ret = t;
+        return (int) len;
+}
+
+char *syscheck_read_line(const char *base, const char *rel) {
+        char *text = NULL;
+
+        if (syscheck_read(base, rel, &text) < 0)
+                return NULL;
+        text[strcspn(text, "\n")] = '\0';
+        return text;
+}
+
+char *syscheck_env_value(const char *text, const char *key) {
+        size_t klen = strlen(key);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                size_t len = strcspn(l, "\n");
+                l += strspn(l, " \t");
+                if (strncmp(l, key, klen) != 0 || l[klen] != '=')
+                        continue;
+                const char *v = l + klen + 1;
+                len = strcspn(v, "\n");
+                while (len > 0 && strchr(" \t\r", v[len - 1]))
+                        len--;
+                if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+                        v++;
+                        len -= 2;
+                }
+                char *r = strndup(v, len);
+                if (!r)
+                        abort();
+                return r;
+        }
+        return NULL;
+}
+
+Header syscheck_target_named(const struct syscheck_context *c, const char *name) {
+        for (size_t i = 0; i < c->n_targets; i++)
+                if (strcmp(headerGetString(c->targets[i], RPMTAG_NAME), name) == 0)
+                        return c->targets[i];
+        return NULL;
+}
+
+void syschecks_run_context(struct syscheck_context *c) {
+        for (size_t i = 0; i < ELEMENTSOF(registry); i++)
+                registry[i](c);
+}
+
+/* $VAR, else ROOT/dir. */
+static char *proc_or_sys(const char *root, const char *var, const char *dir) {
+        const char *e = getenv(var);
+        char *p;
+
+        if (e && *e) {
+                p = strdup(e);
+                if (!p)
+                        abort();
+                return p;
+        }
+        return syscheck_path(root, dir);
+}
+
+int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
+                  const char *source_keys, struct findings *f) {
+        struct syscheck_context c = {
+                .root = root, .ts = ts, .source_keys = source_keys, .findings = f,
+                .proc = proc_or_sys(root, "OSLIFT_PROC", "proc"),
+                .sys = proc_or_sys(root, "OSLIFT_SYSFS", "sys"),
+        };
+        rpmts reader = rpmtsCreate();
+
+        c.targets = calloc(n_targets + 1, sizeof(Header));
+        c.target_paths = calloc(n_targets + 1, sizeof(char *));
+        if (!c.targets || !c.target_paths)
+                abort();
+        /* Verified already: only the headers are wanted here. */
+        rpmtsSetVSFlags(reader, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
+        for (size_t i = 0; i < n_targets; i++) {
+                FD_t fd = Fopen(target_paths[i], "r.ufdio");
+                Header h = NULL;
+                if (fd && rpmReadPackageFile(reader, fd, target_paths[i], &h) != RPMRC_FAIL && h) {
+                        c.target_paths[c.n_targets] = target_paths[i];
+                        c.targets[c.n_targets++] = h;
+                }
+                if (fd)
+                        Fclose(fd);
+        }
+        rpmtsFree(reader);
+
+        syschecks_run_context(&c);
+
+        for (size_t i = 0; i < c.n_targets; i++)
+                headerFree(c.targets[i]);
+        free(c.targets);
+        free(c.target_paths);
+        free(c.proc);
+        free(c.sys);
+        return 0;
+}

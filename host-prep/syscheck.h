@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The system-level checks of check and stage: what stops real upgrades
+ * beyond the RPM transaction (drivers, kernels, storage, mounts, network
+ * names, SELinux, FIPS, Secure Boot, third-party packages, ...). One
+ * concern per syscheck-*.c file, run in the order of the registry in
+ * syscheck.c.
+ *
+ * Everything is read below the root; /proc and /sys from $OSLIFT_PROC and
+ * $OSLIFT_SYSFS when set, else ROOT/proc and ROOT/sys (so tests fake them,
+ * as kmod's testsuite does). A check whose inputs are absent says so as an
+ * info finding ("could not look") or nothing; none of them fails.
+ */
+#pragma once
+
+#include <rpm/header.h>
+#include <rpm/rpmts.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "findings.h"
+
+struct syscheck_context {
+        const char *root;
+        char *proc;          /* where /proc is read */
+        char *sys;           /* where /sys is read */
+        rpmts ts;            /* the installed rpmdb, open; NULL when there is none */
+        Header *targets;     /* the target packages' headers */
+        char **target_paths; /* their files, in the same order; NULL in unit tests */
+        size_t n_targets;
+        const char *source_keys; /* --source-keys FILE, or NULL */
+        struct findings *findings;
+};
+
+/*
+ * Runs every check on root. ts: the open installed rpmdb or NULL;
+ * target_paths: the target packages (already verified). Findings go to f.
+ * Returns 0, or -ENOMEM.
+ */
+int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
+                  const char *source_keys, struct findings *f);
+
+/* The same on a prepared context (unit tests). */
+void syschecks_run_context(struct syscheck_context *c);
+
+/* base + "/" + rel, newly allocated; aborts when out of memory. */
+char *syscheck_path(const char *base, const char *rel);
+
+/* Reads base/rel (a regular file, symlinks followed, at most 1 MiB) into a NUL-terminated
+ * buffer. Returns its length or a negative errno (-ENOENT: absent). */
+int syscheck_read(const char *base, const char *rel, char **ret);
+
+/* The first line of base/rel without its newline; NULL when unreadable. */
+char *syscheck_read_line(const char *base, const char *rel);
+
+/* The value of KEY= in a shell-style file such as os-release, unquoted;
+ * NULL when absent. */
+char *syscheck_env_value(const char *text, const char *key);
+
+/* The headers of the target packages named name (kernel-core, ...). */
+Header syscheck_target_named(const struct syscheck_context *c, const char *name);
+
+/* The checks, one per file. */
+void syscheck_memory(struct syscheck_context *c);
+void syscheck_kernel(struct syscheck_context *c);
+void syscheck_modules(struct syscheck_context *c);
+void syscheck_storage(struct syscheck_context *c);
+void syscheck_mounts(struct syscheck_context *c);
+void syscheck_network(struct syscheck_context *c);
+void syscheck_selinux(struct syscheck_context *c);
+void syscheck_fips(struct syscheck_context *c);
+void syscheck_secure_boot(struct syscheck_context *c);
+void syscheck_signatures(struct syscheck_context *c);
+void syscheck_repos(struct syscheck_context *c);
+void syscheck_dir_symlink(struct syscheck_context *c);
+void syscheck_release(struct syscheck_context *c);
+
+/* The source of the last PROC/mounts entry on mountpoint ("/dev/sda1"),
+ * NULL when there is none or PROC/mounts cannot be read. */
+char *syscheck_mount_source(const struct syscheck_context *c, const char *mountpoint);
+
+/* The name in SYS/class/block of a device path (/dev/sda1, /dev/mapper/X,
+ * /dev/VG/LV, /dev/md0), NULL when sysfs does not know it. */
+char *syscheck_block_name(const struct syscheck_context *c, const char *device);
+
+/* The kernel modules driving the disks below block device name (through
+ * partitions, device-mapper and md slaves), appended to (*mods, *n). */
+void syscheck_block_modules(const struct syscheck_context *c, const char *name, char ***mods, size_t *n);
