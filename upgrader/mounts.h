@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "chase.h"
+
 /* How long to wait for a device to appear, in milliseconds. */
 #define ROOT_DEVICE_TIMEOUT_MS 30000u
 #define FSTAB_DEVICE_TIMEOUT_MS 30000u
@@ -90,14 +92,7 @@ bool path_is_normalized(const char *path);
 /* child is strictly below parent (both normalized): "/a/b" below "/a" and "/". */
 bool path_is_below(const char *child, const char *parent);
 
-/*
- * Resolves path (absolute) inside root as if root were "/": symlinks are
- * followed, absolute ones and ".." relative to root, never leaving it. The
- * part that does not exist is kept as written (normalized). *ret is the
- * resolved path inside root ("/" when it is root). -ELOOP after 40 links,
- * -ENOTDIR, -ENAMETOOLONG, or a negative errno from lstat/readlink.
- */
-int chase_in_root(const char *root, const char *path, char **ret);
+/* chase_in_root() is in liboslift/chase.h. */
 
 /*
  * Waits until spec (UUID=, LABEL=, PARTUUID=, PARTLABEL=, or a path) names
