@@ -11,6 +11,25 @@
 #include "fsutil.h"
 #include "macro.h"
 
+bool path_is_normalized(const char *path) {
+        if (path[0] != '/')
+                return false;
+        if (path[1] == '\0')
+                return true;
+        for (const char *p = path; *p; p++) {
+                if (*p != '/')
+                        continue;
+                /* Each component is non-empty and neither "." nor "..". */
+                if (p[1] == '/' || p[1] == '\0')
+                        return false;
+                if (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+                        return false;
+                if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
+                        return false;
+        }
+        return true;
+}
+
 /* Appends "/" and n bytes of comp to buf (holding a normalized path). */
 static int path_append(char *buf, size_t size, const char *comp, size_t n) {
         size_t len = strlen(buf);
@@ -112,17 +131,19 @@ int chase_in_root(const char *root, const char *path, char **ret) {
 }
 
 /* Opens the directory resolved (normalized, as chase_in_root() returns it)
- * below root, one component at a time and never following a symlink; with
- * mkdir_mode != 0 creates what is missing. */
-static int open_resolved_dir(const char *root, const char *resolved, mode_t mkdir_mode) {
+ * below root, one component at a time and never following a symlink
+ * (-ELOOP for one); with mkdir_mode != 0 creates what is missing, the last
+ * component with last_mode. */
+static int open_resolved_dir(const char *root, const char *resolved, mode_t mkdir_mode, mode_t last_mode) {
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
                 return negative_errno();
         for (const char *p = resolved;;) {
                 char name[NAME_MAX + 1];
+                struct stat st;
                 size_t n;
-                int next;
+                int next, r;
 
                 while (*p == '/')
                         p++;
@@ -138,15 +159,21 @@ static int open_resolved_dir(const char *root, const char *resolved, mode_t mkdi
                 p += n;
                 next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0 && errno == ENOENT && mkdir_mode != 0) {
-                        if (mkdirat(fd, name, mkdir_mode) < 0 && errno != EEXIST) {
-                                int r = negative_errno();
+                        mode_t mode = p[strspn(p, "/")] == '\0' ? last_mode : mkdir_mode;
+
+                        if (mkdirat(fd, name, mode) < 0 && errno != EEXIST) {
+                                r = negative_errno();
                                 close(fd);
                                 return r;
                         }
                         next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
                 if (next < 0) {
-                        int r = negative_errno();
+                        r = negative_errno();
+                        /* O_DIRECTORY | O_NOFOLLOW says ENOTDIR for a symlink. */
+                        if (r == -ENOTDIR && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            S_ISLNK(st.st_mode))
+                                r = -ELOOP;
                         close(fd);
                         return r;
                 }
@@ -200,47 +227,26 @@ int open_parent_in_root(const char *root, const char *path, const char **ret_nam
         r = chase_in_root(root, dir, &resolved);
         if (r < 0)
                 return r;
-        r = open_resolved_dir(root, resolved, 0);
+        r = open_resolved_dir(root, resolved, 0, 0);
         if (r >= 0)
                 *ret_name = name;
         return r;
 }
 
 int open_dir_in_root(const char *root, const char *path, mode_t mkdir_mode, bool nofollow) {
-        _cleanup_free_ char *resolved = NULL, *dir = NULL;
-        _cleanup_close_ int parent = -1;
-        const char *name;
-        int fd, r;
+        _cleanup_free_ char *resolved = NULL;
+        int r;
 
         if (path[0] != '/')
                 return -EINVAL;
-        if (!nofollow) {
-                r = chase_in_root(root, path, &resolved);
-                if (r < 0)
-                        return r;
-                return open_resolved_dir(root, resolved, mkdir_mode);
+        if (nofollow) {
+                r = path_is_normalized(path) ? 0 : -EINVAL;
+                return r < 0 ? r : open_resolved_dir(root, path, mkdir_mode ? 0755 : 0, mkdir_mode);
         }
-        r = split_last(path, &dir, &name);
+        r = chase_in_root(root, path, &resolved);
         if (r < 0)
                 return r;
-        r = chase_in_root(root, dir, &resolved);
-        if (r < 0)
-                return r;
-        parent = open_resolved_dir(root, resolved, mkdir_mode);
-        if (parent < 0)
-                return parent;
-        if (mkdir_mode != 0 && mkdirat(parent, name, mkdir_mode) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 && errno == ENOTDIR) {
-                struct stat st;
-
-                /* O_DIRECTORY | O_NOFOLLOW says ENOTDIR for a symlink. */
-                if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-                        return -ELOOP;
-                errno = ENOTDIR;
-        }
-        return fd < 0 ? negative_errno() : fd;
+        return open_resolved_dir(root, resolved, mkdir_mode, mkdir_mode);
 }
 
 int open_in_root(const char *root, const char *path, int flags, mode_t mode) {
@@ -257,7 +263,7 @@ int open_in_root(const char *root, const char *path, int flags, mode_t mode) {
                 if (r < 0)
                         return r;
                 if (strcmp(resolved, "/") == 0)
-                        return (flags & O_DIRECTORY) ? open_resolved_dir(root, "/", 0) : -EISDIR;
+                        return (flags & O_DIRECTORY) ? open_resolved_dir(root, "/", 0, 0) : -EISDIR;
                 target = resolved;
         }
         parent = open_parent_in_root(root, target, &name);

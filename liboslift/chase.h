@@ -20,6 +20,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* path is normalized and absolute: "/", or "/a/b" without "//", "." or a
+ * trailing slash. */
+bool path_is_normalized(const char *path);
+
 /*
  * Resolves path (absolute) inside root as if root were "/": symlinks are
  * followed, absolute ones and ".." relative to root, never leaving it. The
@@ -45,9 +49,10 @@ int open_in_root(const char *root, const char *path, int flags, mode_t mode);
  * Opens the directory path inside root (resolved by chase_in_root(), the
  * last component too), O_RDONLY | O_DIRECTORY. With mkdir_mode != 0,
  * components that do not exist are created with that mode (as mkdir -p);
- * existing ones are kept as they are. With nofollow, a symlink as the last
- * component is refused with -ELOOP instead of followed (for directories
- * that are oslift's own, such as the state directory).
+ * existing ones are kept as they are. With nofollow, path (normalized) is
+ * taken literally and no component may be a symlink (-ELOOP): for oslift's
+ * own state directory, whose path everything else derives from; missing
+ * parents are then created 0755 and only the last one with mkdir_mode.
  */
 int open_dir_in_root(const char *root, const char *path, mode_t mkdir_mode, bool nofollow);
 

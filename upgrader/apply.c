@@ -26,6 +26,7 @@
 
 #include "apply.h"
 #include "boot-record.h"
+#include "chase.h"
 #include "checkpoint.h"
 #include "console.h"
 #include "digest.h"
@@ -35,6 +36,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "resume.h"
+#include "root-lock.h"
 #include "rpm-messages.h"
 #include "rpmdb-commits.h"
 #include "rpmdb.h"
@@ -152,6 +154,12 @@ static int load_journal(struct apply *a) {
                 journal_done(j);
                 a->attempt = 1;
                 return 0;
+        }
+        if (r == -EBADFD || r == -ELOOP || r == -EISDIR) {
+                log_error("the upgrade journal %s is not a regular file (a symlink, a FIFO or another special "
+                          "file): whether an earlier attempt changed the system cannot be told, so nothing is "
+                          "done; see 'host-prep status'", OSLIFT_JOURNAL_FILE);
+                return r;
         }
         if (r < 0) {
                 log_error("the upgrade journal %s is damaged (%s): whether an earlier attempt changed the "
@@ -390,17 +398,26 @@ static int checks(struct apply *a) {
 
 /* ---- writes --------------------------------------------------------------- */
 
+/* The log directory is resolved inside the root; the log itself is never
+ * a symlink, a FIFO or anything but a regular file. */
 static int open_log(struct apply *a) {
-        char path[PATH_MAX];
-        int r;
+        int fd, r;
 
         r = mkdir_in_root(a->root, OSLIFT_LOG_DIR, 0755);
         if (r < 0)
                 return log_error_errno(r, "cannot create %s in %s", OSLIFT_LOG_DIR, a->root);
-        path_in_root(path, sizeof(path), a->root, OSLIFT_UPGRADE_LOG);
-        a->log = fopen(path, "ae");
-        if (!a->log)
-                return log_error_errno(negative_errno(), "cannot open %s", path);
+        fd = open_in_root(a->root, OSLIFT_UPGRADE_LOG, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+        if (fd == -ELOOP || fd == -EBADFD || fd == -EISDIR)
+                return log_error_errno(fd, "%s in %s is not a regular file (a symlink, a FIFO or another "
+                                       "special file): not writing to it; remove it",
+                                       OSLIFT_UPGRADE_LOG, a->root);
+        if (fd < 0)
+                return log_error_errno(fd, "cannot open %s in %s", OSLIFT_UPGRADE_LOG, a->root);
+        a->log = fdopen(fd, "a");
+        if (!a->log) {
+                close(fd);
+                return log_error_errno(-ENOMEM, "cannot open %s in %s", OSLIFT_UPGRADE_LOG, a->root);
+        }
         log_set_file(a->log);
         return 0;
 }
@@ -600,14 +617,18 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
 #define RPM_SCRIPT_TMP_PREFIX "rpm-tmp."
 
 static unsigned remove_script_files(struct apply *a) {
-        _cleanup_free_ char *dir = root_path_join(a->root, RPM_SCRIPT_TMP_DIR);
+        /* /var/tmp resolved inside the root, as rpm chrooted sees it. */
+        int fd = open_dir_in_root(a->root, RPM_SCRIPT_TMP_DIR, 0, false);
         unsigned removed = 0;
         struct dirent *de;
         DIR *d;
 
-        d = dir ? opendir(dir) : NULL;
-        if (!d)
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
                 return 0;
+        }
         while ((de = readdir(d)))
                 if (strncmp(de->d_name, RPM_SCRIPT_TMP_PREFIX, strlen(RPM_SCRIPT_TMP_PREFIX)) == 0 &&
                     de->d_type == DT_REG && unlinkat(dirfd(d), de->d_name, 0) == 0)
@@ -659,6 +680,15 @@ static enum apply_result give_up(struct apply *a) {
 }
 
 static enum apply_result refuse(struct apply *a, int r) {
+        /* A state past "staged" says the root was changed (or is being
+         * changed): a refusal now must not replace it, or restore could
+         * never run. */
+        if (a->state_dir_fd >= 0 && a->status.state != UPGRADE_STAGED && a->status.state != UPGRADE_REFUSED) {
+                log_error("not going on; %s keeps saying \"%s\" (an earlier run changed %s): see 'host-prep "
+                          "status'", OSLIFT_STATUS_FILE, upgrade_state_name(a->status.state), a->root);
+                boot_switch(a, false);
+                return APPLY_REFUSED;
+        }
         log_error("nothing was changed in %s", a->root);
         if (a->state_dir_fd < 0 || a->no_plan)
                 return APPLY_REFUSED;
@@ -682,6 +712,16 @@ static enum apply_result apply(struct apply *a) {
         if (a->state_dir_fd < 0) {
                 log_error_errno(a->state_dir_fd, "cannot open %s", a->state_dir);
                 return refuse(a, a->state_dir_fd);
+        }
+        /* Before the first write, and held until the end: another
+         * upgrader, stage, cancel or restore on this root would undo
+         * what this one does. */
+        r = root_lock_fd(a->root, a->state_dir_fd);
+        if (r == -ESTALE)
+                log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
+        if (r < 0) {
+                log_error("nothing was changed in %s", a->root);
+                return APPLY_REFUSED;
         }
         r = status_read_at(a->state_dir_fd, &a->status);
         if (r < 0)

@@ -15,25 +15,6 @@
 
 /* ---- Paths ---- */
 
-bool path_is_normalized(const char *path) {
-        if (path[0] != '/')
-                return false;
-        if (path[1] == '\0')
-                return true;
-        for (const char *p = path; *p; p++) {
-                if (*p != '/')
-                        continue;
-                /* Each component is non-empty and neither "." nor "..". */
-                if (p[1] == '/' || p[1] == '\0')
-                        return false;
-                if (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
-                        return false;
-                if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
-                        return false;
-        }
-        return true;
-}
-
 bool path_is_below(const char *child, const char *parent) {
         size_t n = strlen(parent);
 

@@ -86,9 +86,6 @@ const char *fstab_verdict_reason(enum fstab_verdict v);
  * one of its parents: where path's file system comes from. NULL for none. */
 const struct fstab_entry *fstab_find_covering(const struct fstab *t, const char *path);
 
-/* path is normalized and absolute: "/", or "/a/b" without "//", "." or a
- * trailing slash. */
-bool path_is_normalized(const char *path);
 /* child is strictly below parent (both normalized): "/a/b" below "/a" and "/". */
 bool path_is_below(const char *child, const char *parent);
 

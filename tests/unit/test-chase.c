@@ -187,11 +187,27 @@ static void test_dirs(void **state) {
         assert_int_equal(mkdir_in_root(fx->root, "/var/state-parent", 0755), 0);
         symlink_in_root(fx, "../etc", "/var/state-parent/oslift");
         assert_int_equal(open_dir_in_root(fx->root, "/var/state-parent/oslift", 0700, true), -ELOOP);
-        /* A symlinked parent is resolved inside the root. */
-        fd = open_dir_in_root(fx->root, "/var/lib/oslift", 0700, true);
+        /* A symlinked parent: refused too, and nothing created. */
+        assert_int_equal(open_dir_in_root(fx->root, "/var/lib/oslift", 0700, true), -ELOOP);
+        fd = open_dir_in_root(fx->root, "/etc/oslift", 0, true);
+        assert_int_equal(fd, -ENOENT);
+        /* Created: parents 0755, the last one with the mode asked for. */
+        fd = open_dir_in_root(fx->root, "/srv/a/oslift", 0700, true);
         assert_true(fd >= 0);
         close(fd);
-        fd = open_dir_in_root(fx->root, "/etc/oslift", 0, true);
+        {
+                char p[PATH_MAX];
+                struct stat st;
+
+                in_root(fx, p, sizeof(p), "/srv/a");
+                assert_int_equal(stat(p, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0755);
+                in_root(fx, p, sizeof(p), "/srv/a/oslift");
+                assert_int_equal(stat(p, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0700);
+        }
+        /* Followed inside the root when asked. */
+        fd = open_dir_in_root(fx->root, "/var/lib", 0, false);
         assert_true(fd >= 0);
         close(fd);
         assert_canary(fx);
