@@ -17,12 +17,14 @@
 
 #include "assess.h"
 #include "boot-entry.h"
+#include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
 #include "paths.h"
 #include "progress.h"
 #include "restore-record.h"
+#include "root-lock.h"
 #include "status.h"
 
 static int copy_packages(const struct context *ctx, const struct assessment *a) {
@@ -120,18 +122,26 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
         return write_file_atomic(ctx->root, OSLIFT_PLAN_FILE, text, size, 0600);
 }
 
-static int make_staging_dirs(const struct context *ctx) {
-        static const char *const dirs[] = { OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
+/* In the state directory (opened and locked by root_lock(), so neither
+ * it nor its parents are symlinks), without following one either. */
+static int make_staging_dirs(int state_dir_fd) {
+        static const char *const dirs[] = { OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
 
+        /* Root only: the plan decides what runs as root at boot. */
+        if (fchmod(state_dir_fd, 0700) < 0)
+                return log_error_errno(negative_errno(), "cannot chmod %s", OSLIFT_STATE_DIR);
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                char path[PATH_MAX];
-                int r = mkdir_in_root(ctx->root, dirs[i], 0755);
-                if (r < 0)
-                        return log_error_errno(r, "cannot create %s", dirs[i]);
-                /* Root only: the plan decides what runs as root at boot. */
-                path_in_root(path, sizeof(path), ctx->root, dirs[i]);
-                if (chmod(path, 0700) < 0)
-                        return log_error_errno(negative_errno(), "cannot chmod %s", path);
+                const char *name = STATE_DIR_RELATIVE(dirs[i]);
+                _cleanup_close_ int fd = -1;
+
+                if (mkdirat(state_dir_fd, name, 0700) < 0 && errno != EEXIST)
+                        return log_error_errno(negative_errno(), "cannot create %s", dirs[i]);
+                fd = openat(state_dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return log_error_errno(negative_errno(), "%s is not a directory oslift made; run "
+                                               "'host-prep cancel' and stage again", dirs[i]);
+                if (fchmod(fd, 0700) < 0)
+                        return log_error_errno(negative_errno(), "cannot chmod %s", dirs[i]);
         }
         return 0;
 }
@@ -170,6 +180,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
         _cleanup_free_ char *image = NULL;
+        _cleanup_close_ int lock_fd = -1;
         char state_dir[PATH_MAX];
         struct assessment a;
         int r = assess_options_parse(&o, "stage", argc, argv);
@@ -194,7 +205,22 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         }
 
         path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
-        r = make_staging_dirs(ctx);
+        /* The first write: the state directory, locked before anything
+         * goes into it, and held until stage exits. Then look again: the
+         * holder of the lock may just have staged. */
+        lock_fd = root_lock(ctx->root, true);
+        if (lock_fd >= 0 && already_staged(ctx) < 0) {
+                assessment_done(&a);
+                return EXIT_FAILED;
+        }
+        if (lock_fd < 0) {
+                log_error("not staged; nothing was changed by this stage in %s", ctx->root);
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
+                assessment_done(&a);
+                return EXIT_FAILED;
+        }
+        r = make_staging_dirs(lock_fd);
         if (r == 0)
                 r = copy_packages(ctx, &a);
         if (r == 0)
@@ -217,8 +243,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 /* Disarm first: its record lives in the staging directory. */
                 if (arm)
                         (void) boot_entry_disarm(ctx->root);
-                remove_tree(state_dir);
-                log_error("staging failed; nothing is staged in %s", ctx->root);
+                if (remove_in_root(ctx->root, OSLIFT_STATE_DIR) < 0)
+                        log_error("staging failed and %s could not be removed; run 'host-prep cancel'",
+                                  state_dir);
+                else
+                        log_error("staging failed; nothing is staged in %s", ctx->root);
                 if (ctx->json)
                         print_assessment_json(ctx, &a, &(struct stage_result) {});
                 assessment_done(&a);
