@@ -213,7 +213,7 @@ int journal_read_at(int state_dir_fd, struct journal *ret) {
         int r;
 
         if (fd < 0)
-                return negative_errno();
+                return fd;
         r = read_bounded(fd, JOURNAL_SIZE_MAX + 1, 64 * 1024, &data, &size);
         if (r < 0)
                 return r;
