@@ -67,13 +67,21 @@ void lock_holder_describe(pid_t pid, char *buf, size_t size) {
 int root_lock_fd(const char *root, int state_dir_fd) {
         struct stat st;
 
-        if (flock(state_dir_fd, LOCK_EX | LOCK_NB) < 0) {
+        for (unsigned tries = 0; flock(state_dir_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
                 char who[96];
+                pid_t holder;
 
                 if (errno != EWOULDBLOCK)
                         return log_error_errno(negative_errno(), "cannot lock %s%s", strcmp(root, "/") ? root : "",
                                                OSLIFT_STATE_DIR);
-                lock_holder_describe(lock_holder(state_dir_fd), who, sizeof(who));
+                /* No holder to be found: it is just letting go (or /proc
+                 * is not there); a second is worth waiting for that. */
+                holder = lock_holder(state_dir_fd);
+                if (holder == 0 && tries < 10) {
+                        usleep(100 * 1000);
+                        continue;
+                }
+                lock_holder_describe(holder, who, sizeof(who));
                 log_error("another oslift command (%s) is working on %s; try again when it has finished", who,
                           root);
                 return -EBUSY;

@@ -4,8 +4,9 @@
  * stage, cancel and restore, and the upgrader. It is an flock() on the
  * state directory ROOT/var/lib/oslift itself (so there is no lock file to
  * leave behind, and cancel can remove everything), taken before the
- * command's first write and held until it exits. The loser does not wait:
- * it is told who holds the lock and changes nothing.
+ * command's first write and held until it exits. The loser does not wait
+ * for the holder to finish: it is told who holds the lock and changes
+ * nothing.
  */
 #pragma once
 
@@ -13,8 +14,9 @@
 #include <sys/types.h>
 
 /*
- * Locks the open state directory fd (exclusive, not waiting). When another
- * process holds it, logs "another oslift command (PID N, NAME) is working
+ * Locks the open state directory fd (exclusive). When another process holds
+ * it (waiting at most a second for one that /proc/locks no longer shows,
+ * which is letting go), logs "another oslift command (PID N, NAME) is working
  * on ROOT; try again when it has finished" and returns -EBUSY. Returns
  * -ESTALE when the directory was removed while this process waited to open
  * it (the holder removed it: look again).
