@@ -75,6 +75,8 @@ int cmd_inventory(const struct context *ctx, int argc, char **argv) {
                 return EXIT_FAILED;
         }
         r = rpmdb_foreach_installed(ctx->root, collect_nevra, &list);
+        if (r == -EBUSY)
+                return EXIT_FAILED; /* who holds it is said */
         if (r < 0) {
                 log_error("the %s rpmdb in %s cannot be read", rpmdb_backend_name(backend),
                           ctx->root);

@@ -22,6 +22,7 @@ int rpmdb_detect_backend(const char *root, enum rpmdb_backend *ret);
 /*
  * Calls fn for every installed package, read-only; stops when fn returns
  * non-zero and returns that. Returns a negative errno when the database
- * cannot be opened.
+ * cannot be opened, -EBUSY when another process holds it past the wait of
+ * rpmdb_wait_unlocked() (logged).
  */
 int rpmdb_foreach_installed(const char *root, int (*fn)(Header h, void *userdata), void *userdata);

@@ -39,6 +39,7 @@
 #include "root-lock.h"
 #include "rpm-messages.h"
 #include "rpmdb-commits.h"
+#include "rpmdb-lock.h"
 #include "rpmdb.h"
 #include "staging-check.h"
 #include "status.h"
@@ -53,6 +54,7 @@ struct apply {
         /* Opened before anything else: librpm runs our callbacks chrooted
          * into the root, where root-relative paths do not resolve. */
         int state_dir_fd;
+        int rpm_lock_fd; /* rpm's transaction lock, from the checks on */
         struct plan *plan;
         char plan_sha256[SHA256_HEX_SIZE];
         struct journal journal; /* as found: what earlier attempts did */
@@ -373,6 +375,14 @@ static int checks(struct apply *a) {
         r = find_boot_switch(a);
         if (r < 0)
                 return r;
+        /* Before the first write: librpm would wait forever for the
+         * rpmdb, and fail the transaction on a lock held elsewhere. */
+        r = rpmdb_wait_unlocked(a->root);
+        if (r < 0)
+                return r;
+        a->rpm_lock_fd = rpm_transaction_lock(a->root);
+        if (a->rpm_lock_fd < 0 && a->rpm_lock_fd != -ENOENT)
+                return a->rpm_lock_fd;
         log_info("verifying %zu staged packages", a->plan->n_packages);
         r = verify_staged_files(a);
         if (r < 0)
@@ -779,6 +789,13 @@ static enum apply_result apply(struct apply *a) {
                 goto failed;
         remove_temp_files(a);
 
+        /* librpm let go of its transaction lock when the conversion
+         * closed it: take it again, not to lose it to another process. */
+        if (a->rpm_lock_fd >= 0) {
+                r = rpm_transaction_relock(a->root, a->rpm_lock_fd);
+                if (r < 0)
+                        goto failed;
+        }
         log_info("applying the transaction");
         /* The checkpoints make the rpmdb durable, not each commit. */
         rpmdb_commits_unsynced(true);
@@ -828,7 +845,7 @@ failed:
 
 enum apply_result apply_plan(const char *root, const struct apply_options *options) {
         static const struct apply_options defaults = {};
-        struct apply a = { .root = root, .options = options ?: &defaults, .state_dir_fd = -1 };
+        struct apply a = { .root = root, .options = options ?: &defaults, .state_dir_fd = -1, .rpm_lock_fd = -1 };
         enum apply_result result;
 
         static bool catching;
@@ -852,6 +869,8 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         close_log(&a);
         free(a.grub_dir);
         plan_free(a.plan);
+        if (a.rpm_lock_fd >= 0)
+                close(a.rpm_lock_fd);
         if (a.state_dir_fd >= 0)
                 close(a.state_dir_fd);
         return result;
