@@ -66,6 +66,8 @@ struct apply {
         struct timespec started;
         struct upgrade_status status;
         struct journal_writer *writer;
+        struct journal_writer *removed_writer; /* into a removed state directory */
+        bool state_lost; /* a scriptlet removed the state directory */
         struct checkpoint *checkpoint;
         struct txn *running; /* the transaction rpm is running now */
         bool begin_noted;
@@ -621,6 +623,38 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         return r < 0 ? r : a->checkpoint_error;
 }
 
+/*
+ * A scriptlet may remove /var/lib/oslift (the state directory stays open
+ * here, so the writes went on into the removed one). Then it is made again
+ * with what is known: a journal that says which attempt ran (the plan and
+ * the earlier records are gone), so that status.json and the journal tell
+ * the truth instead of "nothing staged". Returns 0 when nothing was lost.
+ */
+static int rescue_state_dir(struct apply *a) {
+        struct journal_writer *w = NULL;
+        char now[TIMESTAMP_SIZE];
+        struct stat st;
+        int fd, r;
+
+        if (fstat(a->state_dir_fd, &st) < 0 || st.st_nlink > 0)
+                return 0;
+        log_error("a package's scriptlet removed %s during the transaction; making it again, without the plan "
+                  "and the staged packages", a->state_dir);
+        a->state_lost = true;
+        fd = root_lock(a->root, true);
+        if (fd < 0)
+                return log_error_errno(fd, "cannot make %s again", a->state_dir);
+        close(a->state_dir_fd);
+        a->state_dir_fd = fd;
+        r = journal_open_at(fd, a->plan_sha256, 0, &w);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the upgrade journal %s again", OSLIFT_JOURNAL_FILE);
+        a->removed_writer = a->writer; /* the checkpoints still hold it */
+        a->writer = w;
+        timestamp_now(now);
+        return journal_note(a, true, "attempt %u %s", a->attempt, now);
+}
+
 /* rpm writes each scriptlet to %_tmppath/rpm-tmp.XXXXXX and removes it
  * when the scriptlet is over; a cut while one ran leaves it behind. */
 #define RPM_SCRIPT_TMP_DIR "/var/tmp"
@@ -689,6 +723,15 @@ static enum apply_result give_up(struct apply *a) {
         return APPLY_GAVE_UP;
 }
 
+/* Whether an earlier run of the upgrader left its log: then a root without
+ * a state directory or a plan may well have been changed. */
+static bool earlier_run_logged(struct apply *a) {
+        _cleanup_close_ int fd = open_in_root(a->root, OSLIFT_UPGRADE_LOG, O_RDONLY | O_NOFOLLOW, 0);
+        struct stat st;
+
+        return fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0;
+}
+
 static enum apply_result refuse(struct apply *a, int r) {
         /* A state past "staged" says the root was changed (or is being
          * changed): a refusal now must not replace it, or restore could
@@ -697,6 +740,12 @@ static enum apply_result refuse(struct apply *a, int r) {
                 log_error("not going on; %s keeps saying \"%s\" (an earlier run changed %s): see 'host-prep "
                           "status'", OSLIFT_STATUS_FILE, upgrade_state_name(a->status.state), a->root);
                 boot_switch(a, false);
+                return APPLY_REFUSED;
+        }
+        if ((a->state_dir_fd < 0 || a->no_plan) && earlier_run_logged(a)) {
+                log_error("nothing was changed by this run; but an earlier upgrade of %s wrote %s, so the "
+                          "root may be partly upgraded: read it and see 'host-prep status'",
+                          a->root, OSLIFT_UPGRADE_LOG);
                 return APPLY_REFUSED;
         }
         log_error("nothing was changed in %s", a->root);
@@ -802,6 +851,8 @@ static enum apply_result apply(struct apply *a) {
         r = run_transaction(a, &out);
         rpmdb_commits_unsynced(false);
         out.seconds = seconds_since(&a->started);
+        if (rescue_state_dir(a) < 0 && r == 0)
+                r = -EIO;
         if (r < 0)
                 goto failed;
         /* Everything on disk before the end is recorded. */
@@ -828,6 +879,16 @@ failed:
         snprintf(out.result, sizeof(out.result), "failed");
         upgrade_outcome_write(a->root, &out);
         upgrade_outcome_done(&out);
+        if (a->state_lost) {
+                /* Without the plan and the packages no attempt can go on. */
+                set_status(a, UPGRADE_FAILED, "a package's scriptlet removed %s during the upgrade: %u of %u "
+                           "done; it cannot be resumed: see %s", OSLIFT_STATE_DIR, a->status.packages_done,
+                           a->status.packages_total, OSLIFT_UPGRADE_LOG);
+                log_error("the upgrade cannot be resumed without its plan; %s is partly upgraded", a->root);
+                boot_switch(a, false);
+                journal_note(a, true, "gave-up %u", a->attempt);
+                return APPLY_GAVE_UP;
+        }
         if (a->attempt < max_attempts) {
                 set_status(a, UPGRADE_APPLYING, "attempt %u of %u failed; the next boot resumes: see %s",
                            a->attempt, max_attempts, OSLIFT_UPGRADE_LOG);
@@ -865,6 +926,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         }
         checkpoint_free(a.checkpoint);
         journal_close(a.writer);
+        journal_close(a.removed_writer);
         journal_done(&a.journal);
         close_log(&a);
         free(a.grub_dir);

@@ -137,3 +137,36 @@ t_run "$HOST_PREP" --root "$root" cancel
 t_is "$T_RC" 3 "cancel, /var/lib a symlink out of the root: refused (exit 3)"
 t_match "$T_OUT" "a parent of .* is a symlink" "cancel, /var/lib a symlink: named"
 outside_untouched "cancel, /var/lib a symlink"
+
+# A %post that removes /var/lib/oslift (plan and packages with it) during
+# the transaction: the state directory is made again with what is known;
+# status.json says failed, never "nothing staged", and a rerun never says
+# "nothing was changed".
+wiper=$OSLIFT_BUILD/test-packages/hostile-cases
+"$TESTS_DIR/packages/build.sh" "$wiper" --extra "$TESTS_DIR/packages/hostile-cases" >/dev/null
+root=$tmp/state-wiped
+rm -rf "$root"; mkdir -p "$root"
+t_make_release7_root "$root" "$wiper"
+"$HOST_PREP" --root "$root" stage --packages "$wiper/release8" --erase legacy >/dev/null 2>&1 ||
+	t_fail "stage with state-wiper"
+t_run timeout 300 "$UPGRADER" --root "$root"
+t_is "$T_RC" 4 "state directory removed by a %post: the upgrader gives up (exit 4), no resume without a plan"
+t_match "$T_OUT" "a package's scriptlet removed $root/var/lib/oslift during the transaction; making it again" \
+	"state directory removed by a %post: said so"
+t_is "$(status_state "$root")" failed "state directory removed by a %post: status.json says failed"
+t_run "$HOST_PREP" --root "$root" status
+t_match "$T_OUT" "state: failed" "state directory removed by a %post: host-prep status says failed, not nothing staged"
+t_match "$T_OUT" "removed /var/lib/oslift during the upgrade: [0-9]+ of [0-9]+ done; it cannot be resumed" \
+	"state directory removed by a %post: and why"
+t_run "$UPGRADER" --root "$root"
+t_ok "state directory removed by a %post: a rerun does not apply" test "$T_RC" -ne 0
+t_unlike() { [[ ! $1 =~ $2 ]] && t_pass "$3" || t_fail "$3" "matched /$2/ in: $1"; }
+t_unlike "$T_OUT" "nothing was changed in $root" "state directory removed by a %post: a rerun does not claim nothing was changed"
+t_is "$(status_state "$root")" failed "state directory removed by a %post: the rerun keeps failed"
+# No state directory at all, but the log of an earlier upgrade.
+rm -rf "$root/var/lib/oslift"
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 1 "state directory gone, log kept: refused"
+t_match "$T_OUT" "an earlier upgrade of $root wrote /var/log/oslift/upgrade.log, so the root may be partly upgraded" \
+	"state directory gone, log kept: does not claim nothing was changed"
+outside_untouched "state directory removed by a %post"
