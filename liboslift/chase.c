@@ -288,6 +288,22 @@ int open_in_root(const char *root, const char *path, int flags, mode_t mode) {
         return fd;
 }
 
+FILE *fopen_in_root(const char *root, const char *path, int flags) {
+        int fd = open_in_root(root, path, O_RDONLY | flags, 0);
+        FILE *f;
+
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                errno = ENOMEM;
+        }
+        return f;
+}
+
 int remove_in_root(const char *root, const char *path) {
         _cleanup_close_ int parent = -1;
         const char *name;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* path is normalized and absolute: "/", or "/a/b" without "//", "." or a
@@ -63,6 +64,13 @@ int open_dir_in_root(const char *root, const char *path, mode_t mkdir_mode, bool
  * when path has no last component (it is "/") or it is "." or "..".
  */
 int open_parent_in_root(const char *root, const char *path, const char **ret_name);
+
+/*
+ * open_in_root(root, path, O_RDONLY | flags, 0) as a stdio stream: a
+ * regular file only, never blocking on a FIFO. NULL with errno set (EBADFD
+ * for a file that is not regular, ELOOP for a symlink with O_NOFOLLOW).
+ */
+FILE *fopen_in_root(const char *root, const char *path, int flags);
 
 /*
  * Removes path inside root: a file or a symlink (never followed) is

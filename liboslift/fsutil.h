@@ -9,8 +9,15 @@
 
 #include "macro.h"
 
+/* The longest --root the programs take: what is left of PATH_MAX holds
+ * every path oslift makes below it (paths.h's constants, a package's
+ * file name), so path_in_root() of those into a PATH_MAX buffer cannot
+ * fail. */
+#define ROOT_PATH_MAX 2048
+
 /* root + path, without a doubled slash when root is "/": into a buffer,
- * or newly allocated (NULL when out of memory). */
+ * or newly allocated (NULL when out of memory). -ENAMETOOLONG when it does
+ * not fit. */
 int path_in_root(char *buf, size_t size, const char *root, const char *path);
 char *root_path_join(const char *root, const char *path);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -12,6 +13,24 @@
 #include "macro.h"
 #include "paths.h"
 #include "root-lock.h"
+
+/* Whether pid is a live process and not one that is exiting: a zombie or
+ * dead one ("Z", "X" in /proc/PID/stat) is letting go of its locks. */
+static bool process_alive(pid_t pid) {
+        char path[64], buf[512], *p;
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
 
 pid_t lock_holder(int fd) {
         _cleanup_fclose_ FILE *f = NULL;
@@ -74,10 +93,12 @@ int root_lock_fd(const char *root, int state_dir_fd) {
                 if (errno != EWOULDBLOCK)
                         return log_error_errno(negative_errno(), "cannot lock %s%s", strcmp(root, "/") ? root : "",
                                                OSLIFT_STATE_DIR);
-                /* No holder to be found: it is just letting go (or /proc
-                 * is not there); a second is worth waiting for that. */
+                /* No holder to be found, or one that is gone: the lock is
+                 * being let go of (a killed holder's children, which share
+                 * its descriptor, are still exiting; or /proc is not
+                 * there). Two seconds are worth waiting for that. */
                 holder = lock_holder(state_dir_fd);
-                if (holder == 0 && tries < 10) {
+                if ((holder == 0 || !process_alive(holder)) && tries < 20) {
                         usleep(100 * 1000);
                         continue;
                 }

@@ -15,8 +15,8 @@
 
 /*
  * Locks the open state directory fd (exclusive). When another process holds
- * it (waiting at most a second for one that /proc/locks no longer shows,
- * which is letting go), logs "another oslift command (PID N, NAME) is working
+ * it (waiting at most two seconds while the holder /proc/locks names is
+ * gone or exiting, or none is named: the lock is being let go of), logs "another oslift command (PID N, NAME) is working
  * on ROOT; try again when it has finished" and returns -EBUSY. Returns
  * -ESTALE when the directory was removed while this process waited to open
  * it (the holder removed it: look again).

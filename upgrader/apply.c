@@ -502,7 +502,9 @@ static int convert_rpmdb(struct apply *a) {
         r = rpmdb_path(a->root, &dbpath);
         if (r < 0)
                 return r;
-        path_in_root(backup, sizeof(backup), a->root, OSLIFT_RPMDB_BACKUP_DIR);
+        r = path_in_root(backup, sizeof(backup), a->root, OSLIFT_RPMDB_BACKUP_DIR);
+        if (r < 0)
+                return log_error_errno(r, "cannot name %s in %s", OSLIFT_RPMDB_BACKUP_DIR, a->root);
         if (!a->journal.backup) {
                 log_info("keeping a copy of the original rpmdb in %s", backup);
                 r = copy_dir_files(dbpath, backup);
@@ -915,14 +917,17 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
                 catching = true;
         first_error[0] = '\0';
         clock_gettime(CLOCK_MONOTONIC, &a.started);
-        path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR);
-        path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR);
+        /* main() keeps root below ROOT_PATH_MAX: these fit. */
+        if (path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR) < 0 ||
+            path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR) < 0) {
+                log_error("--root %s is too long", root);
+                return APPLY_REFUSED;
+        }
 
         result = apply(&a);
         if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
-                char log_path[PATH_MAX];
-                path_in_root(log_path, sizeof(log_path), root, OSLIFT_UPGRADE_LOG);
-                log_error("the upgrade did not finish; the log is %s", log_path);
+                log_error("the upgrade did not finish; the log is %s%s", strcmp(root, "/") ? root : "",
+                          OSLIFT_UPGRADE_LOG);
         }
         checkpoint_free(a.checkpoint);
         journal_close(a.writer);
