@@ -83,15 +83,21 @@ outside_untouched "a FIFO at the journal"
 # The rpm-tmp.* cleanup of a resumed run, with /var/tmp an absolute
 # symlink to a directory outside the root: the cleanup stays inside the
 # root, where rpm (chrooted) left the file.
+# cut_short ROOT: kills the upgrader on ROOT while a scriptlet runs (the
+# release-8 %post of scripted sleeps), as a power cut would stop it.
+cut_short() {
+	local pid i
+	setsid "$UPGRADER" --root "$1" >"$tmp/cut.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 3000; i++)); do
+		pgrep -s "$pid" -x sleep >/dev/null && break
+		sleep 0.01
+	done
+	kill -9 -- "-$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
 root=$(copy tmp-link)
-setsid "$UPGRADER" --root "$root" >"$tmp/cut.log" 2>&1 &
-pid=$!
-for ((i = 0; i < 3000; i++)); do
-	pgrep -s "$pid" -x sleep >/dev/null && break
-	sleep 0.01
-done
-kill -9 -- "-$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+cut_short "$root"
 rm -rf "$root/var/tmp"
 ln -s "$outside" "$root/var/tmp"
 mkdir -p "$root$outside"
@@ -100,6 +106,17 @@ t_run timeout 300 "$UPGRADER" --root "$root"
 t_is "$T_RC" 0 "/var/tmp -> outside: the resumed run finishes"
 t_ok "/var/tmp -> outside: the leftover inside the root is removed" test ! -e "$root$outside/rpm-tmp.leftover"
 outside_untouched "/var/tmp -> outside"
+
+# The give-up path opens the log first: a FIFO there must not hang it (at
+# boot the watchdog would reboot into the same hang every time).
+root=$(copy giveup-fifo)
+cut_short "$root"
+rm -f "$root/var/log/oslift/upgrade.log"
+mkfifo "$root/var/log/oslift/upgrade.log"
+t_run timeout 120 "$UPGRADER" --root "$root" --max-attempts 1
+t_is "$T_RC" 4 "a FIFO at upgrade.log when giving up: gives up (exit 4), no hang"
+t_match "$T_OUT" "giving up" "a FIFO at upgrade.log when giving up: says so"
+t_is "$(status_state "$root")" failed "a FIFO at upgrade.log when giving up: status.json says failed"
 
 # An applied root whose state directory a package made group-writable:
 # the refusal keeps "applied", and restore can still run.
