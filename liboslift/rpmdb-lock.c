@@ -128,8 +128,8 @@ int rpm_transaction_lock(const char *root) {
         /* Not created here: the checks write nothing. librpm creates it
          * for its transaction, and nobody holds a file that is not there. */
         fd = open_in_root(root, path, O_RDWR | O_NOFOLLOW, 0);
-        if (fd == -ENOENT)
-                return -ENOENT;
+        if (fd == -ENOENT || fd == -EROFS)
+                return -ENOENT; /* read-only: librpm says so when it gets there */
         if (fd < 0)
                 return log_error_errno(fd, "cannot open rpm's transaction lock %s", shown);
         pid = wait_for(fd, transaction_holder, "rpm's transaction lock", shown);
