@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "progress.h"
 #include "rpm-messages.h"
+#include "rpmdb-lock.h"
 #include "solve.h"
 #include "syscheck.h"
 #include "transaction.h"
@@ -93,6 +94,10 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                              "no rpm database in %s", root);
                 return -ENOENT;
         }
+        /* librpm would wait for it forever: said who holds it, and the
+         * command could not look (exit status 3). */
+        if (rpmdb_wait_unlocked(root) < 0)
+                return -EBUSY;
         ts = rpmtsCreate();
         rpmtsSetRootDir(ts, root);
         if (rpmtsOpenDB(ts, O_RDONLY) != 0 || !(a->fingerprint = rpmdbCookie(rpmtsGetRdb(ts)))) {

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "boot-entry.h"
+#include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
 #include "paths.h"
+#include "root-lock.h"
 #include "status.h"
 
 /* What the summary line reports. */
@@ -148,6 +150,14 @@ static int remove_staging_dir(const struct context *ctx, int parent_fd, const ch
                 return log_error_errno(negative_errno(), "cannot open %s", state_dir), EXIT_FAILED;
         if (fstat(fd, &st) < 0)
                 return log_error_errno(negative_errno(), "cannot examine %s", state_dir), EXIT_FAILED;
+        /* Not while an upgrader or another command works on the root. */
+        r = root_lock_fd(ctx->root, fd);
+        if (r == -ESTALE)
+                return print_nothing_staged(ctx);
+        if (r < 0) {
+                log_error("nothing was removed");
+                return EXIT_FAILED;
+        }
         if (check_cancellable(ctx, fd) < 0)
                 return EXIT_FAILED;
 
@@ -207,8 +217,8 @@ static void remove_stale_spools(int parent_fd, const char *parent) {
 }
 
 static int cancel(const struct context *ctx, const char *state_dir) {
-        _cleanup_close_ int root_fd = -1, parent_fd = -1;
-        _cleanup_free_ char *parent = NULL;
+        _cleanup_close_ int parent_fd = -1;
+        _cleanup_free_ char *parent = NULL, *parent_in_root = NULL;
         const char *name;
         struct stat st;
         int r;
@@ -216,15 +226,19 @@ static int cancel(const struct context *ctx, const char *state_dir) {
         r = state_dir_parent(&parent, &name);
         if (r < 0)
                 return log_error_errno(r, "cannot cancel"), EXIT_FAILED;
-        root_fd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0)
-                return log_error_errno(negative_errno(), "cannot open %s", ctx->root), EXIT_FAILED;
-        parent_fd = openat(root_fd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent_fd < 0 && errno == ENOENT)
+        if (asprintf(&parent_in_root, "/%s", parent) < 0)
+                return log_error_errno(-ENOMEM, "cannot cancel"), EXIT_FAILED;
+        /* Literally /var/lib: stage never writes below a symlink. */
+        parent_fd = open_dir_in_root(ctx->root, parent_in_root, 0, true);
+        if (parent_fd == -ENOENT)
                 return print_nothing_staged(ctx);
+        if (parent_fd == -ELOOP) {
+                log_error("a parent of %s is a symlink, which oslift never stages below; refusing to remove "
+                          "what it points to", state_dir);
+                return EXIT_FAILED;
+        }
         if (parent_fd < 0)
-                return log_error_errno(negative_errno(), "cannot open the parent of %s", state_dir),
-                       EXIT_FAILED;
+                return log_error_errno(parent_fd, "cannot open the parent of %s", state_dir), EXIT_FAILED;
         remove_stale_spools(parent_fd, parent);
 
         if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {

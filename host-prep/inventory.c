@@ -82,6 +82,8 @@ int cmd_inventory(const struct context *ctx, int argc, char **argv) {
                           rpmdb_backend_name(backend), ctx->root, error, "/var/lib/rpm");
                 return EXIT_FAILED;
         }
+        if (r == -EBUSY)
+                return EXIT_FAILED; /* who holds it is said */
         if (r < 0) {
                 log_error("the %s rpmdb in %s cannot be read", rpmdb_backend_name(backend),
                           ctx->root);

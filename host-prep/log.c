@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "json.h"
@@ -21,8 +22,12 @@ static int print_file(const char *root, const char *path, const char *title) {
         _cleanup_fclose_ FILE *f = NULL;
         size_t n;
 
-        path_in_root(full, sizeof(full), root, path);
-        f = fopen(full, "re");
+        int r = path_in_root(full, sizeof(full), root, path);
+
+        if (r < 0)
+                return r;
+        /* Not out of the root, not hanging on a FIFO. */
+        f = fopen_in_root(root, path, 0);
         if (!f)
                 return negative_errno();
         printf("==> %s (%s) <==\n", title, full);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
 #include "rpmdb.h"
@@ -152,6 +153,11 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         if (ctx.root[0] != '/') {
                 log_error("--root needs an absolute path, got '%s'", ctx.root);
+                return EXIT_USAGE;
+        }
+        if (strlen(ctx.root) > ROOT_PATH_MAX) {
+                log_error("--root is longer than %d bytes; use a shorter path to the same directory",
+                          ROOT_PATH_MAX);
                 return EXIT_USAGE;
         }
         if (stat(ctx.root, &st) < 0 || !S_ISDIR(st.st_mode)) {

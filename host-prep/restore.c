@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boot-entry.h"
+#include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "json.h"
@@ -25,6 +26,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "restore-record.h"
+#include "root-lock.h"
 #include "rpmdb.h"
 #include "status.h"
 #include "strv.h"
@@ -53,16 +55,20 @@ static void note(char ***v, size_t *n, const char *fmt, ...) {
 }
 
 static int set_selinux_mode(struct restore *x, const char *mode) {
-        char path[PATH_MAX], line[512];
+        char line[512];
         _cleanup_free_ char *text = NULL;
         _cleanup_fclose_ FILE *in = NULL;
         size_t size = 0;
         FILE *out;
+        int fd = open_in_root(x->root, "/etc/selinux/config", O_RDONLY, 0);
 
-        path_in_root(path, sizeof(path), x->root, "/etc/selinux/config");
-        in = fopen(path, "re");
-        if (!in)
-                return negative_errno();
+        if (fd < 0)
+                return fd;
+        in = fdopen(fd, "r");
+        if (!in) {
+                close(fd);
+                return -ENOMEM;
+        }
         out = open_memstream(&text, &size);
         if (!out)
                 return -ENOMEM;
@@ -96,12 +102,11 @@ static void restore_selinux(struct restore *x) {
                              x->record.selinux, now);
         }
         if (strcmp(x->record.selinux, "disabled") != 0) {
-                char path[PATH_MAX];
-                path_in_root(path, sizeof(path), x->root, "/.autorelabel");
                 if (write_file_atomic(x->root, "/.autorelabel", "", 0, 0644) < 0)
                         note(&x->warnings, &x->n_warnings, "could not schedule an SELinux relabel");
                 else
-                        note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s)", path);
+                        note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s%s)",
+                             strcmp(x->root, "/") ? x->root : "", "/.autorelabel");
         }
 }
 
@@ -149,8 +154,7 @@ static void restore_rpmdb(struct restore *x) {
                         note(&x->actions, &x->n_actions, "rpmdb converted from %s to %s (the target's "
                              "native format)", rpmdb_backend_name(now), x->record.target_backend);
         }
-        path_in_root(path, sizeof(path), x->root, OSLIFT_RPMDB_BACKUP_DIR);
-        if (done && access(path, F_OK) == 0 && remove_tree(path) == 0)
+        if (done && remove_in_root(x->root, OSLIFT_RPMDB_BACKUP_DIR) == 0)
                 note(&x->actions, &x->n_actions, "removed the copy of the pre-upgrade rpmdb");
 }
 
@@ -285,6 +289,10 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 log_error("restore takes no arguments, got '%s'", argv[1]);
                 return EXIT_USAGE;
         }
+        /* Held to the end: not while another oslift command works here. */
+        _cleanup_close_ int lock_fd = root_lock(ctx->root, false);
+        if (lock_fd < 0 && lock_fd != -ENOENT)
+                return EXIT_FAILED;
         r = status_read(ctx->root, &st);
         if (r == -ENOENT) {
                 log_info("nothing to restore in %s: no upgrade was staged", ctx->root);
@@ -315,13 +323,11 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
 
         restore_selinux(&x);
         restore_rpmdb(&x);
-        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PACKAGES_DIR);
-        if (access(path, F_OK) == 0) {
-                if (remove_tree(path) == 0)
-                        note(&x.actions, &x.n_actions, "removed the staged packages");
-                else
-                        note(&x.warnings, &x.n_warnings, "could not remove %s", path);
-        }
+        r = remove_in_root(ctx->root, OSLIFT_PACKAGES_DIR);
+        if (r == 0)
+                note(&x.actions, &x.n_actions, "removed the staged packages");
+        else if (r != -ENOENT)
+                note(&x.warnings, &x.n_warnings, "could not remove %s: %s", OSLIFT_PACKAGES_DIR, strerror(-r));
 
         path_in_root(path, sizeof(path), ctx->root, BOOT_ENTRY_RECORD);
         bool armed = access(path, F_OK) == 0;
@@ -332,8 +338,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 note(&x.actions, &x.n_actions, "removed the one-time upgrade boot entry and its initramfs");
 
         /* One first boot only. */
-        path_in_root(path, sizeof(path), ctx->root, OSLIFT_RESTORE_UNIT_LINK);
-        if (unlink(path) == 0)
+        if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
                 note(&x.actions, &x.n_actions, "disabled oslift-restore.service");
 
         r = write_reports(&x);

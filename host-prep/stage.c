@@ -17,12 +17,14 @@
 
 #include "assess.h"
 #include "boot-entry.h"
+#include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
 #include "paths.h"
 #include "progress.h"
 #include "restore-record.h"
+#include "root-lock.h"
 #include "status.h"
 
 /* Moves the verified copies from the spool into the staging directory
@@ -137,17 +139,21 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
         return write_file_atomic(ctx->root, OSLIFT_PLAN_FILE, text, size, 0600);
 }
 
-static const char *const staging_dirs[] = { OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
-
-/* The staging directories may exist already (status and logs of an earlier
- * upgrade); what is there must be a real directory, never a symlink that
- * would send root's writes elsewhere. */
+/* The staging directories and their parents may exist already (status and
+ * logs of an earlier upgrade); what is there must be a real directory,
+ * never a symlink that would send root's writes (the spool beside the state
+ * directory too) elsewhere. Read-only: before anything is written. */
 static int check_staging_dirs(const struct context *ctx) {
-        for (size_t i = 0; i < ELEMENTSOF(staging_dirs); i++) {
+        static const char *const dirs[] = { "/var", "/var/lib", OSLIFT_STATE_DIR, OSLIFT_PACKAGES_DIR,
+                                            OSLIFT_KEYS_DIR };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char path[PATH_MAX];
                 struct stat st;
+                int r = path_in_root(path, sizeof(path), ctx->root, dirs[i]);
 
-                path_in_root(path, sizeof(path), ctx->root, staging_dirs[i]);
+                if (r < 0)
+                        return log_error_errno(r, "cannot stage in %s", ctx->root);
                 if (lstat(path, &st) < 0) {
                         if (errno == ENOENT)
                                 continue;
@@ -166,23 +172,26 @@ static int check_staging_dirs(const struct context *ctx) {
         return 0;
 }
 
-static int make_staging_dirs(const struct context *ctx) {
-        int r = check_staging_dirs(ctx);
+/* In the state directory (opened and locked by root_lock(), so neither
+ * it nor its parents are symlinks), without following one either. */
+static int make_staging_dirs(int state_dir_fd) {
+        static const char *const dirs[] = { OSLIFT_PACKAGES_DIR, OSLIFT_KEYS_DIR };
 
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(staging_dirs); i++) {
-                char path[PATH_MAX];
+        /* Root only: the plan decides what runs as root at boot. */
+        if (fchmod(state_dir_fd, 0700) < 0)
+                return log_error_errno(negative_errno(), "cannot chmod %s", OSLIFT_STATE_DIR);
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                const char *name = STATE_DIR_RELATIVE(dirs[i]);
                 _cleanup_close_ int fd = -1;
 
-                r = mkdir_in_root(ctx->root, staging_dirs[i], 0755);
-                if (r < 0)
-                        return log_error_errno(r, "cannot create %s", staging_dirs[i]);
-                /* Root only: the plan decides what runs as root at boot. */
-                path_in_root(path, sizeof(path), ctx->root, staging_dirs[i]);
-                fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || fchmod(fd, 0700) < 0)
-                        return log_error_errno(negative_errno(), "cannot chmod %s", path);
+                if (mkdirat(state_dir_fd, name, 0700) < 0 && errno != EEXIST)
+                        return log_error_errno(negative_errno(), "cannot create %s", dirs[i]);
+                fd = openat(state_dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return log_error_errno(negative_errno(), "%s is not a directory oslift made; run "
+                                               "'host-prep cancel' and stage again", dirs[i]);
+                if (fchmod(fd, 0700) < 0)
+                        return log_error_errno(negative_errno(), "cannot chmod %s", dirs[i]);
         }
         return 0;
 }
@@ -233,6 +242,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
         _cleanup_free_ char *image = NULL;
+        _cleanup_close_ int lock_fd = -1;
         char state_dir[PATH_MAX], spool[PATH_MAX];
         struct assessment a;
         int r = assess_options_parse(&o, "stage", argc, argv);
@@ -263,7 +273,24 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         }
 
         path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
-        r = make_staging_dirs(ctx);
+        /* The first write: the state directory, locked before anything
+         * goes into it, and held until stage exits. Then look again: the
+         * holder of the lock may just have staged. */
+        lock_fd = root_lock(ctx->root, true);
+        if (lock_fd >= 0 && already_staged(ctx) < 0) {
+                assessment_done(&a);
+                remove_tree(spool);
+                return EXIT_FAILED;
+        }
+        if (lock_fd < 0) {
+                remove_tree(spool);
+                log_error("not staged; nothing was changed by this stage in %s", ctx->root);
+                if (ctx->json)
+                        print_assessment_json(ctx, &a, &(struct stage_result) {});
+                assessment_done(&a);
+                return EXIT_FAILED;
+        }
+        r = make_staging_dirs(lock_fd);
         if (r == 0)
                 r = move_packages(ctx, &a);
         if (r == 0)
@@ -286,9 +313,12 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 /* Disarm first: its record lives in the staging directory. */
                 if (arm)
                         (void) boot_entry_disarm(ctx->root);
-                remove_tree(state_dir);
+                if (remove_in_root(ctx->root, OSLIFT_STATE_DIR) < 0)
+                        log_error("staging failed and %s could not be removed; run 'host-prep cancel'",
+                                  state_dir);
+                else
+                        log_error("staging failed; nothing is staged in %s", ctx->root);
                 remove_tree(spool);
-                log_error("staging failed; nothing is staged in %s", ctx->root);
                 if (ctx->json)
                         print_assessment_json(ctx, &a, &(struct stage_result) {});
                 assessment_done(&a);

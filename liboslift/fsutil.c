@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -31,24 +32,11 @@ char *root_path_join(const char *root, const char *path) {
 }
 
 int mkdir_in_root(const char *root, const char *path, mode_t mode) {
-        char buf[PATH_MAX];
-        size_t skip = strcmp(root, "/") == 0 ? 0 : strlen(root);
-        int r = path_in_root(buf, sizeof(buf), root, path);
+        int fd = open_dir_in_root(root, path, mode, false);
 
-        if (r < 0)
-                return r;
-        /* Create each component below root; root itself must exist. */
-        for (char *p = buf + skip + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char saved = *p;
-                *p = '\0';
-                if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *p = saved;
-                if (saved == '\0')
-                        break;
-        }
+        if (fd < 0)
+                return fd;
+        close(fd);
         return 0;
 }
 
@@ -84,29 +72,52 @@ int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
-int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
-        char target[PATH_MAX], tmp[PATH_MAX + 16];
-        _cleanup_close_ int fd = -1;
-        int r = path_in_root(target, sizeof(target), root, path);
+/* Creates a new temporary file beside name in dir_fd, never following a
+ * symlink or opening something that was there: *ret_tmp is its name. */
+int open_temporary_at(int dir_fd, const char *name, char **ret_tmp) {
+        for (unsigned attempt = 0; attempt < 100; attempt++) {
+                char *tmp;
+                int fd;
 
-        if (r < 0)
-                return r;
-        snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", target);
-        fd = mkostemp(tmp, O_CLOEXEC);
+                if (asprintf(&tmp, ".%s.tmp%08lx", name, (unsigned long) random() ^ ((unsigned long) getpid() << 12)) < 0)
+                        return -ENOMEM;
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        *ret_tmp = tmp;
+                        return fd;
+                }
+                free(tmp);
+                if (errno != EEXIST)
+                        return negative_errno();
+        }
+        return -EEXIST;
+}
+
+int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        _cleanup_free_ char *tmp = NULL;
+        const char *name;
+        int r;
+
+        dir_fd = open_parent_in_root(root, path, &name);
+        if (dir_fd < 0)
+                return dir_fd;
+        fd = open_temporary_at(dir_fd, name, &tmp);
         if (fd < 0)
-                return negative_errno();
+                return fd;
         r = write_all(fd, data, size);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = negative_errno();
         if (r == 0 && fsync(fd) < 0)
                 r = negative_errno();
-        if (r == 0 && rename(tmp, target) < 0)
+        /* rename() replaces a symlink at name, it never follows it. */
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = negative_errno();
         if (r < 0) {
-                unlink(tmp);
+                (void) unlinkat(dir_fd, tmp, 0);
                 return r;
         }
-        return fsync_dir_of(target);
+        return fsync(dir_fd) < 0 ? negative_errno() : 0;
 }
 
 int copy_file(const char *src, const char *dst) {

@@ -9,17 +9,31 @@
 
 #include "macro.h"
 
+/* The longest --root the programs take: what is left of PATH_MAX holds
+ * every path oslift makes below it (paths.h's constants, a package's
+ * file name), so path_in_root() of those into a PATH_MAX buffer cannot
+ * fail. */
+#define ROOT_PATH_MAX 2048
+
 /* root + path, without a doubled slash when root is "/": into a buffer,
- * or newly allocated (NULL when out of memory). */
+ * or newly allocated (NULL when out of memory). -ENAMETOOLONG when it does
+ * not fit. */
 int path_in_root(char *buf, size_t size, const char *root, const char *path);
 char *root_path_join(const char *root, const char *path);
 
-/* mkdir -p of path inside root; existing directories are kept as they are. */
+/* mkdir -p of path inside root (resolved by chase_in_root(), never
+ * leaving root); existing directories are kept as they are. */
 int mkdir_in_root(const char *root, const char *path, mode_t mode);
 
 /* Writes data to path in root through a temporary file, fsync and rename:
- * readers see the old or the new content, never a mix. */
+ * readers see the old or the new content, never a mix. The directory is
+ * resolved inside root (chase.h); a symlink at path is replaced, never
+ * followed. The directory must exist. */
 int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Creates a new file (0600) with a unique temporary name beside name in
+ * dir_fd, never following or reusing what is there; *ret_tmp is its name. */
+int open_temporary_at(int dir_fd, const char *name, char **ret_tmp);
 
 /* Copies src to dst (created, mode kept), data synced to disk. */
 int copy_file(const char *src, const char *dst);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "grubenv.h"
 
@@ -278,88 +279,6 @@ int grubenv_serialize(const struct grubenv *env, char buf[static GRUBENV_SIZE]) 
         return 0;
 }
 
-/* A symlink is at most this many hops from its file. */
-#define SYMLINK_HOPS_MAX 8
-
-/* Resolves "." and ".." in an absolute path, never above "/": what a
- * symlink inside root points to stays inside root. */
-static void normalize_path(char *path) {
-        char *out = path, *in = path;
-
-        while (*in) {
-                size_t len;
-
-                while (*in == '/')
-                        in++;
-                len = strcspn(in, "/");
-                if (len == 0)
-                        break;
-                if (len == 1 && in[0] == '.') {
-                        in += len;
-                        continue;
-                }
-                if (len == 2 && in[0] == '.' && in[1] == '.') {
-                        while (out > path && *--out != '/')
-                                ;
-                        in += len;
-                        continue;
-                }
-                *out++ = '/';
-                memmove(out, in, len);
-                out += len;
-                in += len;
-        }
-        if (out == path)
-                *out++ = '/';
-        *out = '\0';
-}
-
-/*
- * Opens path inside root. A symlink as the last component is resolved by
- * hand when root is not "/", so that an absolute target (or one with "..")
- * stays inside root instead of reaching into the host. Directories on the
- * way are taken as they are: the GRUB directory is ours to trust.
- */
-static int open_in_root(const char *root, const char *path, int flags, mode_t mode) {
-        char in_root[PATH_MAX], full[PATH_MAX];
-        int fd, r;
-
-        if (strcmp(root, "/") == 0) {
-                fd = open(path, flags | O_CLOEXEC, mode);
-                return fd < 0 ? negative_errno() : fd;
-        }
-        r = snprintf(in_root, sizeof(in_root), "%s", path);
-        if (r < 0 || (size_t) r >= sizeof(in_root))
-                return -ENAMETOOLONG;
-        for (unsigned hop = 0;; hop++) {
-                char target[PATH_MAX];
-                ssize_t n;
-
-                normalize_path(in_root);
-                r = path_in_root(full, sizeof(full), root, in_root);
-                if (r < 0)
-                        return r;
-                n = readlink(full, target, sizeof(target) - 1);
-                if (n < 0)
-                        break; /* not a symlink, or absent: open says which */
-                if (hop >= SYMLINK_HOPS_MAX)
-                        return -ELOOP;
-                target[n] = '\0';
-                if (target[0] == '/')
-                        r = snprintf(in_root, sizeof(in_root), "%s", target);
-                else {
-                        strrchr(in_root, '/')[1] = '\0'; /* in_root is absolute */
-                        r = snprintf(full, sizeof(full), "%s%s", in_root, target);
-                        if (r >= 0 && (size_t) r < sizeof(full))
-                                r = snprintf(in_root, sizeof(in_root), "%s", full);
-                }
-                if (r < 0 || (size_t) r >= sizeof(in_root))
-                        return -ENAMETOOLONG;
-        }
-        fd = open(full, flags | O_CLOEXEC | O_NOFOLLOW, mode);
-        return fd < 0 ? negative_errno() : fd;
-}
-
 static int read_block(int fd, char buf[static GRUBENV_SIZE]) {
         struct stat st;
         size_t done = 0;
@@ -386,6 +305,8 @@ int grubenv_read(const char *root, const char *path, struct grubenv **ret) {
         char buf[GRUBENV_SIZE];
         int r;
 
+        if (fd == -EISDIR || fd == -EBADFD)
+                return -EBADMSG; /* not a grubenv block */
         if (fd < 0)
                 return fd;
         r = read_block(fd, buf);
@@ -395,20 +316,12 @@ int grubenv_read(const char *root, const char *path, struct grubenv **ret) {
 }
 
 static int fsync_parent(const char *root, const char *path) {
-        _cleanup_free_ char *full = root_path_join(root, path);
-        _cleanup_close_ int fd = -1;
-        char *slash;
+        const char *name;
+        _cleanup_close_ int fd = open_parent_in_root(root, path, &name);
 
-        if (!full)
-                return -ENOMEM;
-        slash = strrchr(full, '/');
-        if (!slash || slash == full)
-                return 0;
-        *slash = '\0';
-        fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0)
-                return negative_errno();
-        return 0;
+        if (fd < 0)
+                return fd;
+        return fsync(fd) < 0 ? negative_errno() : 0;
 }
 
 int grubenv_write(const char *root, const char *path, const struct grubenv *env) {

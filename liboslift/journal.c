@@ -209,13 +209,14 @@ bool journal_is_durable(const struct journal *j, const char *nevra) {
 }
 
 int journal_read_at(int state_dir_fd, struct journal *ret) {
-        _cleanup_close_ int fd = openat(state_dir_fd, JOURNAL_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* Never a symlink, never blocking on a FIFO planted there. */
+        _cleanup_close_ int fd = open_regular_at(state_dir_fd, JOURNAL_NAME);
         _cleanup_free_ char *data = NULL;
         size_t size;
         int r;
 
         if (fd < 0)
-                return negative_errno();
+                return fd;
         r = read_bounded(fd, JOURNAL_SIZE_MAX + 1, 64 * 1024, &data, &size);
         if (r < 0)
                 return r;
@@ -243,9 +244,12 @@ int journal_open_at(int state_dir_fd, const char *plan_sha256, size_t valid_size
         struct stat st;
         int r;
 
-        fd = openat(state_dir_fd, JOURNAL_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* O_NONBLOCK: a FIFO in its place fails (ENXIO) instead of waiting
+         * for a reader; on the regular file it has no effect. */
+        fd = openat(state_dir_fd, JOURNAL_NAME,
+                    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
         if (fd < 0)
-                return negative_errno();
+                return errno == ENXIO ? -EBADFD : negative_errno();
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "number.h"
 #include "outcome.h"
@@ -155,11 +157,9 @@ int upgrade_outcome_parse(const char *text, size_t len, struct upgrade_outcome *
 }
 
 int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
-        char path[PATH_MAX];
-        _cleanup_fclose_ FILE *f = NULL;
+        /* Never a symlink, never a FIFO that would hang restore. */
+        _cleanup_fclose_ FILE *f = fopen_in_root(root, OUTCOME_FILE, O_NOFOLLOW);
 
-        path_in_root(path, sizeof(path), root, OUTCOME_FILE);
-        f = fopen(path, "re");
         if (!f)
                 return negative_errno();
         return parse_stream(f, ret);

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "paths.h"
 #include "restore-record.h"
 
 int selinux_config_mode(const char *root, char *buf, size_t size) {
-        char path[PATH_MAX], line[512];
+        char line[512];
         _cleanup_fclose_ FILE *f = NULL;
 
         *buf = '\0';
-        path_in_root(path, sizeof(path), root, "/etc/selinux/config");
-        f = fopen(path, "re");
+        f = fopen_in_root(root, "/etc/selinux/config", 0);
         if (!f)
                 return errno == ENOENT ? 0 : negative_errno();
         while (fgets(line, sizeof(line), f))
@@ -90,11 +91,8 @@ int restore_record_parse(const char *text, size_t len, struct restore_record *re
 }
 
 int restore_record_read(const char *root, struct restore_record *ret) {
-        char path[PATH_MAX];
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = fopen_in_root(root, OSLIFT_RESTORE_FILE, O_NOFOLLOW);
 
-        path_in_root(path, sizeof(path), root, OSLIFT_RESTORE_FILE);
-        f = fopen(path, "re");
         if (!f)
                 return negative_errno();
         return parse_stream(f, ret);

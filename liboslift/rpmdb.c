@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "rpm-messages.h"
+#include "rpmdb-lock.h"
 #include "rpmdb.h"
 
 const char *rpmdb_backend_name(enum rpmdb_backend b) {
@@ -226,6 +227,10 @@ int rpmdb_foreach_installed(const char *root, int (*fn)(Header h, void *userdata
         if (r < 0)
                 return r;
         ts = rpmtsCreate();
+        if (rpmdb_wait_unlocked(root) < 0) {
+                rpmtsFree(ts);
+                return -EBUSY;
+        }
         rpm_messages_push(&quiet);
         rpmtsSetRootDir(ts, root);
         if (rpmtsOpenDB(ts, O_RDONLY) != 0) {

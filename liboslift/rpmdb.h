@@ -45,7 +45,8 @@ int rpmdb_read_whole(rpmts ts, const char *root, enum rpmdb_backend backend, int
  * Calls fn for every installed package, read-only; stops when fn returns
  * non-zero and returns that. Returns a negative errno when the database
  * cannot be opened, -EBADMSG (with *ret_error) when it cannot be read whole
- * as rpmdb_read_whole() says.
+ * as rpmdb_read_whole() says, -EBUSY when another process holds it past the
+ * wait of rpmdb_wait_unlocked() (logged).
  */
 int rpmdb_foreach_installed(const char *root, int (*fn)(Header h, void *userdata), void *userdata,
                             char **ret_error);

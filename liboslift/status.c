@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "json.h"
 #include "macro.h"
 #include "paths.h"
@@ -678,24 +679,9 @@ static void closedirp(DIR **d) {
 }
 
 int staging_dir_open(const char *root) {
-        const char *relative = &OSLIFT_STATE_DIR[strspn(OSLIFT_STATE_DIR, "/")];
-        _cleanup_close_ int root_fd = -1;
-        struct stat st;
-        int fd;
-
-        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0)
-                return negative_errno();
-        fd = openat(root_fd, relative, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0)
-                return fd;
-        if (errno != ENOTDIR)
-                return negative_errno();
-        /* O_DIRECTORY|O_NOFOLLOW fails with ENOTDIR for a symlink as for a
-         * file; the caller wants to say which. */
-        if (fstatat(root_fd, relative, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-                return -ELOOP;
-        return -ENOTDIR;
+        /* /var/lib resolved inside root, the state directory itself never
+         * followed. */
+        return open_dir_in_root(root, OSLIFT_STATE_DIR, 0, true);
 }
 
 static bool is_package_name(const char *name) {

@@ -27,6 +27,7 @@
 
 #include "apply.h"
 #include "boot-record.h"
+#include "chase.h"
 #include "checkpoint.h"
 #include "console.h"
 #include "digest.h"
@@ -36,8 +37,10 @@
 #include "paths.h"
 #include "plan.h"
 #include "resume.h"
+#include "root-lock.h"
 #include "rpm-messages.h"
 #include "rpmdb-commits.h"
+#include "rpmdb-lock.h"
 #include "rpmdb.h"
 #include "staging-check.h"
 #include "status.h"
@@ -52,6 +55,7 @@ struct apply {
         /* Opened before anything else: librpm runs our callbacks chrooted
          * into the root, where root-relative paths do not resolve. */
         int state_dir_fd;
+        int rpm_lock_fd; /* rpm's transaction lock, from the checks on */
         struct plan *plan;
         char plan_sha256[SHA256_HEX_SIZE];
         struct journal journal; /* as found: what earlier attempts did */
@@ -63,6 +67,8 @@ struct apply {
         struct timespec started;
         struct upgrade_status status;
         struct journal_writer *writer;
+        struct journal_writer *removed_writer; /* into a removed state directory */
+        bool state_lost; /* a scriptlet removed the state directory */
         struct checkpoint *checkpoint;
         struct txn *running; /* the transaction rpm is running now */
         bool begin_noted;
@@ -157,6 +163,12 @@ static int load_journal(struct apply *a) {
                 journal_done(j);
                 a->attempt = 1;
                 return 0;
+        }
+        if (r == -EBADFD || r == -ELOOP || r == -EISDIR) {
+                log_error("the upgrade journal %s is not a regular file (a symlink, a FIFO or another special "
+                          "file): whether an earlier attempt changed the system cannot be told, so nothing is "
+                          "done; see 'host-prep status'", OSLIFT_JOURNAL_FILE);
+                return r;
         }
         if (r < 0) {
                 log_error("the upgrade journal %s is damaged (%s): whether an earlier attempt changed the "
@@ -376,6 +388,14 @@ static int checks(struct apply *a) {
         r = find_boot_switch(a);
         if (r < 0)
                 return r;
+        /* Before the first write: librpm would wait forever for the
+         * rpmdb, and fail the transaction on a lock held elsewhere. */
+        r = rpmdb_wait_unlocked(a->root);
+        if (r < 0)
+                return r;
+        a->rpm_lock_fd = rpm_transaction_lock(a->root);
+        if (a->rpm_lock_fd < 0 && a->rpm_lock_fd != -ENOENT)
+                return a->rpm_lock_fd;
         log_info("verifying %zu staged packages", a->plan->n_packages);
         r = verify_staged_files(a);
         if (r < 0)
@@ -401,17 +421,26 @@ static int checks(struct apply *a) {
 
 /* ---- writes --------------------------------------------------------------- */
 
+/* The log directory is resolved inside the root; the log itself is never
+ * a symlink, a FIFO or anything but a regular file. */
 static int open_log(struct apply *a) {
-        char path[PATH_MAX];
-        int r;
+        int fd, r;
 
         r = mkdir_in_root(a->root, OSLIFT_LOG_DIR, 0755);
         if (r < 0)
                 return log_error_errno(r, "cannot create %s in %s", OSLIFT_LOG_DIR, a->root);
-        path_in_root(path, sizeof(path), a->root, OSLIFT_UPGRADE_LOG);
-        a->log = fopen(path, "ae");
-        if (!a->log)
-                return log_error_errno(negative_errno(), "cannot open %s", path);
+        fd = open_in_root(a->root, OSLIFT_UPGRADE_LOG, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+        if (fd == -ELOOP || fd == -EBADFD || fd == -EISDIR)
+                return log_error_errno(fd, "%s in %s is not a regular file (a symlink, a FIFO or another "
+                                       "special file): not writing to it; remove it",
+                                       OSLIFT_UPGRADE_LOG, a->root);
+        if (fd < 0)
+                return log_error_errno(fd, "cannot open %s in %s", OSLIFT_UPGRADE_LOG, a->root);
+        a->log = fdopen(fd, "a");
+        if (!a->log) {
+                close(fd);
+                return log_error_errno(-ENOMEM, "cannot open %s in %s", OSLIFT_UPGRADE_LOG, a->root);
+        }
         log_set_file(a->log);
         return 0;
 }
@@ -484,7 +513,9 @@ static int convert_rpmdb(struct apply *a) {
         r = rpmdb_path(a->root, &dbpath);
         if (r < 0)
                 return r;
-        path_in_root(backup, sizeof(backup), a->root, OSLIFT_RPMDB_BACKUP_DIR);
+        r = path_in_root(backup, sizeof(backup), a->root, OSLIFT_RPMDB_BACKUP_DIR);
+        if (r < 0)
+                return log_error_errno(r, "cannot name %s in %s", OSLIFT_RPMDB_BACKUP_DIR, a->root);
         if (!a->journal.backup) {
                 log_info("keeping a copy of the original rpmdb in %s", backup);
                 r = copy_dir_files(dbpath, backup);
@@ -663,20 +694,56 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         return r < 0 ? r : a->checkpoint_error;
 }
 
+/*
+ * A scriptlet may remove /var/lib/oslift (the state directory stays open
+ * here, so the writes went on into the removed one). Then it is made again
+ * with what is known: a journal that says which attempt ran (the plan and
+ * the earlier records are gone), so that status.json and the journal tell
+ * the truth instead of "nothing staged". Returns 0 when nothing was lost.
+ */
+static int rescue_state_dir(struct apply *a) {
+        struct journal_writer *w = NULL;
+        char now[TIMESTAMP_SIZE];
+        struct stat st;
+        int fd, r;
+
+        if (fstat(a->state_dir_fd, &st) < 0 || st.st_nlink > 0)
+                return 0;
+        log_error("a package's scriptlet removed %s during the transaction; making it again, without the plan "
+                  "and the staged packages", a->state_dir);
+        a->state_lost = true;
+        fd = root_lock(a->root, true);
+        if (fd < 0)
+                return log_error_errno(fd, "cannot make %s again", a->state_dir);
+        close(a->state_dir_fd);
+        a->state_dir_fd = fd;
+        r = journal_open_at(fd, a->plan_sha256, 0, &w);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the upgrade journal %s again", OSLIFT_JOURNAL_FILE);
+        a->removed_writer = a->writer; /* the checkpoints still hold it */
+        a->writer = w;
+        timestamp_now(now);
+        return journal_note(a, true, "attempt %u %s", a->attempt, now);
+}
+
 /* rpm writes each scriptlet to %_tmppath/rpm-tmp.XXXXXX and removes it
  * when the scriptlet is over; a cut while one ran leaves it behind. */
 #define RPM_SCRIPT_TMP_DIR "/var/tmp"
 #define RPM_SCRIPT_TMP_PREFIX "rpm-tmp."
 
 static unsigned remove_script_files(struct apply *a) {
-        _cleanup_free_ char *dir = root_path_join(a->root, RPM_SCRIPT_TMP_DIR);
+        /* /var/tmp resolved inside the root, as rpm chrooted sees it. */
+        int fd = open_dir_in_root(a->root, RPM_SCRIPT_TMP_DIR, 0, false);
         unsigned removed = 0;
         struct dirent *de;
         DIR *d;
 
-        d = dir ? opendir(dir) : NULL;
-        if (!d)
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
                 return 0;
+        }
         while ((de = readdir(d)))
                 if (strncmp(de->d_name, RPM_SCRIPT_TMP_PREFIX, strlen(RPM_SCRIPT_TMP_PREFIX)) == 0 &&
                     de->d_type == DT_REG && unlinkat(dirfd(d), de->d_name, 0) == 0)
@@ -757,7 +824,31 @@ static enum apply_result applied_with_problems(struct apply *a, struct upgrade_o
         return APPLY_APPLIED_WITH_PROBLEMS;
 }
 
+/* Whether an earlier run of the upgrader left its log: then a root without
+ * a state directory or a plan may well have been changed. */
+static bool earlier_run_logged(struct apply *a) {
+        _cleanup_close_ int fd = open_in_root(a->root, OSLIFT_UPGRADE_LOG, O_RDONLY | O_NOFOLLOW, 0);
+        struct stat st;
+
+        return fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0;
+}
+
 static enum apply_result refuse(struct apply *a, int r) {
+        /* A state past "staged" says the root was changed (or is being
+         * changed): a refusal now must not replace it, or restore could
+         * never run. */
+        if (a->state_dir_fd >= 0 && a->status.state != UPGRADE_STAGED && a->status.state != UPGRADE_REFUSED) {
+                log_error("not going on; %s keeps saying \"%s\" (an earlier run changed %s): see 'host-prep "
+                          "status'", OSLIFT_STATUS_FILE, upgrade_state_name(a->status.state), a->root);
+                boot_switch(a, false);
+                return APPLY_REFUSED;
+        }
+        if ((a->state_dir_fd < 0 || a->no_plan) && earlier_run_logged(a)) {
+                log_error("nothing was changed by this run; but an earlier upgrade of %s wrote %s, so the "
+                          "root may be partly upgraded: read it and see 'host-prep status'",
+                          a->root, OSLIFT_UPGRADE_LOG);
+                return APPLY_REFUSED;
+        }
         log_error("nothing was changed in %s", a->root);
         if (a->state_dir_fd < 0 || a->no_plan)
                 return APPLY_REFUSED;
@@ -781,6 +872,16 @@ static enum apply_result apply(struct apply *a) {
         if (a->state_dir_fd < 0) {
                 log_error_errno(a->state_dir_fd, "cannot open %s", a->state_dir);
                 return refuse(a, a->state_dir_fd);
+        }
+        /* Before the first write, and held until the end: another
+         * upgrader, stage, cancel or restore on this root would undo
+         * what this one does. */
+        r = root_lock_fd(a->root, a->state_dir_fd);
+        if (r == -ESTALE)
+                log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
+        if (r < 0) {
+                log_error("nothing was changed in %s", a->root);
+                return APPLY_REFUSED;
         }
         r = status_read_at(a->state_dir_fd, &a->status);
         if (r < 0)
@@ -846,12 +947,21 @@ static enum apply_result apply(struct apply *a) {
                 goto failed;
         remove_temp_files(a);
 
+        /* librpm let go of its transaction lock when the conversion
+         * closed it: take it again, not to lose it to another process. */
+        if (a->rpm_lock_fd >= 0) {
+                r = rpm_transaction_relock(a->root, a->rpm_lock_fd);
+                if (r < 0)
+                        goto failed;
+        }
         log_info("applying the transaction");
         /* The checkpoints make the rpmdb durable, not each commit. */
         rpmdb_commits_unsynced(true);
         r = run_transaction(a, &out);
         rpmdb_commits_unsynced(false);
         out.seconds = seconds_since(&a->started);
+        if (rescue_state_dir(a) < 0 && r == 0)
+                r = -EIO;
         if (r < 0)
                 goto failed;
         /* Everything on disk before the end is recorded. An element rpm
@@ -883,6 +993,16 @@ failed:
         snprintf(out.result, sizeof(out.result), OUTCOME_RESULT_FAILED);
         upgrade_outcome_write(a->root, &out);
         upgrade_outcome_done(&out);
+        if (a->state_lost) {
+                /* Without the plan and the packages no attempt can go on. */
+                set_status(a, UPGRADE_FAILED, "a package's scriptlet removed %s during the upgrade: %u of %u "
+                           "done; it cannot be resumed: see %s", OSLIFT_STATE_DIR, a->status.packages_done,
+                           a->status.packages_total, OSLIFT_UPGRADE_LOG);
+                log_error("the upgrade cannot be resumed without its plan; %s is partly upgraded", a->root);
+                boot_switch(a, false);
+                journal_note(a, true, "gave-up %u", a->attempt);
+                return APPLY_GAVE_UP;
+        }
         if (a->attempt < max_attempts) {
                 set_status(a, UPGRADE_APPLYING, "attempt %u of %u failed; the next boot resumes: see %s",
                            a->attempt, max_attempts, OSLIFT_UPGRADE_LOG);
@@ -900,7 +1020,7 @@ failed:
 
 enum apply_result apply_plan(const char *root, const struct apply_options *options) {
         static const struct apply_options defaults = {};
-        struct apply a = { .root = root, .options = options ?: &defaults, .state_dir_fd = -1 };
+        struct apply a = { .root = root, .options = options ?: &defaults, .state_dir_fd = -1, .rpm_lock_fd = -1 };
         enum apply_result result;
 
         static bool catching;
@@ -909,22 +1029,28 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
                 catching = true;
         first_error[0] = '\0';
         clock_gettime(CLOCK_MONOTONIC, &a.started);
-        path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR);
-        path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR);
+        /* main() keeps root below ROOT_PATH_MAX: these fit. */
+        if (path_in_root(a.state_dir, sizeof(a.state_dir), root, OSLIFT_STATE_DIR) < 0 ||
+            path_in_root(a.packages_dir, sizeof(a.packages_dir), root, OSLIFT_PACKAGES_DIR) < 0) {
+                log_error("--root %s is too long", root);
+                return APPLY_REFUSED;
+        }
 
         result = apply(&a);
         if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
-                char log_path[PATH_MAX];
-                path_in_root(log_path, sizeof(log_path), root, OSLIFT_UPGRADE_LOG);
-                log_error("the upgrade did not finish; the log is %s", log_path);
+                log_error("the upgrade did not finish; the log is %s%s", strcmp(root, "/") ? root : "",
+                          OSLIFT_UPGRADE_LOG);
         }
         checkpoint_free(a.checkpoint);
         free(a.entries);
         journal_close(a.writer);
+        journal_close(a.removed_writer);
         journal_done(&a.journal);
         close_log(&a);
         free(a.grub_dir);
         plan_free(a.plan);
+        if (a.rpm_lock_fd >= 0)
+                close(a.rpm_lock_fd);
         if (a.state_dir_fd >= 0)
                 close(a.state_dir_fd);
         return result;

@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "boot.h"
 #include "checkpoint.h"
+#include "fsutil.h"
 #include "log.h"
 #include "rpm-setup.h"
 #include "version.h"
@@ -113,6 +114,11 @@ int main(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
                 return boot_main();
+        }
+        if (strlen(root) > ROOT_PATH_MAX) {
+                log_error("--root is longer than %d bytes; use a shorter path to the same directory",
+                          ROOT_PATH_MAX);
+                return EXIT_USAGE;
         }
         if (root[0] != '/' || stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 log_error("--root %s: not an absolute path to a directory", root);

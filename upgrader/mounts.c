@@ -15,25 +15,6 @@
 
 /* ---- Paths ---- */
 
-bool path_is_normalized(const char *path) {
-        if (path[0] != '/')
-                return false;
-        if (path[1] == '\0')
-                return true;
-        for (const char *p = path; *p; p++) {
-                if (*p != '/')
-                        continue;
-                /* Each component is non-empty and neither "." nor "..". */
-                if (p[1] == '/' || p[1] == '\0')
-                        return false;
-                if (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
-                        return false;
-                if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
-                        return false;
-        }
-        return true;
-}
-
 bool path_is_below(const char *child, const char *parent) {
         size_t n = strlen(parent);
 
@@ -73,106 +54,6 @@ static int normalize_path(const char *path, char **ret) {
         *o = '\0';
         *ret = out;
         return 0;
-}
-
-/* Appends "/" and n bytes of comp to buf (holding a normalized path). */
-static int path_append(char *buf, size_t size, const char *comp, size_t n) {
-        size_t len = strlen(buf);
-
-        if (strcmp(buf, "/") == 0)
-                len = 0;
-        if (len + 1 + n + 1 > size)
-                return -ENAMETOOLONG;
-        buf[len] = '/';
-        memcpy(buf + len + 1, comp, n);
-        buf[len + 1 + n] = '\0';
-        return 0;
-}
-
-static void path_pop(char *buf) {
-        char *slash = strrchr(buf, '/');
-
-        if (slash == buf)
-                buf[1] = '\0';
-        else if (slash)
-                *slash = '\0';
-}
-
-/* The kernel's limit; systemd's chase() uses the same. */
-#define CHASE_LINKS_MAX 40
-
-int chase_in_root(const char *root, const char *path, char **ret) {
-        char done[PATH_MAX] = "/", todo[PATH_MAX], full[PATH_MAX * 2];
-        unsigned links = 0;
-        bool missing = false;
-        const char *p;
-
-        if (strlen(path) >= sizeof(todo))
-                return -ENAMETOOLONG;
-        strcpy(todo, path);
-        p = todo;
-        for (;;) {
-                char target[PATH_MAX], rest[PATH_MAX];
-                struct stat st;
-                size_t n;
-                ssize_t k;
-                int r;
-
-                while (*p == '/')
-                        p++;
-                n = strcspn(p, "/");
-                if (n == 0)
-                        break;
-                if (n == 1 && p[0] == '.') {
-                        p += n;
-                        continue;
-                }
-                if (n == 2 && p[0] == '.' && p[1] == '.') {
-                        path_pop(done);
-                        p += n;
-                        continue;
-                }
-                r = path_append(done, sizeof(done), p, n);
-                if (r < 0)
-                        return r;
-                p += n;
-                if (missing)
-                        continue;
-                snprintf(full, sizeof(full), "%s%s", strcmp(root, "/") == 0 ? "" : root, done);
-                if (lstat(full, &st) < 0) {
-                        if (errno != ENOENT)
-                                return negative_errno();
-                        /* What does not exist yet has no links to follow. */
-                        missing = true;
-                        continue;
-                }
-                if (!S_ISLNK(st.st_mode)) {
-                        if (!S_ISDIR(st.st_mode) && *p != '\0' && p[strspn(p, "/")] != '\0')
-                                return -ENOTDIR;
-                        continue;
-                }
-                if (++links > CHASE_LINKS_MAX)
-                        return -ELOOP;
-                k = readlink(full, target, sizeof(target) - 1);
-                if (k < 0)
-                        return negative_errno();
-                target[k] = '\0';
-                /* The link replaces its own component: relative links
-                 * resolve from its directory, absolute ones from root. */
-                path_pop(done);
-                if (target[0] == '/')
-                        strcpy(done, "/");
-                n = strlen(p);
-                if ((size_t) k + 1 + n + 1 > sizeof(rest))
-                        return -ENAMETOOLONG;
-                memcpy(rest, target, (size_t) k);
-                rest[k] = '/';
-                memcpy(rest + k + 1, p, n + 1);
-                memcpy(todo, rest, (size_t) k + 1 + n + 1);
-                p = todo;
-        }
-        *ret = strdup(done);
-        return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- Which fstab entries to mount ---- */

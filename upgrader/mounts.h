@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "chase.h"
+
 /* How long to wait for a device to appear, in milliseconds. */
 #define ROOT_DEVICE_TIMEOUT_MS 30000u
 #define FSTAB_DEVICE_TIMEOUT_MS 30000u
@@ -84,20 +86,10 @@ const char *fstab_verdict_reason(enum fstab_verdict v);
  * one of its parents: where path's file system comes from. NULL for none. */
 const struct fstab_entry *fstab_find_covering(const struct fstab *t, const char *path);
 
-/* path is normalized and absolute: "/", or "/a/b" without "//", "." or a
- * trailing slash. */
-bool path_is_normalized(const char *path);
 /* child is strictly below parent (both normalized): "/a/b" below "/a" and "/". */
 bool path_is_below(const char *child, const char *parent);
 
-/*
- * Resolves path (absolute) inside root as if root were "/": symlinks are
- * followed, absolute ones and ".." relative to root, never leaving it. The
- * part that does not exist is kept as written (normalized). *ret is the
- * resolved path inside root ("/" when it is root). -ELOOP after 40 links,
- * -ENOTDIR, -ENAMETOOLONG, or a negative errno from lstat/readlink.
- */
-int chase_in_root(const char *root, const char *path, char **ret);
+/* chase_in_root() is in liboslift/chase.h. */
 
 /*
  * Waits until spec (UUID=, LABEL=, PARTUUID=, PARTLABEL=, or a path) names

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <rpm/rpmmacro.h>
+
+#include "chase.h"
+#include "log.h"
+#include "macro.h"
+#include "root-lock.h"
+#include "rpmdb-lock.h"
+
+/* SQLite's lock bytes (os_unix.c): a reader takes a read lock on one of
+ * the SHARED bytes; PENDING and the SHARED range write-locked keep
+ * readers out (an exclusive lock, or a writer about to take one). */
+#define SQLITE_PENDING_BYTE 0x40000000
+#define SQLITE_SHARED_FIRST (SQLITE_PENDING_BYTE + 2)
+#define SQLITE_SHARED_SIZE 510
+
+unsigned lock_wait_seconds(void) {
+        const char *s = getenv("OSLIFT_LOCK_WAIT");
+        char *end;
+        unsigned long v;
+
+        if (!s || !*s)
+                return 30;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        return errno || *end || v > 3600 ? 30 : (unsigned) v;
+}
+
+/* The PID of a process whose lock conflicts with a lock of type on
+ * [start, start + len) of fd; 0 for none, -1 for one of unknown PID. */
+static pid_t conflicting(int fd, short type, off_t start, off_t len) {
+        struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
+
+        if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+                return 0;
+        return fl.l_pid > 0 ? fl.l_pid : -1;
+}
+
+static pid_t sqlite_holder(int fd) {
+        pid_t pid = conflicting(fd, F_RDLCK, SQLITE_PENDING_BYTE, 1);
+
+        return pid ?: conflicting(fd, F_RDLCK, SQLITE_SHARED_FIRST, SQLITE_SHARED_SIZE);
+}
+
+static double now_seconds(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Polls holder(fd) until it is 0 or the bound is over; says once who it
+ * waits for. Returns 0 or the last holder (> 0, or -1 when unknown). */
+static pid_t wait_for(int fd, pid_t (*holder)(int fd), const char *what, const char *path) {
+        double until = now_seconds() + lock_wait_seconds();
+        bool said = false;
+        pid_t pid;
+
+        while ((pid = holder(fd)) != 0) {
+                char who[96];
+
+                if (now_seconds() >= until)
+                        return pid;
+                if (!said) {
+                        lock_holder_describe(pid, who, sizeof(who));
+                        log_warning("waiting for %s %s, held by %s (at most %u s)", what, path, who,
+                                    lock_wait_seconds());
+                        said = true;
+                }
+                usleep(200 * 1000);
+        }
+        return 0;
+}
+
+static void refuse_held(pid_t pid, const char *what, const char *path) {
+        char who[96];
+
+        lock_holder_describe(pid, who, sizeof(who));
+        log_error("%s %s is still held by %s after %u s; try again when it has finished (nothing was "
+                  "changed)", what, path, who, lock_wait_seconds());
+}
+
+int rpmdb_wait_unlocked(const char *root) {
+        _cleanup_free_ char *dbpath = rpmExpand("%{_dbpath}/rpmdb.sqlite", NULL);
+        _cleanup_close_ int fd = -1;
+        char shown[4096];
+        pid_t pid;
+
+        if (!dbpath || dbpath[0] != '/')
+                return 0; /* librpm says what is wrong with its configuration */
+        fd = open_in_root(root, dbpath, O_RDONLY, 0);
+        if (fd < 0)
+                return 0; /* no sqlite rpmdb: nothing to wait for */
+        snprintf(shown, sizeof(shown), "%s%s", strcmp(root, "/") ? root : "", dbpath);
+        pid = wait_for(fd, sqlite_holder, "the rpm database", shown);
+        if (pid == 0)
+                return 0;
+        refuse_held(pid, "the rpm database", shown);
+        return -EBUSY;
+}
+
+static pid_t transaction_holder(int fd) {
+        return conflicting(fd, F_WRLCK, 0, 0);
+}
+
+static int take(int fd) {
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        return fcntl(fd, F_SETLK, &fl) < 0 ? negative_errno() : 0;
+}
+
+int rpm_transaction_lock(const char *root) {
+        _cleanup_free_ char *path = rpmExpand("%{?_rpmlock_path}", NULL);
+        _cleanup_close_ int fd = -1;
+        char shown[4096];
+        pid_t pid;
+
+        if (!path || path[0] != '/')
+                return log_error_errno(-EINVAL, "librpm's %%_rpmlock_path is not an absolute path");
+        snprintf(shown, sizeof(shown), "%s%s", strcmp(root, "/") ? root : "", path);
+        /* Not created here: the checks write nothing. librpm creates it
+         * for its transaction, and nobody holds a file that is not there. */
+        fd = open_in_root(root, path, O_RDWR | O_NOFOLLOW, 0);
+        if (fd == -ENOENT || fd == -EROFS)
+                return -ENOENT; /* read-only: librpm says so when it gets there */
+        if (fd < 0)
+                return log_error_errno(fd, "cannot open rpm's transaction lock %s", shown);
+        pid = wait_for(fd, transaction_holder, "rpm's transaction lock", shown);
+        if (pid == 0 && take(fd) == 0)
+                return TAKE_FD(fd);
+        refuse_held(pid ?: -1, "rpm's transaction lock", shown);
+        return -EBUSY;
+}
+
+int rpm_transaction_relock(const char *root, int fd) {
+        pid_t pid;
+
+        if (take(fd) == 0)
+                return 0;
+        pid = transaction_holder(fd);
+        refuse_held(pid ?: -1, "rpm's transaction lock in", root);
+        return -EBUSY;
+}
