@@ -18,25 +18,37 @@ pkgs=$OSLIFT_BUILD/test-packages/failure-cases
 mkdir -p "$tmp/target"
 for f in "$pkgs"/release8/*.rpm; do [[ $f == */kernel-core-* ]] || cp "$f" "$tmp/target/"; done
 
-# fresh_root DIR: release 7 (without legacy, which release 8 breaks), the
-# directory that blocks unpackable 8, SELinux enforcing.
+# fresh_root DIR: release 7 (without legacy, which release 8 breaks),
+# SELinux enforcing.
 fresh_root() {
 	t_make_release7_root "$1" "$pkgs"
 	t_rpm "$1" -e legacy
-	mkdir -p "$1/usr/share/unpackable/blocked" "$1/etc/selinux"
-	echo "site file" >"$1/usr/share/unpackable/blocked/keep"
+	mkdir -p "$1/etc/selinux"
 	printf 'SELINUX=enforcing\nSELINUXTYPE=targeted\n' >"$1/etc/selinux/config"
+}
+# block_unpackable DIR: a directory where unpackable 8 has a file. check
+# finds it as a blocker (dir-symlink-conflict) when it is there before
+# staging; made after staging (the system changed meanwhile), it is what
+# rpm meets at install time and fails the element on.
+block_unpackable() {
+	mkdir -p "$1/usr/share/unpackable/blocked"
+	echo "site file" >"$1/usr/share/unpackable/blocked/keep"
 }
 
 root=$tmp/root
 fresh_root "$root"
 cp -a "$root" "$tmp/reference"
+block_unpackable "$tmp/reference"
+t_run "$HOST_PREP" --root "$tmp/reference" check --packages "$tmp/target"
+t_is "$T_RC" 1 "check on a root with a directory where a target package has a file: blocked"
+t_match "$T_OUT" 'dir-symlink-conflict.*/usr/share/unpackable/blocked' "naming the path (dir-symlink-conflict)"
 t_rpm "$tmp/reference" -U "$tmp/target"/*.rpm >/dev/null 2>&1
 t_match "$(t_rpm "$tmp/reference" -q failing-pre unpackable)" '^failing-pre-7\.0-1\.noarch$' \
 	"reference: rpm -U keeps failing-pre 7 (its 8 %pre fails)"
 
 t_run "$HOST_PREP" --root "$root" stage --packages "$tmp/target"
 t_is "$T_RC" 0 "stage succeeds (rpm's test run sees neither failure coming)"
+block_unpackable "$root"
 
 t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 5 "one run of the upgrader: exit 5, applied with problems"
@@ -111,6 +123,7 @@ t_is "$(t_json "$status" 'd["state"]')" restored-with-problems "an upgrader run 
 root=$tmp/cut
 fresh_root "$root"
 "$HOST_PREP" --root "$root" stage --packages "$tmp/target" >/dev/null 2>&1
+block_unpackable "$root"
 : >"$tmp/cut.log"
 setsid "$UPGRADER" --root "$root" --checkpoint-every 4 >"$tmp/cut.log" 2>&1 &
 pid=$!
