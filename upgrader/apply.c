@@ -962,7 +962,9 @@ static enum apply_result apply(struct apply *a) {
         out.seconds = seconds_since(&a->started);
         if (rescue_state_dir(a) < 0 && r == 0)
                 r = -EIO;
-        if (r < 0)
+        /* Without the plan the elements rpm failed may be just the ones
+         * whose packages went with the directory: not "applied". */
+        if (r < 0 || a->state_lost)
                 goto failed;
         /* Everything on disk before the end is recorded. An element rpm
          * failed is no interruption: rpm -U ends here too, and running it
