@@ -43,9 +43,16 @@ MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
 # Unit tests: glibc with AddressSanitizer and UBSan, against Debian's
 # librpm 4.18 (same version as the sysroot's), so memory errors in our code
 # surface where the static build would hide them.
-ASAN_CFLAGS := $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	-fno-sanitize-recover=all $(shell pkg-config --cflags blkid mount cmocka 2>/dev/null)
-ASAN_LIBS := -lrpm -lrpmio $(shell pkg-config --libs blkid mount cmocka zlib sqlite3 2>/dev/null)
+# pkg-config is asked when a recipe first needs the answer, not when make
+# reads this file: on a fresh machine the bootstrap installs pkg-config and
+# the -dev packages only then. (Each is asked once, then kept.)
+lazy_pkg_config = $(eval $(1) := $$(shell pkg-config $(2) 2>/dev/null))$($(1))
+PKG_ASAN_CFLAGS = $(call lazy_pkg_config,PKG_ASAN_CFLAGS,--cflags blkid mount cmocka)
+PKG_ASAN_LIBS = $(call lazy_pkg_config,PKG_ASAN_LIBS,--libs blkid mount cmocka zlib sqlite3)
+PKG_FUZZ_CFLAGS = $(call lazy_pkg_config,PKG_FUZZ_CFLAGS,--cflags blkid mount)
+ASAN_CFLAGS = $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all $(PKG_ASAN_CFLAGS)
+ASAN_LIBS = -lrpm -lrpmio $(PKG_ASAN_LIBS)
 ASAN_SOLV_LIBS := -lsolvext -lsolv
 
 LIB_SRCS := $(wildcard liboslift/*.c)
@@ -168,8 +175,8 @@ FUZZ_JOBS ?= 1
 # libFuzzer's main(). Unlike gcc, clang's -Wformat=2 also flags vsnprintf()
 # with a va_list that log.c passes on: not a bug, so not an error here.
 FUZZ_CC := clang-14
-FUZZ_CFLAGS := $(OUR_CFLAGS) -Wno-format-nonliteral -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all $(shell pkg-config --cflags blkid mount 2>/dev/null)
+FUZZ_CFLAGS = $(OUR_CFLAGS) -Wno-format-nonliteral -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all $(PKG_FUZZ_CFLAGS)
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/bin/fuzz-%,$(FUZZ_HARNESSES))
 # Without libFuzzer: each harness with tests/fuzz/replay.c (gcc, the unit
 # tests' sanitizers), for make check to replay the committed corpus.
