@@ -51,6 +51,9 @@ interrupt() {
 		kill -0 "$pid" 2>/dev/null || break
 		case $when in
 		line:*) grep -qE "^\[ *${when#line:}/" "$tmp/cut.log" && break ;;
+		# The K-th progress line, whatever its number (a resumed
+		# attempt numbers on from what earlier attempts did).
+		progress:*) (($(grep -cE '^\[ *[0-9]+/' "$tmp/cut.log") >= ${when#progress:})) && break ;;
 		scriptlet) pgrep -s "$pid" -x sleep >/dev/null && break ;;
 		esac
 		sleep 0.01
@@ -107,7 +110,7 @@ t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" applied "status
 # The attempt limit: after N attempts that did not finish, no more.
 root=$(copy limit)
 interrupt "$root" line:20
-interrupt "$root" line:40
+interrupt "$root" progress:5
 t_run "$UPGRADER" --root "$root" --max-attempts 2
 t_is "$T_RC" 4 "with --max-attempts 2 the third run gives up (exit 4)"
 t_match "$T_OUT" "attempted 2 times and did not finish \(at most 2 attempts\): giving up" "and says why"
