@@ -67,33 +67,6 @@ static int sha256_update_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
         return 0;
 }
 
-int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
-        _cleanup_close_ int fd = -1;
-        DIGEST_CTX ctx;
-        uint64_t size = 0;
-        int r;
-
-        hex[0] = '\0';
-        fd = open_regular_at(dirfd, path);
-        if (fd < 0)
-                return fd;
-
-        ctx = sha256_begin();
-        if (!ctx)
-                return -ENOMEM;
-        r = sha256_update_fd(ctx, fd, &size);
-        if (r < 0) {
-                (void) rpmDigestFinal(ctx, NULL, NULL, 0); /* frees ctx */
-                return r;
-        }
-        r = sha256_end(ctx, hex);
-        if (r < 0)
-                return r;
-        if (ret_size)
-                *ret_size = size;
-        return 0;
-}
-
 int sha256_fd(int fd, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
         DIGEST_CTX ctx;
         uint64_t size = 0;
@@ -117,3 +90,14 @@ int sha256_fd(int fd, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
                 *ret_size = size;
         return 0;
 }
+
+int sha256_file(int dirfd, const char *path, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+
+        hex[0] = '\0';
+        fd = open_regular_at(dirfd, path);
+        if (fd < 0)
+                return fd;
+        return sha256_fd(fd, hex, ret_size);
+}
+
