@@ -61,6 +61,9 @@ mkdir -p "$tmp/home" "$tmp/out/release7" "$tmp/out/release8"
 build() { # SPEC REL: one rpmbuild, isolated from the user's rpm setup
 	local spec=$1 rel=$2 job
 	job=$(basename "$spec" .spec)-$rel
+	# Made here: rpmbuilds running side by side race in creating the
+	# shared parent ("failed to create directory %{_topdir}: File exists").
+	mkdir -p "$tmp/top/$job"
 	# HOME=$tmp/home: no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the user.
 	# --nodeps: specs have no BuildRequires, so no rpmdb is ever opened.
 	# SOURCE_DATE_EPOCH (with common.macros): reproducible packages.
