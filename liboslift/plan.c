@@ -382,22 +382,10 @@ static int find_duplicate(const char *const *names, size_t n, size_t *ret_first,
         return found;
 }
 
-static int find_duplicate_package(const struct plan *p, size_t *ret_first, size_t *ret_second) {
-        _cleanup_free_ const char **names = NULL;
-
-        if (p->n_packages < 2)
-                return 0;
-        names = calloc(p->n_packages, sizeof(*names));
-        if (!names)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->n_packages; i++)
-                names[i] = p->packages[i].file;
-        return find_duplicate(names, p->n_packages, ret_first, ret_second);
-}
-
-/* The same for the NEVRAs of the records with a file: one package staged
+/* Two records with the same file name (by_nevra false), or two records
+ * with a file that name the same NEVRA (by_nevra true): one package staged
  * twice, from two files, would be installed from whichever rpm took. */
-static int find_duplicate_nevra(const struct plan *p, size_t *ret_first, size_t *ret_second) {
+static int find_duplicate_record(const struct plan *p, bool by_nevra, size_t *ret_first, size_t *ret_second) {
         _cleanup_free_ const char **names = NULL;
 
         if (p->n_packages < 2)
@@ -406,7 +394,7 @@ static int find_duplicate_nevra(const struct plan *p, size_t *ret_first, size_t 
         if (!names)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_packages; i++)
-                names[i] = p->packages[i].file ? p->packages[i].nevra : NULL;
+                names[i] = !by_nevra ? p->packages[i].file : p->packages[i].file ? p->packages[i].nevra : NULL;
         return find_duplicate(names, p->n_packages, ret_first, ret_second);
 }
 
@@ -793,7 +781,7 @@ static int check_duplicates(struct parser *ps) {
                 return parser_error(ps, "duplicate key file name %s (first on line %zu)", quote(p->keys[second], q),
                                     ps->key_lines[first]);
         }
-        r = find_duplicate_package(p, &first, &second);
+        r = find_duplicate_record(p, false, &first, &second);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -801,7 +789,7 @@ static int check_duplicates(struct parser *ps) {
                 return parser_error(ps, "duplicate file name %s (first on line %zu)",
                                     quote(p->packages[second].file, q), ps->package_lines[first]);
         }
-        r = find_duplicate_nevra(p, &first, &second);
+        r = find_duplicate_record(p, true, &first, &second);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -919,9 +907,9 @@ static int plan_check(const struct plan *p) {
                 return -E2BIG;
         r = find_duplicate((const char *const *) p->keys, p->n_keys, &first, &second);
         if (r == 0)
-                r = find_duplicate_package(p, &first, &second);
+                r = find_duplicate_record(p, false, &first, &second);
         if (r == 0)
-                r = find_duplicate_nevra(p, &first, &second);
+                r = find_duplicate_record(p, true, &first, &second);
         if (r < 0)
                 return r;
         return r > 0 ? -EEXIST : 0;
