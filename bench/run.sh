@@ -116,8 +116,8 @@ rpm_root "$old" -i --quiet "$pkgs"/old/*.rpm
 conf=$(cd "$old" && ls etc/bench/*.conf | head -1)
 echo "# edited by the admin" >>"$old/$conf" # one %config(noreplace) to keep
 nold=$(rpm_root "$old" -qa | wc -l)
-files_new=$(rpm -qpl "$pkgs"/new/*.rpm 2>/dev/null | wc -l)
-bytes_new=$(rpm -qp --qf '%{SIZE}\n' "$pkgs"/new/*.rpm 2>/dev/null | awk '{s += $1} END {print s}')
+files_new=$(rpm --dbpath "$work/empty-rpmdb" -qpl "$pkgs"/new/*.rpm 2>/dev/null | wc -l)
+bytes_new=$(rpm --dbpath "$work/empty-rpmdb" -qp --qf '%{SIZE}\n' "$pkgs"/new/*.rpm 2>/dev/null | awk '{s += $1} END {print s}')
 rpms_bytes=$(du -sb "$pkgs/new" | cut -f1)
 nnew=$(ls "$pkgs"/new/*.rpm | wc -l)
 echo "bench: $nold packages installed; upgrading to $nnew packages, $files_new files, $((bytes_new >> 20)) MiB installed, $((rpms_bytes >> 20)) MiB of rpms"

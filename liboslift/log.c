@@ -59,10 +59,36 @@ int log_add_sink(log_sink_fn fn, void *userdata) {
         return 0;
 }
 
-static void log_va(enum log_level level, const char *suffix, const char *fmt, va_list ap) {
-        char text[4096];
+/*
+ * Messages name outside input (package file names, paths in a root, rpm's
+ * words about them), and a name can hold bytes a terminal obeys: ESC[2J
+ * clears the operator's screen, a carriage return hides what came before.
+ * Every control byte but tab and newline, DEL and the C1 controls as UTF-8
+ * spells them (U+0080..U+009F: 0x9b is CSI to some terminals) become \xNN,
+ * so the name stays readable and nothing reaches a terminal, the log file
+ * or a sink that acts. Everything else, invalid UTF-8 included, is left for
+ * the reader (the JSON writer and the console sink have their own rules).
+ */
+static void escape_controls(const char *in, char *out, size_t size) {
+        size_t n = 0;
 
-        vsnprintf(text, sizeof(text), fmt, ap);
+        for (const unsigned char *p = (const unsigned char *) in; *p && n + 9 < size; p++) {
+                if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+                        n += (size_t) snprintf(out + n, size - n, "\\x%02x", *p);
+                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                        n += (size_t) snprintf(out + n, size - n, "\\xc2\\x%02x", p[1]);
+                        p++;
+                } else
+                        out[n++] = (char) *p;
+        }
+        out[n] = '\0';
+}
+
+static void log_va(enum log_level level, const char *suffix, const char *fmt, va_list ap) {
+        char raw[4096], text[2 * sizeof(raw)];
+
+        vsnprintf(raw, sizeof(raw), fmt, ap);
+        escape_controls(raw, text, sizeof(text));
         if (log_file) {
                 struct timespec ts;
                 clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -78,6 +78,14 @@ t_match "$LAST_OUT" 'to do: +rename the file' "and to rename it"
 dir=$(set_dir escape); cp "$pkgs/release8/webapp-8.0-1.noarch.rpm" "$dir/"$'\e[2Jx.rpm'
 both_block "a file name with an escape sequence" "$dir" 'package-file-name: .*/\?\[2Jx\.rpm: the file name .*control character'
 t_ok "no escape byte in the output" bash -c '! grep -q $'"'"'\e'"'"' <<<"$1"' _ "$LAST_OUT"
+# ... and in errors and warnings (stderr, the upgrader's log) as \xNN.
+bad=$tmp/no$'\e[2J\r'root
+t_run "$HOST_PREP" --root "$bad" check --packages "$dir"
+t_match "$T_OUT" 'error: --root .*/no\\x1b\[2J\\x0droot: not a directory' "host-prep's error spells the escape out"
+t_ok "no escape byte or carriage return in host-prep's error" bash -c '! grep -q $'"'"'[\e\r]'"'"' <<<"$1"' _ "$T_OUT"
+t_run "$UPGRADER" --root "$bad"
+t_match "$T_OUT" 'error: --root .*/no\\x1b\[2J\\x0droot: ' "the upgrader's error too"
+t_ok "no escape byte or carriage return in the upgrader's error" bash -c '! grep -q $'"'"'[\e\r]'"'"' <<<"$1"' _ "$T_OUT"
 
 # The same package twice under two names.
 dir=$(set_dir twice); cp "$dir/webapp-8.0-1.noarch.rpm" "$dir/webapp-copy.rpm"
