@@ -133,9 +133,14 @@ static void test_secure_boot(void **state) {
         put(x, var, "\x06\0\0\0\x01", 5);
         run(x);
         assert_non_null(find(x, "secure-boot", SEVERITY_WARNING));
+        /* The upgrade boot itself boots: the running kernel, signed. */
+        assert_non_null(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO));
+        assert_non_null(strstr(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO)->title, "running kernel"));
+        assert_null(find(x, "secure-boot-target-kernel", SEVERITY_WARNING)); /* no kernel in the target */
         put(x, var, "\x06\0\0\0\0", 5);
         run(x);
         assert_null(find(x, "secure-boot", SEVERITY_WARNING));
+        assert_null(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO));
         put(x, var, "\x06", 1); /* truncated: not looked at */
         run(x);
         assert_null(find(x, "secure-boot", SEVERITY_WARNING));
