@@ -1562,11 +1562,11 @@ int boot_entry_disarm(const char *root) {
                 if (r == 0)
                         r = k;
         }
-        k = remove_images(root, have);
-        if (r == 0)
-                r = k;
         if (r < 0)
-                return r; /* the record stays for the next try */
+                return r; /* the record and the image stay for the next try: the entry may still boot */
+        r = remove_images(root, have);
+        if (r < 0)
+                return r;
         r = unlink_in_root(root, BOOT_ENTRY_RECORD);
         if (r == 0 && have)
                 log_debug("disarmed the one-time upgrade boot");

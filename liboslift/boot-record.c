@@ -241,11 +241,29 @@ int boot_record_parse(char *text, struct boot_record *ret) {
         return 0;
 }
 
+/* grubenv_read()'s -ENOENT: 0 when the file is missing from its
+ * directory, -ENOENT (logged) when the directory itself is, as on an EFI
+ * system partition that is not mounted: nothing there can be changed. */
+static int missing_grubenv(const char *root, const char *path) {
+        const char *name;
+        _cleanup_close_ int fd = open_parent_in_root(root, path, &name);
+
+        if (fd >= 0)
+                return 0;
+        log_error("the directory of %s%s does not exist%s", root_prefix(root), path,
+                  strncmp(path, BOOT_ESP_MOUNT "/", strlen(BOOT_ESP_MOUNT "/")) == 0
+                          ? ": is the EFI system partition mounted on " BOOT_ESP_MOUNT "?"
+                          : "");
+        return -ENOENT;
+}
+
 int boot_switch_on(const char *root, const char *path) {
         _cleanup_(grubenv_freep) struct grubenv *env = NULL;
         int r;
 
         r = grubenv_read(root, path, &env);
+        if (r == -ENOENT && missing_grubenv(root, path) < 0)
+                return -ENOENT;
         if (r == -ENOENT) {
                 env = grubenv_new();
                 if (!env)
@@ -271,7 +289,7 @@ int boot_switch_off(const char *root, const char *path, const struct boot_record
 
         r = grubenv_read(root, path, &env);
         if (r == -ENOENT)
-                return 0;
+                return missing_grubenv(root, path);
         if (r < 0) {
                 log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
                 log_error("if it says next_entry=%s, the next boot is the upgrade boot: run "

@@ -670,10 +670,24 @@ static void test_layout_el7_uefi(void **state) {
         assert_non_null(strstr(env, "next_entry=oslift-upgrade\n"));
         assert_int_equal(inode_of(fx, "/boot/efi/EFI/centos/grubenv"), ino);
 
+        /* The ESP not mounted: nothing can be undone there, so nothing is
+         * (the record and the image stay), and disarm says so. */
+        {
+                char esp[256], away[256];
+                full_path(fx, "/boot/efi/EFI", esp, sizeof(esp));
+                full_path(fx, "/boot/efi-away", away, sizeof(away));
+                assert_int_equal(rename(esp, away), 0);
+                assert_int_equal(boot_entry_disarm(fx->root), -ENOENT);
+                assert_true(file_exists(fx, BOOT_ENTRY_RECORD));
+                assert_true(file_exists(fx, IMAGE));
+                assert_false(file_exists(fx, "/boot/efi/EFI"));
+                assert_int_equal(rename(away, esp), 0);
+        }
         assert_int_equal(boot_entry_disarm(fx->root), 0);
         free(env);
         env = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
         assert_memory_equal(env, env_before, GRUBENV_SIZE);
+        assert_false(file_exists(fx, IMAGE));
         assert_int_equal(inode_of(fx, "/boot/efi/EFI/centos/grubenv"), ino);
         assert_false(file_exists(fx, "/boot/efi/EFI/centos/custom.cfg"));
         assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
