@@ -231,3 +231,18 @@ grep -v /boot/efi "$tmp/fstab" >"$root/etc/fstab"
 esp_mounted "$root" no
 hp "$root" check --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
 t_is "$T_RC" 0 "without efivars (BIOS) the ESP is not needed, and its grub.cfg still found"
+
+# --- --boot-initramfs: bad input ---
+hp "$root" check --packages "$pkgs/release8" --erase legacy --boot-initramfs /boot/missing.img
+t_is "$T_RC" 1 "an image that is not there blocks"
+t_match "$T_OUT" "BLOCKER +boot-entry: the upgrade initramfs $root/boot/missing.img does not exist" \
+	"and check names it"
+t_run "$HOST_PREP" check --packages "$pkgs/release8" --boot-initramfs "$image"
+t_is "$T_RC" 2 "--boot-initramfs without --root is a usage error"
+t_match "$T_OUT" "is for --root DIR; for the running system stage builds the upgrade initramfs with dracut" \
+	"and says why"
+hp "$root" check --packages "$pkgs/release8" --boot-initramfs upgrade.img
+t_is "$T_RC" 2 "an image outside /boot is a usage error"
+t_match "$T_OUT" "give the image as a path inside the root, below /boot" "and says what to give"
+hp "$root" stage --packages "$pkgs/release8" --boot-initramfs "$image" --no-boot
+t_is "$T_RC" 2 "--boot-initramfs with --no-boot is a usage error"
