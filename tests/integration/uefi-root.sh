@@ -121,6 +121,50 @@ t_match "$(t_json "$tmp/check.json" '[f["title"] for f in d["findings"] if f["id
 t_match "$(t_json "$tmp/check.json" '[f["severity"] + " " + f["title"] for f in d["findings"] if f["id"] == "secure-boot-target-kernel"]')" \
 	"warning the target kernel kernel-core-8\.0-1\.noarch must be signed" "Secure Boot: and that the target kernel must be signed"
 
+# The target kernel's image, read from the package: an EFI image with a
+# signature (info), one without (a blocker: shim would refuse it).
+# efi_kernel NAME CERT_SIZE: release 8 with kernel-core's image a PE32+
+# whose certificate table has CERT_SIZE bytes, in $tmp/NAME.
+efi_kernel() {
+	local dir=$tmp/$1
+	mkdir -p "$dir/home" "$dir/set"
+	python3 - "$dir/vmlinuz" "$2" <<'PY'
+import struct, sys
+page = bytearray(8192)
+page[0:2] = b"MZ"
+struct.pack_into("<I", page, 0x3c, 0x80)
+page[0x80:0x84] = b"PE\0\0"
+opt = 0x80 + 24
+struct.pack_into("<H", page, opt, 0x20b)  # PE32+
+struct.pack_into("<I", page, opt + 108, 16)  # data directories
+struct.pack_into("<II", page, opt + 112 + 4 * 8, 0x1000 if int(sys.argv[2]) else 0, int(sys.argv[2]))
+open(sys.argv[1], "wb").write(page)
+PY
+	HOME=$dir/home rpmbuild -bb --quiet --define "_topdir $dir/top" --define "_rpmdir $dir/out" \
+		--define "image $dir/vmlinuz" "$TESTS_DIR/packages/syscheck-cases/efi-kernel/kernel-core.spec" \
+		>"$dir/log" 2>&1 || return 1
+	cp "$pkgs"/release8/*.rpm "$dir/set/"
+	cp "$dir"/out/noarch/kernel-core-8.0-1.noarch.rpm "$dir/set/"
+}
+if efi_kernel signed 1512 && efi_kernel unsigned 0; then
+	hp "$root" --json check --packages "$tmp/signed/set" --erase legacy --boot-initramfs "$image"
+	printf '%s\n' "$T_OUT" >"$tmp/signed.json"
+	t_is "$T_RC" 0 "a signed EFI kernel image: check passes"
+	t_match "$(t_json "$tmp/signed.json" '[f["severity"] + " " + f["title"] for f in d["findings"] if f["id"] == "secure-boot-target-kernel"]')" \
+		"info the target kernel kernel-core-8\.0-1\.noarch carries a signature" "and says the target kernel carries a signature"
+	hp "$root" --json check --packages "$tmp/unsigned/set" --erase legacy --boot-initramfs "$image"
+	printf '%s\n' "$T_OUT" >"$tmp/unsigned.json"
+	t_is "$T_RC" 1 "an EFI kernel image without a signature blocks"
+	t_match "$(t_json "$tmp/unsigned.json" '[f["title"] for f in d["findings"] if f["id"] == "secure-boot-unsigned-kernel"]')" \
+		"the target kernel kernel-core-8\.0-1\.noarch is an EFI image without a signature" "as secure-boot-unsigned-kernel"
+	rm "$sb"
+	hp "$root" check --packages "$tmp/unsigned/set" --erase legacy --boot-initramfs "$image"
+	t_is "$T_RC" 0 "with Secure Boot off the unsigned kernel does not block"
+	printf '\x06\x00\x00\x00\x01' >"$sb"
+else
+	t_skip "the target kernel's signature" "rpmbuild failed: $(tail -1 "$tmp/signed/log" "$tmp/unsigned/log" 2>/dev/null)"
+fi
+
 hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
 t_is "$T_RC" 0 "stage arms the root's own GRUB"
 t_match "$T_OUT" "the next boot \(once\) runs the upgrade: $image" "stage says the next boot runs the upgrade"
