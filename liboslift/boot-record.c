@@ -241,19 +241,22 @@ int boot_record_parse(char *text, struct boot_record *ret) {
         return 0;
 }
 
-/* grubenv_read()'s -ENOENT: 0 when the file is missing from its
- * directory, -ENOENT (logged) when the directory itself is, as on an EFI
- * system partition that is not mounted: nothing there can be changed. */
+/* grubenv_read()'s -ENOENT: 0 when the file is missing, -ENOENT (logged)
+ * when its directory on the EFI system partition is: the ESP is not
+ * mounted, and nothing on it can be changed. (A directory missing on /boot
+ * keeps the old meaning, nothing there to change, so that cancel is never
+ * stuck on a GRUB directory that was removed.) */
 static int missing_grubenv(const char *root, const char *path) {
         const char *name;
-        _cleanup_close_ int fd = open_parent_in_root(root, path, &name);
+        _cleanup_close_ int fd = -1;
 
+        if (strncmp(path, BOOT_ESP_MOUNT "/", strlen(BOOT_ESP_MOUNT "/")) != 0)
+                return 0;
+        fd = open_parent_in_root(root, path, &name);
         if (fd >= 0)
                 return 0;
-        log_error("the directory of %s%s does not exist%s", root_prefix(root), path,
-                  strncmp(path, BOOT_ESP_MOUNT "/", strlen(BOOT_ESP_MOUNT "/")) == 0
-                          ? ": is the EFI system partition mounted on " BOOT_ESP_MOUNT "?"
-                          : "");
+        log_error("the directory of %s%s does not exist: is the EFI system partition mounted on "
+                  BOOT_ESP_MOUNT "?", root_prefix(root), path);
         return -ENOENT;
 }
 

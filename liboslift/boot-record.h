@@ -65,9 +65,9 @@ int boot_record_write(const char *root, const struct boot_record *rec);
  * BOOT_ENTRY_ID. boot_switch_off() undoes that when next_entry is still
  * ours: back to what rec recorded (NULL: unset), the file removed when arm
  * created it and it holds nothing else; someone else's next_entry is left
- * alone. Both log what fails. A grubenv whose directory does not exist
- * (an ESP not mounted) is -ENOENT for both; a missing file in an existing
- * directory is created by on and nothing to do for off.
+ * alone. Both log what fails. A grubenv below BOOT_ESP_MOUNT whose
+ * directory does not exist (the ESP not mounted) is -ENOENT for both;
+ * otherwise a missing file is created by on and nothing to do for off.
  */
 int boot_switch_on(const char *root, const char *grubenv);
 int boot_switch_off(const char *root, const char *grubenv, const struct boot_record *rec);

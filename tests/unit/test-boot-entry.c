@@ -837,6 +837,22 @@ static void test_esp_checks(void **state) {
         assert_int_equal(boot_entry_check(fx->root, KVER, &reason), 0);
 }
 
+/* A GRUB directory on /boot that was removed after arming does not keep
+ * cancel from finishing (only an ESP that is not mounted does). */
+static void test_disarm_grub_dir_gone(void **state) {
+        struct fixture *fx = *state;
+        char dir[256], away[256];
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        full_path(fx, "/boot/grub", dir, sizeof(dir));
+        full_path(fx, "/boot/grub-away", away, sizeof(away));
+        assert_int_equal(rename(dir, away), 0);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        assert_false(file_exists(fx, IMAGE));
+        assert_int_equal(rename(away, dir), 0);
+}
+
 /* The record: an ESP directory is one, a path out of it is not; a record
  * written before grubenv was recorded means GRUB_DIR/grubenv. */
 static void test_record_layouts(void **state) {
@@ -1085,6 +1101,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_layout_two_vendors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_grubenv_link_outside, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_esp_checks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disarm_grub_dir_gone, setup, teardown),
                 cmocka_unit_test(test_record_layouts),
                 cmocka_unit_test(test_stub_detection),
                 cmocka_unit_test_setup_teardown(test_check, setup, teardown),
