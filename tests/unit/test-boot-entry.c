@@ -627,6 +627,32 @@ static void make_el7_uefi(const struct fixture *fx) {
         link_in_fx(fx, "../efi/EFI/centos/grubenv", "/boot/grub2/grubenv");
 }
 
+/* EL 7 on BIOS: /boot/grub2 with its own grubenv; a leftover ESP
+ * grub.cfg (a hybrid image) is not what a BIOS GRUB reads. */
+static void test_layout_el7_bios(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL, *env = NULL;
+
+        unlink_in_fx(fx, "/boot/grub/grub.cfg");
+        make_dirs(fx, "/boot/grub2");
+        make_dirs(fx, "/boot/efi/EFI/centos");
+        put_text(fx, "/boot/grub2/grub.cfg", "if [ \"${next_entry}\" ] ; then\nfi\n"
+                                              "source ${config_directory}/custom.cfg\n"
+                                              "menuentry 'CentOS' {\n\tlinux16 /vmlinuz-x root=/dev/sda1\n}\n");
+        put_grubenv(fx, "/boot/grub2/grubenv", "saved_entry=CentOS\n");
+        put_text(fx, "/boot/efi/EFI/centos/grub.cfg", "menuentry 'x' {\n\tlinuxefi /vmlinuz\n}\n");
+        assert_found(fx, "/boot/grub2", "/boot/grub2/grubenv", false);
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/grub2/custom.cfg", NULL);
+        assert_non_null(strstr(custom, "\tlinux16 /boot/vmlinuz-" KVER " "));
+        assert_non_null(strstr(custom, "\tinitrd16 " IMAGE "\n"));
+        assert_false(file_exists(fx, "/boot/efi/EFI/centos/custom.cfg"));
+        env = get_file(fx, "/boot/grub2/grubenv", NULL);
+        assert_non_null(strstr(env, "next_entry=oslift-upgrade\n"));
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, "/boot/grub2/custom.cfg"));
+}
+
 static void test_layout_el7_uefi(void **state) {
         struct fixture *fx = *state;
         _cleanup_free_ char *env_before = NULL, *env = NULL, *custom = NULL, *record = NULL;
@@ -1095,6 +1121,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_disarm_without_record, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broken_block_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_el_layout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_el7_bios, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layout_el7_uefi, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layout_el8_uefi, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layout_stub, setup, teardown),
