@@ -767,12 +767,25 @@ static void check_boot(struct assessment *a) {
         _cleanup_free_ char *reason = NULL;
         uint64_t needed, available;
 
-        if (strcmp(a->opts->root, "/") != 0 || a->opts->no_boot)
+        bool own = strcmp(a->opts->root, "/") == 0;
+
+        if ((!own && !a->opts->boot_initramfs) || a->opts->no_boot)
                 return;
         if (boot_entry_check(a->opts->root, NULL, &reason) < 0)
                 findings_add(&a->findings, SEVERITY_BLOCKER, "boot-entry",
                              "the upgrade runs from a one-time GRUB boot entry, which cannot be set up here",
                              "fix what is named", "%s", reason ?: "the upgrade boot cannot be armed");
+        if (!own) {
+                /* Built beforehand: there is no /boot space to judge. */
+                _cleanup_free_ char *image = root_path_join(a->opts->root, a->opts->boot_initramfs);
+                struct stat st;
+                if (image && (stat(image, &st) < 0 || !S_ISREG(st.st_mode)))
+                        findings_add(&a->findings, SEVERITY_BLOCKER, "boot-entry",
+                                     "the upgrade runs from a one-time GRUB boot entry, which cannot be set up here",
+                                     "build the upgrade initramfs there first (dracut --add oslift on the "
+                                     "system itself)", "the upgrade initramfs %s does not exist", image);
+                return;
+        }
         if (boot_space_check(a->opts->root, NULL, &needed, &available) == -ENOSPC)
                 findings_add(&a->findings, SEVERITY_BLOCKER, "boot-space",
                              "the upgrade initramfs is built in /boot",

@@ -52,6 +52,10 @@ struct assess_options {
          * the copy. NULL (check): the input is read through one descriptor. */
         const char *spool_dir;
         bool no_boot;       /* stage: do not arm the boot into the upgrade */
+        /* --boot-initramfs, with --root: check and arm the root's own GRUB
+         * with this image (a path in the root below /boot); NULL: the
+         * running system's boot only ("/"), dracut building the image. */
+        const char *boot_initramfs;
         bool reboot;        /* stage: reboot into it when staging succeeded */
 };
 

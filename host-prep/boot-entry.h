@@ -14,8 +14,21 @@
  *  - boot_entry_disarm() undoes both from what arm recorded in
  *    BOOT_ENTRY_RECORD, and removes the image.
  *
- * GRUBDIR is /boot/grub2 (EL) or /boot/grub (Debian), whichever holds
- * grub.cfg. Paths in the entry are as GRUB sees them: "/vmlinuz-KVER" when
+ * GRUBDIR and the grubenv are where GRUB reads them (boot_grub_find()):
+ *  - BIOS: /boot/grub2 (EL) or /boot/grub (Debian), whichever holds grub.cfg;
+ *  - EL 7 and EL 8 on UEFI: /boot/efi/EFI/VENDOR on the EFI system
+ *    partition (ESP), grub.cfg and grubenv there; the custom.cfg block uses
+ *    the command pair grub.cfg's own entries use (linuxefi/initrdefi on
+ *    EL 7), and EL 8's /boot/grub2/grubenv, a symlink into the ESP, is
+ *    followed inside the root;
+ *  - EL 9 and Debian on UEFI: the ESP's grub.cfg is a stub that loads
+ *    /boot/grub2/grub.cfg (/boot/grub/grub.cfg): GRUBDIR is that directory.
+ * On the ESP (FAT) grubenv is rewritten in place as GRUB's save_env does
+ * (grubenv.h), never replaced. A machine booted through UEFI (SYS/firmware/efi
+ * exists) needs the ESP in fstab and mounted on /boot/efi, with room for
+ * what arming writes there.
+ *
+ * Paths in the entry are as GRUB sees them: "/vmlinuz-KVER" when
  * /boot is its own file system, "/boot/vmlinuz-KVER" when it is on the
  * root's. The entry finds that file system by UUID (search --fs-uuid) when
  * the UUID is known: given in the spec, or for the running system probed
@@ -24,10 +37,14 @@
  * on no device of its own, it finds it by the upgrade initramfs, a file
  * name only oslift creates (search --file).
  *
- * Not covered: a GRUB that reads its grub.cfg from the EFI system partition
- * (EL 7/8 on UEFI keep grub.cfg in /boot/efi/EFI/VENDOR/); /boot on btrfs,
- * where GRUB's save_env cannot clear next_entry (boot_entry_check() says
- * so for the running system).
+ * /proc and /sys are read from $OSLIFT_PROC and $OSLIFT_SYSFS when set,
+ * else ROOT/proc and ROOT/sys (syscheck.h's rule): PROC/self/mountinfo for
+ * the ESP's mount, SYS/firmware/efi for UEFI, PROC/cmdline for the command
+ * line of another root's upgrade boot.
+ *
+ * Not covered: /boot on btrfs, where GRUB's save_env cannot clear
+ * next_entry (boot_entry_check() says so for the running system); a GRUB
+ * whose grub.cfg is elsewhere than the places above.
  *
  * Messages: errors go to the log (stderr); what went well only at debug
  * level, so that --json output on stdout stays JSON.
@@ -54,8 +71,8 @@ struct boot_entry_spec {
         /* The upgrade initramfs, a path in root below /boot; it must exist.
          * NULL: /boot/oslift-upgrade-KVER.img, boot_entry_build_initramfs()'s. */
         const char *initramfs;
-        /* The kernel command line to start from. NULL: /proc/cmdline, for
-         * "/" only (required for another root). BOOT_IMAGE= and rd.oslift.*
+        /* The kernel command line to start from. NULL: PROC/cmdline
+         * (/proc/cmdline for "/"). BOOT_IMAGE= and rd.oslift.*
          * are dropped, BOOT_ENTRY_CMDLINE_ARG is added. */
         const char *cmdline;
         /* Appended as given, "console=ttyS0,115200"; NULL for none. */
@@ -65,9 +82,32 @@ struct boot_entry_spec {
         const char *fs_uuid;
 };
 
+/* Where GRUB reads its configuration and environment block in a root. */
+struct boot_grub {
+        char *grub_dir; /* holds the grub.cfg GRUB runs; custom.cfg goes beside it */
+        char *grubenv;  /* the environment block, symlinks resolved inside root */
+        bool on_esp;    /* grub_dir is on the ESP (BOOT_ESP_GRUB_PARENT/VENDOR) */
+        bool uefi;      /* SYS/firmware/efi exists */
+};
+
 /*
- * Whether root can be armed for kver (NULL as in the spec): GRUB 2's
- * grub.cfg found and reading custom.cfg and next_entry, the GRUB directory
+ * Finds them. On a UEFI machine the ESP first: BOOT_ESP_GRUB_PARENT/VENDOR
+ * holding grub.cfg, VENDOR the only such directory other than BOOT or the
+ * one /etc/os-release's ID names (rhel and ol: redhat; several and none
+ * named: -EEXIST); a stub there hands over to /boot's. Otherwise /boot's
+ * first, then the ESP's. The grubenv is GRUBDIR/grubenv, a symlink followed
+ * inside root; resolved to a place not below /boot it is refused (-EXDEV).
+ * 0, or a negative errno and in *ret_reason (freed by the caller) what was
+ * found and what to do.
+ */
+int boot_grub_find(const char *root, struct boot_grub *ret, char **ret_reason);
+void boot_grub_done(struct boot_grub *g);
+
+/*
+ * Whether root can be armed for kver (NULL as in the spec): on a UEFI
+ * machine the ESP in fstab and mounted; GRUB 2's grub.cfg found
+ * (boot_grub_find()) and reading custom.cfg and next_entry, the ESP with room
+ * for what arming writes on it, the GRUB directory
  * and grubenv writable, grubenv a well-formed block with room for
  * next_entry, the kernel image present; for "/" also /boot not on btrfs,
  * and dracut, our dracut module and the upgrader installed (what

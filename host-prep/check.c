@@ -16,7 +16,7 @@
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
-               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS };
+               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -32,6 +32,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "accept", required_argument, NULL, OPT_ACCEPT },
                 { "accept-file", required_argument, NULL, OPT_ACCEPT_FILE },
                 { "source-keys", required_argument, NULL, OPT_SOURCE_KEYS },
+                { "boot-initramfs", required_argument, NULL, OPT_BOOT_INITRAMFS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -86,6 +87,21 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         }
                         o->source_keys = optarg;
                         break;
+                case OPT_BOOT_INITRAMFS:
+                        /* dracut builds for the system it runs on: another
+                         * root's image is built there or by hand. */
+                        if (strcmp(o->root, "/") == 0) {
+                                log_error("%s: --boot-initramfs is for --root DIR; for the running system "
+                                          "stage builds the upgrade initramfs with dracut", command);
+                                return -EINVAL;
+                        }
+                        if (strncmp(optarg, "/boot/", 6) != 0 || strstr(optarg, "/../") || strchr(optarg, ' ')) {
+                                log_error("%s: --boot-initramfs %s: give the image as a path inside the root, "
+                                          "below /boot (/boot/oslift-upgrade-KVER.img)", command, optarg);
+                                return -EINVAL;
+                        }
+                        o->boot_initramfs = optarg;
+                        break;
                 case OPT_NO_BOOT:
                 case OPT_REBOOT:
                         if (strcmp(command, "stage") != 0) {
@@ -121,6 +137,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --source-keys FILE the source distribution's signing key ids (one a\n"
                                "                     line, or Leapp's gpg-signatures.json): packages\n"
                                "                     signed by others are third-party\n"
+                               "  --boot-initramfs FILE  with --root: check, and stage arms, the root's own\n"
+                               "                     GRUB for the upgrade boot with this upgrade initramfs\n"
+                               "                     (a path in the root below /boot)\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
                                "  --reboot           stage: reboot into the upgrade when staged\n"
                                "\n"
@@ -137,6 +156,14 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         }
         if (o->no_boot && o->reboot) {
                 log_error("%s: --reboot needs the boot armed; drop --no-boot", command);
+                return -EINVAL;
+        }
+        if (o->no_boot && o->boot_initramfs) {
+                log_error("%s: --boot-initramfs arms the boot, --no-boot does not: drop one", command);
+                return -EINVAL;
+        }
+        if (o->reboot && o->boot_initramfs) {
+                log_error("%s: --reboot reboots the running system, not --root %s: drop it", command, o->root);
                 return -EINVAL;
         }
         if ((o->n_package_dirs == 0) == (o->n_repo_dirs == 0)) {

@@ -246,8 +246,10 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         char state_dir[PATH_MAX], spool[PATH_MAX];
         struct assessment a;
         int r = assess_options_parse(&o, "stage", argc, argv);
-        /* Root-directory mode never touches the host's boot. */
-        bool arm = !o.no_boot && strcmp(ctx->root, "/") == 0;
+        /* Root-directory mode never touches the host's boot; the root's
+         * own GRUB only with --boot-initramfs, an image built beforehand. */
+        bool own = strcmp(ctx->root, "/") == 0;
+        bool arm = !o.no_boot && (own || o.boot_initramfs);
 
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -295,11 +297,12 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 r = move_packages(ctx, &a);
         if (r == 0)
                 r = restore_record_write(ctx->root, rpmdb_backend_name(a.backend), a.target_backend);
-        if (r == 0 && arm) {
+        if (r == 0 && arm && own) {
                 /* Before the plan: slow, and may run out of space in /boot. */
                 log_info("building the upgrade initramfs with dracut");
                 r = boot_entry_build_initramfs(ctx->root, NULL, &image);
-        }
+        } else if (r == 0 && arm && !(image = strdup(o.boot_initramfs)))
+                r = -ENOMEM;
         if (r == 0)
                 r = write_plan(ctx, &o, &a); /* its presence means "staged" */
         if (r == 0 && arm)

@@ -62,64 +62,28 @@ static char *module_of_builtin(const char *line) {
         return name;
 }
 
+static bool is_modules_builtin(const char *fn) {
+        size_t len = strlen(fn);
+
+        return len >= 16 && strcmp(fn + len - 16, "/modules.builtin") == 0 && strstr(fn, "/lib/modules/");
+}
+
 /*
  * The modules built into the target kernel: lib/modules/KVER/modules.builtin
  * of target package i, read from its payload. Only the header says what a
  * package ships; what is built in is in this file's contents.
  */
 static void builtin_modules(const struct syscheck_context *c, size_t i, char ***v, size_t *n) {
-        const char *path = c->target_paths ? c->target_paths[i] : NULL;
-        rpmts ts;
-        FD_t fd, payload = NULL;
-        Header h = NULL;
-        rpmfiles files = NULL;
-        rpmfi fi = NULL;
-        char flags[64];
+        _cleanup_free_ char *text = NULL;
+        size_t size;
 
-        if (!path || !(fd = Fopen(path, "r.ufdio")))
+        if (syscheck_payload_read(c, i, is_modules_builtin, 8u << 20, &text, &size) < 0 || size > (8u << 20))
                 return;
-        ts = rpmtsCreate();
-        rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
-        if (rpmReadPackageFile(ts, fd, path, &h) == RPMRC_FAIL || !h) {
-                Fclose(fd);
-                goto done;
+        for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+                _cleanup_free_ char *m = module_of_builtin(l);
+                if (m)
+                        strv_push(v, n, m);
         }
-        snprintf(flags, sizeof(flags), "r.%s", headerGetString(h, RPMTAG_PAYLOADCOMPRESSOR) ?: "gzip");
-        payload = Fdopen(fd, flags);
-        if (!payload) {
-                Fclose(fd);
-                goto done;
-        }
-        files = rpmfilesNew(NULL, h, 0, RPMFI_KEEPHEADER);
-        fi = files ? rpmfiNewArchiveReader(payload, files, RPMFI_ITER_READ_ARCHIVE) : NULL;
-        while (fi && rpmfiNext(fi) >= 0) {
-                const char *fn = rpmfiFN(fi);
-                size_t len = strlen(fn), size = (size_t) rpmfiFSize(fi);
-                _cleanup_free_ char *text = NULL;
-
-                if (len < 16 || strcmp(fn + len - 16, "/modules.builtin") != 0 || !strstr(fn, "/lib/modules/") ||
-                    size > (8u << 20))
-                        continue;
-                text = malloc(size + 1);
-                if (!text)
-                        abort();
-                if (rpmfiArchiveRead(fi, text, size) != (ssize_t) size)
-                        break;
-                text[size] = '\0';
-                for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-                        _cleanup_free_ char *m = module_of_builtin(l);
-                        if (m)
-                                strv_push(v, n, m);
-                }
-                break; /* one per kernel: no need to decompress the rest */
-        }
-done:
-        rpmfiFree(fi);
-        rpmfilesFree(files);
-        if (payload)
-                Fclose(payload);
-        headerFree(h);
-        rpmtsFree(ts);
 }
 
 /* The modules the target packages ship; how many of them are kernels. */

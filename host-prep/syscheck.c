@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry of the system-level checks and what they share. */
 #include <fcntl.h>
+#include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmts.h>
 #include <stdlib.h>
@@ -88,6 +89,64 @@ char *syscheck_env_value(const char *text, const char *key) {
                 return r;
         }
         return NULL;
+}
+
+int syscheck_payload_read(const struct syscheck_context *c, size_t i, bool (*match)(const char *path), size_t max,
+                          char **ret, size_t *ret_size) {
+        const char *path = c->target_paths ? c->target_paths[i] : NULL;
+        rpmts ts;
+        FD_t fd, payload = NULL;
+        Header h = NULL;
+        rpmfiles files = NULL;
+        rpmfi fi = NULL;
+        char flags[64];
+        int r = -ENOENT;
+
+        if (!path || !(fd = Fopen(path, "r.ufdio")))
+                return -ENOENT;
+        ts = rpmtsCreate();
+        rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
+        if (rpmReadPackageFile(ts, fd, path, &h) == RPMRC_FAIL || !h) {
+                Fclose(fd);
+                goto done;
+        }
+        snprintf(flags, sizeof(flags), "r.%s", headerGetString(h, RPMTAG_PAYLOADCOMPRESSOR) ?: "gzip");
+        payload = Fdopen(fd, flags);
+        if (!payload) {
+                Fclose(fd);
+                goto done;
+        }
+        files = rpmfilesNew(NULL, h, 0, RPMFI_KEEPHEADER);
+        fi = files ? rpmfiNewArchiveReader(payload, files, RPMFI_ITER_READ_ARCHIVE) : NULL;
+        while (fi && rpmfiNext(fi) >= 0) {
+                size_t size = (size_t) rpmfiFSize(fi), want;
+                char *buf;
+
+                if (!match(rpmfiFN(fi)) || !S_ISREG(rpmfiFMode(fi)))
+                        continue;
+                want = size < max ? size : max;
+                buf = malloc(want + 1);
+                if (!buf)
+                        abort();
+                if (rpmfiArchiveRead(fi, buf, want) != (ssize_t) want) {
+                        free(buf);
+                        r = -EIO;
+                        break;
+                }
+                buf[want] = '\0';
+                *ret = buf;
+                *ret_size = size;
+                r = (int) want;
+                break; /* the first: no need to decompress the rest */
+        }
+done:
+        rpmfiFree(fi);
+        rpmfilesFree(files);
+        if (payload)
+                Fclose(payload);
+        headerFree(h);
+        rpmtsFree(ts);
+        return r;
 }
 
 Header syscheck_target_named(const struct syscheck_context *c, const char *name) {

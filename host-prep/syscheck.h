@@ -57,6 +57,14 @@ char *syscheck_read_line(const char *base, const char *rel);
  * NULL when absent. */
 char *syscheck_env_value(const char *text, const char *key);
 
+/* The first file of target package i's payload for which match(path) is
+ * true, a regular file: at most max bytes of it into *ret (NUL-terminated,
+ * freed by the caller), its whole size in *ret_size; returns the number of
+ * bytes read, -ENOENT when there is no such file or no package file to read
+ * (unit tests), -EIO when the payload cannot be read. */
+int syscheck_payload_read(const struct syscheck_context *c, size_t i, bool (*match)(const char *path), size_t max,
+                          char **ret, size_t *ret_size);
+
 /* The headers of the target packages named name (kernel-core, ...). */
 Header syscheck_target_named(const struct syscheck_context *c, const char *name);
 

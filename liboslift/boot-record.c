@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The arming record and the next_entry switch; see boot-record.h. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "boot-record.h"
+#include "chase.h"
 #include "fsutil.h"
 #include "grubenv.h"
 #include "log.h"
@@ -20,6 +22,40 @@ const char *boot_grub_dir_known(const char *dir) {
                 if (strcmp(dir, boot_grub_dirs[i]) == 0)
                         return boot_grub_dirs[i];
         return NULL;
+}
+
+static bool name_plain(const char *s, size_t n) {
+        return n > 0 && n < 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") >= n &&
+               !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+bool boot_grub_dir_valid(const char *dir) {
+        static const char esp[] = BOOT_ESP_GRUB_PARENT "/";
+        const char *vendor;
+
+        if (boot_grub_dir_known(dir))
+                return true;
+        if (strncmp(dir, esp, strlen(esp)) != 0)
+                return false;
+        vendor = dir + strlen(esp);
+        return name_plain(vendor, strlen(vendor));
+}
+
+bool boot_grubenv_path_valid(const char *path) {
+        static const char suffix[] = "/grubenv";
+        size_t n = strlen(path);
+
+        if (n >= PATH_MAX || strncmp(path, "/boot/", 6) != 0 || n < strlen(suffix) ||
+            strcmp(path + n - strlen(suffix), suffix) != 0 || !path_is_normalized(path))
+                return false;
+        /* Every component plain: no "..", nothing GRUB or a message would split. */
+        for (const char *p = path + 1; *p;) {
+                size_t len = strcspn(p, "/");
+                if (!name_plain(p, len))
+                        return false;
+                p += len + (p[len] == '/');
+        }
+        return true;
 }
 
 /* What goes before a path in root in a message: nothing for "/". */
@@ -61,6 +97,7 @@ static int read_in_root(const char *root, const char *path, size_t max, char **r
 void boot_record_done(struct boot_record *r) {
         free(r->next_entry);
         free(r->grub_dir);
+        free(r->grubenv);
         free(r->kver);
         free(r->initramfs);
         *r = (struct boot_record) {};
@@ -90,6 +127,8 @@ int boot_record_write(const char *root, const struct boot_record *rec) {
         fprintf(out, "# What host-prep stage changed to arm the one-time upgrade boot, as it was\n"
                      "# before; host-prep cancel puts it back from here.\n");
         put_value(out, "grub_dir", rec->grub_dir);
+        if (rec->grubenv)
+                put_value(out, "grubenv", rec->grubenv);
         put_value(out, "custom_cfg_existed", rec->custom_cfg_existed ? "yes" : "no");
         put_value(out, "custom_cfg_newline_added", rec->newline_added ? "yes" : "no");
         put_value(out, "grubenv_existed", rec->grubenv_existed ? "yes" : "no");
@@ -171,6 +210,8 @@ int boot_record_parse(char *text, struct boot_record *ret) {
                         str = &rec.next_entry;
                 else if (strcmp(line, "grub_dir") == 0)
                         str = &rec.grub_dir;
+                else if (strcmp(line, "grubenv") == 0)
+                        str = &rec.grubenv;
                 else if (strcmp(line, "kver") == 0)
                         str = &rec.kver;
                 else if (strcmp(line, "initramfs") == 0)
@@ -183,7 +224,14 @@ int boot_record_parse(char *text, struct boot_record *ret) {
                                 r = -ENOMEM;
                 }
         }
-        if (r == 0 && (!rec.grub_dir || !boot_grub_dir_known(rec.grub_dir) || !rec.next_entry))
+        if (r == 0 && (!rec.grub_dir || !boot_grub_dir_valid(rec.grub_dir) || !rec.next_entry))
+                r = -EBADMSG;
+        /* An older record: the grubenv beside custom.cfg, as it was armed. */
+        if (r == 0 && !rec.grubenv && asprintf(&rec.grubenv, "%s/grubenv", rec.grub_dir) < 0) {
+                rec.grubenv = NULL;
+                r = -ENOMEM;
+        }
+        if (r == 0 && !boot_grubenv_path_valid(rec.grubenv))
                 r = -EBADMSG;
         if (r < 0) {
                 boot_record_done(&rec);
@@ -193,14 +241,32 @@ int boot_record_parse(char *text, struct boot_record *ret) {
         return 0;
 }
 
-int boot_switch_on(const char *root, const char *grub_dir) {
+/* grubenv_read()'s -ENOENT: 0 when the file is missing, -ENOENT (logged)
+ * when its directory on the EFI system partition is: the ESP is not
+ * mounted, and nothing on it can be changed. (A directory missing on /boot
+ * keeps the old meaning, nothing there to change, so that cancel is never
+ * stuck on a GRUB directory that was removed.) */
+static int missing_grubenv(const char *root, const char *path) {
+        const char *name;
+        _cleanup_close_ int fd = -1;
+
+        if (strncmp(path, BOOT_ESP_MOUNT "/", strlen(BOOT_ESP_MOUNT "/")) != 0)
+                return 0;
+        fd = open_parent_in_root(root, path, &name);
+        if (fd >= 0)
+                return 0;
+        log_error("the directory of %s%s does not exist: is the EFI system partition mounted on "
+                  BOOT_ESP_MOUNT "?", root_prefix(root), path);
+        return -ENOENT;
+}
+
+int boot_switch_on(const char *root, const char *path) {
         _cleanup_(grubenv_freep) struct grubenv *env = NULL;
-        _cleanup_free_ char *path = NULL;
         int r;
 
-        if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
-                return -ENOMEM;
         r = grubenv_read(root, path, &env);
+        if (r == -ENOENT && missing_grubenv(root, path) < 0)
+                return -ENOENT;
         if (r == -ENOENT) {
                 env = grubenv_new();
                 if (!env)
@@ -218,17 +284,15 @@ int boot_switch_on(const char *root, const char *grub_dir) {
         return 0;
 }
 
-int boot_switch_off(const char *root, const char *grub_dir, const struct boot_record *rec) {
+int boot_switch_off(const char *root, const char *path, const struct boot_record *rec) {
         _cleanup_(grubenv_freep) struct grubenv *env = NULL;
-        _cleanup_free_ char *path = NULL, *full = NULL;
+        _cleanup_free_ char *full = NULL;
         const char *now;
         int r;
 
-        if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
-                return -ENOMEM;
         r = grubenv_read(root, path, &env);
         if (r == -ENOENT)
-                return 0;
+                return missing_grubenv(root, path);
         if (r < 0) {
                 log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
                 log_error("if it says next_entry=%s, the next boot is the upgrade boot: run "

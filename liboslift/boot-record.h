@@ -16,11 +16,23 @@
 #define BOOT_ENTRY_ID "oslift-upgrade"
 #define BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"
 
-/* Where GRUB 2 keeps grub.cfg and grubenv: EL first, then Debian. */
+/* Where GRUB 2 keeps grub.cfg and grubenv on /boot: EL first, then Debian. */
 extern const char *const boot_grub_dirs[]; /* NULL-terminated */
+/* Where a GRUB started by the firmware (UEFI) keeps them on the EFI system
+ * partition: BOOT_ESP_GRUB_PARENT/VENDOR ("centos", "redhat", "debian"). */
+#define BOOT_ESP_MOUNT "/boot/efi"
+#define BOOT_ESP_GRUB_PARENT BOOT_ESP_MOUNT "/EFI"
 
 /* The entry of boot_grub_dirs equal to dir, NULL for any other path. */
 const char *boot_grub_dir_known(const char *dir);
+
+/* Whether dir is one of boot_grub_dirs or BOOT_ESP_GRUB_PARENT/VENDOR with
+ * VENDOR a plain name (letters, digits, '.', '_', '-'; not "." or ".."). */
+bool boot_grub_dir_valid(const char *dir);
+
+/* Whether path can be a grubenv GRUB reads: normalized, below /boot,
+ * ending in "/grubenv", without characters a shell or GRUB would split. */
+bool boot_grubenv_path_valid(const char *path);
 
 struct boot_record {
         bool custom_cfg_existed;
@@ -28,7 +40,11 @@ struct boot_record {
         bool grubenv_existed;
         bool next_entry_was_set;
         char *next_entry;       /* its value then */
-        char *grub_dir;         /* one of boot_grub_dirs */
+        char *grub_dir;         /* boot_grub_dir_valid(): where custom.cfg is */
+        /* The grubenv that was armed, symlinks resolved inside the root
+         * (boot_grubenv_path_valid()). Records written before it existed
+         * have none: the reader fills in GRUB_DIR/grubenv. */
+        char *grubenv;
         char *kver;
         char *initramfs;
 };
@@ -42,12 +58,16 @@ int boot_record_parse(char *text, struct boot_record *ret);
 int boot_record_write(const char *root, const struct boot_record *rec);
 
 /*
- * The switch, GRUB_DIR/grubenv in root, rewritten in place as GRUB's
- * save_env does (grubenv.h). boot_switch_on() sets next_entry to
+ * The switch, the grubenv at path in root (the record's grubenv),
+ * rewritten in place as GRUB's save_env does (grubenv.h): on a FAT EFI
+ * system partition too, where GRUB writes the sectors it found the file in.
+ * boot_switch_on() sets next_entry to
  * BOOT_ENTRY_ID. boot_switch_off() undoes that when next_entry is still
  * ours: back to what rec recorded (NULL: unset), the file removed when arm
  * created it and it holds nothing else; someone else's next_entry is left
- * alone. Both log what fails.
+ * alone. Both log what fails. A grubenv below BOOT_ESP_MOUNT whose
+ * directory does not exist (the ESP not mounted) is -ENOENT for both;
+ * otherwise a missing file is created by on and nothing to do for off.
  */
-int boot_switch_on(const char *root, const char *grub_dir);
-int boot_switch_off(const char *root, const char *grub_dir, const struct boot_record *rec);
+int boot_switch_on(const char *root, const char *grubenv);
+int boot_switch_off(const char *root, const char *grubenv, const struct boot_record *rec);

@@ -62,7 +62,7 @@ struct apply {
         bool resuming;
         bool no_plan; /* nothing staged: nothing to record a refusal in */
         unsigned attempt;
-        char *grub_dir; /* the boot switch, when the root was armed */
+        char *grubenv; /* the boot switch, when the root was armed: the record's */
         enum rpmdb_backend backend;
         struct timespec started;
         struct upgrade_status status;
@@ -366,7 +366,7 @@ static int find_boot_switch(struct apply *a) {
                 return 0; /* not armed for an upgrade boot (a directory, --no-boot) */
         if (r < 0)
                 return log_error_errno(r, "%s cannot be read", BOOT_ENTRY_RECORD);
-        a->grub_dir = TAKE_PTR(rec.grub_dir);
+        a->grubenv = TAKE_PTR(rec.grubenv);
         boot_record_done(&rec);
         return 0;
 }
@@ -448,12 +448,11 @@ static int open_log(struct apply *a) {
 static void boot_switch(struct apply *a, bool on) {
         int r;
 
-        if (!a->grub_dir)
+        if (!a->grubenv)
                 return;
-        r = on ? boot_switch_on(a->root, a->grub_dir) : boot_switch_off(a->root, a->grub_dir, NULL);
+        r = on ? boot_switch_on(a->root, a->grubenv) : boot_switch_off(a->root, a->grubenv, NULL);
         if (r < 0)
-                log_warning("cannot turn the one-time upgrade boot %s in %s/grubenv", on ? "on" : "off",
-                            a->grub_dir);
+                log_warning("cannot turn the one-time upgrade boot %s in %s", on ? "on" : "off", a->grubenv);
         else
                 log_debug("one-time upgrade boot %s", on ? "on again until the transaction is over" : "off");
 }
@@ -1049,7 +1048,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         journal_close(a.removed_writer);
         journal_done(&a.journal);
         close_log(&a);
-        free(a.grub_dir);
+        free(a.grubenv);
         plan_free(a.plan);
         if (a.rpm_lock_fd >= 0)
                 close(a.rpm_lock_fd);

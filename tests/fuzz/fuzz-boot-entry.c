@@ -120,7 +120,8 @@ static void check_record(const char *text, size_t size) {
         r = boot_record_parse(copy, &rec);
         fuzz_check(r == 0 || r == -EBADMSG || r == -ENOMEM);
         if (r == 0)
-                fuzz_check(rec.grub_dir && boot_grub_dir_known(rec.grub_dir) && rec.next_entry);
+                fuzz_check(rec.grub_dir && boot_grub_dir_valid(rec.grub_dir) && rec.next_entry && rec.grubenv &&
+                           boot_grubenv_path_valid(rec.grubenv));
         boot_record_done(&rec);
 }
 

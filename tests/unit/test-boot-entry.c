@@ -513,7 +513,31 @@ static void test_el_layout(void **state) {
         assert_memory_equal(env_after, debian_env, GRUBENV_SIZE);
 }
 
-/* ---- readiness -------------------------------------------------------------- */
+/* ---- layouts: where GRUB reads grub.cfg and grubenv ------------------------ */
+
+/* EL 7 on UEFI: grub.cfg's own entries, 00_header and 41_custom. */
+static const char el7_efi_cfg[] =
+        "if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n"
+        "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n   set next_entry=\n"
+        "   save_env next_entry\nfi\n"
+        "menuentry 'CentOS Linux (" KVER ") 7 (Core)' {\n"
+        "\tlinuxefi /vmlinuz-" KVER " root=/dev/mapper/centos-root ro\n"
+        "\tinitrdefi /initramfs-" KVER ".img\n}\n"
+        "if [ -f  ${config_directory}/custom.cfg ]; then\n  source ${config_directory}/custom.cfg\nfi\n";
+
+/* EL 8 on UEFI: BLS entries, no menuentry of its own. */
+static const char el8_efi_cfg[] =
+        "if [ -f ${config_directory}/grubenv ]; then\n  load_env -f ${config_directory}/grubenv\nfi\n"
+        "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n   set next_entry=\n"
+        "   save_env next_entry\nfi\n"
+        "blscfg\n"
+        "if [ -f  ${config_directory}/custom.cfg ]; then\n  source ${config_directory}/custom.cfg\nfi\n";
+
+/* EL 9 and Debian on UEFI: the ESP's grub.cfg hands over to /boot's. */
+static const char el9_stub[] = "search --no-floppy --fs-uuid --set=dev 0123-4567\n"
+                               "set prefix=($dev)/grub2\nexport $prefix\nconfigfile $prefix/grub.cfg\n";
+static const char debian_stub[] = "search.fs_uuid 89ab-cdef root hd0,gpt2\n"
+                                  "set prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n";
 
 static void assert_check_fails(const struct fixture *fx, const char *kver, int want, const char *phrase) {
         _cleanup_free_ char *reason = NULL;
@@ -523,6 +547,376 @@ static void assert_check_fails(const struct fixture *fx, const char *kver, int w
         if (!strstr(reason, phrase))
                 fail_msg("reason '%s' does not say '%s'", reason, phrase);
 }
+
+static void unlink_in_fx(const struct fixture *fx, const char *path) {
+        char full[256];
+
+        full_path(fx, path, full, sizeof(full));
+        assert_int_equal(unlink(full), 0);
+}
+
+static void link_in_fx(const struct fixture *fx, const char *target, const char *path) {
+        char full[256];
+
+        full_path(fx, path, full, sizeof(full));
+        assert_int_equal(symlink(target, full), 0);
+}
+
+static void make_dirs(const struct fixture *fx, const char *path) {
+        assert_int_equal(mkdir_in_root(fx->root, path, 0755), 0);
+}
+
+/* Makes the root a UEFI machine (SYS/firmware/efi) with its ESP in fstab
+ * and mounted (PROC/self/mountinfo), as far as boot-entry.c looks. */
+static void fake_uefi(const struct fixture *fx, bool in_fstab, bool mounted) {
+        char sys[128], proc[128], line[512];
+
+        make_dirs(fx, "/fake/sys/firmware/efi/efivars");
+        make_dirs(fx, "/fake/proc/self");
+        make_dirs(fx, "/boot/efi");
+        make_dirs(fx, "/etc");
+        put_text(fx, "/etc/fstab", in_fstab ? "UUID=1234 / ext4 defaults 1 1\n"
+                                              "UUID=0123-4567 /boot/efi vfat umask=0077,shortname=winnt 0 2\n"
+                                            : "UUID=1234 / ext4 defaults 1 1\n");
+        snprintf(line, sizeof(line),
+                 "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n"
+                 "%s35 22 8:1 / %s/boot/efi rw,relatime shared:2 - vfat /dev/sda1 rw,umask=0077\n",
+                 mounted ? "" : "#", fx->root);
+        put_text(fx, "/fake/proc/self/mountinfo", mounted ? line : "22 1 8:2 / / rw - ext4 /dev/sda2 rw\n");
+        snprintf(sys, sizeof(sys), "%s/fake/sys", fx->root);
+        snprintf(proc, sizeof(proc), "%s/fake/proc", fx->root);
+        assert_int_equal(setenv("OSLIFT_SYSFS", sys, 1), 0);
+        assert_int_equal(setenv("OSLIFT_PROC", proc, 1), 0);
+}
+
+static void unfake_uefi(void) {
+        unsetenv("OSLIFT_SYSFS");
+        unsetenv("OSLIFT_PROC");
+}
+
+static void assert_found(const struct fixture *fx, const char *dir, const char *env, bool on_esp) {
+        _cleanup_(boot_grub_done) struct boot_grub g = {};
+        _cleanup_free_ char *reason = NULL;
+
+        if (boot_grub_find(fx->root, &g, &reason) < 0)
+                fail_msg("boot_grub_find: %s", reason ?: "(no reason)");
+        assert_string_equal(g.grub_dir, dir);
+        assert_string_equal(g.grubenv, env);
+        assert_int_equal(g.on_esp, on_esp);
+}
+
+static void assert_not_found(const struct fixture *fx, int want, const char *phrase) {
+        _cleanup_(boot_grub_done) struct boot_grub g = {};
+        _cleanup_free_ char *reason = NULL;
+
+        assert_int_equal(boot_grub_find(fx->root, &g, &reason), want);
+        assert_non_null(reason);
+        if (!strstr(reason, phrase))
+                fail_msg("reason '%s' does not say '%s'", reason, phrase);
+}
+
+/* An EL 7 root on UEFI: no grub.cfg on /boot, the ESP's in EFI/centos. */
+static void make_el7_uefi(const struct fixture *fx) {
+        unlink_in_fx(fx, "/boot/grub/grub.cfg");
+        make_dirs(fx, "/boot/efi/EFI/centos");
+        make_dirs(fx, "/boot/efi/EFI/BOOT");
+        make_dirs(fx, "/boot/grub2");
+        put_text(fx, "/boot/efi/EFI/centos/grub.cfg", el7_efi_cfg);
+        put_text(fx, "/boot/efi/EFI/BOOT/grub.cfg", el7_efi_cfg); /* the fallback loader's: not it */
+        put_grubenv(fx, "/boot/efi/EFI/centos/grubenv", "saved_entry=CentOS Linux\n");
+        link_in_fx(fx, "../efi/EFI/centos/grubenv", "/boot/grub2/grubenv");
+}
+
+/* EL 7 on BIOS: /boot/grub2 with its own grubenv; a leftover ESP
+ * grub.cfg (a hybrid image) is not what a BIOS GRUB reads. */
+static void test_layout_el7_bios(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL, *env = NULL;
+
+        unlink_in_fx(fx, "/boot/grub/grub.cfg");
+        make_dirs(fx, "/boot/grub2");
+        make_dirs(fx, "/boot/efi/EFI/centos");
+        put_text(fx, "/boot/grub2/grub.cfg", "if [ \"${next_entry}\" ] ; then\nfi\n"
+                                              "source ${config_directory}/custom.cfg\n"
+                                              "menuentry 'CentOS' {\n\tlinux16 /vmlinuz-x root=/dev/sda1\n}\n");
+        put_grubenv(fx, "/boot/grub2/grubenv", "saved_entry=CentOS\n");
+        put_text(fx, "/boot/efi/EFI/centos/grub.cfg", "menuentry 'x' {\n\tlinuxefi /vmlinuz\n}\n");
+        assert_found(fx, "/boot/grub2", "/boot/grub2/grubenv", false);
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/grub2/custom.cfg", NULL);
+        assert_non_null(strstr(custom, "\tlinux16 /boot/vmlinuz-" KVER " "));
+        assert_non_null(strstr(custom, "\tinitrd16 " IMAGE "\n"));
+        assert_false(file_exists(fx, "/boot/efi/EFI/centos/custom.cfg"));
+        env = get_file(fx, "/boot/grub2/grubenv", NULL);
+        assert_non_null(strstr(env, "next_entry=oslift-upgrade\n"));
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, "/boot/grub2/custom.cfg"));
+}
+
+static void test_layout_el7_uefi(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *env_before = NULL, *env = NULL, *custom = NULL, *record = NULL;
+        _cleanup_(grubenv_freep) struct grubenv *ge = NULL;
+        _cleanup_(boot_record_done) struct boot_record rec = {};
+        ino_t ino;
+        size_t size;
+
+        make_el7_uefi(fx);
+        env_before = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        ino = inode_of(fx, "/boot/efi/EFI/centos/grubenv");
+        /* Without efivars (a root directory) and with them: the same. */
+        assert_found(fx, "/boot/efi/EFI/centos", "/boot/efi/EFI/centos/grubenv", true);
+        fake_uefi(fx, true, true);
+        assert_found(fx, "/boot/efi/EFI/centos", "/boot/efi/EFI/centos/grubenv", true);
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/efi/EFI/centos/custom.cfg", NULL);
+        assert_non_null(custom);
+        assert_non_null(strstr(custom, "\tlinuxefi /boot/vmlinuz-" KVER " "));
+        assert_non_null(strstr(custom, "\tinitrdefi " IMAGE "\n"));
+        assert_false(file_exists(fx, "/boot/grub2/custom.cfg"));
+        env = get_file(fx, "/boot/efi/EFI/centos/grubenv", &size);
+        assert_int_equal(size, GRUBENV_SIZE);
+        assert_int_equal(inode_of(fx, "/boot/efi/EFI/centos/grubenv"), ino);
+        assert_int_equal(grubenv_parse(env, size, &ge), 0);
+        assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
+        assert_string_equal(grubenv_get(ge, "saved_entry"), "CentOS Linux");
+        assert_int_equal(boot_record_read(fx->root, &rec), 0);
+        assert_string_equal(rec.grub_dir, "/boot/efi/EFI/centos");
+        assert_string_equal(rec.grubenv, "/boot/efi/EFI/centos/grubenv");
+
+        /* The upgrader's switch, from the record. */
+        assert_int_equal(boot_switch_off(fx->root, rec.grubenv, NULL), 0);
+        free(env);
+        env = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        assert_null(strstr(env, "next_entry="));
+        assert_int_equal(boot_switch_on(fx->root, rec.grubenv), 0);
+        free(env);
+        env = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        assert_non_null(strstr(env, "next_entry=oslift-upgrade\n"));
+        assert_int_equal(inode_of(fx, "/boot/efi/EFI/centos/grubenv"), ino);
+
+        /* The ESP not mounted: nothing can be undone there, so nothing is
+         * (the record and the image stay), and disarm says so. */
+        {
+                char esp[256], away[256];
+                full_path(fx, "/boot/efi/EFI", esp, sizeof(esp));
+                full_path(fx, "/boot/efi-away", away, sizeof(away));
+                assert_int_equal(rename(esp, away), 0);
+                assert_int_equal(boot_entry_disarm(fx->root), -ENOENT);
+                assert_true(file_exists(fx, BOOT_ENTRY_RECORD));
+                assert_true(file_exists(fx, IMAGE));
+                assert_false(file_exists(fx, "/boot/efi/EFI"));
+                assert_int_equal(rename(away, esp), 0);
+        }
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        free(env);
+        env = get_file(fx, "/boot/efi/EFI/centos/grubenv", NULL);
+        assert_memory_equal(env, env_before, GRUBENV_SIZE);
+        assert_false(file_exists(fx, IMAGE));
+        assert_int_equal(inode_of(fx, "/boot/efi/EFI/centos/grubenv"), ino);
+        assert_false(file_exists(fx, "/boot/efi/EFI/centos/custom.cfg"));
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        unfake_uefi();
+}
+
+/* EL 8 on UEFI: BLS, grubenv on the ESP and /boot/grub2/grubenv a link
+ * to it; a stale /boot/grub2/grub.cfg is not what the firmware's GRUB reads. */
+static void test_layout_el8_uefi(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL, *env = NULL;
+        struct stat st;
+        char full[256];
+
+        unlink_in_fx(fx, "/boot/grub/grub.cfg");
+        make_dirs(fx, "/boot/efi/EFI/redhat");
+        make_dirs(fx, "/boot/grub2");
+        make_dirs(fx, "/boot/loader/entries");
+        put_text(fx, "/boot/efi/EFI/redhat/grub.cfg", el8_efi_cfg);
+        put_grubenv(fx, "/boot/efi/EFI/redhat/grubenv", "saved_entry=abc-" KVER "\nkernelopts=root=/dev/sda2 ro\n");
+        link_in_fx(fx, "../efi/EFI/redhat/grubenv", "/boot/grub2/grubenv");
+        assert_found(fx, "/boot/efi/EFI/redhat", "/boot/efi/EFI/redhat/grubenv", true);
+
+        /* Without efivars /boot's grub.cfg goes first, its grubenv the
+         * link, followed inside the root. */
+        put_text(fx, "/boot/grub2/grub.cfg", el8_efi_cfg);
+        assert_found(fx, "/boot/grub2", "/boot/efi/EFI/redhat/grubenv", false);
+        /* The firmware runs the ESP's GRUB. */
+        fake_uefi(fx, true, true);
+        assert_found(fx, "/boot/efi/EFI/redhat", "/boot/efi/EFI/redhat/grubenv", true);
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/efi/EFI/redhat/custom.cfg", NULL);
+        assert_non_null(custom);
+        assert_non_null(strstr(custom, "\tlinux /boot/vmlinuz-" KVER " "));
+        env = get_file(fx, "/boot/efi/EFI/redhat/grubenv", NULL);
+        assert_non_null(strstr(env, "next_entry=oslift-upgrade\n"));
+        full_path(fx, "/boot/grub2/grubenv", full, sizeof(full));
+        assert_int_equal(lstat(full, &st), 0);
+        assert_true(S_ISLNK(st.st_mode)); /* written through, never replaced */
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        free(env);
+        env = get_file(fx, "/boot/efi/EFI/redhat/grubenv", NULL);
+        assert_null(strstr(env, "next_entry="));
+        assert_false(file_exists(fx, "/boot/efi/EFI/redhat/custom.cfg"));
+        unfake_uefi();
+}
+
+/* EL 9 and Debian: the stub on the ESP hands over to /boot's grub.cfg. */
+static void test_layout_stub(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom = NULL;
+
+        fake_uefi(fx, true, true);
+        make_dirs(fx, "/boot/efi/EFI/debian");
+        put_text(fx, "/boot/efi/EFI/debian/grub.cfg", debian_stub);
+        assert_found(fx, "/boot/grub", "/boot/grub/grubenv", false);
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_non_null(strstr(custom, "menuentry 'oslift upgrade"));
+        assert_false(file_exists(fx, "/boot/efi/EFI/debian/custom.cfg"));
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+
+        unlink_in_fx(fx, "/boot/efi/EFI/debian/grub.cfg");
+        unlink_in_fx(fx, "/boot/grub/grub.cfg");
+        make_dirs(fx, "/boot/efi/EFI/rocky");
+        make_dirs(fx, "/boot/grub2");
+        put_text(fx, "/boot/efi/EFI/rocky/grub.cfg", el9_stub);
+        assert_not_found(fx, -ENOENT, "hands over to a grub.cfg in /boot that does not exist");
+        put_text(fx, "/boot/grub2/grub.cfg", grub_cfg);
+        assert_found(fx, "/boot/grub2", "/boot/grub2/grubenv", false);
+        unfake_uefi();
+        assert_found(fx, "/boot/grub2", "/boot/grub2/grubenv", false);
+}
+
+/* Two vendors' grub.cfg on the ESP: os-release says which, or neither. */
+static void test_layout_two_vendors(void **state) {
+        struct fixture *fx = *state;
+
+        make_el7_uefi(fx);
+        make_dirs(fx, "/boot/efi/EFI/redhat");
+        make_dirs(fx, "/etc");
+        put_text(fx, "/boot/efi/EFI/redhat/grub.cfg", el8_efi_cfg);
+        fake_uefi(fx, true, true);
+        assert_not_found(fx, -EEXIST, "/boot/efi/EFI/centos/grub.cfg");
+        assert_not_found(fx, -EEXIST, "/boot/efi/EFI/redhat/grub.cfg");
+        put_text(fx, "/etc/os-release", "NAME=\"CentOS Linux\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        assert_found(fx, "/boot/efi/EFI/centos", "/boot/efi/EFI/centos/grubenv", true);
+        put_text(fx, "/etc/os-release", "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\n");
+        assert_found(fx, "/boot/efi/EFI/redhat", "/boot/efi/EFI/redhat/grubenv", true);
+        put_text(fx, "/etc/os-release", "ID=fedora\n");
+        assert_not_found(fx, -EEXIST, "names none of them");
+        {
+                _cleanup_free_ char *reason = NULL;
+                assert_int_equal(boot_entry_check(fx->root, KVER, &reason), -EEXIST);
+        }
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -EEXIST);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        unfake_uefi();
+}
+
+/* A grubenv link that leads out of /boot (or out of the root, which
+ * resolving inside the root turns into a place in it) is refused. */
+static void test_grubenv_link_outside(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *custom_before = get_file(fx, "/boot/grub/custom.cfg", NULL), *custom = NULL;
+        char outside[128];
+        struct stat st;
+
+        snprintf(outside, sizeof(outside), "/tmp/oslift-unit-outside-%d", (int) getpid());
+        unlink_in_fx(fx, "/boot/grub/grubenv");
+        link_in_fx(fx, "../../../../../../../../..//tmp/oslift-unit-outside-grubenv", "/boot/grub/grubenv");
+        assert_not_found(fx, -EXDEV, "outside /boot");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -EXDEV);
+        unlink_in_fx(fx, "/boot/grub/grubenv");
+        link_in_fx(fx, outside, "/boot/grub/grubenv");
+        assert_check_fails(fx, KVER, -EXDEV, "outside /boot, where GRUB cannot read it");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -EXDEV);
+        /* Nothing written anywhere: not on the host, not in the root. */
+        assert_int_equal(lstat(outside, &st), -1);
+        assert_int_equal(lstat("/tmp/oslift-unit-outside-grubenv", &st), -1);
+        assert_false(file_exists(fx, "/tmp"));
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
+        assert_string_equal(custom, custom_before);
+}
+
+/* On a UEFI machine the ESP must be in fstab and mounted. */
+static void test_esp_checks(void **state) {
+        struct fixture *fx = *state;
+        _cleanup_free_ char *reason = NULL;
+
+        make_el7_uefi(fx);
+        fake_uefi(fx, false, true);
+        assert_check_fails(fx, KVER, -ENOENT, "has no entry for the EFI system partition on /boot/efi");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -ENOENT);
+        fake_uefi(fx, true, false);
+        assert_check_fails(fx, KVER, -ENOENT, "the EFI system partition is not mounted on");
+        assert_int_equal(boot_entry_arm(fx->root, &spec), -ENOENT);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        assert_false(file_exists(fx, "/boot/efi/EFI/centos/custom.cfg"));
+        fake_uefi(fx, true, true);
+        assert_int_equal(boot_entry_check(fx->root, KVER, &reason), 0);
+        /* A BIOS machine: no ESP needed. */
+        unfake_uefi();
+        unlink_in_fx(fx, "/etc/fstab");
+        assert_int_equal(boot_entry_check(fx->root, KVER, &reason), 0);
+}
+
+/* A GRUB directory on /boot that was removed after arming does not keep
+ * cancel from finishing (only an ESP that is not mounted does). */
+static void test_disarm_grub_dir_gone(void **state) {
+        struct fixture *fx = *state;
+        char dir[256], away[256];
+
+        assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
+        full_path(fx, "/boot/grub", dir, sizeof(dir));
+        full_path(fx, "/boot/grub-away", away, sizeof(away));
+        assert_int_equal(rename(dir, away), 0);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        assert_false(file_exists(fx, IMAGE));
+        assert_int_equal(rename(away, dir), 0);
+}
+
+/* The record: an ESP directory is one, a path out of it is not; a record
+ * written before grubenv was recorded means GRUB_DIR/grubenv. */
+static void test_record_layouts(void **state) {
+        struct boot_record rec = {};
+        char old[] = "grub_dir=/boot/grub2\nnext_entry=\nkver=1\ninitramfs=/boot/x.img\n";
+        char esp[] = "grub_dir=/boot/efi/EFI/centos\ngrubenv=/boot/efi/EFI/centos/grubenv\nnext_entry=\n";
+        char escape[] = "grub_dir=/boot/efi/EFI/..\nnext_entry=\n";
+        char env_out[] = "grub_dir=/boot/grub2\ngrubenv=/etc/grubenv\nnext_entry=\n";
+        char env_dots[] = "grub_dir=/boot/grub2\ngrubenv=/boot/../etc/grubenv\nnext_entry=\n";
+
+        assert_int_equal(boot_record_parse(old, &rec), 0);
+        assert_string_equal(rec.grubenv, "/boot/grub2/grubenv");
+        boot_record_done(&rec);
+        assert_int_equal(boot_record_parse(esp, &rec), 0);
+        assert_string_equal(rec.grub_dir, "/boot/efi/EFI/centos");
+        assert_string_equal(rec.grubenv, "/boot/efi/EFI/centos/grubenv");
+        boot_record_done(&rec);
+        assert_int_equal(boot_record_parse(escape, &rec), -EBADMSG);
+        assert_int_equal(boot_record_parse(env_out, &rec), -EBADMSG);
+        assert_int_equal(boot_record_parse(env_dots, &rec), -EBADMSG);
+        assert_true(boot_grub_dir_valid("/boot/efi/EFI/redhat"));
+        assert_false(boot_grub_dir_valid("/boot/efi/EFI/"));
+        assert_false(boot_grub_dir_valid("/boot/efi/EFI/a/b"));
+        assert_false(boot_grub_dir_valid("/boot/efi/EFI/a b"));
+        assert_false(boot_grub_dir_valid("/boot/efi"));
+}
+
+/* A stub is recognised by what it lacks and what it does. */
+static void test_stub_detection(void **state) {
+        assert_true(grub_cfg_is_stub(el9_stub));
+        assert_true(grub_cfg_is_stub(debian_stub));
+        assert_false(grub_cfg_is_stub(el7_efi_cfg));
+        assert_false(grub_cfg_is_stub(el8_efi_cfg));
+        assert_false(grub_cfg_is_stub(grub_cfg));
+        assert_false(grub_cfg_is_stub("set timeout=5\n"));
+}
+
+/* ---- readiness -------------------------------------------------------------- */
 
 static void test_check(void **state) {
         struct fixture *fx = *state;
@@ -561,7 +955,7 @@ static void test_check(void **state) {
         /* No GRUB 2 at all. */
         full_path(fx, "/boot/grub/grub.cfg", full, sizeof(full));
         assert_int_equal(unlink(full), 0);
-        assert_check_fails(fx, KVER, -ENOENT, "/boot/grub/grub.cfg exists");
+        assert_check_fails(fx, KVER, -ENOENT, "no GRUB 2 configuration");
         assert_int_equal(boot_entry_arm(fx->root, &spec), -ENOENT);
         assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
 }
@@ -727,6 +1121,16 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_disarm_without_record, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broken_block_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_el_layout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_el7_bios, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_el7_uefi, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_el8_uefi, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_stub, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_layout_two_vendors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_grubenv_link_outside, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_esp_checks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disarm_grub_dir_gone, setup, teardown),
+                cmocka_unit_test(test_record_layouts),
+                cmocka_unit_test(test_stub_detection),
                 cmocka_unit_test_setup_teardown(test_check, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_space_check, setup, teardown),
                 cmocka_unit_test(test_cmdline),

@@ -133,12 +133,57 @@ static void test_secure_boot(void **state) {
         put(x, var, "\x06\0\0\0\x01", 5);
         run(x);
         assert_non_null(find(x, "secure-boot", SEVERITY_WARNING));
+        /* The upgrade boot itself boots: the running kernel, signed. */
+        assert_non_null(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO));
+        assert_non_null(strstr(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO)->title, "running kernel"));
+        assert_null(find(x, "secure-boot-target-kernel", SEVERITY_WARNING)); /* no kernel in the target */
         put(x, var, "\x06\0\0\0\0", 5);
         run(x);
         assert_null(find(x, "secure-boot", SEVERITY_WARNING));
+        assert_null(find(x, "secure-boot-upgrade-boot", SEVERITY_INFO));
         put(x, var, "\x06", 1); /* truncated: not looked at */
         run(x);
         assert_null(find(x, "secure-boot", SEVERITY_WARNING));
+}
+
+/* A PE32+ (PE32 with pe32) image's first page, its certificate table of
+ * cert_size bytes. */
+static void make_pe(unsigned char *p, size_t len, bool pe32, uint32_t cert_size) {
+        size_t opt = 0x80 + 24, dirs = opt + (pe32 ? 96 : 112);
+
+        memset(p, 0, len);
+        p[0] = 'M', p[1] = 'Z';
+        p[0x3c] = 0x80;
+        memcpy(p + 0x80, "PE\0\0", 4);
+        p[opt] = 0x0b, p[opt + 1] = pe32 ? 0x01 : 0x02;
+        p[opt + (pe32 ? 92 : 108)] = 16;
+        memcpy(p + dirs + 4 * 8 + 4, &(uint32_t) { cert_size }, 4); /* little-endian here */
+}
+
+static void test_pe_signature(void **state) {
+        unsigned char page[4096];
+
+        make_pe(page, sizeof(page), false, 0x2000);
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_SIGNED);
+        make_pe(page, sizeof(page), true, 0x2000);
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_SIGNED);
+        make_pe(page, sizeof(page), false, 0);
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_UNSIGNED);
+        page[0x80 + 24 + 108] = 4; /* no certificate table entry at all */
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_UNSIGNED);
+        make_pe(page, sizeof(page), false, 0x2000);
+        assert_int_equal(pe_signature(page, 0x100), PE_NOT_PE); /* cut before the directories */
+        page[0x3c] = 0xff, page[0x3d] = 0xff; /* e_lfanew beyond what was read */
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_NOT_PE);
+        assert_int_equal(pe_signature((const unsigned char *) "kernel\n", 7), PE_NOT_PE);
+        memcpy(page, "\x7f" "ELF", 4);
+        assert_int_equal(pe_signature(page, sizeof(page)), PE_NOT_PE);
+
+        assert_true(is_kernel_image("/boot/vmlinuz-3.10.0-1160.el7.x86_64"));
+        assert_true(is_kernel_image("/lib/modules/5.14.0-362.el9.x86_64/vmlinuz"));
+        assert_false(is_kernel_image("/boot/vmlinuz-x/y"));
+        assert_false(is_kernel_image("/boot/.vmlinuz-3.10.0.hmac"));
+        assert_false(is_kernel_image("/lib/modules/5.14.0/vmlinuz.hmac"));
 }
 
 static void test_network_names(void **state) {
@@ -281,6 +326,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fips, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_secure_boot, setup, teardown),
+                cmocka_unit_test(test_pe_signature),
                 cmocka_unit_test_setup_teardown(test_network_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_selinux, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fstab, setup, teardown),
