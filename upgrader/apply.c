@@ -703,6 +703,44 @@ static int merge_earlier_notes(struct apply *a, struct upgrade_outcome *out) {
         return 0;
 }
 
+/* Whether nevra is one of the NEVRAs in list, comma-separated. */
+static bool in_comma_list(const char *list, const char *nevra) {
+        size_t n = strlen(nevra);
+
+        for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                if (strncmp(p, nevra, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+/* A resumed attempt's counts are the whole upgrade's, as an uninterrupted
+ * run counts them: the plan's installs that rpm did not fail, and what
+ * the first transaction removes (the journal's erase records) but for
+ * what a failed element keeps. */
+static void count_whole_upgrade(struct apply *a, struct upgrade_outcome *out) {
+        unsigned installed = 0, erased = 0;
+
+        for (size_t i = 0; i < a->plan->n_packages; i++) {
+                const struct plan_package *p = &a->plan->packages[i];
+                bool failed = false;
+
+                if (p->op == PLAN_OP_ERASE)
+                        continue;
+                for (size_t k = 0; !failed && k < out->n_failures; k++)
+                        failed = strcmp(out->failures[k].nevra, p->nevra) == 0;
+                installed += !failed;
+        }
+        for (size_t i = 0; i < a->journal.n_erase; i++) {
+                bool kept = false;
+
+                for (size_t k = 0; !kept && k < out->n_failures; k++)
+                        kept = in_comma_list(out->failures[k].kept, a->journal.erase[i]);
+                erased += !kept;
+        }
+        out->installed = installed;
+        out->erased = erased;
+}
+
 static void on_element_done(const char *nevra, bool install, void *userdata) {
         struct apply *a = userdata;
         int r;
@@ -766,6 +804,8 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         txn_take_outcome(t, out);
         if (merge_earlier_notes(a, out) < 0)
                 return log_error_errno(-ENOMEM, "cannot merge the earlier attempts' report");
+        if (a->resuming && a->journal.begun && r == 0)
+                count_whole_upgrade(a, out);
         a->status.scriptlet_failures = (unsigned) out->n_script_failures;
         if (r == 0 && out->n_errors > 0 && out->n_failures == 0 && a->checkpoint_error == 0)
                 log_warning("rpm reported %zu errors", out->n_errors);

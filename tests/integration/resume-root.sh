@@ -27,21 +27,23 @@ outcome() {
 		./var/lib/scripted/scriptlets.log
 }
 
-# What the report will tell (restore reads it from the outcome): the
-# .rpmnew/.rpmsave files, the scriptlets that failed, rpm's errors.
+# What the report will tell (restore reads it from the outcome): how many
+# packages were installed and erased, the .rpmnew/.rpmsave files, the
+# scriptlets that failed, rpm's errors.
 report_of() {
-	grep -E '^(config|script-failure|error) ' "$1/var/lib/oslift/outcome" | LC_ALL=C sort
+	grep -E '^(installed|erased|config|script-failure|error) ' "$1/var/lib/oslift/outcome" | LC_ALL=C sort
 }
 
-# The scriptlets the uninterrupted upgrade ran that did not run in ROOT
-# (each as often as there): none may be missing, %posttrans and the file
-# trigger at the transaction's end included. A scriptlet's instance-count
-# arguments are left out: for a package installed again they count what
-# is installed at that moment. The file trigger's count of files is kept:
+# The scriptlets the uninterrupted upgrade ran that did not run in ROOT:
+# none may be missing, %posttrans and the file trigger at the
+# transaction's end included. How often each ran and its instance-count
+# arguments are left out: a package installed again runs its scriptlets
+# again, and its triggers fire or not by what is installed at that moment
+# (rpm --reinstall's rules). The file trigger's count of files is kept:
 # it must see all of them.
 scriptlets_run() {
 	awk '$1 == "transfiletriggerin" { print; next } $1 == "triggerin" { print $1, $2, $3; next } { print $1, $2 }' \
-		"$1/var/lib/scripted/scriptlets.log" | LC_ALL=C sort
+		"$1/var/lib/scripted/scriptlets.log" | LC_ALL=C sort -u
 }
 missing_effects() {
 	comm -23 <(scriptlets_run "$reference") <(scriptlets_run "$1")
@@ -83,9 +85,6 @@ interrupt() {
 		kill -0 "$pid" 2>/dev/null || break
 		case $when in
 		line:*) grep -qE "^\[ *${when#line:}/" "$tmp/cut.log" && break ;;
-		# The K-th progress line, whatever its number (a resumed
-		# attempt numbers on from what earlier attempts did).
-		progress:*) (($(grep -cE '^\[ *[0-9]+/' "$tmp/cut.log") >= ${when#progress:})) && break ;;
 		scriptlet) pgrep -s "$pid" -x sleep >/dev/null && break ;;
 		esac
 		sleep 0.01
@@ -130,10 +129,12 @@ t_match "$(cat "$tmp/cut-scriptlet/var/log/oslift/upgrade.log")" \
 	'installing [0-9]+ again \(after the last checkpoint\)|to install again \(after the last checkpoint\)' \
 	"after the scriptlet cut, packages after the last checkpoint are installed again"
 
-# Two cuts in a row, then the end.
+# Two cuts in a row, then the end. The second cut is in scripted's %post:
+# a resumed attempt always installs scripted again (its %posttrans is
+# owed), and its 1-second sleep is a window no load on the machine misses.
 root=$(copy twice)
 interrupt "$root" line:30
-interrupt "$root" line:60
+interrupt "$root" scriptlet
 t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 0 "after two cuts the third run finishes"
 t_match "$T_OUT" "attempt 3 of at most 3" "and says it is the third attempt"
@@ -144,7 +145,7 @@ t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" applied "status
 # The attempt limit: after N attempts that did not finish, no more.
 root=$(copy limit)
 interrupt "$root" line:20
-interrupt "$root" progress:5
+interrupt "$root" scriptlet
 t_run "$UPGRADER" --root "$root" --max-attempts 2
 t_is "$T_RC" 4 "with --max-attempts 2 the third run gives up (exit 4)"
 t_match "$T_OUT" "attempted 2 times and did not finish \(at most 2 attempts\): giving up" "and says why"
