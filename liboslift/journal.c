@@ -50,6 +50,70 @@ static bool parse_hex32(const char *s, uint32_t *ret) {
         return true;
 }
 
+static const char *const note_kinds[_JOURNAL_NOTE_MAX] = {
+        [JOURNAL_NOTE_CONFIG] = "config",
+        [JOURNAL_NOTE_SCRIPT] = "script",
+        [JOURNAL_NOTE_ERROR] = "error",
+};
+
+/* A note's text as one word: every byte word_valid() refuses, and '%',
+ * as %XX. */
+static bool note_byte_plain(unsigned char c) {
+        return c > ' ' && c != 0x7f && c != '\\' && c != '\'' && c != '"' && c != '%';
+}
+
+static int note_decode(const char *word, char **ret) {
+        size_t n = strlen(word);
+        char *text = malloc(n + 1), *q = text;
+
+        if (!text)
+                return -ENOMEM;
+        for (const char *p = word; *p; p++) {
+                unsigned v = 0;
+
+                if (*p != '%') {
+                        *q++ = *p;
+                        continue;
+                }
+                for (int i = 1; i <= 2; i++) {
+                        char c = p[i];
+                        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                        if (d < 0) {
+                                free(text);
+                                return -EBADMSG;
+                        }
+                        v = v << 4 | (unsigned) d;
+                }
+                /* Only what the writer encodes: one spelling per text. */
+                if (v == 0 || v == '\n' || note_byte_plain((unsigned char) v)) {
+                        free(text);
+                        return -EBADMSG;
+                }
+                *q++ = (char) v;
+                p += 2;
+        }
+        *q = '\0';
+        *ret = text;
+        return 0;
+}
+
+static int apply_note(struct journal *j, const char *kind, const char *word) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        for (size_t k = 0; k < _JOURNAL_NOTE_MAX; k++) {
+                if (strcmp(kind, note_kinds[k]) != 0)
+                        continue;
+                r = note_decode(word, &text);
+                if (r < 0)
+                        return r;
+                if (strv_contains(j->notes[k], j->n_notes[k], text))
+                        return 0;
+                return strv_push(&j->notes[k], &j->n_notes[k], text);
+        }
+        return -EBADMSG;
+}
+
 /* Splits line (modified) into at most max words; returns how many. */
 static size_t split_words(char *line, char **words, size_t max) {
         size_t n = 0;
@@ -126,6 +190,8 @@ static int apply_record(struct journal *j, char *text, bool first) {
                 if (!j->begun)
                         return -EBADMSG;
                 return strv_push(&j->done, &j->n_done, w[1]);
+        } else if (strcmp(w[0], "note") == 0 && n == 3) {
+                return apply_note(j, w[1], w[2]);
         } else if (strcmp(w[0], "checkpoint") == 0 && n == 2) {
                 /* Counts done records, those kept from earlier attempts
                  * included; more may follow the ones it covers, as the
@@ -201,6 +267,8 @@ void journal_done(struct journal *j) {
         free(j->tids);
         strv_free(j->erase, j->n_erase);
         strv_free(j->done, j->n_done);
+        for (size_t k = 0; k < _JOURNAL_NOTE_MAX; k++)
+                strv_free(j->notes[k], j->n_notes[k]);
         *j = (struct journal) {};
 }
 
@@ -292,6 +360,24 @@ int journal_append(struct journal_writer *w, bool sync, const char *fmt, ...) {
         if (n < 0 || (size_t) n >= sizeof(text))
                 return -EINVAL;
         return append_line(w->fd, sync, text);
+}
+
+int journal_append_note(struct journal_writer *w, enum journal_note_kind kind, const char *text) {
+        char word[JOURNAL_LINE_MAX];
+        size_t n = 0;
+
+        if ((unsigned) kind >= _JOURNAL_NOTE_MAX || !*text)
+                return -EINVAL;
+        for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+                if (*p == '\n' || n + 4 > sizeof(word))
+                        return -EINVAL;
+                if (note_byte_plain(*p))
+                        word[n++] = (char) *p;
+                else
+                        n += (size_t) snprintf(word + n, sizeof(word) - n, "%%%02x", *p);
+        }
+        word[n] = '\0';
+        return journal_append(w, false, "note %s %s", note_kinds[kind], word);
 }
 
 int journal_remove_at(int state_dir_fd) {

@@ -18,6 +18,9 @@
  *   ........ begin TID TOTAL          rpm runs TOTAL elements; its temporary
  *                                     files end in ";TID" (8 hex digits)
  *   ........ done NEVRA               NEVRA is installed (scriptlets run)
+ *   ........ note KIND TEXT           what the report must tell (KIND:
+ *                                     config, script or error; TEXT
+ *                                     %XX-encoded), kept across attempts
  *   ........ checkpoint N             the first N "done" records (those
  *                                     kept from earlier attempts included)
  *                                     and everything before them are on
@@ -56,6 +59,14 @@ enum journal_result {
         JOURNAL_RESULT_APPLIED_WITH_PROBLEMS, /* over, with elements rpm failed */
 };
 
+/* What rpm said that the report tells, as the outcome's lists hold it. */
+enum journal_note_kind {
+        JOURNAL_NOTE_CONFIG, /* a .rpmnew or .rpmsave */
+        JOURNAL_NOTE_SCRIPT, /* a scriptlet that failed without failing its element */
+        JOURNAL_NOTE_ERROR,  /* another error rpm reported */
+        _JOURNAL_NOTE_MAX,
+};
+
 struct journal {
         char plan_sha256[SHA256_HEX_SIZE];
         unsigned attempts;        /* "attempt" records */
@@ -69,6 +80,10 @@ struct journal {
         char **done;              /* every "done" NEVRA, in order */
         size_t n_done;
         size_t n_durable;         /* done[0..n_durable) are covered by a checkpoint */
+        /* Every attempt's notes, each text once: what an attempt cut short
+         * said still belongs in the report of the one that finishes. */
+        char **notes[_JOURNAL_NOTE_MAX];
+        size_t n_notes[_JOURNAL_NOTE_MAX];
         unsigned last_checkpoint; /* N of the last checkpoint, 0 if none */
         enum journal_result result;
         bool gave_up;
@@ -111,4 +126,8 @@ int journal_append(struct journal_writer *w, bool sync, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* Removes the journal (stage and cancel: it belongs to a plan). */
+/* Appends "note KIND TEXT" (not synced: the next checkpoint covers it).
+ * text is one line; -EINVAL when it is empty or too long for a record. */
+int journal_append_note(struct journal_writer *w, enum journal_note_kind kind, const char *text);
+
 int journal_remove_at(int state_dir_fd);

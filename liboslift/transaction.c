@@ -96,6 +96,10 @@ void txn_allow_downgrade(struct txn *t) {
         t->filter |= RPMPROB_FILTER_OLDPACKAGE;
 }
 
+struct upgrade_outcome *txn_outcome(struct txn *t) {
+        return &t->outcome;
+}
+
 void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret) {
         *ret = t->outcome;
         t->outcome = (struct upgrade_outcome) {};

@@ -78,5 +78,8 @@ int txn_check(struct txn *t, rpmps *ret_problems);
 int txn_run(struct txn *t, bool test_only, txn_progress_fn progress, txn_element_done_fn element_done,
             void *userdata, rpmps *ret_problems);
 
+/* What the run has reported so far, borrowed (txn_take_outcome() takes it). */
+struct upgrade_outcome *txn_outcome(struct txn *t);
+
 /* What the run did; the caller takes it over (and frees it). */
 void txn_take_outcome(struct txn *t, struct upgrade_outcome *ret);

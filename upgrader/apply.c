@@ -77,6 +77,8 @@ struct apply {
          * elements finish (a lookup per element). */
         const struct plan_package **entries;
         int checkpoint_error;
+        /* How much of the running transaction's outcome is in the journal. */
+        size_t notes_written[_JOURNAL_NOTE_MAX];
         FILE *log;
 };
 
@@ -311,7 +313,10 @@ static int build_resumed_transaction(struct apply *a, struct txn **ret) {
         if (r < 0)
                 return r;
         log_info("left to do: %u packages to install, %u to install again (after the last checkpoint), %u "
-                 "to erase; %u already on disk", c.installed, c.reinstalled, c.erased, c.kept);
+                 "to erase; %u already on disk", c.installed, c.reinstalled, c.erased, c.kept + c.owed);
+        if (c.owed > 0)
+                log_info("of those on disk, %u are installed again: the transaction's end (their %%posttrans, "
+                         "file triggers) never ran for them", c.owed);
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -631,6 +636,110 @@ static unsigned plan_entries_done_before(struct apply *a, struct txn *t) {
         return (unsigned) (a->plan->n_packages - pending);
 }
 
+/* The outcome's list for a kind of journal note. */
+static char ***outcome_list(struct upgrade_outcome *o, size_t kind, size_t **ret_n) {
+        switch (kind) {
+        case JOURNAL_NOTE_CONFIG:
+                *ret_n = &o->n_config_files;
+                return &o->config_files;
+        case JOURNAL_NOTE_SCRIPT:
+                *ret_n = &o->n_script_failures;
+                return &o->script_failures;
+        default:
+                *ret_n = &o->n_errors;
+                return &o->errors;
+        }
+}
+
+/* What rpm said since the last call goes into the journal, before the
+ * "done" record of the element it was said for: an attempt cut short
+ * after the next checkpoint no longer loses it from the report. */
+static int write_notes(struct apply *a) {
+        if (!a->running)
+                return 0;
+        for (size_t k = 0; k < _JOURNAL_NOTE_MAX; k++) {
+                size_t *n;
+                char **list = *outcome_list(txn_outcome(a->running), k, &n);
+
+                for (; a->notes_written[k] < *n; a->notes_written[k]++) {
+                        int r = journal_append_note(a->writer, k, list[a->notes_written[k]]);
+
+                        if (r == -EINVAL)
+                                continue; /* not one line: the log has it */
+                        if (r < 0)
+                                return log_error_errno(r, "cannot write to the upgrade journal %s",
+                                                       OSLIFT_JOURNAL_FILE);
+                }
+        }
+        return 0;
+}
+
+/* The report covers every attempt: what earlier ones noted comes first,
+ * each text once, as an uninterrupted run would have said it. */
+static int merge_earlier_notes(struct apply *a, struct upgrade_outcome *out) {
+        for (size_t k = 0; k < _JOURNAL_NOTE_MAX; k++) {
+                size_t *n_list;
+                char ***list = outcome_list(out, k, &n_list);
+                char **merged = NULL;
+                size_t n = 0;
+                int r = 0;
+
+                if (a->journal.n_notes[k] == 0)
+                        continue;
+                for (size_t i = 0; r == 0 && i < a->journal.n_notes[k]; i++)
+                        r = strv_push(&merged, &n, a->journal.notes[k][i]);
+                for (size_t i = 0; r == 0 && i < *n_list; i++)
+                        if (!strv_contains(merged, n, (*list)[i]))
+                                r = strv_push(&merged, &n, (*list)[i]);
+                if (r < 0) {
+                        strv_free(merged, n);
+                        return r;
+                }
+                strv_free(*list, *n_list);
+                *list = merged;
+                *n_list = n;
+        }
+        return 0;
+}
+
+/* Whether nevra is one of the NEVRAs in list, comma-separated. */
+static bool in_comma_list(const char *list, const char *nevra) {
+        size_t n = strlen(nevra);
+
+        for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                if (strncmp(p, nevra, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+/* A resumed attempt's counts are the whole upgrade's, as an uninterrupted
+ * run counts them: the plan's installs that rpm did not fail, and what
+ * the first transaction removes (the journal's erase records) but for
+ * what a failed element keeps. */
+static void count_whole_upgrade(struct apply *a, struct upgrade_outcome *out) {
+        unsigned installed = 0, erased = 0;
+
+        for (size_t i = 0; i < a->plan->n_packages; i++) {
+                const struct plan_package *p = &a->plan->packages[i];
+                bool failed = false;
+
+                if (p->op == PLAN_OP_ERASE)
+                        continue;
+                for (size_t k = 0; !failed && k < out->n_failures; k++)
+                        failed = strcmp(out->failures[k].nevra, p->nevra) == 0;
+                installed += !failed;
+        }
+        for (size_t i = 0; i < a->journal.n_erase; i++) {
+                bool kept = false;
+
+                for (size_t k = 0; !kept && k < out->n_failures; k++)
+                        kept = in_comma_list(out->failures[k].kept, a->journal.erase[i]);
+                erased += !kept;
+        }
+        out->installed = installed;
+        out->erased = erased;
+}
+
 static void on_element_done(const char *nevra, bool install, void *userdata) {
         struct apply *a = userdata;
         int r;
@@ -639,7 +748,9 @@ static void on_element_done(const char *nevra, bool install, void *userdata) {
                 a->status.packages_done++;
         if (a->checkpoint_error < 0)
                 return;
-        r = checkpoint_element_done(a->checkpoint, nevra);
+        r = write_notes(a);
+        if (r == 0)
+                r = checkpoint_element_done(a->checkpoint, nevra);
         /* Without checkpoints a cut-short run would redo more, not less:
          * the transaction goes on, the end is not recorded. */
         if (r < 0)
@@ -681,12 +792,19 @@ static int run_transaction(struct apply *a, struct upgrade_outcome *out) {
         a->running = t;
         if (r == 0)
                 r = txn_run(t, false, on_progress, on_element_done, a, &problems);
+        /* What the %posttrans scriptlets and the end said. */
+        if (a->checkpoint_error == 0)
+                a->checkpoint_error = write_notes(a);
         a->running = NULL;
         if (r == -EPROTO) {
                 log_problems(problems, "rpm refused the transaction");
                 rpmpsFree(problems);
         }
         txn_take_outcome(t, out);
+        if (merge_earlier_notes(a, out) < 0)
+                return log_error_errno(-ENOMEM, "cannot merge the earlier attempts' report");
+        if (a->resuming && a->journal.begun && r == 0)
+                count_whole_upgrade(a, out);
         a->status.scriptlet_failures = (unsigned) out->n_script_failures;
         if (r == 0 && out->n_errors > 0 && out->n_failures == 0 && a->checkpoint_error == 0)
                 log_warning("rpm reported %zu errors", out->n_errors);

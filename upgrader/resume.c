@@ -4,8 +4,10 @@
 #include <limits.h>
 #include <rpm/header.h>
 #include <rpm/rpmdb.h>
+#include <rpm/rpmds.h>
 #include <rpm/rpmfiles.h>
 #include <rpm/rpmlib.h>
+#include <rpm/rpmtd.h>
 #include <rpm/rpmts.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,15 +32,131 @@ bool plan_installs(const struct plan *plan, const char *nevra) {
         return plan_has(plan, nevra, false);
 }
 
+/* Whether the header has a %transfiletriggerin. */
+static bool has_trans_file_trigger_in(Header h) {
+        struct rpmtd_s flags;
+        const uint32_t *f;
+        bool found = false;
+
+        if (!headerGet(h, RPMTAG_TRANSFILETRIGGERFLAGS, &flags, HEADERGET_MINMEM))
+                return false;
+        while (!found && (f = rpmtdNextUint32(&flags)) != NULL)
+                found = (*f & RPMSENSE_TRIGGERIN) != 0;
+        rpmtdFreeData(&flags);
+        return found;
+}
+
+/* The end of the transaction runs this package's %posttrans and its
+ * %transfiletriggerin (over every file in the rpmdb): work an attempt cut
+ * short never did. */
+static bool owes_own_end(Header h) {
+        return headerIsEntry(h, RPMTAG_POSTTRANS) || headerIsEntry(h, RPMTAG_POSTTRANSPROG) ||
+               has_trans_file_trigger_in(h);
+}
+
+/* The prefixes of h's %transfiletriggerin scriptlets, added to *prefixes. */
+static int push_trigger_prefixes(Header h, char ***prefixes, size_t *n) {
+        struct rpmtd_s names, flags;
+        int r = 0;
+
+        if (!headerGet(h, RPMTAG_TRANSFILETRIGGERNAME, &names, HEADERGET_MINMEM))
+                return 0;
+        if (headerGet(h, RPMTAG_TRANSFILETRIGGERFLAGS, &flags, HEADERGET_MINMEM)) {
+                for (uint32_t i = 0; r == 0 && i < rpmtdCount(&names) && i < rpmtdCount(&flags); i++) {
+                        const char *name;
+                        const uint32_t *f;
+
+                        rpmtdSetIndex(&names, (int) i);
+                        rpmtdSetIndex(&flags, (int) i);
+                        name = rpmtdGetString(&names);
+                        f = rpmtdGetUint32(&flags);
+                        if (name && f && (*f & RPMSENSE_TRIGGERIN) && !strv_contains(*prefixes, *n, name))
+                                r = strv_push(prefixes, n, name);
+                }
+                rpmtdFreeData(&flags);
+        }
+        rpmtdFreeData(&names);
+        return r;
+}
+
+static bool has_file_below(Header h, char *const *prefixes, size_t n_prefixes) {
+        rpmfiles files = rpmfilesNew(NULL, h, RPMTAG_BASENAMES, 0);
+        bool found = false;
+
+        for (int i = 0; files && !found && i < (int) rpmfilesFC(files); i++) {
+                _cleanup_free_ char *fn = rpmfilesFN(files, i);
+
+                for (size_t k = 0; fn && !found && k < n_prefixes; k++)
+                        found = strncmp(fn, prefixes[k], strlen(prefixes[k])) == 0;
+        }
+        rpmfilesFree(files);
+        return found;
+}
+
+/*
+ * The targets an attempt cut short installed, but whose share of the
+ * transaction's end it never reached: their own %posttrans and
+ * %transfiletriggerin (rpm runs those for the elements of the transaction
+ * only), and the files that a %transfiletriggerin of a package outside
+ * the transaction must see (rpm hands it the transaction's files only).
+ * Installing them again puts them in the transaction that finishes.
+ */
+static int find_owing(rpmts ts, const struct plan *plan, const struct journal *j, char ***ret, size_t *ret_n) {
+        char **owing = NULL, **prefixes = NULL;
+        size_t n_owing = 0, n_prefixes = 0;
+        rpmdbMatchIterator mi;
+        Header h;
+        int r = 0;
+
+        mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
+        while (r == 0 && mi && (h = rpmdbNextIterator(mi)) != NULL) {
+                _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
+
+                if (!nevra)
+                        r = -ENOMEM;
+                else if (plan_installs(plan, nevra)) {
+                        if (owes_own_end(h) && !strv_contains(owing, n_owing, nevra))
+                                r = strv_push(&owing, &n_owing, nevra);
+                } else if (!strv_contains(j->erase, j->n_erase, nevra) && !plan_has(plan, nevra, true))
+                        r = push_trigger_prefixes(h, &prefixes, &n_prefixes);
+        }
+        rpmdbFreeIterator(mi);
+
+        if (r == 0 && n_prefixes > 0) {
+                mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
+                while (r == 0 && mi && (h = rpmdbNextIterator(mi)) != NULL) {
+                        _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
+
+                        if (!nevra)
+                                r = -ENOMEM;
+                        else if (plan_installs(plan, nevra) && !strv_contains(owing, n_owing, nevra) &&
+                                 has_file_below(h, prefixes, n_prefixes))
+                                r = strv_push(&owing, &n_owing, nevra);
+                }
+                rpmdbFreeIterator(mi);
+        }
+        strv_free(prefixes, n_prefixes);
+        if (r < 0) {
+                strv_free(owing, n_owing);
+                return r;
+        }
+        *ret = owing;
+        *ret_n = n_owing;
+        return 0;
+}
+
 int resume_build(struct txn *t, const struct plan *plan, const char *packages_dir, const struct journal *j,
                  struct resume_counts *ret) {
         rpmts ts = txn_ts(t);
         struct resume_counts counts = {};
         rpmdbMatchIterator mi;
-        char **installed = NULL, **doubled = NULL;
-        size_t n_installed = 0, n_doubled = 0;
+        char **installed = NULL, **doubled = NULL, **owing = NULL;
+        size_t n_installed = 0, n_doubled = 0, n_owing = 0;
         Header h;
-        int r = 0;
+        int r = find_owing(ts, plan, j, &owing, &n_owing);
+
+        if (r < 0)
+                return r;
 
         /* One pass over the rpmdb: erase the leftovers, note the rest. */
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
@@ -77,17 +195,20 @@ int resume_build(struct txn *t, const struct plan *plan, const char *packages_di
                 if (!strv_contains(installed, n_installed, p->nevra)) {
                         r = txn_add_package(t, p->op, path, p->nevra);
                         counts.installed++;
-                } else if (journal_is_durable(j, p->nevra) && !strv_contains(doubled, n_doubled, p->nevra))
-                        counts.kept++;
-                else {
+                } else if (!journal_is_durable(j, p->nevra) || strv_contains(doubled, n_doubled, p->nevra)) {
                         r = txn_add_reinstall(t, path, p->nevra);
                         counts.reinstalled++;
-                }
+                } else if (strv_contains(owing, n_owing, p->nevra)) {
+                        r = txn_add_reinstall(t, path, p->nevra);
+                        counts.owed++;
+                } else
+                        counts.kept++;
                 if (r < 0)
                         log_error("rpm cannot add staged package %s to the transaction", p->file);
         }
         strv_free(installed, n_installed);
         strv_free(doubled, n_doubled);
+        strv_free(owing, n_owing);
         if (r < 0)
                 return r;
         *ret = counts;

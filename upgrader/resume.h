@@ -5,7 +5,8 @@
  * kept; one the rpmdb lists after the last checkpoint is installed again
  * (its files may not have reached the disk); one it does not list is
  * installed; whatever the plan or the first transaction removes and is
- * still listed is erased. rpm's temporary files of the interrupted
+ * still listed is erased. A kept one whose part of the transaction's end
+ * (%posttrans, file triggers) never ran is installed again too. rpm's temporary files of the interrupted
  * attempts are removed first.
  */
 #pragma once
@@ -16,6 +17,7 @@
 
 struct resume_counts {
         unsigned kept, reinstalled, installed, erased;
+        unsigned owed; /* installed again for the transaction's end they missed */
         unsigned temp_files; /* rpm's leftovers removed */
 };
 

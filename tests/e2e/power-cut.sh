@@ -8,7 +8,8 @@
 # say that it resumes, finish, and leave a disk equal to an uninterrupted
 # upgrade's: the same rpm -qa, every package-owned file with the digest the
 # rpmdb records, the same bytes in every one of them, the site data as it
-# was, and no next_entry left in grubenv.
+# was, and no next_entry left in grubenv; every scriptlet the uninterrupted
+# upgrade ran has run, and the report tells the same.
 #
 #   POWER_CUT_POINTS=quick   two cuts (make check)
 #   POWER_CUT_POINTS=all     eleven cuts spread over the transaction (default)
@@ -64,6 +65,23 @@ state() {
 	rm -rf "$dir"
 }
 
+# scriptlets IMAGE: the scriptlets of scripted that ran, as
+# tests/integration/resume-root.sh counts them: each kind once, without
+# instance-count arguments (a package installed again runs its scriptlets
+# again, counting what is installed then); the file trigger's count of
+# files kept, as it must see all of them.
+scriptlets() {
+	{ e2e_debugfs_cat "$1" /var/lib/scripted/scriptlets.log || true; } |
+		awk '$1 == "transfiletriggerin" { print; next } $1 == "triggerin" { print $1, $2, $3; next } { print $1, $2 }' |
+		LC_ALL=C sort -u
+}
+
+# report IMAGE: what the report will tell (restore reads the outcome).
+report() {
+	{ e2e_debugfs_cat "$1" /var/lib/oslift/outcome || true; } |
+		{ grep -aE '^(result|installed|erased|config|script-failure|error) ' || true; } | LC_ALL=C sort
+}
+
 # ------------------------------------------------- the uninterrupted upgrade
 cp --sparse=always "$staged" "$tmp/reference.img"
 start=$SECONDS
@@ -76,6 +94,11 @@ t_match "$expected" '^owned files: [1-9][0-9]*, differing: 0$' "the uninterrupte
 t_match "$expected" "^site data: $data_before\$" "and the site data as it was"
 total=$(grep -aoE '\[ *[0-9]+/[0-9]+ ' <<<"$ref_log" | head -n1 | sed 's/.*\///; s/ //g')
 t_match "${total:-0}" '^[1-9][0-9]+$' "the transaction has $total elements"
+expected_scriptlets=$(scriptlets "$tmp/reference.img")
+expected_report=$(report "$tmp/reference.img")
+t_match "$expected_scriptlets" '^posttrans 8$' "the uninterrupted upgrade ran scripted's %posttrans"
+t_match "$expected_scriptlets" '^transfiletriggerin 8 [1-9][0-9]*$' "and its file trigger"
+t_match "$expected_report" '^result applied$' "and its outcome says applied"
 rm -f "$tmp/reference.img"
 
 case $POINTS in
@@ -131,6 +154,10 @@ for when in "${cuts[@]}"; do
 		t_fail "cut at $when ($cut_at): the disk equals the uninterrupted upgrade's" \
 			"$(diff <(echo "$expected") <(echo "$got") | head -n 20)"
 	fi
+	t_is "$(comm -23 <(echo "$expected_scriptlets") <(scriptlets "$image"))" "" \
+		"cut at $when ($cut_at): every scriptlet the uninterrupted upgrade ran has run (%posttrans, the file trigger)"
+	t_is "$(report "$image")" "$expected_report" "cut at $when ($cut_at): the report tells what the uninterrupted one tells"
+
 	rm -f "$image"
 done
 echo "# power cuts tried: ${#cuts[@]}, passed: $passed, of $total transaction elements"

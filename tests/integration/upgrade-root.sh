@@ -86,7 +86,11 @@ t_is "$(t_rpm "$root" -qf /usr/share/moving/data.txt)" "mover-b-8.0-1.noarch" "a
 t_is "$(readlink "$root/usr/bin/oldtool")" "newtool" "the obsoleted tool's path belongs to newtool"
 scripts=$(cat "$root/var/lib/scripted/scriptlets.log")
 t_match "$scripts" '^triggerin webapp 8 ' "the trigger ran for release 8"
-t_is "$(tail -n 1 <<<"$scripts")" "posttrans 8 2" "%posttrans ran last"
+t_is "$(tail -n 2 <<<"$scripts" | head -n 1)" "posttrans 8 2" "%posttrans ran after every element"
+t_match "$(tail -n 1 <<<"$scripts")" '^transfiletriggerin 8 [1-9][0-9]*$' \
+	"then the %transfiletriggerin, over the files below /usr/share"
+t_is "$(tail -n 1 <<<"$scripts")" "$(t_rpm "$root" -qa --qf '[%{FILENAMES}\n]' 2>/dev/null | grep -c '^/usr/share' | sed 's/^/transfiletriggerin 8 /')" \
+	"which saw every file below /usr/share that the rpmdb lists"
 t_ok "%pre/%post of 8 ran before %preun/%postun of 7" \
 	awk '/^post 8/{p=NR} /^preun 7/{u=NR} END{exit !(p && u && p < u)}' <<<"$scripts"
 t_is "$(cd "$root/var/lib/site" && sha256sum data.bin notes.txt)" "$data_before" "site data is byte-identical"

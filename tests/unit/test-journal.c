@@ -245,6 +245,71 @@ static void test_write_read_back(void **state) {
         rmdir(dir);
 }
 
+/* Notes carry what rpm said across attempts: any text, written as one
+ * word, read back once each, kept when a new attempt begins. */
+static void test_notes(void **state) {
+        static const char config[] = "warning: /etc/a b.conf created as /etc/a b.conf.rpmnew";
+        static const char script[] = "warning: %post(x-8-1.noarch) scriptlet failed, exit status 7 \"quoted\" 'too' \\ \x1b";
+        char dir[] = "/tmp/oslift-journal.XXXXXX";
+        struct journal_writer *w = NULL;
+        struct journal j;
+        int dfd;
+
+        assert_non_null(mkdtemp(dir));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        assert_true(dfd >= 0);
+        assert_int_equal(journal_open_at(dfd, PLAN, 0, &w), 0);
+        assert_int_equal(journal_append(w, true, "attempt 1 2026-11-23T12:00:00Z"), 0);
+        assert_int_equal(journal_append(w, false, "begin 0000abcd 2"), 0);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_CONFIG, config), 0);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_SCRIPT, script), 0);
+        /* A new attempt, whose redone element says the same again. */
+        assert_int_equal(journal_append(w, true, "attempt 2 2026-11-23T12:05:00Z"), 0);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_CONFIG, config), 0);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_ERROR, "error: one"), 0);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_ERROR, ""), -EINVAL);
+        assert_int_equal(journal_append_note(w, JOURNAL_NOTE_ERROR, "two\nlines"), -EINVAL);
+        journal_close(w);
+
+        assert_int_equal(journal_read_at(dfd, &j), 0);
+        assert_int_equal(j.attempts, 2);
+        assert_int_equal(j.n_notes[JOURNAL_NOTE_CONFIG], 1);
+        assert_string_equal(j.notes[JOURNAL_NOTE_CONFIG][0], config);
+        assert_int_equal(j.n_notes[JOURNAL_NOTE_SCRIPT], 1);
+        assert_string_equal(j.notes[JOURNAL_NOTE_SCRIPT][0], script);
+        assert_int_equal(j.n_notes[JOURNAL_NOTE_ERROR], 1);
+        assert_string_equal(j.notes[JOURNAL_NOTE_ERROR][0], "error: one");
+        journal_done(&j);
+        assert_int_equal(journal_remove_at(dfd), 0);
+        close(dfd);
+        rmdir(dir);
+}
+
+/* A note's word has one spelling: bad or needless escapes are damage. */
+static void test_bad_notes(void **state) {
+        static const char *const bad[] = {
+                "note config a%zz", "note config a%4", "note config %41", "note config a%0a", "note config a%00",
+                "note colour a", "note config",
+        };
+        char buf[4096];
+        struct journal j;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *lines[] = { "journal 1 " PLAN, "attempt 1 2026-11-23T12:00:00Z", bad[i], "backup", NULL };
+
+                make(buf, sizeof(buf), lines);
+                assert_int_equal(journal_parse(buf, strlen(buf), &j), -EBADMSG);
+        }
+        {
+                const char *lines[] = { "journal 1 " PLAN, "attempt 1 2026-11-23T12:00:00Z", "note script a%20b%25", NULL };
+
+                make(buf, sizeof(buf), lines);
+                assert_int_equal(journal_parse(buf, strlen(buf), &j), 0);
+                assert_string_equal(j.notes[JOURNAL_NOTE_SCRIPT][0], "a b%");
+                journal_done(&j);
+        }
+}
+
 /* Both ends of a transaction rpm ran to its end; nothing may follow. */
 static void test_finished(void **state) {
         static const struct {
@@ -287,6 +352,8 @@ int main(void) {
                 cmocka_unit_test(test_checkpoint_counts_not_position),
                 cmocka_unit_test(test_out_of_place),
                 cmocka_unit_test(test_write_read_back),
+                cmocka_unit_test(test_notes),
+                cmocka_unit_test(test_bad_notes),
         };
         return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }
