@@ -15,12 +15,12 @@ pkgs=$OSLIFT_BUILD/test-packages/release-cases
 
 # The target: release 8 without the kernel, whose install-only handling
 # plain `rpm -U` does not have (then `rpm -U target/*.rpm` is the plan
-# exactly), and without rc-caps 8 (see "file capabilities" below).
+# exactly).
 # hlinktest (a real package with partial hard-link sets) is new in the
 # target when the fixtures are there.
 mkdir -p "$tmp/target"
 for f in "$pkgs"/release8/*.rpm; do
-	case $f in */kernel-core-* | */rc-caps-*) ;; *) cp "$f" "$tmp/target/" ;; esac
+	[[ $f == */kernel-core-* ]] || cp "$f" "$tmp/target/"
 done
 hlinktest=$(t_fixture rpms/hlinktest-1.0-1.noarch.rpm) && cp "$hlinktest" "$tmp/target/"
 
@@ -189,26 +189,8 @@ feature "C library replaced while scriptlets run" ./usr/lib/rc-libc '( glibc |rc
 t_is "$(readlink "$root/var/rc-run")" ../run/rc-run "/var/rc-run is release 8's symlink"
 feature "directory shipped as a symlink (after check's fix)" "./var/rc-run ./run/rc-run" '^-$' '^rc-layout-'
 
-# --- file capabilities: a known difference ---
-# The upgrader's librpm is built without libcap (initrd/build-sysroot.sh:
-# --without-cap), so it lacks rpmlib(FileCaps) and cannot install a
-# package with %caps files at all; rpm -U installs it and sets the
-# capabilities. check finds it before anything is written. Asserted as it
-# is, so that a change is noticed.
-mkdir -p "$tmp/caps-target"
-cp "$tmp/target"/*.rpm "$pkgs/release8/rc-caps-8.0-1.noarch.rpm" "$tmp/caps-target/"
-cp -a "$tmp/ref" "$tmp/caps-ref"
-t_rpm "$tmp/caps-ref" -U "$pkgs/release8/rc-caps-8.0-1.noarch.rpm" >/dev/null 2>&1
-t_match "$(getcap "$tmp/caps-ref/usr/bin/rc-ping")" 'cap_net_admin,cap_net_raw=ep' "rpm -U sets rc-caps 8's capabilities"
-capsroot=$tmp/caps-root
-cp -a "$tmp/refused" "$capsroot"
-rm -rf "$capsroot/var/rc-run"
-ln -s ../run/rc-run "$capsroot/var/rc-run"
-t_run "$HOST_PREP" --root "$capsroot" check --packages "$tmp/caps-target"
-t_is "$T_RC" 1 "known difference: check blocks a package with file capabilities"
-t_match "$T_OUT" '^BLOCKER +unresolved-dependency: rpmlib\(FileCaps\) <= 4\.6\.1-1 is needed by rc-caps-8\.0-1\.noarch' \
-	"known difference: as rpmlib(FileCaps), which the upgrader's librpm lacks"
-table+=("$(printf '%-44s %s' "file capabilities (%caps)" "no: check blocks it (librpm without libcap)")")
+t_is "$(getcap "$root/usr/bin/rc-ping" | sed 's/.* //')" "cap_net_admin,cap_net_raw=ep" "rc-caps 8's file capabilities are set"
+feature "file capabilities (%caps)" ./usr/bin/rc-ping '^-$' '^rc-caps-'
 
 printf '# %-44s %s\n' feature "agreed with rpm -U"
 printf '# %s\n' "${table[@]}"
