@@ -15,12 +15,12 @@ pkgs=$OSLIFT_BUILD/test-packages/release-cases
 
 # The target: release 8 without the kernel, whose install-only handling
 # plain `rpm -U` does not have (then `rpm -U target/*.rpm` is the plan
-# exactly).
+# exactly), and without rc-rpmlib-future (see the end).
 # hlinktest (a real package with partial hard-link sets) is new in the
 # target when the fixtures are there.
 mkdir -p "$tmp/target"
 for f in "$pkgs"/release8/*.rpm; do
-	[[ $f == */kernel-core-* ]] || cp "$f" "$tmp/target/"
+	case $f in */kernel-core-* | */rc-rpmlib-future-*) ;; *) cp "$f" "$tmp/target/" ;; esac
 done
 hlinktest=$(t_fixture rpms/hlinktest-1.0-1.noarch.rpm) && cp "$hlinktest" "$tmp/target/"
 
@@ -191,6 +191,18 @@ feature "directory shipped as a symlink (after check's fix)" "./var/rc-run ./run
 
 t_is "$(getcap "$root/usr/bin/rc-ping" | sed 's/.* //')" "cap_net_admin,cap_net_raw=ep" "rc-caps 8's file capabilities are set"
 feature "file capabilities (%caps)" ./usr/bin/rc-ping '^-$' '^rc-caps-'
+
+# A package needing an rpmlib() feature no librpm has: no package can
+# provide it, and check says so rather than "add the package".
+mkdir -p "$tmp/future"
+cp "$pkgs/release8/rc-rpmlib-future-8.0-1.noarch.rpm" "$tmp/future/"
+t_run "$HOST_PREP" --root "$ref" check --packages "$tmp/future"
+t_is "$T_RC" 1 "a package needing rpmlib(OsliftTestFuture): blocked"
+t_match "$T_OUT" '^BLOCKER +unresolved-dependency: rpmlib\(OsliftTestFuture\) <= 9\.0-1 is needed by rc-rpmlib-future-8\.0-1\.noarch' \
+	"naming the feature and the package"
+t_match "$T_OUT" "meaning: the package needs a feature of rpm itself that the upgrader's librpm does not have" \
+	"saying it is a feature of rpm itself"
+t_match "$T_OUT" 'to do: +leave the package out of the target set and install it after the upgrade' "and what to do"
 
 printf '# %-44s %s\n' feature "agreed with rpm -U"
 printf '# %s\n' "${table[@]}"
