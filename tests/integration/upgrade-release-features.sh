@@ -5,7 +5,9 @@
 # every path (type, mode, owner, link count, symlink target, SHA-256,
 # capabilities), the .rpmsave/.rpmnew files and the scriptlets' log (set
 # and order) must be the same. The directory release 8 ships as a symlink
-# is a blocker of check, found before anything is written. Prints the
+# is a blocker of check, found before anything is written (rpm -U refuses
+# it only after running the %pretrans scriptlets); made again after
+# staging, the upgrader refuses it before running anything. Prints the
 # feature table (feature, agreed) from what it measured.
 . "$(dirname "$0")/../lib.sh"
 
@@ -80,6 +82,20 @@ cp -a "$root" "$tmp/ref"
 ref=$tmp/ref
 t_run "$HOST_PREP" --root "$root" stage --packages "$tmp/target"
 t_is "$T_RC" 0 "stage succeeds"
+# The system changed after staging: /var/rc-run a directory again. The
+# upgrader's checks before its first write find what rpm would refuse.
+cp -a "$root" "$tmp/changed"
+rm "$tmp/changed/var/rc-run"
+mkdir "$tmp/changed/var/rc-run"
+echo "site file" >"$tmp/changed/var/rc-run/keep"
+before_changed=$(t_tree_digest "$tmp/changed" './var/lib/oslift*' './var/log/oslift*' './var/lib/rpm*')
+t_run "$UPGRADER" --root "$tmp/changed"
+t_is "$T_RC" 1 "the root changed after staging: the upgrader refuses (exit 1)"
+t_match "$T_OUT" "rpm's test run of the staged transaction fails \\(nothing was changed\\)" "as rpm's test run fails"
+t_match "$T_OUT" 'file /var/rc-run from install of rc-layout-8\.0-1\.noarch conflicts with file from package rc-layout-7\.0-1\.noarch' \
+	"naming the path and both packages"
+t_is "$(t_tree_digest "$tmp/changed" './var/lib/oslift*' './var/log/oslift*' './var/lib/rpm*')" "$before_changed" \
+	"and runs nothing, not even a %pretrans (rpm -U runs those first)"
 t_run "$UPGRADER" --root "$root"
 echo "$T_OUT" >"$tmp/upgrader.out"
 t_is "$T_RC" 0 "upgrader applies the plan"
