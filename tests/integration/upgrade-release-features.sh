@@ -102,7 +102,6 @@ t_is "$T_RC" 0 "upgrader applies the plan"
 t_rpm "$ref" -U "$tmp/target"/*.rpm >"$tmp/rpm.out" 2>&1
 t_is "$?" 0 "rpm -U of the same set on the copy succeeds"
 
-
 # --- the comparison ---
 t_is "$(nevras "$root")" "$(nevras "$ref")" "the installed set is rpm -U's (name, epoch, version, release, arch)"
 t_is "$(t_root_manifest "$root")" "$(t_root_manifest "$ref")" \
