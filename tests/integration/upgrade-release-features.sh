@@ -192,6 +192,10 @@ feature "%pre adds a user" "./etc/passwd ./etc/group ./var/lib/rcsvc" ' rc-user 
 t_match "$qa" '^rc-multilib-0:8\.0-1\.i686$' "the i686 half of the multilib pair is upgraded"
 t_match "$qa" '^rc-multilib-0:8\.0-1\.x86_64$' "and the x86_64 half"
 t_ok "the x86_64 half's /usr/bin/rc-multi wins (file colour)" grep -q 'rc-multi 8 x86_64' "$root/usr/bin/rc-multi"
+t_match "$(cat "$tmp/upgrader.out")" '\] upgrading rc-multilib-8\.0-1\.i686 \(from rc-multilib-7\.0-1\.i686\)$' \
+	"each half replaces its own arch (the packages are coloured): i686 from i686"
+t_match "$(cat "$tmp/upgrader.out")" '\] upgrading rc-multilib-8\.0-1\.x86_64 \(from rc-multilib-7\.0-1\.x86_64\)$' \
+	"and x86_64 from x86_64"
 feature "multilib x86_64/i686 pair" \
 	"./usr/lib64/librc-multi.so.1 ./usr/lib/librc-multi.so.1 ./usr/bin/rc-multi ./usr/share/rc-multilib ./etc/rc-multilib.conf" \
 	'rc-multilib' '^rc-multilib-'
