@@ -38,7 +38,7 @@ MUSL_LDFLAGS := -static -Wl,--gc-sections -L$(SYSROOT)/lib
 MUSL_SOLV_LIBS := -L$(LIBSOLV)/lib -lsolvext -lsolv -lexpat
 # rpm.pc does not list librpm's private dependencies; this order links.
 MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
-	-lzstd -llzma -lbz2 -lz -lmount -lblkid -lm -lpthread
+	-lzstd -llzma -lbz2 -lz -lcap -lmount -lblkid -lm -lpthread
 
 # Unit tests: glibc with AddressSanitizer and UBSan, against Debian's
 # librpm 4.18 (same version as the sysroot's), so memory errors in our code

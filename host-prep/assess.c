@@ -560,6 +560,18 @@ static void report_problems(struct assessment *a, rpmps ps) {
 
                 switch (rpmProblemGetType(p)) {
                 case RPMPROB_REQUIRES:
+                        /* rpmlib(...): a feature of librpm itself, which no
+                         * package can provide. */
+                        if (strncmp(rpmProblemGetStr(p) ?: "", "rpmlib(", 7) == 0) {
+                                findings_add(&a->findings, SEVERITY_BLOCKER, "unresolved-dependency",
+                                             "the package needs a feature of rpm itself that the "
+                                             "upgrader's librpm does not have: it cannot install it",
+                                             "leave the package out of the target set and install it "
+                                             "after the upgrade with the new release's rpm, or erase it "
+                                             "(--erase NAME)",
+                                             "%s", text);
+                                break;
+                        }
                         findings_add(&a->findings, SEVERITY_BLOCKER, "unresolved-dependency",
                                      "after the upgrade a package would miss something it needs",
                                      "add the package that provides it to the target set, erase "

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the static musl sysroot that oslift's binaries link against:
 # zlib, bzip2, xz, zstd, popt, lua, sqlite, libgpg-error, libgcrypt, libmagic,
-# libblkid + libmount and librpm 4.18, all static, all compiled with musl-gcc
+# libblkid + libmount, libcap and librpm 4.18, all static, all compiled with musl-gcc
 # from the Debian 12 source packages pinned in sources.lock.
 #
 #   build-sysroot.sh --print-path   where the sysroot for this recipe lives
@@ -200,6 +200,17 @@ build_util_linux() {
 		install-nodist_blkidincHEADERS install-nodist_mountincHEADERS >/dev/null
 }
 
+build_libcap() {
+	# librpm sets the file capabilities of %caps files with it (and
+	# provides rpmlib(FileCaps) only then: EL packages such as iputils
+	# need that). Only the library: no shared object, Go or gperf.
+	unpack libcap2
+	cd "$work/libcap2"
+	make -s -C libcap CC="$CC" BUILD_CC=gcc SHARED=no GOLANG=no USE_GPERF=no libcap.a
+	install -m644 libcap/libcap.a "$stage/lib/"
+	install -D -m644 libcap/include/sys/capability.h "$stage/include/sys/capability.h"
+}
+
 build_rpm() {
 	# Debian's integration patches give rpm Debian's paths (%_initddir,
 	# rpmdb in $HOME, lua's library name) and a --force-debian nag; our
@@ -214,9 +225,9 @@ build_rpm() {
 		--disable-shared --enable-static --with-crypto=libgcrypt --enable-sqlite=yes \
 		--enable-ndb --enable-bdb-ro --enable-zstd=yes --enable-libelf=no --disable-nls \
 		--disable-plugins --disable-python --disable-openmp --without-audit \
-		--without-selinux --without-cap --without-acl --without-archive --without-imaevm \
+		--without-selinux --with-cap --without-acl --without-archive --without-imaevm \
 		--without-fsverity --with-readline=no --disable-inhibit-plugin \
-		LIBS="-lgcrypt -lgpg-error -lsqlite3 -lzstd -llzma -lbz2 -lz -lm"
+		LIBS="-lgcrypt -lgpg-error -lsqlite3 -lzstd -llzma -lbz2 -lz -lcap -lm"
 	make -s -j"$jobs" -C misc libmisc.la
 	make -s -j"$jobs" -C rpmio librpmio.la
 	make -s -j"$jobs" -C lib librpm.la
@@ -233,12 +244,12 @@ build_rpm() {
 	install -m644 "$work/rpm-root/usr/lib/rpm/rpmrc" "$work/rpm-root/usr/lib/rpm/macros" "$cfg/"
 	install -m644 "$work/rpm-root/usr/lib/rpm/platform/x86_64-linux/macros" "$cfg/platform/x86_64-linux/"
 	sed -e "s|^prefix=.*|prefix=$stage|" -e "s|^Libs:.*|Libs: -L$stage/lib -lrpm -lrpmio|" \
-		-e "s|^Libs.private:.*|Libs.private: -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 -lzstd -llzma -lbz2 -lz -lm -lpthread|" \
+		-e "s|^Libs.private:.*|Libs.private: -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 -lzstd -llzma -lbz2 -lz -lcap -lm -lpthread|" \
 		"$work/rpm-root/usr/lib/pkgconfig/rpm.pc" >"$stage/lib/pkgconfig/rpm.pc"
 }
 
 t0=$SECONDS
-for step in zlib bzip2 xz zstd popt lua sqlite gpg_error gcrypt magic util_linux rpm; do
+for step in zlib bzip2 xz zstd popt lua sqlite gpg_error gcrypt magic util_linux libcap rpm; do
 	s=$SECONDS
 	# A background job, not "if ! build_x": bash ignores set -e inside a
 	# function called from a condition, and a failed command must stop.

@@ -175,3 +175,54 @@ PY
 t_json() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# What rpm leaves on disk below a root, to compare two roots path by path:
+# t_root_manifest ROOT [PREFIX...] prints one line per path (below the
+# PREFIXes, relative to ROOT like ./etc, or everything): its type, mode,
+# owner, group, link count, symlink target, the SHA-256 of a regular
+# file and its file capabilities (security.capability, hex); then one
+# "hardlinks" line per set of paths sharing an inode. Left out: the
+# rpmdb (./var/lib/rpm), oslift's own state and logs (./var/lib/oslift,
+# ./var/log/oslift) and the SQLite shared-memory index.
+t_root_manifest() {
+	python3 - "$@" <<'PY'
+import hashlib, os, stat, sys
+root, prefixes = sys.argv[1], sys.argv[2:] or ['.']
+skip = {'./var/lib/rpm', './var/lib/oslift', './var/log/oslift'}
+lines, inodes = [], {}
+def entry(rel):
+    p = os.path.join(root, rel)
+    st = os.lstat(p)
+    kind, target, digest, caps = stat.filemode(st.st_mode)[0], '-', '-', '-'
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(p)
+    elif stat.S_ISREG(st.st_mode):
+        with open(p, 'rb') as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if st.st_nlink > 1:
+            inodes.setdefault((st.st_dev, st.st_ino), []).append(rel)
+    try:
+        caps = os.getxattr(p, 'security.capability', follow_symlinks=False).hex()
+    except OSError:
+        pass
+    lines.append('%s %s %04o %d %d %d %s %s %s' % (rel, kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
+                                                st.st_nlink if not stat.S_ISDIR(st.st_mode) else 0,
+                                                target, digest, caps))
+def walk(rel):
+    if rel in skip or rel.endswith('.sqlite-shm'):
+        return
+    if not os.path.lexists(os.path.join(root, rel)):
+        return
+    entry(rel)
+    p = os.path.join(root, rel)
+    if os.path.isdir(p) and not os.path.islink(p):
+        for name in sorted(os.listdir(p)):
+            walk(rel + '/' + name)
+for prefix in prefixes:
+    walk(prefix.rstrip('/') or '.')
+for line in sorted(lines):
+    print(line)
+for group in sorted(sorted(g) for g in inodes.values()):
+    print('hardlinks ' + ' '.join(group))
+PY
+}

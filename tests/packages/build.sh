@@ -5,7 +5,9 @@
 # --extra DIR adds the specs in DIR (e.g. repo-cases/) to those of specs/.
 # Each specs/*.spec names the releases it is built for in its first line
 # ("# releases: 7 8") and is built once per release with --define 'rel 7'
-# or 'rel 8'.  BUSYBOX=PATH overrides the static busybox (/bin/busybox).
+# or 'rel 8'; a second line "# targets: x86_64 i686" builds it once per
+# release and target (rpmbuild --target), for multilib pairs.
+# BUSYBOX=PATH overrides the static busybox (/bin/busybox).
 # Up to date output (same specs, busybox, rpmbuild and N) is left alone;
 # otherwise both sets are rebuilt and replace the old ones whole.
 # Prints one summary line on success; on failure, the failing build's log.
@@ -58,9 +60,9 @@ tmp=$(mktemp -d -t oslift-pkgbuild.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/home" "$tmp/out/release7" "$tmp/out/release8"
 
-build() { # SPEC REL: one rpmbuild, isolated from the user's rpm setup
-	local spec=$1 rel=$2 job
-	job=$(basename "$spec" .spec)-$rel
+build() { # SPEC REL [TARGET]: one rpmbuild, isolated from the user's rpm setup
+	local spec=$1 rel=$2 target=${3:-} job
+	job=$(basename "$spec" .spec)-$rel${target:+-$target}
 	# Made here: rpmbuilds running side by side race in creating the
 	# shared parent ("failed to create directory %{_topdir}: File exists").
 	mkdir -p "$tmp/top/$job"
@@ -77,7 +79,10 @@ build() { # SPEC REL: one rpmbuild, isolated from the user's rpm setup
 		--define "rel $rel" \
 		--define "busybox $busybox" \
 		--define "fillers $fillers" \
-		"$spec" >"$tmp/$job.log" 2>&1
+		${target:+--target "$target"} \
+		"$spec" >"$tmp/$job.log" 2>&1 || return
+	# --target's own chatter is no warning
+	sed -i '/^Building target platforms: /d; /^Building for target /d' "$tmp/$job.log"
 }
 
 # fillers (the longest build, only with --fillers) first, so the others
@@ -91,14 +96,19 @@ todo=()
 for spec in "${specs[@]}"; do
 	rels=$(sed -n -E '1s/^# releases:(( [78])+)$/\1/p' "$spec")
 	[[ -n $rels ]] || die "$spec: first line must be '# releases: 7 8' (or 7, or 8)"
-	for rel in $rels; do todo+=("$spec $rel"); done
+	targets=$(sed -n -E '2s/^# targets:(( [a-z0-9_]+)+)$/\1/p' "$spec")
+	for rel in $rels; do
+		if [[ -z $targets ]]; then todo+=("$spec $rel"); continue; fi
+		for target in $targets; do todo+=("$spec $rel $target"); done
+	done
 done
 
 # One background rpmbuild per (spec, release); they are small.
 declare -A jobs=()
 for t in "${todo[@]}"; do
-	build "${t% *}" "${t##* }" &
-	jobs[$!]=$(basename "${t% *}" .spec)-${t##* }
+	read -r spec rel target <<<"$t"
+	build "$spec" "$rel" "$target" &
+	jobs[$!]=$(basename "$spec" .spec)-$rel${target:+-$target}
 done
 failed=0
 for pid in "${!jobs[@]}"; do
