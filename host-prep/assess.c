@@ -493,11 +493,20 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         return r;
 }
 
+/* By name, over the packages themselves rather than the Name index: a
+ * Berkeley DB rpmdb may hold only Packages (the indexes are rebuilt by
+ * rpm, and librpm's read-only bdb_ro backend cannot), and then a lookup
+ * in the index finds nothing. */
 static int find_erasures(struct assessment *a, rpmts ts) {
         for (size_t i = 0; i < a->opts->n_erase; i++) {
-                rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_NAME, a->opts->erase[i], 0);
+                rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
                 Header h;
                 int found = 0;
+
+                if (rpmdbSetIteratorRE(mi, RPMTAG_NAME, RPMMIRE_STRCMP, a->opts->erase[i]) < 0) {
+                        rpmdbFreeIterator(mi);
+                        return -ENOMEM;
+                }
 
                 while ((h = rpmdbNextIterator(mi)) != NULL) {
                         char *nevra = headerGetAsString(h, RPMTAG_NEVRA);

@@ -192,6 +192,10 @@ int txn_added(struct txn *t, char ***ret, size_t *ret_n) {
         return elements(t, TR_ADDED, ret, ret_n);
 }
 
+/* Through the Name index first; when that finds nothing, over the packages
+ * themselves: a Berkeley DB rpmdb may hold only Packages (librpm's
+ * read-only bdb_ro cannot rebuild the indexes), and then every lookup in an
+ * index finds nothing. */
 int txn_add_erase(struct txn *t, const char *nevra) {
         rpmdbMatchIterator mi = rpmtsInitIterator(t->ts, RPMDBI_LABEL, nevra, 0);
         Header h;
@@ -200,6 +204,18 @@ int txn_add_erase(struct txn *t, const char *nevra) {
         while (mi && (h = rpmdbNextIterator(mi)) != NULL) {
                 rpmtsAddEraseElement(t->ts, h, rpmdbGetIteratorOffset(mi));
                 found++;
+        }
+        rpmdbFreeIterator(mi);
+        if (found)
+                return 0;
+        mi = rpmtsInitIterator(t->ts, RPMDBI_PACKAGES, NULL, 0);
+        while (mi && (h = rpmdbNextIterator(mi)) != NULL) {
+                _cleanup_free_ char *this = headerGetAsString(h, RPMTAG_NEVRA);
+
+                if (this && strcmp(this, nevra) == 0) {
+                        rpmtsAddEraseElement(t->ts, h, rpmdbGetIteratorOffset(mi));
+                        found++;
+                }
         }
         rpmdbFreeIterator(mi);
         return found ? 0 : -ENOENT;
