@@ -71,6 +71,7 @@ t_is "$(nevras "$root" | wc -l)" 19 "19 packages installed"
 t_match "$(cat "$root/etc/group")" '^cgred:x:999:$' "libcgroup 7's %pre added the group cgred with the stand-in's groupadd"
 # What an admin did: a %config(noreplace) file edited, the group cgred
 # removed from /etc/group by hand (not from /etc/gshadow).
+t_ok "no trigger on pcre fired yet (pcre is not installed)" test ! -e "$root/var/log/selinuxenabled.calls"
 echo "# edited by the admin" >>"$root/etc/selinux/semanage.conf"
 sed -i '/^cgred:/d' "$root/etc/group"
 ref=$tmp/reference
@@ -148,6 +149,8 @@ for r in "$root" "$ref"; do
 	t_match "$(cat "$r/etc/group")" '^utempter:x:35:$' "$w: libutempter's %pre added the group utempter (gid 35)"
 	t_is "$(cat "$r/etc/crypto-policies/config" 2>&1)" DEFAULT "$w: crypto-policies' lua %post wrote its config"
 	t_ok "$w: and linked its back-ends" test -L "$r/etc/crypto-policies/back-ends/openssl.config"
+	t_is "$(cat "$r/var/log/selinuxenabled.calls" 2>&1)" "selinuxenabled " \
+		"$w: selinux-policy's %triggerin on pcre fired once (RHEL 8 brings pcre)"
 done
 t_match "$(cat "$tmp/upgrader.log")" '%post\(p11-kit-trust-0\.23\.22-1\.el8\.x86_64\) scriptlet failed, exit status 127' \
 	"the upgrader reports p11-kit-trust's failed %post"
