@@ -153,10 +153,11 @@ static int count_installed(const char *root, uint64_t *ret, char **ret_error) {
 /* What to do when the system's rpm cannot read its database. */
 static void rpmdb_fix_hint(char *buf, size_t size, const char *target) {
         snprintf(buf, size,
-                 "until it is converted, rpm and dnf cannot see the installed packages. Fix what is named, then run the system's "
-                 "own 'rpmdb --rebuilddb --define \"_db_backend %s\"' (as root, on the system or chrooted "
-                 "into it) and check with 'rpm -qa'. Nothing was removed: a copy of the upgraded database "
-                 "is in %s (put its files back into /var/lib/rpm if they are gone), the pre-upgrade one in %s",
+                 "until it is converted, rpm and dnf cannot see the installed packages. Fix what is "
+                 "named, then run the system's own 'rpmdb --rebuilddb --define \"_db_backend %s\"' (as "
+                 "root, on the system or chrooted into it) and check with 'rpm -qa'. Nothing was "
+                 "removed: a copy of the upgraded database is in %s (put its files back into "
+                 "/var/lib/rpm if they are gone), the pre-upgrade one in %s",
                  target, OSLIFT_RPMDB_UPGRADED_DIR, OSLIFT_RPMDB_BACKUP_DIR);
 }
 
@@ -235,7 +236,7 @@ static void restore_rpmdb(struct restore *x) {
                              (unsigned long long) after_count);
         }
         if (x->rpmdb_problem) {
-                char hint[512];
+                char hint[1024];
 
                 log_error("the system's rpm cannot read its database: %s", x->rpmdb_problem);
                 rpmdb_fix_hint(hint, sizeof(hint), target);
@@ -279,7 +280,7 @@ static int write_reports(struct restore *x) {
                 return -ENOMEM;
         fprintf(f, "oslift upgrade report\n\nresult: %s in %.1f s\n", o->result, o->seconds);
         if (x->rpmdb_problem) {
-                char hint[512];
+                char hint[1024];
 
                 rpmdb_fix_hint(hint, sizeof(hint), x->record.target_backend);
                 fprintf(f, "\nPROBLEM: the system's rpm cannot read its database: %s\n  what to do: %s\n",

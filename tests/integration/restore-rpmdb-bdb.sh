@@ -7,9 +7,10 @@
 # rpm.spec: Debian's rpm writes no Berkeley DB): it records how it was
 # called and writes what the test asks for: a real Berkeley DB holding as
 # many packages as the upgraded database, nothing, a truncated database,
-# one holding a different number of packages, or it fails. Restore must
-# accept only the first and otherwise say loudly that the system's rpm
-# cannot read its database, keep both copies and end restored-with-problems.
+# one holding a different number of packages, or it fails; or it is
+# missing. Restore must accept only the first and otherwise say loudly
+# that the system's rpm cannot read its database, keep both copies and
+# end restored-with-problems.
 . "$(dirname "$0")/../lib.sh"
 
 bdb=$(t_fixture rpmdb-el8-bdb/Packages) || t_skip_all "the real EL8 Berkeley DB rpmdb (rpmdb-el8-bdb) is absent"
@@ -93,3 +94,15 @@ t_ok "nothing: the sqlite database stays in /var/lib/rpm" test -f "$tmp/nothing/
 fail_case truncated truncated "the bdb database the target's rpmdb wrote cannot be read whole: " --erase libuuid
 # libuuid kept: the upgraded database holds two packages, the one written one.
 fail_case short ok "the bdb database the target's rpmdb wrote holds 1 packages, the upgraded sqlite one held 2"
+
+# The target's rpmdb tool is missing: nothing can convert, said as loudly.
+root=$tmp/no-tool
+upgraded_root "$root" ok --erase libuuid
+rm "$root/usr/bin/rpmdb"
+t_run "$HOST_PREP" --root "$root" restore
+t_is "$T_RC" 3 "no tool: restore exits 3"
+t_match "$T_OUT" "the system's rpm cannot read its database: the rpmdb is sqlite, but the target's rpmdb tool \(/usr/bin/rpmdb\) is not installed" \
+	"no tool: stderr says so"
+t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored-with-problems "no tool: restored-with-problems"
+t_ok "no tool: the sqlite database stays, the original too" \
+	test -f "$root/var/lib/rpm/rpmdb.sqlite" -a -f "$root/var/lib/oslift/rpmdb-backup/Packages"
