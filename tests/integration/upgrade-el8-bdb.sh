@@ -15,6 +15,8 @@ t_run "$HOST_PREP" --root "$root" check --packages "$pkgs/release8"
 t_is "$T_RC" 0 "check passes on the EL8 root"
 t_match "$T_OUT" 'WARNING +rpmdb-format: the rpmdb is bdb now, the target uses sqlite' "check warns about the rpmdb format"
 t_match "$T_OUT" 'libuuid-2\.32\.1-42\.el8_8\.x86_64 stays installed' "check lists the EL8 package as kept"
+t_match "$T_OUT" '^WARNING +rpmdb-indexes: no Name, Providename, Basenames in the rpmdb directory$' \
+	"check warns that the database (Packages only) has no index files"
 
 t_run "$HOST_PREP" --root "$root" stage --packages "$pkgs/release8"
 t_is "$T_RC" 0 "stage succeeds on the EL8 root"
