@@ -733,7 +733,7 @@ static void report_effects(struct assessment *a, rpmts ts, struct txn *t) {
  * has one: a container image or a test root may have no kernel.
  */
 static void check_protected(struct assessment *a, rpmts ts, struct txn *t) {
-        _cleanup_free_ char *lost_by[ELEMENTSOF(protected_things)] = {};
+        char *lost_by[ELEMENTSOF(protected_things)] = {}; /* freed at the end, each */
         char **removed = NULL;
         size_t n_removed = 0;
         unsigned had = 0, keeps = 0;
@@ -784,6 +784,8 @@ static void check_protected(struct assessment *a, rpmts ts, struct txn *t) {
                                      "nothing in the target provides one",
                                      protected_things[i].what, lost_by[i] ?: "it");
         }
+        for (size_t i = 0; i < ELEMENTSOF(protected_things); i++)
+                free(lost_by[i]);
 }
 
 static void check_staging_space(struct assessment *a) {
