@@ -83,6 +83,42 @@ int list_packages(const char *dir, char ***ret, size_t *n) {
         return 0;
 }
 
+/*
+ * librpm's bdb_ro reads a Berkeley DB but cannot rebuild its index files:
+ * without them every lookup by name, provide or file finds nothing, so
+ * what check says of installed versions and dependencies is blind (rpm's
+ * warnings about it go to the debug log). The system's own rpm rebuilds
+ * them.
+ */
+static void warn_missing_indexes(struct assessment *a) {
+        static const char *const indexes[] = { "Name", "Providename", "Basenames" };
+        _cleanup_free_ char *dir = NULL;
+        char missing[64] = "";
+
+        if (a->backend != RPMDB_BACKEND_BDB || rpmdb_path(a->opts->root, &dir) < 0)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(indexes); i++) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+
+                if (asprintf(&path, "%s/%s", dir, indexes[i]) < 0)
+                        return;
+                if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                        continue;
+                if (*missing)
+                        strcat(missing, ", ");
+                strcat(missing, indexes[i]);
+        }
+        if (*missing)
+                findings_add(&a->findings, SEVERITY_WARNING, "rpmdb-indexes",
+                             "the Berkeley DB rpm database lacks index files: looking installed "
+                             "packages up by name, provide or file finds nothing, so version "
+                             "comparisons and dependency checks against them are incomplete",
+                             "run 'rpm --rebuilddb' on the system (its rpm rebuilds the indexes), "
+                             "then check again",
+                             "no %s in the rpmdb directory", missing);
+}
+
 static int open_rpmdb(struct assessment *a, rpmts *ret) {
         const char *root = a->opts->root;
         rpmts ts;
@@ -126,6 +162,7 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                         return -EIO;
                 }
         }
+        warn_missing_indexes(a);
         *ret = ts;
         return 0;
 }
@@ -493,11 +530,20 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         return r;
 }
 
+/* By name, over the packages themselves rather than the Name index: a
+ * Berkeley DB rpmdb may hold only Packages (the indexes are rebuilt by
+ * rpm, and librpm's read-only bdb_ro backend cannot), and then a lookup
+ * in the index finds nothing. */
 static int find_erasures(struct assessment *a, rpmts ts) {
         for (size_t i = 0; i < a->opts->n_erase; i++) {
-                rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_NAME, a->opts->erase[i], 0);
+                rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
                 Header h;
                 int found = 0;
+
+                if (rpmdbSetIteratorRE(mi, RPMTAG_NAME, RPMMIRE_STRCMP, a->opts->erase[i]) < 0) {
+                        rpmdbFreeIterator(mi);
+                        return -ENOMEM;
+                }
 
                 while ((h = rpmdbNextIterator(mi)) != NULL) {
                         char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
@@ -699,7 +745,7 @@ static void report_effects(struct assessment *a, rpmts ts, struct txn *t) {
  * has one: a container image or a test root may have no kernel.
  */
 static void check_protected(struct assessment *a, rpmts ts, struct txn *t) {
-        _cleanup_free_ char *lost_by[ELEMENTSOF(protected_things)] = {};
+        char *lost_by[ELEMENTSOF(protected_things)] = {}; /* freed at the end, each */
         char **removed = NULL;
         size_t n_removed = 0;
         unsigned had = 0, keeps = 0;
@@ -750,6 +796,8 @@ static void check_protected(struct assessment *a, rpmts ts, struct txn *t) {
                                      "nothing in the target provides one",
                                      protected_things[i].what, lost_by[i] ?: "it");
         }
+        for (size_t i = 0; i < ELEMENTSOF(protected_things); i++)
+                free(lost_by[i]);
 }
 
 static void check_staging_space(struct assessment *a) {

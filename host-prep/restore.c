@@ -41,6 +41,7 @@ struct restore {
         size_t n_actions;
         char **warnings; /* what it could not do */
         size_t n_warnings;
+        char *rpmdb_problem; /* why the system's rpm cannot read its database; NULL: it can */
 };
 
 static void note(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
@@ -110,7 +111,9 @@ static void restore_selinux(struct restore *x) {
         }
 }
 
-/* Runs the target's own rpmdb, inside root, to write its native format. */
+/* Runs the target's own rpmdb, inside root, to write its native format.
+ * Returns its exit status (0: success), 128 + N when signal N ended it,
+ * or a negative errno when it could not be started or waited for. */
 static int run_target_rpmdb(struct restore *x, const char *backend) {
         char define[64];
         pid_t pid;
@@ -128,34 +131,124 @@ static int run_target_rpmdb(struct restore *x, const char *backend) {
         }
         if (waitpid(pid, &status, 0) < 0)
                 return negative_errno();
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+static int count_header(Header h, void *userdata) {
+        (void) h;
+        (*(uint64_t *) userdata)++;
+        return 0;
+}
+
+/* How many packages the database in root holds, read whole
+ * (rpmdb_foreach_installed); a negative errno, *ret_error saying why,
+ * when it cannot be read so. */
+static int count_installed(const char *root, uint64_t *ret, char **ret_error) {
+        *ret = 0;
+        return rpmdb_foreach_installed(root, count_header, ret, ret_error);
+}
+
+/* What to do when the system's rpm cannot read its database. */
+static void rpmdb_fix_hint(char *buf, size_t size, const char *target) {
+        snprintf(buf, size,
+                 "until it is converted, rpm and dnf cannot see the installed packages. Fix what is "
+                 "named, then run the system's own 'rpmdb --rebuilddb --define \"_db_backend %s\"' (as "
+                 "root, on the system or chrooted into it) and check with 'rpm -qa'. Nothing was "
+                 "removed: a copy of the upgraded database is in %s (put its files back into "
+                 "/var/lib/rpm if they are gone), the pre-upgrade one in %s",
+                 target, OSLIFT_RPMDB_UPGRADED_DIR, OSLIFT_RPMDB_BACKUP_DIR);
+}
+
+static void rpmdb_problem(struct restore *x, const char *fmt, ...) _printf_(2, 3);
+static void rpmdb_problem(struct restore *x, const char *fmt, ...) {
+        va_list ap;
+
+        free(x->rpmdb_problem);
+        va_start(ap, fmt);
+        if (vasprintf(&x->rpmdb_problem, fmt, ap) < 0)
+                x->rpmdb_problem = strdup("the conversion of the rpm database failed");
+        va_end(ap);
+}
+
+/*
+ * The upgrader wrote sqlite; a target whose rpm is older than 4.16 (EL 8:
+ * 4.14) reads only its own format, so its own rpmdb converts it here. The
+ * conversion counts as done only when that tool exited 0, the database is
+ * then in the target's format, and it reads whole with as many packages as
+ * the sqlite one held. Anything else is x->rpmdb_problem: the system's rpm
+ * cannot read its database, and nothing is removed: a copy of the sqlite
+ * database taken first stays in OSLIFT_RPMDB_UPGRADED_DIR, the pre-upgrade
+ * one in OSLIFT_RPMDB_BACKUP_DIR.
+ */
 static void restore_rpmdb(struct restore *x) {
-        enum rpmdb_backend now;
+        _cleanup_free_ char *error = NULL, *error_after = NULL, *dbpath = NULL;
+        char copy[PATH_MAX];
+        enum rpmdb_backend now, after = RPMDB_BACKEND_NONE;
+        uint64_t before_count = 0, after_count = 0;
+        const char *target = x->record.target_backend;
         char path[PATH_MAX];
-        bool done = true;
+        int r;
 
         if (rpmdb_detect_backend(x->root, &now) < 0)
                 return;
-        if (*x->record.target_backend && strcmp(x->record.target_backend, rpmdb_backend_name(now)) != 0) {
+        if (*target && strcmp(target, rpmdb_backend_name(now)) != 0) {
                 path_in_root(path, sizeof(path), x->root, "/usr/bin/rpmdb");
-                if (access(path, X_OK) < 0) {
-                        note(&x->warnings, &x->n_warnings, "the rpmdb stays %s: the target's rpmdb "
-                             "tool is not installed, so it cannot be converted to %s",
-                             rpmdb_backend_name(now), x->record.target_backend);
-                        done = false;
-                } else if (run_target_rpmdb(x, x->record.target_backend) < 0) {
-                        note(&x->warnings, &x->n_warnings, "converting the rpmdb to %s with the "
-                             "target's rpmdb failed; it stays %s", x->record.target_backend,
-                             rpmdb_backend_name(now));
-                        done = false;
-                } else
+                r = count_installed(x->root, &before_count, &error);
+                if (r < 0)
+                        rpmdb_problem(x, "the upgraded %s database cannot be read whole before converting it "
+                                      "to %s: %s", rpmdb_backend_name(now), target,
+                                      error ?: strerror(-r));
+                else if (access(path, X_OK) < 0)
+                        rpmdb_problem(x, "the rpmdb is %s, but the target's rpmdb tool (/usr/bin/rpmdb) "
+                                      "is not installed, so it cannot be converted to %s",
+                                      rpmdb_backend_name(now), target);
+                else if ((r = rpmdb_path(x->root, &dbpath)) < 0 ||
+                         (r = path_in_root(copy, sizeof(copy), x->root, OSLIFT_RPMDB_UPGRADED_DIR)) < 0 ||
+                         (r = copy_dir_files(dbpath, copy)) < 0)
+                        rpmdb_problem(x, "cannot keep a copy of the upgraded %s database in %s before "
+                                      "converting it to %s: %s", rpmdb_backend_name(now),
+                                      OSLIFT_RPMDB_UPGRADED_DIR, target, strerror(-r));
+                else if ((r = run_target_rpmdb(x, target)) != 0) {
+                        if (r < 0)
+                                rpmdb_problem(x, "the target's rpmdb could not be run to convert the %s "
+                                              "database to %s: %s", rpmdb_backend_name(now), target,
+                                              strerror(-r));
+                        else
+                                rpmdb_problem(x, "the target's 'rpmdb --rebuilddb --define \"_db_backend "
+                                              "%s\"' failed (exit status %d)", target, r);
+                } else if (rpmdb_detect_backend(x->root, &after) < 0 ||
+                           strcmp(rpmdb_backend_name(after), target) != 0)
+                        rpmdb_problem(x, "the target's rpmdb exited 0 but did not write a %s database "
+                                      "(the rpmdb directory holds %s)", target,
+                                      rpmdb_backend_name(after));
+                else if ((r = count_installed(x->root, &after_count, &error_after)) < 0)
+                        rpmdb_problem(x, "the %s database the target's rpmdb wrote cannot be read whole: %s",
+                                      target, error_after ?: strerror(-r));
+                else if (after_count != before_count)
+                        rpmdb_problem(x, "the %s database the target's rpmdb wrote holds %llu packages, the "
+                                      "upgraded %s one held %llu", target, (unsigned long long) after_count,
+                                      rpmdb_backend_name(now), (unsigned long long) before_count);
+                else
                         note(&x->actions, &x->n_actions, "rpmdb converted from %s to %s (the target's "
-                             "native format)", rpmdb_backend_name(now), x->record.target_backend);
+                             "native format), %llu packages", rpmdb_backend_name(now), target,
+                             (unsigned long long) after_count);
         }
-        if (done && remove_in_root(x->root, OSLIFT_RPMDB_BACKUP_DIR) == 0)
+        if (x->rpmdb_problem) {
+                char hint[1024];
+
+                log_error("the system's rpm cannot read its database: %s", x->rpmdb_problem);
+                rpmdb_fix_hint(hint, sizeof(hint), target);
+                log_error("what to do: %s", hint);
+                return;
+        }
+        if (remove_in_root(x->root, OSLIFT_RPMDB_BACKUP_DIR) == 0)
                 note(&x->actions, &x->n_actions, "removed the copy of the pre-upgrade rpmdb");
+        r = remove_in_root(x->root, OSLIFT_RPMDB_UPGRADED_DIR);
+        if (r < 0 && r != -ENOENT)
+                note(&x->warnings, &x->n_warnings, "could not remove %s: %s", OSLIFT_RPMDB_UPGRADED_DIR,
+                     strerror(-r));
 }
 
 static void count_ops(const struct plan *p, size_t counts[_PLAN_OP_MAX]) {
@@ -186,6 +279,13 @@ static int write_reports(struct restore *x) {
         if (!f)
                 return -ENOMEM;
         fprintf(f, "oslift upgrade report\n\nresult: %s in %.1f s\n", o->result, o->seconds);
+        if (x->rpmdb_problem) {
+                char hint[1024];
+
+                rpmdb_fix_hint(hint, sizeof(hint), x->record.target_backend);
+                fprintf(f, "\nPROBLEM: the system's rpm cannot read its database: %s\n  what to do: %s\n",
+                        x->rpmdb_problem, hint);
+        }
         fprintf(f, "plan: %zu upgrades, %zu new packages, %zu install-only (kernels), %zu erasures\n",
                 counts[PLAN_OP_UPGRADE], counts[PLAN_OP_INSTALL], counts[PLAN_OP_INSTALL_ONLY],
                 counts[PLAN_OP_ERASE]);
@@ -258,6 +358,11 @@ static int write_reports(struct restore *x) {
         fputc(']', f);
         write_json_list(f, "restore_actions", x->actions, x->n_actions);
         write_json_list(f, "restore_warnings", x->warnings, x->n_warnings);
+        fprintf(f, ",\"rpmdb_problem\":");
+        if (x->rpmdb_problem)
+                json_write_string(f, x->rpmdb_problem);
+        else
+                fputs("null", f);
         fprintf(f, ",\"log\":\"%s\"}\n", OSLIFT_UPGRADE_LOG);
         fclose(f);
 
@@ -344,7 +449,12 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         r = write_reports(&x);
         if (r < 0)
                 log_error_errno(r, "cannot write the report");
-        if (st.state == UPGRADE_APPLIED_WITH_PROBLEMS) {
+        if (x.rpmdb_problem) {
+                st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
+                snprintf(st.message, sizeof(st.message),
+                         "restored with problems: the system's rpm cannot read its database: %s; see %s",
+                         x.rpmdb_problem, OSLIFT_REPORT_TXT);
+        } else if (st.state == UPGRADE_APPLIED_WITH_PROBLEMS) {
                 st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
                 snprintf(st.message, sizeof(st.message),
                          "restored: %zu actions, %zu warnings; applied with problems: rpm failed %zu packages, "
@@ -364,5 +474,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         plan_free(x.plan);
         strv_free(x.actions, x.n_actions);
         strv_free(x.warnings, x.n_warnings);
-        return r < 0 ? EXIT_FAILED : EXIT_OK;
+        bool problem = x.rpmdb_problem;
+        free(x.rpmdb_problem);
+        return r < 0 || problem ? EXIT_FAILED : EXIT_OK;
 }

@@ -27,8 +27,10 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
         [UPGRADE_APPLIED_WITH_PROBLEMS] = "the upgrade finished, but rpm failed some packages, which stay at "
                                           "their old version; host-prep restore completes it on the first "
                                           "boot; the message and the report say which and why",
-        [UPGRADE_RESTORED_WITH_PROBLEMS] = "the upgrade is complete, but rpm failed some packages, which stay "
-                                           "at their old version: see the report ('host-prep log')",
+        [UPGRADE_RESTORED_WITH_PROBLEMS] = "the upgrade is complete, but with problems: rpm failed some "
+                                           "packages, which stay at their old version, or the system's rpm "
+                                           "cannot read its database; the message and the report say which "
+                                           "and what to do ('host-prep log')",
         [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
                             "fix that, then 'host-prep cancel' and 'host-prep stage' again",
 };

@@ -13,6 +13,7 @@
 #define OSLIFT_RESTORE_FILE OSLIFT_STATE_DIR "/restore.conf"    /* what restore puts back */
 #define OSLIFT_STATUS_FILE OSLIFT_STATE_DIR "/status.json"      /* for fleet tools */
 #define OSLIFT_RPMDB_BACKUP_DIR OSLIFT_STATE_DIR "/rpmdb-backup" /* original rpmdb files */
+#define OSLIFT_RPMDB_UPGRADED_DIR OSLIFT_STATE_DIR "/rpmdb-upgraded" /* restore's copy of the upgraded rpmdb */
 #define OSLIFT_JOURNAL_FILE OSLIFT_STATE_DIR "/journal"          /* docs/journal.md */
 
 /* The upgrader enables the restoration unit for the first boot of the new

@@ -37,6 +37,25 @@ struct txn {
 };
 
 
+/*
+ * librpm opens the ts's rpmdb on the first element added, in the ts's mode
+ * (as rpm does); here with its warnings logged as debug: opening a Berkeley
+ * DB, bdb_ro says "Found bdb_ro Packages database while attempting sqlite
+ * backend" and "could not open .../Recommendname" for each index the
+ * database lacks (CentOS 7's rpm 4.11 wrote no weak-dependency or file
+ * trigger indexes), about 20 lines that are not the operator's concern.
+ * A database that cannot be opened still fails what comes next.
+ */
+static void open_db_quietly(struct txn *t) {
+        struct rpm_messages_scope scope = { .demote_warnings = 1 };
+
+        if (rpmtsGetRdb(t->ts) || rpmtsGetDBMode(t->ts) == -1)
+                return;
+        rpm_messages_push(&scope);
+        (void) rpmtsOpenDB(t->ts, rpmtsGetDBMode(t->ts));
+        rpm_messages_pop(&scope);
+}
+
 int txn_new(const char *root, struct txn **ret) {
         struct txn *t = calloc(1, sizeof(*t));
 
@@ -145,6 +164,7 @@ static int add_package(struct txn *t, enum add_mode mode, const char *path, cons
                 headerFree(h);
                 return -ENOMEM;
         }
+        open_db_quietly(t);
         if (mode == ADD_REINSTALL)
                 r = rpmtsAddReinstallElement(t->ts, h, key);
         else
@@ -196,14 +216,32 @@ int txn_added(struct txn *t, char ***ret, size_t *ret_n) {
         return elements(t, TR_ADDED, ret, ret_n);
 }
 
+/* Through the Name index first; when that finds nothing, over the packages
+ * themselves: a Berkeley DB rpmdb may hold only Packages (librpm's
+ * read-only bdb_ro cannot rebuild the indexes), and then every lookup in an
+ * index finds nothing. */
 int txn_add_erase(struct txn *t, const char *nevra) {
-        rpmdbMatchIterator mi = rpmtsInitIterator(t->ts, RPMDBI_LABEL, nevra, 0);
+        rpmdbMatchIterator mi;
         Header h;
         int found = 0;
 
+        open_db_quietly(t);
+        mi = rpmtsInitIterator(t->ts, RPMDBI_LABEL, nevra, 0);
         while (mi && (h = rpmdbNextIterator(mi)) != NULL) {
                 rpmtsAddEraseElement(t->ts, h, rpmdbGetIteratorOffset(mi));
                 found++;
+        }
+        rpmdbFreeIterator(mi);
+        if (found)
+                return 0;
+        mi = rpmtsInitIterator(t->ts, RPMDBI_PACKAGES, NULL, 0);
+        while (mi && (h = rpmdbNextIterator(mi)) != NULL) {
+                _cleanup_free_ char *this = headerGetAsString(h, RPMTAG_NEVRA);
+
+                if (this && strcmp(this, nevra) == 0) {
+                        rpmtsAddEraseElement(t->ts, h, rpmdbGetIteratorOffset(mi));
+                        found++;
+                }
         }
         rpmdbFreeIterator(mi);
         return found ? 0 : -ENOENT;
