@@ -59,6 +59,10 @@ LIB_SRCS := $(wildcard liboslift/*.c)
 UPGRADER_SRCS := $(wildcard upgrader/*.c)
 HOST_PREP_SRCS := $(wildcard host-prep/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test-*.c))
+# Each program but its main.c, as an internal archive per flavour: what the
+# unit tests and the fuzz harnesses link to reach the program's modules.
+UPGRADER_LIB_SRCS := $(filter-out upgrader/main.c,$(UPGRADER_SRCS))
+HOST_PREP_LIB_SRCS := $(filter-out host-prep/main.c,$(HOST_PREP_SRCS))
 
 # Quiet by default, like kbuild and systemd; V=1 shows the commands.
 Q := $(if $(V),,@)
@@ -88,15 +92,31 @@ $(LIBSOLV)/.complete: | $(SYSROOT)/.complete
 
 libsolv: $(LIBSOLV)/.complete
 
-$(BUILD)/musl/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) | $(SYSROOT)/.complete
+# Each object's header dependencies, as the compiler saw them (-MMD), in a
+# .d beside it; -MP keeps a deleted header from stopping the build.
+DEPFLAGS = -MMD -MP
+
+$(BUILD)/musl/%.o: %.c | $(SYSROOT)/.complete
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)$(MUSL_CC) $(MUSL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The shared code, as an archive per flavour: each program takes what it uses.
 $(BUILD)/musl/liboslift.a: $(call musl_objs,$(LIB_SRCS))
 	$(call say,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/asan/liboslift.a: $(call asan_objs,$(LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/musl/libupgrader.a: $(call musl_objs,$(UPGRADER_LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/musl/libhost-prep.a: $(call musl_objs,$(HOST_PREP_LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/asan/libupgrader.a: $(call asan_objs,$(UPGRADER_LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/asan/libhost-prep.a: $(call asan_objs,$(HOST_PREP_LIB_SRCS))
 	$(call say,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/upgrader: $(call musl_objs,$(UPGRADER_SRCS)) $(BUILD)/musl/liboslift.a
@@ -126,23 +146,17 @@ $(BUILD)/rpm/rpmrc: $(SYSROOT)/.complete
 	@rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)
 	cp -r $(SYSROOT)/rpm-config $(BUILD)/rpm
 
-$(BUILD)/asan/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) | bootstrap
+$(BUILD)/asan/%.o: %.c | bootstrap
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(ASAN_CFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
+	$(call say,CC,$@)$(CC) $(ASAN_CFLAGS) $(DEPFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
 
-$(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/liboslift.a
+# A test takes from the programs' archives what it calls; one that reaches
+# host-prep's solver takes libsolv with it.
+ASAN_TEST_LIBS := $(BUILD)/asan/libhost-prep.a $(BUILD)/asan/libupgrader.a $(BUILD)/asan/liboslift.a
+
+$(BUILD)/unit/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
-
-# These tests include the program source they test to reach its internals.
-$(BUILD)/asan/tests/unit/test-boot-entry.o: host-prep/boot-entry.c
-$(BUILD)/asan/tests/unit/test-serial-dump.o: host-prep/serial-dump.c
-$(BUILD)/asan/tests/unit/test-progress.o: host-prep/progress.c host-prep/terminal.c
-$(BUILD)/asan/tests/unit/test-package-map.o: host-prep/package-map.c
-$(BUILD)/asan/tests/unit/test-mounts.o: upgrader/mounts.c
-$(BUILD)/asan/tests/unit/test-cmdline.o: upgrader/cmdline.c
-$(BUILD)/asan/tests/unit/test-syschecks.o: $(wildcard host-prep/syscheck*.c) host-prep/accept.c host-prep/findings.c \
-	host-prep/boot-entry.c
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_SOLV_LIBS) $(ASAN_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
@@ -184,25 +198,28 @@ FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz/replay/fuzz-%,$(FUZZ_HARNESSES))
 
 fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
-$(BUILD)/fuzz/obj/%.o: %.c $(wildcard liboslift/*.h) $(wildcard */*.h) tests/fuzz/fuzz.h | bootstrap
+$(BUILD)/fuzz/obj/%.o: %.c | bootstrap
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
+	$(call say,CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
 
 $(BUILD)/fuzz/obj/liboslift.a: $(call fuzz_objs,$(LIB_SRCS))
 	$(call say,AR,$@)$(AR) rcs $@ $^
 
-# Harnesses for program code include the .c file they fuzz.
-$(call fuzz_objs,$(wildcard tests/fuzz/fuzz-*.c)) $(call asan_objs,$(wildcard tests/fuzz/*.c)): \
-	$(UPGRADER_SRCS) $(HOST_PREP_SRCS) tests/fuzz/fuzz.h
+$(BUILD)/fuzz/obj/libupgrader.a: $(call fuzz_objs,$(UPGRADER_LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
 
-$(BUILD)/fuzz/bin/fuzz-%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz-%.o $(BUILD)/fuzz/obj/liboslift.a
-	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ASAN_LIBS)
+$(BUILD)/fuzz/obj/libhost-prep.a: $(call fuzz_objs,$(HOST_PREP_LIB_SRCS))
+	$(call say,AR,$@)$(AR) rcs $@ $^
 
-$(BUILD)/fuzz/replay/fuzz-%: $(BUILD)/asan/tests/fuzz/fuzz-%.o $(BUILD)/asan/tests/fuzz/replay.o \
-		$(BUILD)/asan/liboslift.a
+FUZZ_LIBS := $(BUILD)/fuzz/obj/libhost-prep.a $(BUILD)/fuzz/obj/libupgrader.a $(BUILD)/fuzz/obj/liboslift.a
+
+$(BUILD)/fuzz/bin/fuzz-%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz-%.o $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+	$(call say,LD,$@)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ASAN_SOLV_LIBS) $(ASAN_LIBS)
+
+$(BUILD)/fuzz/replay/fuzz-%: $(BUILD)/asan/tests/fuzz/fuzz-%.o $(BUILD)/asan/tests/fuzz/replay.o $(ASAN_TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_SOLV_LIBS) $(ASAN_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -286,3 +303,10 @@ $(RPM_FILE): $(BUILD)/upgrader $(BUILD)/host-prep $(BUILD)/rpm/rpmrc $(RPM_INPUT
 
 clean:
 	rm -rf $(BUILD)
+
+# The header dependencies of every object built so far (none before the
+# first build, when everything is built anyway).
+ALL_SRCS := $(LIB_SRCS) $(UPGRADER_SRCS) $(HOST_PREP_SRCS)
+-include $(patsubst %.o,%.d,$(call musl_objs,$(ALL_SRCS)) \
+	$(call asan_objs,$(ALL_SRCS) $(wildcard tests/unit/*.c tests/fuzz/*.c)) \
+	$(call fuzz_objs,$(LIB_SRCS) $(UPGRADER_LIB_SRCS) $(HOST_PREP_LIB_SRCS) $(wildcard tests/fuzz/fuzz-*.c)))

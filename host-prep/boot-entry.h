@@ -39,6 +39,17 @@
 #include "boot-record.h"
 #include "paths.h"
 
+/* The lines around our block in GRUBDIR/custom.cfg. */
+#define BOOT_ENTRY_BEGIN_MARKER "### BEGIN oslift ###"
+#define BOOT_ENTRY_END_MARKER "### END oslift ###"
+
+/* boot_space_check(): dracut copies the finished image next to its final
+ * name; the slack covers what our module adds (the upgrader, ~10 MiB
+ * uncompressed). A host-only EL image is 20-40 MiB; a generic one up to
+ * ~100: the size assumed when there is none. */
+#define BOOT_INITRAMFS_SLACK (UINT64_C(8) << 20)
+#define BOOT_INITRAMFS_UNKNOWN (UINT64_C(64) << 20)
+
 /* What the upgrader and its dracut unit look for on the command line. */
 #define BOOT_ENTRY_CMDLINE_ARG "rd.oslift.upgrade"
 /* Nobody watches the console of an unattended upgrade boot: when dracut

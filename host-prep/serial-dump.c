@@ -30,14 +30,8 @@
 
 #include "macro.h"
 #include "serial-dump.h"
+#include "serial-dump-internal.h"
 
-#define DUMP_BYTES_PER_LINE 42 /* 56 base64 characters */
-#define DUMP_B64_MAX 56
-#define DUMP_LINES_MAX 99999u
-/* "OSL00001 " + base64 + " " + 8 hex */
-#define DATA_PREFIX_LEN 9
-#define DATA_LINE_MIN (DATA_PREFIX_LEN + 4 + 1 + 8)
-#define DATA_LINE_MAX (DATA_PREFIX_LEN + DUMP_B64_MAX + 1 + 8)
 
 /* A split data line's rest must come within this many lines (non-empty). */
 #define REJOIN_WINDOW 4
@@ -128,12 +122,7 @@ static size_t skip_escape(const char *s, size_t n, size_t i) {
         return i;
 }
 
-/*
- * s without escape sequences and control characters (a tab is a space),
- * trailing spaces cut, into out (room for n bytes). Nothing of a dump is a
- * control character, so this only ever takes away noise.
- */
-static size_t normalize(const char *s, size_t n, char *out) {
+size_t serial_dump_normalize(const char *s, size_t n, char *out) {
         size_t o = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -171,7 +160,7 @@ static bool is_digit(char c) {
         return c >= '0' && c <= '9';
 }
 
-static const char *memmem_last(const char *s, size_t n, const char *needle) {
+const char *serial_dump_memmem_last(const char *s, size_t n, const char *needle) {
         size_t k = strlen(needle);
         const char *found = NULL, *p = s;
 
@@ -236,8 +225,7 @@ static bool parse_data_line(const char *s, size_t n, struct data_line *ret) {
         return true;
 }
 
-/* RFC 4648 with padding, each line on its own: bytes, or -1. */
-static int b64_decode(const char *s, size_t n, uint8_t *out) {
+int serial_dump_b64_decode(const char *s, size_t n, uint8_t *out) {
         size_t o = 0;
 
         if (n == 0 || n % 4 != 0)
@@ -446,7 +434,7 @@ static bool store(struct scan *sc, const struct data_line *dl, size_t line) {
         s = &sc->slots[dl->seq];
         if (s->state == SLOT_OK)
                 return false; /* the first copy that checks out stays */
-        k = b64_decode(dl->b64, dl->n_b64, s->data);
+        k = serial_dump_b64_decode(dl->b64, dl->n_b64, s->data);
         if (k < 0) {
                 s->state = SLOT_NOT_BASE64;
                 s->line = line;
@@ -517,7 +505,7 @@ static bool try_rejoin(struct scan *sc, const char *t, size_t n) {
  * garbled.
  */
 static void add_head(struct scan *sc, const char *s, size_t n, size_t line) {
-        const char *p = memmem_last(s, n, "OSL");
+        const char *p = serial_dump_memmem_last(s, n, "OSL");
         struct head *hd;
         unsigned seq = 0;
 
@@ -606,8 +594,8 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
 
         /* The last BEGIN line, and the END of the dump before it. */
         while (next_segment(&c, &seg, &n, &line)) {
-                k = normalize(seg, n, norm);
-                if (memmem_last(norm, k, begin_marker)) {
+                k = serial_dump_normalize(seg, n, norm);
+                if (serial_dump_memmem_last(norm, k, begin_marker)) {
                         d->n_dumps++;
                         d->begin_line = line;
                         d->earlier_end_line = pending_end;
@@ -623,7 +611,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                 while (next_segment(&c, &seg, &n, &line)) {
                         struct data_line dl;
 
-                        k = normalize(seg, n, norm);
+                        k = serial_dump_normalize(seg, n, norm);
                         if (parse_data_line(norm, k, &dl) && dl.crc_ok) {
                                 orphan_line = line;
                                 break;
@@ -638,8 +626,8 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                 return set_error(d, -ENODATA, "no oslift log dump in %s", name);
         }
 
-        k = normalize(begin_seg, begin_seg_len, norm);
-        begin_at = memmem_last(norm, k, begin_marker);
+        k = serial_dump_normalize(begin_seg, begin_seg_len, norm);
+        begin_at = serial_dump_memmem_last(norm, k, begin_marker);
         r = parse_header(begin_at, norm + k, &h);
         if (r == -EPROTONOSUPPORT)
                 return set_error(d, r,
@@ -678,7 +666,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
         while (next_segment(&c, &seg, &n, &line)) {
                 struct data_line dl;
 
-                k = normalize(seg, n, norm);
+                k = serial_dump_normalize(seg, n, norm);
                 if (k == 0)
                         continue;
                 if (end_line > 0) {

@@ -7,8 +7,6 @@
 
 #include "syscheck.h"
 
-#define SECURE_BOOT_VAR "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
-
 void syscheck_secure_boot(struct syscheck_context *c) {
         _cleanup_free_ char *var = NULL;
         int len = syscheck_read(c->sys, SECURE_BOOT_VAR, &var);

@@ -70,6 +70,8 @@ void syscheck_network(struct syscheck_context *c);
 void syscheck_selinux(struct syscheck_context *c);
 void syscheck_fips(struct syscheck_context *c);
 void syscheck_secure_boot(struct syscheck_context *c);
+/* The EFI variable it reads, below c->sys. */
+#define SECURE_BOOT_VAR "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 void syscheck_signatures(struct syscheck_context *c);
 void syscheck_repos(struct syscheck_context *c);
 void syscheck_dir_symlink(struct syscheck_context *c);

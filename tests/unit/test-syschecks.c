@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -17,23 +18,10 @@
 
 #include "fake-root.h"
 
-#include "../../host-prep/accept.c"
-#include "../../host-prep/boot-entry.c"
-#include "../../host-prep/findings.c"
-#include "../../host-prep/syscheck-dir-symlink.c"
-#include "../../host-prep/syscheck-fips.c"
-#include "../../host-prep/syscheck-kernel.c"
-#include "../../host-prep/syscheck-memory.c"
-#include "../../host-prep/syscheck-modules.c"
-#include "../../host-prep/syscheck-mounts.c"
-#include "../../host-prep/syscheck-network.c"
-#include "../../host-prep/syscheck-release.c"
-#include "../../host-prep/syscheck-repos.c"
-#include "../../host-prep/syscheck-secure-boot.c"
-#include "../../host-prep/syscheck-selinux.c"
-#include "../../host-prep/syscheck-signatures.c"
-#include "../../host-prep/syscheck-storage.c"
-#include "../../host-prep/syscheck.c"
+#include "accept.h"
+#include "findings.h"
+#include "strv.h"
+#include "syscheck.h"
 
 struct fixture {
         char root[FAKE_ROOT_SIZE];
