@@ -562,8 +562,10 @@ int boot_entry_split_words(const char *s, char ***ret) {
 }
 
 static bool word_is_ours_or_grubs(const char *w) {
-        return strncmp(w, "BOOT_IMAGE=", 11) == 0 || strcmp(w, "rd.oslift") == 0 ||
-               strncmp(w, "rd.oslift.", 10) == 0 || strncmp(w, "rd.oslift=", 10) == 0;
+        size_t n = strlen(OSLIFT_ARG_NAMESPACE);
+
+        return strncmp(w, "BOOT_IMAGE=", 11) == 0 ||
+               (strncmp(w, OSLIFT_ARG_NAMESPACE, n) == 0 && (w[n] == '\0' || w[n] == '.' || w[n] == '='));
 }
 
 bool boot_entry_word_passes_grub(const char *w) {
@@ -575,7 +577,7 @@ bool boot_entry_word_passes_grub(const char *w) {
 
 /* An odd number of double quotes leaves the last one open to the end of
  * the line (boot_entry_split_words() and the kernel read it so): every word put
- * after it, rd.oslift.upgrade too, would become part of it. */
+ * after it, OSLIFT_ARG_UPGRADE too, would become part of it. */
 static bool word_quotes_balanced(const char *w) {
         size_t n = 0;
 
@@ -602,7 +604,7 @@ static int put_word(FILE *out, const char *w, bool *first) {
 
 /* Words after "--" are init's, not the kernel's: ours go before it. */
 static int compose_cmdline(FILE *out, char **current, char **extra) {
-        static const char *const unattended[] = BOOT_ENTRY_CMDLINE_UNATTENDED;
+        static const char *const unattended[] = OSLIFT_ARGS_UNATTENDED;
         bool first = true;
         char **w;
         int r;
@@ -610,7 +612,7 @@ static int compose_cmdline(FILE *out, char **current, char **extra) {
         for (w = current; *w && strcmp(*w, "--") != 0; w++)
                 if (!word_is_ours_or_grubs(*w) && (r = put_word(out, *w, &first)) < 0)
                         return r;
-        r = put_word(out, BOOT_ENTRY_CMDLINE_ARG, &first);
+        r = put_word(out, OSLIFT_ARG_UPGRADE, &first);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(unattended); i++)
                 r = put_word(out, unattended[i], &first);
         for (char **e = extra; r == 0 && *e; e++)

@@ -221,7 +221,7 @@ static void arm_watchdog(const struct boot_cmdline *c) {
         int r;
 
         if (c->watchdog_seconds == 0) {
-                log_info("rd.oslift.watchdog=0: no watchdog; a hang stays a hang");
+                log_info(OSLIFT_ARG_WATCHDOG "=0: no watchdog; a hang stays a hang");
                 return;
         }
         r = watchdog_arm(c->watchdog_seconds);
@@ -352,7 +352,7 @@ static void save_log(struct boot *b) {
 
 _noreturn_ static void stop_here(void) {
         watchdog_disarm();
-        log_info("rd.oslift.break: not rebooting; the system is left running as it is now. Reset or power "
+        log_info(OSLIFT_ARG_BREAK ": not rebooting; the system is left running as it is now. Reset or power "
                  "it off when done");
         for (;;)
                 pause();
@@ -408,7 +408,7 @@ int boot_main(void) {
         if (!b.cmdline.upgrade) {
                 for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
                         log_warning("kernel command line: %s", b.cmdline.problems[i]);
-                fprintf(stderr, "upgrader: rd.oslift.upgrade is not set on the kernel command line: nothing "
+                fprintf(stderr, "upgrader: " OSLIFT_ARG_UPGRADE " is not set on the kernel command line: nothing "
                                 "to do (to apply a plan to a directory: upgrader --root DIR)\n");
                 return 0;
         }

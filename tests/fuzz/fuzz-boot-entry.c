@@ -39,7 +39,7 @@ static void check_cmdline(const char *current, const char *extra) {
         fuzz_check(boot_entry_split_words(cmdline, &words) == 0);
         for (char **w = words; *w && strcmp(*w, "--") != 0; w++) {
                 fuzz_check(boot_entry_word_passes_grub(*w));
-                if (strcmp(*w, BOOT_ENTRY_CMDLINE_ARG) == 0)
+                if (strcmp(*w, OSLIFT_ARG_UPGRADE) == 0)
                         ours++;
         }
         /* The upgrade initramfs acts on it alone. */
