@@ -38,10 +38,6 @@
 
 /* Where GRUB 2 keeps grub.cfg: EL first, then Debian. */
 static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut", "/sbin/dracut" };
-/* Where make install puts them (PREFIX=/usr); module-setup.sh names the
- * upgrader there too. */
-#define DRACUT_MODULE_SETUP "/usr/lib/dracut/modules.d/90oslift/module-setup.sh"
-#define UPGRADER_PATH "/usr/lib/oslift/upgrader"
 /* dracut's modules that configure and bring up the network (EL 7-9,
  * Debian): left out of the upgrade initramfs. */
 #define DRACUT_OMIT_NETWORK "network network-legacy network-manager network-wicked systemd-networkd ifcfg " \
@@ -249,12 +245,12 @@ static int check_dracut(char **ret_reason) {
         if (!find_dracut())
                 return format_reason(ret_reason, -ENOENT, "dracut is not installed (/usr/bin/dracut or "
                                      "/sbin/dracut); it builds the upgrade initramfs");
-        if (access(DRACUT_MODULE_SETUP, R_OK) < 0)
+        if (access(OSLIFT_DRACUT_MODULE_SETUP, R_OK) < 0)
                 return format_reason(ret_reason, -ENOENT, "oslift's dracut module is not installed (%s)",
-                                     DRACUT_MODULE_SETUP);
-        if (access(UPGRADER_PATH, X_OK) < 0)
+                                     OSLIFT_DRACUT_MODULE_SETUP);
+        if (access(OSLIFT_UPGRADER_PATH, X_OK) < 0)
                 return format_reason(ret_reason, -ENOENT, "the oslift upgrader is not installed (%s)",
-                                     UPGRADER_PATH);
+                                     OSLIFT_UPGRADER_PATH);
         return 0;
 }
 

@@ -34,9 +34,6 @@
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
-#define RESTORE_UNIT "oslift-restore.service"
-#define RESTORE_UNIT_PATH "/usr/lib/systemd/system/" RESTORE_UNIT
-#define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
 
 enum outcome {
         OUTCOME_NO_PLAN,    /* nothing staged: undo and let the boot go on */
@@ -175,27 +172,27 @@ static int enable_restore_unit(void) {
         ssize_t n;
         int r;
 
-        if (access(SYSROOT RESTORE_UNIT_PATH, F_OK) < 0) {
+        if (access(SYSROOT OSLIFT_RESTORE_UNIT, F_OK) < 0) {
                 log_warning("%s is not installed in the new system, so the restoration will not run by "
                             "itself; run 'host-prep restore' after the reboot",
-                            RESTORE_UNIT_PATH);
+                            OSLIFT_RESTORE_UNIT);
                 return 0;
         }
-        r = mkdir_in_root(SYSROOT, RESTORE_WANTS_DIR, 0755);
+        r = mkdir_in_root(SYSROOT, OSLIFT_RESTORE_WANTS_DIR, 0755);
         if (r < 0)
-                return log_error_errno(r, "cannot create %s in the new system", RESTORE_WANTS_DIR);
-        snprintf(link, sizeof(link), "%s%s/%s", SYSROOT, RESTORE_WANTS_DIR, RESTORE_UNIT);
+                return log_error_errno(r, "cannot create %s in the new system", OSLIFT_RESTORE_WANTS_DIR);
+        snprintf(link, sizeof(link), "%s%s/%s", SYSROOT, OSLIFT_RESTORE_WANTS_DIR, OSLIFT_RESTORE_UNIT_NAME);
         n = readlink(link, target, sizeof(target) - 1);
         if (n >= 0) {
                 target[n] = '\0';
-                if (strcmp(target, RESTORE_UNIT_PATH) == 0)
+                if (strcmp(target, OSLIFT_RESTORE_UNIT) == 0)
                         return 0;
         }
         if ((n >= 0 || errno == EINVAL) && unlink(link) < 0)
                 return log_error_errno(negative_errno(), "cannot replace %s", link + strlen(SYSROOT));
-        if (symlink(RESTORE_UNIT_PATH, link) < 0)
-                return log_error_errno(negative_errno(), "cannot enable %s", RESTORE_UNIT);
-        log_info("enabled %s for the first boot of the new system", RESTORE_UNIT);
+        if (symlink(OSLIFT_RESTORE_UNIT, link) < 0)
+                return log_error_errno(negative_errno(), "cannot enable %s", OSLIFT_RESTORE_UNIT_NAME);
+        log_info("enabled %s for the first boot of the new system", OSLIFT_RESTORE_UNIT_NAME);
         return 0;
 }
 
