@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The pieces of serial-dump.c below serial_dump_parse(), for the unit tests
- * and the fuzz harness: the line format's sizes, how a captured line is
- * cleaned, and the base64 of one data line. host-prep itself calls only
+ * and the fuzz harness: how a captured line is cleaned, and the base64 of
+ * one data line (the format itself is liboslift/serial-dump-format.h). host-prep itself calls only
  * serial-dump.h.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define DUMP_BYTES_PER_LINE 42 /* 56 base64 characters */
-#define DUMP_B64_MAX 56
-#define DUMP_LINES_MAX 99999u
-/* "OSL00001 " + base64 + " " + 8 hex */
-#define DATA_PREFIX_LEN 9
-#define DATA_LINE_MIN (DATA_PREFIX_LEN + 4 + 1 + 8)
-#define DATA_LINE_MAX (DATA_PREFIX_LEN + DUMP_B64_MAX + 1 + 8)
 
 /*
  * s without escape sequences and control characters (a tab is a space),

@@ -19,6 +19,7 @@
 
 #include "console.h"
 #include "fuzz.h"
+#include "serial-dump-format.h"
 #include "serial-dump.h"
 #include "serial-dump-internal.h"
 
@@ -67,7 +68,7 @@ static char *fix_checksums(const char *capture, size_t len) {
                 while (end < len && s[end] != '\n' && s[end] != '\r')
                         end++;
                 n = end - start;
-                if (n >= DATA_LINE_MIN && s[end - 9] == ' ') {
+                if (n >= SERIAL_DUMP_LINE_MIN && s[end - 9] == ' ') {
                         osl = serial_dump_memmem_last(s + start, n - 9, "OSL");
                         if (osl) {
                                 crc = (uint32_t) crc32(0, (const Bytef *) osl, (uInt) (s + end - 9 - osl));
