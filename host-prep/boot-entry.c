@@ -43,11 +43,6 @@ static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut
 #define DRACUT_OMIT_NETWORK "network network-legacy network-manager network-wicked systemd-networkd ifcfg " \
                             "nfs iscsi nbd fcoe fcoe-uefi"
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static int format_reason(char **ret_reason, int r, const char *fmt, ...) _printf_(3, 4);
 static int format_reason(char **ret_reason, int r, const char *fmt, ...) {
         va_list ap;

@@ -191,11 +191,6 @@ int copy_dir_files(const char *src, const char *dst) {
  * is not ours, and each level costs a file descriptor. */
 #define REMOVE_DEPTH_MAX 32
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static bool is_dot_or_dot_dot(const char *name) {
         return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 }

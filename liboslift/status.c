@@ -673,11 +673,6 @@ int status_write(const char *root, const struct upgrade_status *s) {
 
 /* ---- The staging directory ---- */
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 int staging_dir_open(const char *root) {
         /* /var/lib resolved inside root, the state directory itself never
          * followed. */
