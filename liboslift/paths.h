@@ -28,6 +28,16 @@
 #define OSLIFT_STATUS_FILE OSLIFT_STATE_DIR "/status.json"      /* for fleet tools */
 #define OSLIFT_RPMDB_BACKUP_DIR OSLIFT_STATE_DIR "/rpmdb-backup" /* original rpmdb files */
 #define OSLIFT_JOURNAL_FILE OSLIFT_STATE_DIR "/journal"          /* docs/journal.md */
+#define OSLIFT_OUTCOME_FILE OSLIFT_STATE_DIR "/outcome"          /* the upgrade's result, for restore */
+#define OSLIFT_BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"  /* what arming the boot changed */
+
+/*
+ * One of the constants above below OSLIFT_STATE_DIR relative to the
+ * staging directory, for openat() on staging_dir_open()'s fd: "status.json"
+ * for OSLIFT_STATUS_FILE. Only for those constants (they begin with
+ * OSLIFT_STATE_DIR "/").
+ */
+#define STATE_DIR_RELATIVE(path) (&(path)[sizeof(OSLIFT_STATE_DIR)])
 
 /* The upgrader enables the restoration unit for the first boot of the new
  * system with a symlink in OSLIFT_RESTORE_WANTS_DIR; restore removes it. */

@@ -139,7 +139,7 @@ static int load_plan(struct apply *a) {
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = plan_load(a->state_dir_fd, "plan", &a->plan, &error);
+        r = plan_load(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE), &a->plan, &error);
         a->no_plan = r == -ENOENT;
         if (r == -ENOENT)
                 log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
@@ -148,7 +148,7 @@ static int load_plan(struct apply *a) {
                           "'host-prep stage' again", a->state_dir, error ?: strerror(-r));
         if (r < 0)
                 return r;
-        r = sha256_file(a->state_dir_fd, "plan", a->plan_sha256, NULL);
+        r = sha256_file(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE), a->plan_sha256, NULL);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/plan", a->state_dir);
         return 0;
