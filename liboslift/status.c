@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "fsutil.h"
 #include "status.h"
+#include "utf8.h"
 
 _Static_assert(sizeof(OSLIFT_STATUS_FILE) > sizeof(OSLIFT_STATE_DIR), "status file outside the staging dir");
 _Static_assert(sizeof(OSLIFT_PACKAGES_DIR) > sizeof(OSLIFT_STATE_DIR), "packages outside the staging dir");
@@ -89,48 +90,6 @@ int upgrade_state_from_name(const char *name, enum upgrade_state *ret) {
 
 
 
-/* The length of the UTF-8 sequence at s (n > 0 bytes left), or 0 when it is
- * not valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points
- * beyond U+10FFFF). */
-static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
-        unsigned cp, min;
-        size_t len;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                len = 2, cp = s[0] & 0x1fu, min = 0x80;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                len = 3, cp = s[0] & 0x0fu, min = 0x800;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                len = 4, cp = s[0] & 0x07u, min = 0x10000;
-        } else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
-static bool utf8_is_valid(const char *s, size_t n) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                size_t len = utf8_sequence_length(p + i, n - i);
-
-                if (len == 0)
-                        return false;
-                i += len;
-        }
-        return true;
-}
-
 /* Copies s to ret with every byte that is not part of valid UTF-8 replaced
  * by '?': messages quote rpm and scriptlets, which print whatever bytes
  * they like, and the file must stay valid JSON for strict parsers. One
@@ -140,7 +99,7 @@ static void utf8_sanitize(const char *s, char ret[static STATUS_MESSAGE_SIZE]) {
         size_t n = strlen(s);
 
         for (size_t i = 0; i < n;) {
-                size_t len = utf8_sequence_length(p + i, n - i);
+                size_t len = utf8_char_len((const char *) p + i, n - i);
 
                 if (len == 0) {
                         ret[i++] = '?';
@@ -161,7 +120,7 @@ static bool timestamp_field_is_valid(const char s[static STATUS_TIMESTAMP_SIZE])
 }
 
 static bool log_is_valid(const char *s) {
-        return s[0] == '/' && utf8_is_valid(s, strlen(s));
+        return s[0] == '/' && utf8_valid(s, strlen(s));
 }
 
 /* Whether status_parse() would read back what status_emit() writes for s. */
@@ -350,7 +309,7 @@ static int parse_string(struct parser *ps, char *out, size_t size) {
                         return r;
         }
         out[len] = '\0';
-        return utf8_is_valid(out, len) ? 0 : -EBADMSG;
+        return utf8_valid(out, len) ? 0 : -EBADMSG;
 }
 
 /* Plain decimal: no sign, fraction or exponent. A leading zero ends the
