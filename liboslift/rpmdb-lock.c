@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "root-lock.h"
 #include "rpmdb-lock.h"
+#include "time-util.h"
 
 /* SQLite's lock bytes (os_unix.c): a reader takes a read lock on one of
  * the SHARED bytes; PENDING and the SHARED range write-locked keep
@@ -47,13 +48,6 @@ static pid_t sqlite_holder(int fd) {
         pid_t pid = conflicting(fd, F_RDLCK, SQLITE_PENDING_BYTE, 1);
 
         return pid ?: conflicting(fd, F_RDLCK, SQLITE_SHARED_FIRST, SQLITE_SHARED_SIZE);
-}
-
-static double now_seconds(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Polls holder(fd) until it is 0 or the bound is over; says once who it

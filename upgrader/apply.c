@@ -46,6 +46,7 @@
 #include "status.h"
 #include "strv.h"
 #include "transaction.h"
+#include "time-util.h"
 
 struct apply {
         const char *root;
@@ -547,12 +548,6 @@ static int convert_rpmdb(struct apply *a) {
                 return -EIO;
         a->backend = RPMDB_BACKEND_SQLITE;
         return 0;
-}
-
-static double seconds_since(const struct timespec *t0) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void on_progress(unsigned done, unsigned total, const char *verb, const char *what, void *userdata) {

@@ -31,6 +31,7 @@
 #include "status.h"
 #include "version.h"
 #include "watchdog.h"
+#include "time-util.h"
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
@@ -51,13 +52,6 @@ struct boot {
         bool fstab_mounted;
         const char *step;   /* what failed, for the last words */
 };
-
-static double seconds_since(const struct timespec *t0) {
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* User space writes to /dev/kmsg are limited to 10 lines in 5 s unless
  * this is "on"; it cannot be changed when printk.devkmsg= was given. */
