@@ -131,11 +131,6 @@ static int read_file(const char *root, const char *path, size_t max, char **ret,
         return 0;
 }
 
-/* What goes before a path in root in a message: nothing for "/". */
-static const char *root_prefix(const char *root) {
-        return strcmp(root, "/") == 0 ? "" : root;
-}
-
 static bool exists_in_root(const char *root, const char *path, mode_t type) {
         _cleanup_free_ char *full = root_path_join(root, path);
         struct stat st;

@@ -106,7 +106,7 @@ static void restore_selinux(struct restore *x) {
                         note(&x->warnings, &x->n_warnings, "could not schedule an SELinux relabel");
                 else
                         note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s%s)",
-                             strcmp(x->root, "/") ? x->root : "", "/.autorelabel");
+                             root_prefix(x->root), "/.autorelabel");
         }
 }
 

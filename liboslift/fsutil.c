@@ -13,8 +13,12 @@
 #include "fsutil.h"
 #include "log.h"
 
+const char *root_prefix(const char *root) {
+        return strcmp(root, "/") == 0 ? "" : root;
+}
+
 int path_in_root(char *buf, size_t size, const char *root, const char *path) {
-        int n = snprintf(buf, size, "%s%s", strcmp(root, "/") == 0 ? "" : root, path);
+        int n = snprintf(buf, size, "%s%s", root_prefix(root), path);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 

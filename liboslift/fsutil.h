@@ -15,6 +15,10 @@
  * fail. */
 #define ROOT_PATH_MAX 2048
 
+/* What goes before a path in root, in a message or in root + path:
+ * nothing for "/". */
+const char *root_prefix(const char *root);
+
 /* root + path, without a doubled slash when root is "/": into a buffer,
  * or newly allocated (NULL when out of memory). -ENAMETOOLONG when it does
  * not fit. */

@@ -1035,7 +1035,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
 
         result = apply(&a);
         if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
-                log_error("the upgrade did not finish; the log is %s%s", strcmp(root, "/") ? root : "",
+                log_error("the upgrade did not finish; the log is %s%s", root_prefix(root),
                           OSLIFT_UPGRADE_LOG);
         }
         checkpoint_free(a.checkpoint);
