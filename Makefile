@@ -270,10 +270,12 @@ bench: bootstrap all
 	OSLIFT_BUILD=$(abspath $(BUILD)) bench/run.sh --size $(or $(BENCH_SIZE),small) --runs $(or $(BENCH_RUNS),3) \
 		$(if $(BENCH_NO_BOOT),--no-boot)
 
-# The dracut module's files and the units name the programs where
-# PREFIX=/usr puts them; installed, where this make install puts them
-# (the C side has them from liboslift/paths.h).
+# The dracut module's files, the units and the man pages name oslift's
+# files where PREFIX=/usr puts them; installed, where this make install
+# puts them (the programs have them from liboslift/paths.h).
 install_edited = sed -e 's|/usr/lib/oslift/|$(LIBEXECDIR)/|g' -e 's|/usr/sbin/host-prep|$(SBINDIR)/host-prep|g' \
+	-e 's|/usr/lib/dracut/modules.d/90oslift|$(DRACUTDIR)|g' \
+	-e 's|/usr/lib/systemd/system/oslift|$(UNITDIR)/oslift|g' \
 	$(2) >$(3)/$(notdir $(2)).tmp && chmod $(1) $(3)/$(notdir $(2)).tmp && mv $(3)/$(notdir $(2)).tmp $(3)/$(notdir $(2))
 
 install: all
@@ -289,8 +291,9 @@ install: all
 	$(call install_edited,755,dracut-module/oslift-upgrade.sh,$(DESTDIR)$(DRACUTDIR))
 	$(call install_edited,644,dracut-module/oslift-upgrade.service,$(DESTDIR)$(DRACUTDIR))
 	$(call install_edited,644,host-prep/oslift-restore.service,$(DESTDIR)$(UNITDIR))
-	install -m644 man/oslift-plan.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m644 man/host-prep.8 man/upgrader.8 $(DESTDIR)$(MANDIR)/man8/
+	$(call install_edited,644,man/oslift-plan.5,$(DESTDIR)$(MANDIR)/man5)
+	$(call install_edited,644,man/host-prep.8,$(DESTDIR)$(MANDIR)/man8)
+	$(call install_edited,644,man/upgrader.8,$(DESTDIR)$(MANDIR)/man8)
 	install -m644 completion/host-prep $(DESTDIR)$(BASHCOMPDIR)/host-prep
 	install -Dm644 docs/package-map.example $(DESTDIR)$(PREFIX)/share/oslift/package-map.example
 
