@@ -945,17 +945,13 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
         if (r < 0)
                 return r;
 
-        r = grubenv_read(root, env_path, &env);
-        if (r == -ENOENT) {
-                env = grubenv_new();
-                if (!env)
-                        return -ENOMEM;
-        } else if (r < 0)
+        r = grubenv_read_or_new(root, env_path, &env);
+        if (r < 0)
                 return log_error_errno(r, "cannot read %s%s", root_prefix(root), env_path);
         if (fresh) {
                 const char *prev = grubenv_get(env, "next_entry");
                 rec.custom_cfg_existed = custom_existed;
-                rec.grubenv_existed = r == 0;
+                rec.grubenv_existed = r > 0;
                 /* Ours from an arm whose record is gone is no "before". */
                 rec.next_entry_was_set = prev && strcmp(prev, BOOT_ENTRY_ID) != 0;
                 rec.next_entry = strdup(rec.next_entry_was_set ? prev : "");

@@ -195,12 +195,8 @@ int boot_switch_on(const char *root, const char *grub_dir) {
 
         if (asprintf(&path, "%s/grubenv", grub_dir) < 0)
                 return -ENOMEM;
-        r = grubenv_read(root, path, &env);
-        if (r == -ENOENT) {
-                env = grubenv_new();
-                if (!env)
-                        return -ENOMEM;
-        } else if (r < 0)
+        r = grubenv_read_or_new(root, path, &env);
+        if (r < 0)
                 return log_error_errno(r, "cannot read %s%s", root_prefix(root), path);
         if (grubenv_get(env, "next_entry") && strcmp(grubenv_get(env, "next_entry"), BOOT_ENTRY_ID) == 0)
                 return 0; /* GRUB could not clear it (no save_env): still on */
