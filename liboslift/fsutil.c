@@ -97,15 +97,10 @@ int open_temporary_at(int dir_fd, const char *name, char **ret_tmp) {
         return -EEXIST;
 }
 
-int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_close_ int dir_fd = -1, fd = -1;
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *tmp = NULL;
-        const char *name;
-        int r;
+        int fd, r;
 
-        dir_fd = open_parent_in_root(root, path, &name);
-        if (dir_fd < 0)
-                return dir_fd;
         fd = open_temporary_at(dir_fd, name, &tmp);
         if (fd < 0)
                 return fd;
@@ -114,6 +109,10 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
                 r = negative_errno();
         if (r == 0 && fsync(fd) < 0)
                 r = negative_errno();
+        /* Closing is part of writing: NFS and friends report write errors
+         * only there. */
+        if (close(fd) < 0 && r == 0)
+                r = negative_errno();
         /* rename() replaces a symlink at name, it never follows it. */
         if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = negative_errno();
@@ -121,7 +120,18 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
                 (void) unlinkat(dir_fd, tmp, 0);
                 return r;
         }
+        /* The rename itself is durable only once the directory is synced. */
         return fsync(dir_fd) < 0 ? negative_errno() : 0;
+}
+
+int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int dir_fd = -1;
+        const char *name;
+
+        dir_fd = open_parent_in_root(root, path, &name);
+        if (dir_fd < 0)
+                return dir_fd;
+        return write_file_atomic_at(dir_fd, name, data, size, mode);
 }
 
 int copy_file(const char *src, const char *dst) {

@@ -34,6 +34,9 @@ int mkdir_in_root(const char *root, const char *path, mode_t mode);
  * resolved inside root (chase.h); a symlink at path is replaced, never
  * followed. The directory must exist. */
 int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode);
+/* The same for name in the directory dir_fd (a file name, no '/'), for a
+ * directory already opened safely (staging_dir_open()). */
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
 
 /* Creates a new file (0600) with a unique temporary name beside name in
  * dir_fd, never following or reusing what is there; *ret_tmp is its name. */

@@ -28,8 +28,6 @@ _Static_assert(sizeof(OSLIFT_PACKAGES_DIR) > sizeof(OSLIFT_STATE_DIR), "packages
 /* Longer keys are not ours; the longest string value is the message. */
 #define KEY_SIZE 64
 #define VALUE_SIZE STATUS_MESSAGE_SIZE
-#define TEMP_NAME_SIZE 64
-#define TEMP_ATTEMPTS 100
 
 static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_STAGED] = "staged",
@@ -550,57 +548,6 @@ int status_emit(FILE *f, const struct upgrade_status *s) {
         return ferror(f) ? -EIO : 0;
 }
 
-/* Creates a new file next to target for an atomic replacement. The name
- * carries our pid, so concurrent writers never share one; O_EXCL skips
- * whatever a crashed writer left behind. */
-static int open_temporary(int dir_fd, const char *target, char name[static TEMP_NAME_SIZE]) {
-        for (unsigned attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
-                int fd;
-
-                snprintf(name, TEMP_NAME_SIZE, ".%s.tmp-%ld-%u", target, (long) getpid(), attempt);
-                fd = openat(dir_fd, name,
-                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-                if (fd >= 0)
-                        return fd;
-                if (errno != EEXIST)
-                        return negative_errno();
-        }
-        return -EEXIST;
-}
-
-/* Fills and syncs the temporary file; closing is part of it, since NFS
- * and friends report write errors only there. */
-static int write_temporary(int fd, const char *text, size_t len) {
-        int r;
-
-        r = write_all(fd, text, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (close(fd) < 0 && r == 0)
-                r = negative_errno();
-        return r;
-}
-
-static int replace_file(int dir_fd, const char *target, const char *text, size_t len) {
-        char name[TEMP_NAME_SIZE];
-        int fd, r;
-
-        fd = open_temporary(dir_fd, target, name);
-        if (fd < 0)
-                return fd;
-        r = write_temporary(fd, text, len);
-        if (r == 0 && renameat(dir_fd, name, dir_fd, target) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dir_fd, name, 0);
-                return r;
-        }
-        /* The rename itself is durable only once the directory is synced. */
-        if (fsync(dir_fd) < 0)
-                return negative_errno();
-        return 0;
-}
-
 int status_write_at(int state_dir_fd, const struct upgrade_status *s) {
         _cleanup_free_ char *text = NULL;
         struct upgrade_status copy = *s;
@@ -619,7 +566,7 @@ int status_write_at(int state_dir_fd, const struct upgrade_status *s) {
                 return -ENOMEM;
         if (emitted < 0)
                 return emitted == -EIO ? -ENOMEM : emitted;
-        return replace_file(state_dir_fd, STATUS_FILE_NAME, text, len);
+        return write_file_atomic_at(state_dir_fd, STATUS_FILE_NAME, text, len, 0600);
 }
 
 int status_write(const char *root, const struct upgrade_status *s) {
