@@ -805,8 +805,7 @@ static void check_staging_space(struct assessment *a) {
         struct statvfs sv;
 
         /* The staging directory's parent exists on every system. */
-        path_in_root(path, sizeof(path), a->opts->root, "/var/lib");
-        if (statvfs(path, &sv) < 0)
+        if (path_in_root(path, sizeof(path), a->opts->root, "/var/lib") < 0 || statvfs(path, &sv) < 0)
                 return;
         uint64_t avail = (uint64_t) sv.f_bavail * sv.f_frsize;
         /* stage's spool holds the packages already, on this file system. */

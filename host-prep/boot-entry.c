@@ -19,23 +19,17 @@
 #include <unistd.h>
 
 #include "boot-entry.h"
+#include "boot-entry-internal.h"
 #include "boot-record.h"
 #include "chase.h"
 #include "fsutil.h"
 #include "grubenv.h"
 #include "log.h"
 #include "paths.h"
+#include "strv.h"
 
-#define BEGIN_MARKER "### BEGIN oslift ###"
-#define END_MARKER "### END oslift ###"
 #define IMAGE_PREFIX "oslift-upgrade-"
 #define IMAGE_SUFFIX ".img"
-
-/* dracut copies the finished image next to its final name; the slack
- * covers what our module adds (the upgrader, ~10 MiB uncompressed). */
-#define INITRAMFS_SLACK (UINT64_C(8) << 20)
-/* A host-only EL image is 20-40 MiB; a generic one up to ~100. */
-#define INITRAMFS_UNKNOWN (UINT64_C(64) << 20)
 
 /* grub.cfg may hold a few hundred BLS-less entries; custom.cfg is small.
  * Anything bigger is not what these files are. */
@@ -46,26 +40,10 @@
 
 /* Where GRUB 2 keeps grub.cfg: EL first, then Debian. */
 static const char *const dracut_paths[] = { "/usr/bin/dracut", "/usr/sbin/dracut", "/sbin/dracut" };
-/* Where make install puts them (PREFIX=/usr); module-setup.sh names the
- * upgrader there too. */
-#define DRACUT_MODULE_SETUP "/usr/lib/dracut/modules.d/90oslift/module-setup.sh"
-#define UPGRADER_PATH "/usr/lib/oslift/upgrader"
 /* dracut's modules that configure and bring up the network (EL 7-9,
  * Debian): left out of the upgrade initramfs. */
 #define DRACUT_OMIT_NETWORK "network network-legacy network-manager network-wicked systemd-networkd ifcfg " \
                             "nfs iscsi nbd fcoe fcoe-uefi"
-
-static void strv_freep(char ***v) {
-        if (*v)
-                for (char **p = *v; *p; p++)
-                        free(*p);
-        free(*v);
-}
-
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 /* Hands *reason over to *ret_reason. */
 static int take_reason(char **ret_reason, char **reason, int r) {
@@ -160,11 +138,6 @@ static int read_file(const char *root, const char *path, size_t max, char **ret,
         if (ret_mode)
                 *ret_mode = st.st_mode & 07777;
         return 0;
-}
-
-/* What goes before a path in root in a message: nothing for "/". */
-static const char *root_prefix(const char *root) {
-        return strcmp(root, "/") == 0 ? "" : root;
 }
 
 static bool exists_in_root(const char *root, const char *path, mode_t type) {
@@ -264,7 +237,7 @@ static bool firmware_is_uefi(const char *root) {
 /* A grub.cfg that only hands over to another one (EL 9 and Debian on UEFI:
  * "configfile $prefix/grub.cfg" on the ESP): no entries, no BLS, no
  * custom.cfg, and a configfile or source command. */
-static bool grub_cfg_is_stub(const char *cfg) {
+bool boot_entry_grub_cfg_is_stub(const char *cfg) {
         if (strstr(cfg, "menuentry") || strstr(cfg, "blscfg") || strstr(cfg, "custom.cfg"))
                 return false;
         for (const char *l = cfg; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -449,7 +422,7 @@ int boot_grub_find(const char *root, struct boot_grub *ret, char **ret_reason) {
                 return take_reason(ret_reason, &esp_reason, esp_r);
         if (!uefi && boot_dir)
                 dir = boot_dir;
-        else if (esp_cfg && grub_cfg_is_stub(esp_cfg)) {
+        else if (esp_cfg && boot_entry_grub_cfg_is_stub(esp_cfg)) {
                 dir = stub_target(root, esp_cfg);
                 if (!dir)
                         return format_reason(ret_reason, -ENOENT,
@@ -640,12 +613,12 @@ static int check_dracut(char **ret_reason) {
         if (!find_dracut())
                 return format_reason(ret_reason, -ENOENT, "dracut is not installed (/usr/bin/dracut or "
                                      "/sbin/dracut); it builds the upgrade initramfs");
-        if (access(DRACUT_MODULE_SETUP, R_OK) < 0)
+        if (access(OSLIFT_DRACUT_MODULE_SETUP, R_OK) < 0)
                 return format_reason(ret_reason, -ENOENT, "oslift's dracut module is not installed (%s)",
-                                     DRACUT_MODULE_SETUP);
-        if (access(UPGRADER_PATH, X_OK) < 0)
+                                     OSLIFT_DRACUT_MODULE_SETUP);
+        if (access(OSLIFT_UPGRADER_PATH, X_OK) < 0)
                 return format_reason(ret_reason, -ENOENT, "the oslift upgrader is not installed (%s)",
-                                     UPGRADER_PATH);
+                                     OSLIFT_UPGRADER_PATH);
         return 0;
 }
 
@@ -770,7 +743,7 @@ int boot_space_check(const char *root, const char *kver, uint64_t *needed, uint6
         /* EL's name, Debian's. */
         static const char *const current[][2] = { { "/boot/initramfs-", ".img" }, { "/boot/initrd.img-", "" } };
         _cleanup_free_ char *k = NULL, *boot = NULL;
-        uint64_t size = INITRAMFS_UNKNOWN;
+        uint64_t size = BOOT_INITRAMFS_UNKNOWN;
         struct statvfs sv;
         int r;
 
@@ -798,7 +771,7 @@ int boot_space_check(const char *root, const char *kver, uint64_t *needed, uint6
                 return -ENOMEM;
         if (statvfs(boot, &sv) < 0)
                 return negative_errno();
-        *needed = size + INITRAMFS_SLACK;
+        *needed = size + BOOT_INITRAMFS_SLACK;
         *available = (uint64_t) sv.f_bavail * sv.f_frsize;
         return *available < *needed ? -ENOSPC : 0;
 }
@@ -806,9 +779,7 @@ int boot_space_check(const char *root, const char *kver, uint64_t *needed, uint6
 /* The last lines of a child's output, shown when it fails. */
 #define TAIL_LINES 20
 
-/* Runs argv[0] with stdout and stderr into the log (debug level); stdin
- * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines. */
-static int run_logged(char *const argv[]) {
+int boot_entry_run_logged(char *const argv[]) {
         _cleanup_free_ char *line = NULL;
         char *tail[TAIL_LINES] = {};
         size_t n_lines = 0, cap = 0;
@@ -915,7 +886,7 @@ int boot_entry_build_initramfs(const char *root, const char *kver, char **ret_pa
          * brings up interfaces from the old system's configuration is
          * one more thing that can hang or reach out while the system is
          * half-upgraded. */
-        r = run_logged((char *const[]) { (char *) dracut, (char *) "--force", (char *) "--add",
+        r = boot_entry_run_logged((char *const[]) { (char *) dracut, (char *) "--force", (char *) "--add",
                                          (char *) "oslift", (char *) "--omit", (char *) DRACUT_OMIT_NETWORK,
                                          (char *) "--kver", k, image, NULL });
         if (r == 0 && (stat(image, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)) {
@@ -932,9 +903,7 @@ int boot_entry_build_initramfs(const char *root, const char *kver, char **ret_pa
 
 /* ---- the kernel command line --------------------------------------------- */
 
-/* Splits a command line into words as the kernel does: at blanks outside
- * double quotes; the quotes stay in the word. NULL-terminated. */
-static int split_words(const char *s, char ***ret) {
+int boot_entry_split_words(const char *s, char ***ret) {
         _cleanup_(strv_freep) char **v = calloc(1, sizeof(char *));
         size_t n = 0;
 
@@ -965,13 +934,13 @@ static int split_words(const char *s, char ***ret) {
 }
 
 static bool word_is_ours_or_grubs(const char *w) {
-        return strncmp(w, "BOOT_IMAGE=", 11) == 0 || strcmp(w, "rd.oslift") == 0 ||
-               strncmp(w, "rd.oslift.", 10) == 0 || strncmp(w, "rd.oslift=", 10) == 0;
+        size_t n = strlen(OSLIFT_ARG_NAMESPACE);
+
+        return strncmp(w, "BOOT_IMAGE=", 11) == 0 ||
+               (strncmp(w, OSLIFT_ARG_NAMESPACE, n) == 0 && (w[n] == '\0' || w[n] == '.' || w[n] == '='));
 }
 
-/* GRUB's linux command escapes '\' and '\'' with a backslash the kernel
- * does not remove; control characters have no business there. */
-static bool word_passes_grub(const char *w) {
+bool boot_entry_word_passes_grub(const char *w) {
         for (const unsigned char *c = (const unsigned char *) w; *c; c++)
                 if (*c == '\\' || *c == '\'' || *c < 0x20 || *c == 0x7f)
                         return false;
@@ -979,8 +948,8 @@ static bool word_passes_grub(const char *w) {
 }
 
 /* An odd number of double quotes leaves the last one open to the end of
- * the line (split_words() and the kernel read it so): every word put
- * after it, rd.oslift.upgrade too, would become part of it. */
+ * the line (boot_entry_split_words() and the kernel read it so): every word put
+ * after it, OSLIFT_ARG_UPGRADE too, would become part of it. */
 static bool word_quotes_balanced(const char *w) {
         size_t n = 0;
 
@@ -990,7 +959,7 @@ static bool word_quotes_balanced(const char *w) {
 }
 
 static int put_word(FILE *out, const char *w, bool *first) {
-        if (!word_passes_grub(w)) {
+        if (!boot_entry_word_passes_grub(w)) {
                 log_error("the kernel argument '%s' cannot be passed on through GRUB unchanged "
                           "(it holds a backslash, a quote or a control character)", w);
                 return -EINVAL;
@@ -1007,7 +976,7 @@ static int put_word(FILE *out, const char *w, bool *first) {
 
 /* Words after "--" are init's, not the kernel's: ours go before it. */
 static int compose_cmdline(FILE *out, char **current, char **extra) {
-        static const char *const unattended[] = BOOT_ENTRY_CMDLINE_UNATTENDED;
+        static const char *const unattended[] = OSLIFT_ARGS_UNATTENDED;
         bool first = true;
         char **w;
         int r;
@@ -1015,7 +984,7 @@ static int compose_cmdline(FILE *out, char **current, char **extra) {
         for (w = current; *w && strcmp(*w, "--") != 0; w++)
                 if (!word_is_ours_or_grubs(*w) && (r = put_word(out, *w, &first)) < 0)
                         return r;
-        r = put_word(out, BOOT_ENTRY_CMDLINE_ARG, &first);
+        r = put_word(out, OSLIFT_ARG_UPGRADE, &first);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(unattended); i++)
                 r = put_word(out, unattended[i], &first);
         for (char **e = extra; r == 0 && *e; e++)
@@ -1032,9 +1001,9 @@ int boot_entry_make_cmdline(const char *current, const char *extra, char **ret) 
         FILE *out;
         int r;
 
-        r = split_words(current, &current_words);
+        r = boot_entry_split_words(current, &current_words);
         if (r == 0)
-                r = split_words(extra ?: "", &extra_words);
+                r = boot_entry_split_words(extra ?: "", &extra_words);
         if (r < 0)
                 return r;
         out = open_memstream(&text, &size);
@@ -1049,9 +1018,7 @@ int boot_entry_make_cmdline(const char *current, const char *extra, char **ret) 
         return 0;
 }
 
-/* A kernel word as one GRUB word: GRUB puts double quotes back around a
- * word with blanks ("foo=a b"), which the kernel reads as foo="a b". */
-static void put_grub_word(FILE *out, const char *w) {
+void boot_entry_put_grub_word(FILE *out, const char *w) {
         fputs(" '", out);
         for (; *w; w++)
                 if (*w != '"')
@@ -1123,10 +1090,7 @@ static int grub_path(const char *root, const char *path, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* The command pair grub.cfg's own entries use: linux16 on EL 7 BIOS,
- * linuxefi on EL 7 UEFI, linux elsewhere (and with BLS, where grub.cfg
- * has no entries of its own). */
-static void linux_commands(const char *cfg, const char **ret_linux, const char **ret_initrd) {
+void boot_entry_linux_commands(const char *cfg, const char **ret_linux, const char **ret_initrd) {
         static const struct {
                 const char *kernel_cmd, *initrd_cmd;
         } pairs[] = { { "linux16", "initrd16" }, { "linuxefi", "initrdefi" }, { "linux", "initrd" } };
@@ -1146,30 +1110,21 @@ static void linux_commands(const char *cfg, const char **ret_linux, const char *
         *ret_initrd = "initrd";
 }
 
-struct entry_params {
-        const char *kver;
-        const char *kernel;  /* as GRUB sees it */
-        const char *initrd;  /* as GRUB sees it */
-        const char *cmdline; /* boot_entry_make_cmdline()'s */
-        const char *fs_uuid; /* NULL: search by the initrd */
-        const char *linux_cmd, *initrd_cmd;
-};
-
-static int format_block(const struct entry_params *p, char **ret) {
+int boot_entry_format_block(const struct boot_entry_params *p, char **ret) {
         _cleanup_(strv_freep) char **words = NULL;
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         FILE *out;
         int r;
 
-        r = split_words(p->cmdline, &words);
+        r = boot_entry_split_words(p->cmdline, &words);
         if (r < 0)
                 return r;
         out = open_memstream(&text, &size);
         if (!out)
                 return -ENOMEM;
         fprintf(out,
-                BEGIN_MARKER "\n"
+                BOOT_ENTRY_BEGIN_MARKER "\n"
                 "# The one-time boot into the oslift upgrade environment: 'host-prep stage'\n"
                 "# wrote this block and set next_entry=%s in grubenv; 'host-prep cancel'\n"
                 "# removes both. oslift replaces the whole block: do not edit it.\n"
@@ -1182,8 +1137,8 @@ static int format_block(const struct entry_params *p, char **ret) {
                 fprintf(out, "\tsearch --no-floppy --file --set=root %s\n", p->initrd);
         fprintf(out, "\techo 'Loading the oslift upgrade environment ...'\n\t%s %s", p->linux_cmd, p->kernel);
         for (char **w = words; *w; w++)
-                put_grub_word(out, *w);
-        fprintf(out, "\n\t%s %s\n}\n" END_MARKER "\n", p->initrd_cmd, p->initrd);
+                boot_entry_put_grub_word(out, *w);
+        fprintf(out, "\n\t%s %s\n}\n" BOOT_ENTRY_END_MARKER "\n", p->initrd_cmd, p->initrd);
         if (fclose(out) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
@@ -1200,19 +1155,16 @@ static bool line_is(const char *line, const char *end, const char *what) {
         return (size_t) (end - line) == n && memcmp(line, what, n) == 0;
 }
 
-/* Our block in text, from its BEGIN line to the end of its END line:
- * 1 and the offsets, 0 when there is none, -EBADMSG for a BEGIN without
- * an END (we cannot tell where ours ends). */
-static int find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end) {
+int boot_entry_find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end) {
         const char *p = text, *end = text + size, *begin = NULL;
 
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 const char *eol = nl ?: end, *next = nl ? nl + 1 : end;
 
-                if (!begin && line_is(p, eol, BEGIN_MARKER))
+                if (!begin && line_is(p, eol, BOOT_ENTRY_BEGIN_MARKER))
                         begin = p;
-                else if (begin && line_is(p, eol, END_MARKER)) {
+                else if (begin && line_is(p, eol, BOOT_ENTRY_END_MARKER)) {
                         *ret_begin = (size_t) (begin - text);
                         *ret_end = (size_t) (next - text);
                         return 1;
@@ -1228,12 +1180,11 @@ static int join_path(char **ret, const char *dir, const char *name) {
         return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
 }
 
-/* custom.cfg with our block in place of the old one, or at the end. */
-static int compose_custom(const char *old, size_t old_size, const char *block, struct boot_record *rec, bool fresh,
-                          char **ret, size_t *ret_size) {
+int boot_entry_compose_custom(const char *old, size_t old_size, const char *block, struct boot_record *rec,
+                              bool fresh, char **ret, size_t *ret_size) {
         size_t begin, end;
         FILE *out;
-        int r = find_block(old, old_size, &begin, &end);
+        int r = boot_entry_find_block(old, old_size, &begin, &end);
 
         if (r < 0)
                 return r;
@@ -1262,7 +1213,7 @@ static int make_block(const char *root, const struct boot_entry_spec *spec, cons
                       const char *grub_dir, char **ret) {
         _cleanup_free_ char *proc_cmdline = NULL, *cmdline = NULL, *uuid = NULL, *kernel = NULL,
                             *kernel_grub = NULL, *image_grub = NULL, *cfg = NULL;
-        struct entry_params p;
+        struct boot_entry_params p;
         const char *base = spec->cmdline;
         int r;
 
@@ -1305,10 +1256,10 @@ static int make_block(const char *root, const struct boot_entry_spec *spec, cons
         if (r < 0)
                 return log_error_errno(r, "cannot read %s%s/grub.cfg", root_prefix(root), grub_dir);
 
-        p = (struct entry_params) { .kver = kver, .kernel = kernel_grub, .initrd = image_grub,
+        p = (struct boot_entry_params) { .kver = kver, .kernel = kernel_grub, .initrd = image_grub,
                                     .cmdline = cmdline, .fs_uuid = uuid };
-        linux_commands(cfg, &p.linux_cmd, &p.initrd_cmd);
-        return format_block(&p, ret);
+        boot_entry_linux_commands(cfg, &p.linux_cmd, &p.initrd_cmd);
+        return boot_entry_format_block(&p, ret);
 }
 
 static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_changed) {
@@ -1377,26 +1328,22 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
         custom_existed = r == 0;
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "cannot read %s%s", root_prefix(root), custom_path);
-        r = compose_custom(old_custom ?: "", old_size, block, &rec, fresh, &new_custom, &new_size);
+        r = boot_entry_compose_custom(old_custom ?: "", old_size, block, &rec, fresh, &new_custom, &new_size);
         if (r == -EBADMSG) {
                 log_error("%s%s has a '%s' line without its '%s': remove that block by hand",
-                          root_prefix(root), custom_path, BEGIN_MARKER, END_MARKER);
+                          root_prefix(root), custom_path, BOOT_ENTRY_BEGIN_MARKER, BOOT_ENTRY_END_MARKER);
                 return r;
         }
         if (r < 0)
                 return r;
 
-        r = grubenv_read(root, env_path, &env);
-        if (r == -ENOENT) {
-                env = grubenv_new();
-                if (!env)
-                        return -ENOMEM;
-        } else if (r < 0)
+        r = grubenv_read_or_new(root, env_path, &env);
+        if (r < 0)
                 return log_error_errno(r, "cannot read %s%s", root_prefix(root), env_path);
         if (fresh) {
                 const char *prev = grubenv_get(env, "next_entry");
                 rec.custom_cfg_existed = custom_existed;
-                rec.grubenv_existed = r == 0;
+                rec.grubenv_existed = r > 0;
                 /* Ours from an arm whose record is gone is no "before". */
                 rec.next_entry_was_set = prev && strcmp(prev, BOOT_ENTRY_ID) != 0;
                 rec.next_entry = strdup(rec.next_entry_was_set ? prev : "");
@@ -1461,15 +1408,15 @@ static int disarm_custom(const char *root, const char *grub_dir, const struct bo
                 return 0;
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", full);
-        while ((r = find_block(text, size, &begin, &end)) > 0) {
+        while ((r = boot_entry_find_block(text, size, &begin, &end)) > 0) {
                 at_end = end == size;
                 memmove(text + begin, text + end, size - end + 1);
                 size -= end - begin;
                 removed = true;
         }
         if (r < 0) {
-                log_error("%s has a '%s' line without its '%s': remove that block by hand", full, BEGIN_MARKER,
-                          END_MARKER);
+                log_error("%s has a '%s' line without its '%s': remove that block by hand", full,
+                          BOOT_ENTRY_BEGIN_MARKER, BOOT_ENTRY_END_MARKER);
                 return r;
         }
         if (!removed)

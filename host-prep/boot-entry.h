@@ -54,15 +54,19 @@
 #include <stdint.h>
 
 #include "boot-record.h"
+#include "kernel-args.h"
 #include "paths.h"
 
-/* What the upgrader and its dracut unit look for on the command line. */
-#define BOOT_ENTRY_CMDLINE_ARG "rd.oslift.upgrade"
-/* Nobody watches the console of an unattended upgrade boot: when dracut
- * cannot go on (the root device does not appear within 5 minutes, a unit
- * fails) it reboots, into the old system as GRUB has used up the one-time
- * entry, instead of waiting forever or in an emergency shell. */
-#define BOOT_ENTRY_CMDLINE_UNATTENDED { "rd.shell=0", "rd.emergency=reboot", "rd.timeout=300" }
+/* The lines around our block in GRUBDIR/custom.cfg. */
+#define BOOT_ENTRY_BEGIN_MARKER "### BEGIN oslift ###"
+#define BOOT_ENTRY_END_MARKER "### END oslift ###"
+
+/* boot_space_check(): dracut copies the finished image next to its final
+ * name; the slack covers what our module adds (the upgrader, ~10 MiB
+ * uncompressed). A host-only EL image is 20-40 MiB; a generic one up to
+ * ~100: the size assumed when there is none. */
+#define BOOT_INITRAMFS_SLACK (UINT64_C(8) << 20)
+#define BOOT_INITRAMFS_UNKNOWN (UINT64_C(64) << 20)
 
 struct boot_entry_spec {
         /* Kernel to boot, "3.10.0-1160.el7.x86_64". NULL: the running one
@@ -73,7 +77,7 @@ struct boot_entry_spec {
         const char *initramfs;
         /* The kernel command line to start from. NULL: PROC/cmdline
          * (/proc/cmdline for "/"). BOOT_IMAGE= and rd.oslift.*
-         * are dropped, BOOT_ENTRY_CMDLINE_ARG is added. */
+         * are dropped, OSLIFT_ARG_UPGRADE is added (kernel-args.h). */
         const char *cmdline;
         /* Appended as given, "console=ttyS0,115200"; NULL for none. */
         const char *extra_args;
@@ -162,8 +166,8 @@ int boot_entry_default_kver(const char *root, char **ret);
 
 /*
  * The command line for the upgrade boot: current's words without
- * BOOT_IMAGE=... and rd.oslift*, then BOOT_ENTRY_CMDLINE_ARG and
- * BOOT_ENTRY_CMDLINE_UNATTENDED, then extra's
+ * BOOT_IMAGE=... and OSLIFT_ARG_NAMESPACE's, then OSLIFT_ARG_UPGRADE and
+ * OSLIFT_ARGS_UNATTENDED (kernel-args.h), then extra's
  * words (NULL for none), then current's "--" and the words after it (init's,
  * kept as they are). -EINVAL (logged) for a word GRUB cannot pass on
  * unchanged: one holding a backslash, a single quote or a control character.

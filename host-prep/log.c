@@ -338,7 +338,9 @@ int cmd_log(const struct context *ctx, int argc, char **argv) {
         shown += print_file(ctx->root, OSLIFT_REPORT_TXT, "report") == 0;
         if (!shown) {
                 char dir[PATH_MAX];
-                path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_LOG_DIR);
+
+                if (path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_LOG_DIR) < 0)
+                        snprintf(dir, sizeof(dir), "%s", OSLIFT_LOG_DIR);
                 log_error("no upgrade log or report in %s: no upgrade has run here", dir);
                 return EXIT_FAILED;
         }

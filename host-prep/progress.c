@@ -7,6 +7,7 @@
 #include "log.h"
 #include "progress.h"
 #include "terminal.h"
+#include "time-util.h"
 
 /* Redraws of the bar: often enough to look alive, rarely enough to cost
  * nothing over a slow serial line. */
@@ -16,13 +17,6 @@
 
 /* The step on screen now, for the log sink below. */
 static struct progress *current;
-
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 const char *format_bytes(char buf[static BYTES_SIZE], uint64_t n) {
         static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
@@ -161,7 +155,7 @@ static void draw(struct progress *p, const char *text, bool newline) {
 }
 
 static void redraw(struct progress *p, bool force) {
-        double t = now(), elapsed = t - p->started;
+        double t = now_seconds(), elapsed = t - p->started;
         char text[512];
 
         if (p->mode == PROGRESS_BAR) {
@@ -220,7 +214,7 @@ void progress_begin(struct progress *p, const char *verb, const char *past, unsi
                 return;
         *p = (struct progress) {
                 .mode = p->mode, .out = p->out, .verb = verb, .past = past, .items = items, .bytes = bytes,
-                .active = true, .started = now(),
+                .active = true, .started = now_seconds(),
         };
         current = p;
         redraw(p, true);
@@ -239,7 +233,7 @@ void progress_end(struct progress *p) {
 
         if (!p || !p->active)
                 return;
-        progress_format_done(text, sizeof(text), p, now() - p->started);
+        progress_format_done(text, sizeof(text), p, now_seconds() - p->started);
         if (p->mode == PROGRESS_BAR)
                 draw(p, text, true);
         else {

@@ -107,7 +107,7 @@ static void restore_selinux(struct restore *x) {
                         note(&x->warnings, &x->n_warnings, "could not schedule an SELinux relabel");
                 else
                         note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s%s)",
-                             strcmp(x->root, "/") ? x->root : "", "/.autorelabel");
+                             root_prefix(x->root), "/.autorelabel");
         }
 }
 
@@ -194,13 +194,13 @@ static void restore_rpmdb(struct restore *x) {
         if (rpmdb_detect_backend(x->root, &now) < 0)
                 return;
         if (*target && strcmp(target, rpmdb_backend_name(now)) != 0) {
-                path_in_root(path, sizeof(path), x->root, "/usr/bin/rpmdb");
                 r = count_installed(x->root, &before_count, &error);
                 if (r < 0)
                         rpmdb_problem(x, "the upgraded %s database cannot be read whole before converting it "
                                       "to %s: %s", rpmdb_backend_name(now), target,
                                       error ?: strerror(-r));
-                else if (access(path, X_OK) < 0)
+                else if (path_in_root(path, sizeof(path), x->root, "/usr/bin/rpmdb") < 0 ||
+                         access(path, X_OK) < 0)
                         rpmdb_problem(x, "the rpmdb is %s, but the target's rpmdb tool (/usr/bin/rpmdb) "
                                       "is not installed, so it cannot be converted to %s",
                                       rpmdb_backend_name(now), target);
@@ -423,8 +423,9 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         if (r < 0)
                 snprintf(x.outcome.result, sizeof(x.outcome.result), "%s",
                          st.state == UPGRADE_APPLIED ? OUTCOME_RESULT_APPLIED : OUTCOME_RESULT_APPLIED_WITH_PROBLEMS);
-        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
-        plan_load(AT_FDCWD, path, &x.plan, NULL);
+        /* The plan only names the packages in the report: without it, none. */
+        if (path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE) == 0)
+                plan_load(AT_FDCWD, path, &x.plan, NULL);
 
         restore_selinux(&x);
         restore_rpmdb(&x);
@@ -434,8 +435,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         else if (r != -ENOENT)
                 note(&x.warnings, &x.n_warnings, "could not remove %s: %s", OSLIFT_PACKAGES_DIR, strerror(-r));
 
-        path_in_root(path, sizeof(path), ctx->root, BOOT_ENTRY_RECORD);
-        bool armed = access(path, F_OK) == 0;
+        bool armed = path_in_root(path, sizeof(path), ctx->root, BOOT_ENTRY_RECORD) == 0 && access(path, F_OK) == 0;
         if (boot_entry_disarm(ctx->root) < 0)
                 note(&x.warnings, &x.n_warnings, "could not remove the oslift upgrade boot entry "
                      "(### BEGIN oslift ### in the GRUB directory's custom.cfg)");

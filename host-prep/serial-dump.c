@@ -29,15 +29,10 @@
 #include <zlib.h>
 
 #include "macro.h"
+#include "serial-dump-format.h"
 #include "serial-dump.h"
+#include "serial-dump-internal.h"
 
-#define DUMP_BYTES_PER_LINE 42 /* 56 base64 characters */
-#define DUMP_B64_MAX 56
-#define DUMP_LINES_MAX 99999u
-/* "OSL00001 " + base64 + " " + 8 hex */
-#define DATA_PREFIX_LEN 9
-#define DATA_LINE_MIN (DATA_PREFIX_LEN + 4 + 1 + 8)
-#define DATA_LINE_MAX (DATA_PREFIX_LEN + DUMP_B64_MAX + 1 + 8)
 
 /* A split data line's rest must come within this many lines (non-empty). */
 #define REJOIN_WINDOW 4
@@ -45,8 +40,8 @@
  * half data lines stays linear. */
 #define REJOIN_TRIES_MAX 200000u
 
-static const char begin_marker[] = "-----BEGIN OSLIFT LOG v";
-static const char end_marker[] = "-----END OSLIFT LOG v1-----";
+static const char begin_marker[] = SERIAL_DUMP_BEGIN_MARKER;
+static const char end_marker[] = SERIAL_DUMP_END_LINE;
 
 enum slot_state {
         SLOT_MISSING,
@@ -57,7 +52,7 @@ enum slot_state {
 
 struct slot {
         uint8_t state, n;
-        uint8_t data[DUMP_BYTES_PER_LINE];
+        uint8_t data[SERIAL_DUMP_BYTES_PER_LINE];
         size_t line; /* where it was seen, for messages */
 };
 
@@ -128,12 +123,7 @@ static size_t skip_escape(const char *s, size_t n, size_t i) {
         return i;
 }
 
-/*
- * s without escape sequences and control characters (a tab is a space),
- * trailing spaces cut, into out (room for n bytes). Nothing of a dump is a
- * control character, so this only ever takes away noise.
- */
-static size_t normalize(const char *s, size_t n, char *out) {
+size_t serial_dump_normalize(const char *s, size_t n, char *out) {
         size_t o = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -171,7 +161,7 @@ static bool is_digit(char c) {
         return c >= '0' && c <= '9';
 }
 
-static const char *memmem_last(const char *s, size_t n, const char *needle) {
+const char *serial_dump_memmem_last(const char *s, size_t n, const char *needle) {
         size_t k = strlen(needle);
         const char *found = NULL, *p = s;
 
@@ -186,7 +176,7 @@ static const char *memmem_last(const char *s, size_t n, const char *needle) {
 static unsigned parse_seq(const char *s) {
         unsigned seq = 0;
 
-        if (memcmp(s, "OSL", 3) != 0)
+        if (memcmp(s, SERIAL_DUMP_LINE_TAG, 3) != 0)
                 return 0;
         for (size_t i = 3; i < 8; i++) {
                 if (!is_digit(s[i]))
@@ -212,7 +202,7 @@ static bool parse_data_line(const char *s, size_t n, struct data_line *ret) {
         uint32_t crc = 0;
         size_t i, r = 0;
 
-        if (n < DATA_LINE_MIN)
+        if (n < SERIAL_DUMP_LINE_MIN)
                 return false;
         for (i = n - 8; i < n; i++) {
                 int v = hex_digit(s[i]);
@@ -222,13 +212,13 @@ static bool parse_data_line(const char *s, size_t n, struct data_line *ret) {
         }
         if (s[n - 9] != ' ')
                 return false;
-        for (i = n - 9; i > 0 && r <= DUMP_B64_MAX && is_b64(s[i - 1]); i--)
+        for (i = n - 9; i > 0 && r <= SERIAL_DUMP_B64_MAX && is_b64(s[i - 1]); i--)
                 r++;
-        if (r < 4 || r > DUMP_B64_MAX || i < DATA_PREFIX_LEN || s[i - 1] != ' ')
+        if (r < 4 || r > SERIAL_DUMP_B64_MAX || i < SERIAL_DUMP_LINE_PREFIX_LEN || s[i - 1] != ' ')
                 return false;
-        ret->start = s + i - DATA_PREFIX_LEN;
+        ret->start = s + i - SERIAL_DUMP_LINE_PREFIX_LEN;
         ret->seq = parse_seq(ret->start);
-        if (ret->seq == 0 && memcmp(ret->start, "OSL00000", 8) != 0)
+        if (ret->seq == 0 && memcmp(ret->start, SERIAL_DUMP_LINE_TAG "00000", 8) != 0)
                 return false;
         ret->b64 = s + i;
         ret->n_b64 = r;
@@ -236,8 +226,7 @@ static bool parse_data_line(const char *s, size_t n, struct data_line *ret) {
         return true;
 }
 
-/* RFC 4648 with padding, each line on its own: bytes, or -1. */
-static int b64_decode(const char *s, size_t n, uint8_t *out) {
+int serial_dump_b64_decode(const char *s, size_t n, uint8_t *out) {
         size_t o = 0;
 
         if (n == 0 || n % 4 != 0)
@@ -315,10 +304,11 @@ static int parse_header(const char *s, const char *end, struct header *h) {
         if (!parse_number(&p, end, &v))
                 return -EBADMSG;
         h->version = (unsigned long) v;
-        if (v != 1)
+        if (v != SERIAL_DUMP_VERSION)
                 return -EPROTONOSUPPORT;
-        if (!expect(&p, end, " bytes=") || !parse_number(&p, end, &h->bytes) || !expect(&p, end, " lines=") ||
-            !parse_number(&p, end, &h->lines) || !expect(&p, end, " crc32="))
+        if (!expect(&p, end, SERIAL_DUMP_FIELD_BYTES) || !parse_number(&p, end, &h->bytes) ||
+            !expect(&p, end, SERIAL_DUMP_FIELD_LINES) || !parse_number(&p, end, &h->lines) ||
+            !expect(&p, end, SERIAL_DUMP_FIELD_CRC32))
                 return -EBADMSG;
         if (end - p < 8)
                 return -EBADMSG;
@@ -328,7 +318,7 @@ static int parse_header(const char *s, const char *end, struct header *h) {
                         return -EBADMSG;
                 h->crc = h->crc << 4 | (uint32_t) d;
         }
-        if (!expect(&p, end, "-----"))
+        if (!expect(&p, end, SERIAL_DUMP_BEGIN_TAIL))
                 return -EBADMSG;
         return 0;
 }
@@ -426,7 +416,7 @@ struct head {
         unsigned seq;
         size_t line, age;
         size_t n;
-        char text[DATA_LINE_MAX];
+        char text[SERIAL_DUMP_LINE_MAX];
 };
 
 struct scan {
@@ -446,7 +436,7 @@ static bool store(struct scan *sc, const struct data_line *dl, size_t line) {
         s = &sc->slots[dl->seq];
         if (s->state == SLOT_OK)
                 return false; /* the first copy that checks out stays */
-        k = b64_decode(dl->b64, dl->n_b64, s->data);
+        k = serial_dump_b64_decode(dl->b64, dl->n_b64, s->data);
         if (k < 0) {
                 s->state = SLOT_NOT_BASE64;
                 s->line = line;
@@ -463,7 +453,7 @@ static bool store(struct scan *sc, const struct data_line *dl, size_t line) {
 static bool maybe_tail(const char *t, size_t n) {
         unsigned spaces = 0;
 
-        if (n == 0 || n > DATA_LINE_MAX - 3 || hex_digit(t[n - 1]) < 0)
+        if (n == 0 || n > SERIAL_DUMP_LINE_MAX - 3 || hex_digit(t[n - 1]) < 0)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (t[i] == ' ' ? ++spaces > 2 : !is_b64(t[i]))
@@ -473,7 +463,7 @@ static bool maybe_tail(const char *t, size_t n) {
 
 /* Tries t as the rest of each recent head: true when one joins up. */
 static bool try_rejoin(struct scan *sc, const char *t, size_t n) {
-        char joined[DATA_LINE_MAX];
+        char joined[SERIAL_DUMP_LINE_MAX];
 
         if (sc->n_heads == 0 || !maybe_tail(t, n))
                 return false;
@@ -491,7 +481,7 @@ static bool try_rejoin(struct scan *sc, const char *t, size_t n) {
                         struct data_line dl;
                         size_t m = k + space + n;
 
-                        if ((space && (k != hd->n || t[0] == ' ')) || m > DATA_LINE_MAX || m < DATA_LINE_MIN)
+                        if ((space && (k != hd->n || t[0] == ' ')) || m > SERIAL_DUMP_LINE_MAX || m < SERIAL_DUMP_LINE_MIN)
                                 continue;
                         if (sc->tries++ >= REJOIN_TRIES_MAX)
                                 return false;
@@ -517,13 +507,13 @@ static bool try_rejoin(struct scan *sc, const char *t, size_t n) {
  * garbled.
  */
 static void add_head(struct scan *sc, const char *s, size_t n, size_t line) {
-        const char *p = memmem_last(s, n, "OSL");
+        const char *p = serial_dump_memmem_last(s, n, SERIAL_DUMP_LINE_TAG);
         struct head *hd;
         unsigned seq = 0;
 
         if (!p)
                 return;
-        if ((size_t) (s + n - p) >= DATA_PREFIX_LEN && p[8] == ' ')
+        if ((size_t) (s + n - p) >= SERIAL_DUMP_LINE_PREFIX_LEN && p[8] == ' ')
                 seq = parse_seq(p);
         if (seq > sc->h->lines || (seq > 0 && sc->slots[seq].state == SLOT_OK))
                 return;
@@ -539,7 +529,7 @@ static void add_head(struct scan *sc, const char *s, size_t n, size_t line) {
         hd->seq = seq;
         hd->line = line;
         hd->age = 0;
-        hd->n = (size_t) (s + n - p) < DATA_LINE_MAX ? (size_t) (s + n - p) : DATA_LINE_MAX;
+        hd->n = (size_t) (s + n - p) < SERIAL_DUMP_LINE_MAX ? (size_t) (s + n - p) : SERIAL_DUMP_LINE_MAX;
         memcpy(hd->text, p, hd->n);
 }
 
@@ -606,8 +596,8 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
 
         /* The last BEGIN line, and the END of the dump before it. */
         while (next_segment(&c, &seg, &n, &line)) {
-                k = normalize(seg, n, norm);
-                if (memmem_last(norm, k, begin_marker)) {
+                k = serial_dump_normalize(seg, n, norm);
+                if (serial_dump_memmem_last(norm, k, begin_marker)) {
                         d->n_dumps++;
                         d->begin_line = line;
                         d->earlier_end_line = pending_end;
@@ -623,7 +613,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                 while (next_segment(&c, &seg, &n, &line)) {
                         struct data_line dl;
 
-                        k = normalize(seg, n, norm);
+                        k = serial_dump_normalize(seg, n, norm);
                         if (parse_data_line(norm, k, &dl) && dl.crc_ok) {
                                 orphan_line = line;
                                 break;
@@ -638,8 +628,8 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                 return set_error(d, -ENODATA, "no oslift log dump in %s", name);
         }
 
-        k = normalize(begin_seg, begin_seg_len, norm);
-        begin_at = memmem_last(norm, k, begin_marker);
+        k = serial_dump_normalize(begin_seg, begin_seg_len, norm);
+        begin_at = serial_dump_memmem_last(norm, k, begin_marker);
         r = parse_header(begin_at, norm + k, &h);
         if (r == -EPROTONOSUPPORT)
                 return set_error(d, r,
@@ -651,7 +641,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                             "the BEGIN line of the oslift log dump in %s (line %zu) is garbled: the log's size "
                             "and checksum cannot be read from it",
                             name, d->begin_line);
-        if (h.lines == 0 || h.lines > DUMP_LINES_MAX)
+        if (h.lines == 0 || h.lines > SERIAL_DUMP_LINES_MAX)
                 return set_error(d, -EBADMSG, "the BEGIN line of the oslift log dump in %s (line %zu) announces %" PRIu64
                             " data lines: not a dump this host-prep can read",
                             name, d->begin_line, h.lines);
@@ -678,7 +668,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
         while (next_segment(&c, &seg, &n, &line)) {
                 struct data_line dl;
 
-                k = normalize(seg, n, norm);
+                k = serial_dump_normalize(seg, n, norm);
                 if (k == 0)
                         continue;
                 if (end_line > 0) {
@@ -708,7 +698,7 @@ int serial_dump_parse(const char *name, const char *capture, size_t len, struct 
                             name, orphan_line, d->begin_line);
 
         /* The stream: every line in order, up to the first missing one. */
-        stream = malloc((size_t) h.lines * DUMP_BYTES_PER_LINE);
+        stream = malloc((size_t) h.lines * SERIAL_DUMP_BYTES_PER_LINE);
         if (!stream)
                 return -ENOMEM;
         for (size_t i = 1; i <= h.lines; i++) {

@@ -22,6 +22,7 @@
 #include "rpm-messages.h"
 #include "solve.h"
 #include "strv.h"
+#include "time-util.h"
 
 
 /* A --repo directory, hung on its libsolv repo. */
@@ -29,12 +30,6 @@ struct source {
         const char *dir;
         bool repodata; /* locations are relative to dir; else absolute paths */
 };
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static void pool_freep(Pool **p) {
         if (*p)
@@ -468,7 +463,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         _cleanup_(transaction_freep) Transaction *trans = NULL;
         _cleanup_free_ struct source *sources = calloc(o->n_repo_dirs, sizeof(struct source));
         Queue jobs;
-        double start = now(), read_rpmdb, read_repos;
+        double start = now_seconds(), read_rpmdb, read_repos;
         int r;
 
         *ret = (struct solve_result) { .n_repos = (unsigned) o->n_repo_dirs };
@@ -478,7 +473,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         r = load_installed(pool, o->root, f);
         if (r < 0)
                 return 0; /* the finding says why */
-        read_rpmdb = now();
+        read_rpmdb = now_seconds();
         ret->rpmdb_seconds = read_rpmdb - start;
         r = load_repos(pool, o, sources, f);
         if (r < 0)
@@ -498,7 +493,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
                 queue_free(&jobs);
                 return r;
         }
-        read_repos = now();
+        read_repos = now_seconds();
         ret->repos_seconds = read_repos - read_rpmdb;
         solv = solver_create(pool);
         /* dnf's choices (libdnf's goal): any vendor, orphans stay, splits
@@ -512,14 +507,14 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         r = solver_solve(solv, &jobs);
         queue_free(&jobs);
         if (r != 0) {
-                ret->solve_seconds = now() - read_repos;
+                ret->solve_seconds = now_seconds() - read_repos;
                 report_problems(solv, f);
                 return 0;
         }
         trans = solver_create_transaction(solv);
         if (!trans)
                 return -ENOMEM;
-        ret->solve_seconds = now() - read_repos;
+        ret->solve_seconds = now_seconds() - read_repos;
         r = collect(pool, trans, ret, f);
         if (r < 0)
                 return r;

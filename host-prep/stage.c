@@ -33,8 +33,10 @@
 static int move_packages(const struct context *ctx, const struct assessment *a) {
         char dir[PATH_MAX];
         _cleanup_close_ int dfd = -1;
+        int r = path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_PACKAGES_DIR);
 
-        path_in_root(dir, sizeof(dir), ctx->root, OSLIFT_PACKAGES_DIR);
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s in %s", OSLIFT_PACKAGES_DIR, ctx->root);
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return log_error_errno(negative_errno(), "cannot open %s", dir);
@@ -43,7 +45,6 @@ static int move_packages(const struct context *ctx, const struct assessment *a) 
                 const struct candidate *c = &a->candidates[i];
                 char sha256[SHA256_HEX_SIZE];
                 uint64_t size;
-                int r;
 
                 if (renameat(a->spool_fd, c->file, dfd, c->file) < 0) {
                         char to[PATH_MAX * 2];
@@ -211,8 +212,10 @@ static int make_spool(const struct context *ctx, char buf[static PATH_MAX]) {
 static int already_staged(const struct context *ctx) {
         char path[PATH_MAX];
         struct upgrade_status st;
+        int r = path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
 
-        path_in_root(path, sizeof(path), ctx->root, OSLIFT_PLAN_FILE);
+        if (r < 0)
+                return log_error_errno(r, "cannot look for %s in %s", OSLIFT_PLAN_FILE, ctx->root);
         if (access(path, F_OK) < 0)
                 return 0;
         if (status_read(ctx->root, &st) == 0)
@@ -274,7 +277,13 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 return EXIT_BLOCKED;
         }
 
-        path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
+        r = path_in_root(state_dir, sizeof(state_dir), ctx->root, OSLIFT_STATE_DIR);
+        if (r < 0) {
+                log_error_errno(r, "cannot stage in %s", ctx->root);
+                assessment_done(&a);
+                remove_tree(spool);
+                return EXIT_FAILED;
+        }
         /* The first write: the state directory, locked before anything
          * goes into it, and held until stage exits. Then look again: the
          * holder of the lock may just have staged. */

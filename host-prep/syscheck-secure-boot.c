@@ -23,11 +23,6 @@
 
 #include "syscheck.h"
 
-#define SECURE_BOOT_VAR "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
-
-/* What the start of a kernel image says about its signature. */
-enum pe_signature { PE_NOT_PE, PE_UNSIGNED, PE_SIGNED };
-
 static uint32_t le32(const unsigned char *p) {
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
@@ -36,7 +31,7 @@ static uint32_t le32(const unsigned char *p) {
  * COFF header (20 bytes), the optional header, whose data directory 4 (the
  * certificate table) has a non-zero size when the image is signed. Only the
  * first len bytes are looked at. */
-static enum pe_signature pe_signature(const unsigned char *p, size_t len) {
+enum pe_signature syscheck_pe_signature(const unsigned char *p, size_t len) {
         size_t pe, opt, dirs, n_dirs_at;
         uint32_t n_dirs;
 
@@ -62,7 +57,7 @@ static enum pe_signature pe_signature(const unsigned char *p, size_t len) {
         return le32(p + dirs + 4 * 8 + 4) != 0 ? PE_SIGNED : PE_UNSIGNED;
 }
 
-static bool is_kernel_image(const char *fn) {
+bool syscheck_is_kernel_image(const char *fn) {
         const char *base = strrchr(fn, '/') ? strrchr(fn, '/') + 1 : fn;
 
         return (strncmp(fn, "/boot/vmlinuz-", 14) == 0 && !strchr(fn + 14, '/')) ||
@@ -92,9 +87,9 @@ static void check_target_kernel(struct syscheck_context *c) {
                 return;
         nevra = headerGetAsString(c->targets[i], RPMTAG_NEVRA);
         /* The PE headers and the data directories are in the first page. */
-        n = syscheck_payload_read(c, i, is_kernel_image, 4096, &image, &size);
+        n = syscheck_payload_read(c, i, syscheck_is_kernel_image, 4096, &image, &size);
         if (n > 0)
-                sig = pe_signature((const unsigned char *) image, (size_t) n);
+                sig = syscheck_pe_signature((const unsigned char *) image, (size_t) n);
         if (sig == PE_SIGNED)
                 findings_add(c->findings, SEVERITY_INFO, "secure-boot-target-kernel", "", "",
                              "the target kernel %s carries a signature; shim boots it if the key is one it "

@@ -69,6 +69,14 @@ int syscheck_payload_read(const struct syscheck_context *c, size_t i, bool (*mat
 Header syscheck_target_named(const struct syscheck_context *c, const char *name);
 
 /* The checks, one per file. */
+/* What the start of a kernel image says about its signature (secure-boot);
+ * only the first len bytes of p are looked at. */
+enum pe_signature { PE_NOT_PE, PE_UNSIGNED, PE_SIGNED };
+enum pe_signature syscheck_pe_signature(const unsigned char *p, size_t len);
+/* Whether a package's file is a kernel image: /boot/vmlinuz-* or
+ * /lib/modules/KVER/vmlinuz. */
+bool syscheck_is_kernel_image(const char *fn);
+
 void syscheck_memory(struct syscheck_context *c);
 void syscheck_kernel(struct syscheck_context *c);
 void syscheck_modules(struct syscheck_context *c);
@@ -78,6 +86,8 @@ void syscheck_network(struct syscheck_context *c);
 void syscheck_selinux(struct syscheck_context *c);
 void syscheck_fips(struct syscheck_context *c);
 void syscheck_secure_boot(struct syscheck_context *c);
+/* The EFI variable it reads, below c->sys. */
+#define SECURE_BOOT_VAR "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 void syscheck_signatures(struct syscheck_context *c);
 void syscheck_repos(struct syscheck_context *c);
 void syscheck_dir_symlink(struct syscheck_context *c);

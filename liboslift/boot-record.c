@@ -58,11 +58,6 @@ bool boot_grubenv_path_valid(const char *path) {
         return true;
 }
 
-/* What goes before a path in root in a message: nothing for "/". */
-static const char *root_prefix(const char *root) {
-        return strcmp(root, "/") == 0 ? "" : root;
-}
-
 /* A small regular file in root; -EBADMSG when it is anything else. */
 static int read_in_root(const char *root, const char *path, size_t max, char **ret) {
         _cleanup_free_ char *full = root_path_join(root, path);

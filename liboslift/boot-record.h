@@ -14,7 +14,7 @@
 #include "paths.h"
 
 #define BOOT_ENTRY_ID "oslift-upgrade"
-#define BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"
+#define BOOT_ENTRY_RECORD OSLIFT_BOOT_ENTRY_RECORD
 
 /* Where GRUB 2 keeps grub.cfg and grubenv on /boot: EL first, then Debian. */
 extern const char *const boot_grub_dirs[]; /* NULL-terminated */

@@ -93,7 +93,7 @@ int chase_in_root(const char *root, const char *path, char **ret) {
                 p += n;
                 if (missing)
                         continue;
-                snprintf(full, sizeof(full), "%s%s", strcmp(root, "/") == 0 ? "" : root, done);
+                snprintf(full, sizeof(full), "%s%s", root_prefix(root), done);
                 if (lstat(full, &st) < 0) {
                         if (errno != ENOENT)
                                 return negative_errno();

@@ -10,6 +10,7 @@
 
 #include "console.h"
 #include "fsutil.h"
+#include "serial-dump-format.h"
 
 struct fd_sink {
         int fd;
@@ -235,23 +236,7 @@ char *log_ring_text(size_t *ret_len) {
         return text;
 }
 
-/*
- * The serial dump, version 1 (docs/serial-dump.md has the decoder's side):
- *
- *   -----BEGIN OSLIFT LOG v1 bytes=<n> lines=<m> crc32=<8 hex>-----
- *   OSL00001 <base64 of 42 bytes of the zlib stream> <crc32 of "OSL00001 <base64>">
- *   ...
- *   OSL<m> <base64 of the last 1..42 bytes> <crc32>
- *   -----END OSLIFT LOG v1-----
- *
- * bytes and crc32 (zlib's CRC-32, lowercase hex) are those of the log text;
- * the data lines carry its zlib stream (RFC 1950) in order, each line its
- * own base64 (RFC 4648, padded) and its own CRC-32, so a line that a kernel
- * message broke into shows as missing rather than decoding into garbage.
- * Lines are at most 74 columns: nothing wraps on an 80-column console.
- */
-#define DUMP_BYTES_PER_LINE 42 /* 56 base64 characters */
-#define DUMP_LINES_MAX 99999u
+/* The serial dump: liboslift/serial-dump-format.h. */
 
 static size_t base64_encode(const unsigned char *in, size_t n, char *out) {
         static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -286,25 +271,27 @@ int serial_dump_write(int fd, const char *text, size_t len) {
                 return -ENOMEM;
         if (compress2(packed, &packed_len, (const Bytef *) text, (uLong) len, Z_BEST_COMPRESSION) != Z_OK)
                 return -EIO;
-        n_lines = (packed_len + DUMP_BYTES_PER_LINE - 1) / DUMP_BYTES_PER_LINE;
-        if (n_lines > DUMP_LINES_MAX)
+        n_lines = (packed_len + SERIAL_DUMP_BYTES_PER_LINE - 1) / SERIAL_DUMP_BYTES_PER_LINE;
+        if (n_lines > SERIAL_DUMP_LINES_MAX)
                 return -EFBIG;
 
-        n = snprintf(line, sizeof(line), "-----BEGIN OSLIFT LOG v1 bytes=%zu lines=%zu crc32=%08lx-----\n", len,
-                     n_lines, crc32(0, (const Bytef *) text, (uInt) len));
+        n = snprintf(line, sizeof(line),
+                     SERIAL_DUMP_BEGIN_MARKER "%d" SERIAL_DUMP_FIELD_BYTES "%zu" SERIAL_DUMP_FIELD_LINES
+                             "%zu" SERIAL_DUMP_FIELD_CRC32 "%08lx" SERIAL_DUMP_BEGIN_TAIL "\n",
+                     SERIAL_DUMP_VERSION, len, n_lines, crc32(0, (const Bytef *) text, (uInt) len));
         r = console_write_drained(fd, line, (size_t) n);
         for (size_t i = 0; r == 0 && i < n_lines; i++) {
-                size_t off = i * DUMP_BYTES_PER_LINE;
-                size_t k = packed_len - off < DUMP_BYTES_PER_LINE ? packed_len - off : DUMP_BYTES_PER_LINE;
+                size_t off = i * SERIAL_DUMP_BYTES_PER_LINE;
+                size_t k = packed_len - off < SERIAL_DUMP_BYTES_PER_LINE ? packed_len - off : SERIAL_DUMP_BYTES_PER_LINE;
 
-                n = snprintf(line, sizeof(line), "OSL%05zu ", i + 1);
+                n = snprintf(line, sizeof(line), SERIAL_DUMP_LINE_TAG "%05zu ", i + 1);
                 n += (int) base64_encode(packed + off, k, line + n);
                 n += snprintf(line + n, sizeof(line) - (size_t) n, " %08lx\n",
                               crc32(0, (const Bytef *) line, (uInt) n));
                 r = console_write_drained(fd, line, (size_t) n);
         }
         if (r == 0)
-                r = console_write_drained(fd, "-----END OSLIFT LOG v1-----\n", strlen("-----END OSLIFT LOG v1-----\n"));
+                r = console_write_drained(fd, SERIAL_DUMP_END_LINE "\n", strlen(SERIAL_DUMP_END_LINE "\n"));
         return r;
 }
 

@@ -13,8 +13,12 @@
 #include "fsutil.h"
 #include "log.h"
 
+const char *root_prefix(const char *root) {
+        return strcmp(root, "/") == 0 ? "" : root;
+}
+
 int path_in_root(char *buf, size_t size, const char *root, const char *path) {
-        int n = snprintf(buf, size, "%s%s", strcmp(root, "/") == 0 ? "" : root, path);
+        int n = snprintf(buf, size, "%s%s", root_prefix(root), path);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -93,15 +97,10 @@ int open_temporary_at(int dir_fd, const char *name, char **ret_tmp) {
         return -EEXIST;
 }
 
-int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_close_ int dir_fd = -1, fd = -1;
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *tmp = NULL;
-        const char *name;
-        int r;
+        int fd, r;
 
-        dir_fd = open_parent_in_root(root, path, &name);
-        if (dir_fd < 0)
-                return dir_fd;
         fd = open_temporary_at(dir_fd, name, &tmp);
         if (fd < 0)
                 return fd;
@@ -110,6 +109,10 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
                 r = negative_errno();
         if (r == 0 && fsync(fd) < 0)
                 r = negative_errno();
+        /* Closing is part of writing: NFS and friends report write errors
+         * only there. */
+        if (close(fd) < 0 && r == 0)
+                r = negative_errno();
         /* rename() replaces a symlink at name, it never follows it. */
         if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = negative_errno();
@@ -117,7 +120,18 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
                 (void) unlinkat(dir_fd, tmp, 0);
                 return r;
         }
+        /* The rename itself is durable only once the directory is synced. */
         return fsync(dir_fd) < 0 ? negative_errno() : 0;
+}
+
+int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int dir_fd = -1;
+        const char *name;
+
+        dir_fd = open_parent_in_root(root, path, &name);
+        if (dir_fd < 0)
+                return dir_fd;
+        return write_file_atomic_at(dir_fd, name, data, size, mode);
 }
 
 int copy_file(const char *src, const char *dst) {
@@ -190,11 +204,6 @@ int copy_dir_files(const char *src, const char *dst) {
 /* oslift's directories are a few levels deep; anything deeper than this
  * is not ours, and each level costs a file descriptor. */
 #define REMOVE_DEPTH_MAX 32
-
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 static bool is_dot_or_dot_dot(const char *name) {
         return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;

@@ -15,6 +15,10 @@
  * fail. */
 #define ROOT_PATH_MAX 2048
 
+/* What goes before a path in root, in a message or in root + path:
+ * nothing for "/". */
+const char *root_prefix(const char *root);
+
 /* root + path, without a doubled slash when root is "/": into a buffer,
  * or newly allocated (NULL when out of memory). -ENAMETOOLONG when it does
  * not fit. */
@@ -30,6 +34,9 @@ int mkdir_in_root(const char *root, const char *path, mode_t mode);
  * resolved inside root (chase.h); a symlink at path is replaced, never
  * followed. The directory must exist. */
 int write_file_atomic(const char *root, const char *path, const void *data, size_t size, mode_t mode);
+/* The same for name in the directory dir_fd (a file name, no '/'), for a
+ * directory already opened safely (staging_dir_open()). */
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
 
 /* Creates a new file (0600) with a unique temporary name beside name in
  * dir_fd, never following or reusing what is there; *ret_tmp is its name. */

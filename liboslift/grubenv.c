@@ -300,6 +300,15 @@ static int read_block(int fd, char buf[static GRUBENV_SIZE]) {
         return 0;
 }
 
+int grubenv_read_or_new(const char *root, const char *path, struct grubenv **ret) {
+        int r = grubenv_read(root, path, ret);
+
+        if (r != -ENOENT)
+                return r < 0 ? r : 1;
+        *ret = grubenv_new();
+        return *ret ? 0 : -ENOMEM;
+}
+
 int grubenv_read(const char *root, const char *path, struct grubenv **ret) {
         _cleanup_close_ int fd = open_in_root(root, path, O_RDONLY, 0);
         char buf[GRUBENV_SIZE];

@@ -68,3 +68,8 @@ int grubenv_serialize(const struct grubenv *env, char buf[static GRUBENV_SIZE]);
  */
 int grubenv_read(const char *root, const char *path, struct grubenv **ret);
 int grubenv_write(const char *root, const char *path, const struct grubenv *env);
+
+/* grubenv_read(), or grubenv_new() when there is no file (which
+ * grubenv_write() creates): 1 when it was read, 0 when it is new, or
+ * grubenv_read()'s negative errno. Not logged. */
+int grubenv_read_or_new(const char *root, const char *path, struct grubenv **ret);

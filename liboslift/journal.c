@@ -12,9 +12,10 @@
 #include "journal.h"
 #include "macro.h"
 #include "number.h"
+#include "paths.h"
 #include "strv.h"
 
-#define JOURNAL_NAME "journal"
+#define JOURNAL_NAME STATE_DIR_RELATIVE(OSLIFT_JOURNAL_FILE)
 
 struct journal_writer {
         int fd;

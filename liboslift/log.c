@@ -8,7 +8,7 @@
 static const char *program = "oslift";
 static enum log_level max_level = LOG_LEVEL_INFO;
 static FILE *log_file;
-static bool info_to_stderr, colour;
+static bool info_to_stderr, colour, quiet;
 static struct {
         log_sink_fn fn;
         void *userdata;
@@ -36,6 +36,10 @@ void log_set_program(const char *name) {
 
 void log_set_max_level(enum log_level level) {
         max_level = level;
+}
+
+void log_set_quiet(bool b) {
+        quiet = b;
 }
 
 void log_set_info_to_stderr(bool b) {
@@ -103,7 +107,7 @@ static void log_va(enum log_level level, const char *suffix, const char *fmt, va
                 for (size_t i = 0; i < n_sinks; i++)
                         sinks[i].fn(level, line, sinks[i].userdata);
         }
-        if (level > max_level)
+        if (level > max_level || quiet)
                 return;
         if (level == LOG_LEVEL_INFO) {
                 FILE *out = info_to_stderr ? stderr : stdout;

@@ -22,6 +22,11 @@ enum log_level {
 void log_set_program(const char *name);
 void log_set_max_level(enum log_level level);
 
+/* Nothing on stdout or stderr, errors included; the log file and the sinks
+ * still get every message, formatted as ever. For the fuzz harnesses,
+ * which run thousands of hostile inputs a second. */
+void log_set_quiet(bool b);
+
 /* Information on stderr instead of stdout, when stdout carries output for
  * programs (host-prep --json). */
 void log_set_info_to_stderr(bool b);

@@ -2,6 +2,7 @@
 /* Small helpers used everywhere: scope-bound cleanup and array sizes. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,10 @@ static inline void closep(int *fd) {
 static inline void fclosep(FILE **f) {
         if (*f)
                 fclose(*f);
+}
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
 }
 
 #define _cleanup_free_ _cleanup_(freep)

@@ -13,7 +13,6 @@
 #include "outcome.h"
 #include "paths.h"
 
-#define OUTCOME_FILE OSLIFT_STATE_DIR "/outcome"
 
 void upgrade_outcome_done(struct upgrade_outcome *o) {
         strv_free(o->config_files, o->n_config_files);
@@ -96,7 +95,7 @@ int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
                         o->failures[i].reason);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return write_file_atomic(root, OUTCOME_FILE, text, size, 0600);
+        return write_file_atomic(root, OSLIFT_OUTCOME_FILE, text, size, 0600);
 }
 
 /* The lines of f, as upgrade_outcome_write() puts them. */
@@ -158,7 +157,7 @@ int upgrade_outcome_parse(const char *text, size_t len, struct upgrade_outcome *
 
 int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
         /* Never a symlink, never a FIFO that would hang restore. */
-        _cleanup_fclose_ FILE *f = fopen_in_root(root, OUTCOME_FILE, O_NOFOLLOW);
+        _cleanup_fclose_ FILE *f = fopen_in_root(root, OSLIFT_OUTCOME_FILE, O_NOFOLLOW);
 
         if (!f)
                 return negative_errno();

@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "fsutil.h"
 #include "plan.h"
+#include "utf8.h"
 
 #define HEADER_RECORDS 4
 /* The most fields any record has: the directive and four values. */
@@ -32,40 +33,8 @@ const char *plan_op_name(enum plan_op op) {
 
 /* ---- Field rules, shared by the parser and the writer ---- */
 
-static bool utf8_is_valid(const char *s, size_t n) {
-        const unsigned char *p = (const unsigned char *) s, *end = p + n;
-
-        while (p < end) {
-                uint32_t cp, min;
-                size_t k;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0) {
-                        k = 1, cp = *p & 0x1f, min = 0x80;
-                } else if ((*p & 0xf0) == 0xe0) {
-                        k = 2, cp = *p & 0x0f, min = 0x800;
-                } else if ((*p & 0xf8) == 0xf0) {
-                        k = 3, cp = *p & 0x07, min = 0x10000;
-                } else
-                        return false;
-                if ((size_t) (end - p) <= k)
-                        return false;
-                for (size_t i = 1; i <= k; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (p[i] & 0x3f);
-                }
-                /* Overlong forms and surrogates would let two spellings of
-                 * one name slip past the duplicate check. */
-                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                p += k + 1;
-        }
-        return true;
-}
+/* Names must be valid UTF-8 (utf8.h): overlong forms and surrogates would
+ * let two spellings of one name slip past the duplicate check. */
 
 static bool is_control(unsigned char c) {
         return c < 0x20 || c == 0x7f;
@@ -97,7 +66,7 @@ static const char *file_name_problem(const char *name, bool package) {
                 if (is_control(*c))
                         return "is not a plain file name (contains a control character)";
         }
-        if (!utf8_is_valid(name, n))
+        if (!utf8_valid(name, n))
                 return "is not valid UTF-8";
         if (package && (n <= strlen(".rpm") || !ends_with(name, ".rpm")))
                 return "does not end in \".rpm\"";
@@ -126,7 +95,7 @@ static const char *nevra_problem(const char *nevra) {
         for (const unsigned char *c = (const unsigned char *) nevra; *c; c++)
                 if (*c == ' ' || is_control(*c))
                         return "contains whitespace or a control character";
-        if (!utf8_is_valid(nevra, n))
+        if (!utf8_valid(nevra, n))
                 return "is not valid UTF-8";
         return NULL;
 }
@@ -417,7 +386,7 @@ static const char *quote(const char *s, char buf[static QUOTE_MAX]) {
                 /* A valid multi-byte character is copied whole, so that
                  * cutting never leaves half of one; other bytes of 0x80 and
                  * above are escaped like control characters. */
-                if (seq > 1 && strnlen((const char *) c, seq) == seq && utf8_is_valid((const char *) c, seq)) {
+                if (seq > 1 && strnlen((const char *) c, seq) == seq && utf8_valid((const char *) c, seq)) {
                         memcpy(piece, c, seq);
                         k = seq;
                 } else if (is_control(*c) || *c >= 0x80) {
@@ -737,7 +706,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n) {
                 return parser_error(ps, "the end line must be the last line");
         if (memchr(s, '\0', n))
                 return parser_error(ps, "contains a NUL byte");
-        if (!utf8_is_valid(s, n))
+        if (!utf8_valid(s, n))
                 return parser_error(ps, "not valid UTF-8");
         if (n == 0)
                 return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "chase.h"
+#include "fsutil.h"
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
@@ -91,7 +92,7 @@ int root_lock_fd(const char *root, int state_dir_fd) {
                 pid_t holder;
 
                 if (errno != EWOULDBLOCK)
-                        return log_error_errno(negative_errno(), "cannot lock %s%s", strcmp(root, "/") ? root : "",
+                        return log_error_errno(negative_errno(), "cannot lock %s%s", root_prefix(root),
                                                OSLIFT_STATE_DIR);
                 /* No holder to be found, or one that is gone: the lock is
                  * being let go of (a killed holder's children, which share
@@ -113,7 +114,7 @@ int root_lock_fd(const char *root, int state_dir_fd) {
 }
 
 int root_lock(const char *root, bool create) {
-        const char *dir = strcmp(root, "/") == 0 ? "" : root;
+        const char *dir = root_prefix(root);
 
         /* The holder may remove the directory (cancel, a failed stage):
          * then open the new one. */

@@ -6,10 +6,9 @@
  */
 #pragma once
 
-/* Where the build installs it; overridable by $OSLIFT_RPM_CONFIGDIR. */
-#ifndef OSLIFT_RPM_CONFIGDIR
-#define OSLIFT_RPM_CONFIGDIR "/usr/lib/oslift/rpm"
-#endif
+/* OSLIFT_RPM_CONFIGDIR, where make install puts it; overridable by
+ * $OSLIFT_RPM_CONFIGDIR. */
+#include "paths.h"
 
 /*
  * Reads librpm's configuration. Must come before any other librpm call.

@@ -9,10 +9,12 @@
 #include <rpm/rpmmacro.h>
 
 #include "chase.h"
+#include "fsutil.h"
 #include "log.h"
 #include "macro.h"
 #include "root-lock.h"
 #include "rpmdb-lock.h"
+#include "time-util.h"
 
 /* SQLite's lock bytes (os_unix.c): a reader takes a read lock on one of
  * the SHARED bytes; PENDING and the SHARED range write-locked keep
@@ -47,13 +49,6 @@ static pid_t sqlite_holder(int fd) {
         pid_t pid = conflicting(fd, F_RDLCK, SQLITE_PENDING_BYTE, 1);
 
         return pid ?: conflicting(fd, F_RDLCK, SQLITE_SHARED_FIRST, SQLITE_SHARED_SIZE);
-}
-
-static double now_seconds(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Polls holder(fd) until it is 0 or the bound is over; says once who it
@@ -98,7 +93,7 @@ int rpmdb_wait_unlocked(const char *root) {
         fd = open_in_root(root, dbpath, O_RDONLY, 0);
         if (fd < 0)
                 return 0; /* no sqlite rpmdb: nothing to wait for */
-        snprintf(shown, sizeof(shown), "%s%s", strcmp(root, "/") ? root : "", dbpath);
+        snprintf(shown, sizeof(shown), "%s%s", root_prefix(root), dbpath);
         pid = wait_for(fd, sqlite_holder, "the rpm database", shown);
         if (pid == 0)
                 return 0;
@@ -124,7 +119,7 @@ int rpm_transaction_lock(const char *root) {
 
         if (!path || path[0] != '/')
                 return log_error_errno(-EINVAL, "librpm's %%_rpmlock_path is not an absolute path");
-        snprintf(shown, sizeof(shown), "%s%s", strcmp(root, "/") ? root : "", path);
+        snprintf(shown, sizeof(shown), "%s%s", root_prefix(root), path);
         /* Not created here: the checks write nothing. librpm creates it
          * for its transaction, and nobody holds a file that is not there. */
         fd = open_in_root(root, path, O_RDWR | O_NOFOLLOW, 0);

@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "fsutil.h"
 #include "status.h"
+#include "utf8.h"
 
 _Static_assert(sizeof(OSLIFT_STATUS_FILE) > sizeof(OSLIFT_STATE_DIR), "status file outside the staging dir");
 _Static_assert(sizeof(OSLIFT_PACKAGES_DIR) > sizeof(OSLIFT_STATE_DIR), "packages outside the staging dir");
@@ -27,8 +28,6 @@ _Static_assert(sizeof(OSLIFT_PACKAGES_DIR) > sizeof(OSLIFT_STATE_DIR), "packages
 /* Longer keys are not ours; the longest string value is the message. */
 #define KEY_SIZE 64
 #define VALUE_SIZE STATUS_MESSAGE_SIZE
-#define TEMP_NAME_SIZE 64
-#define TEMP_ATTEMPTS 100
 
 static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_STAGED] = "staged",
@@ -89,48 +88,6 @@ int upgrade_state_from_name(const char *name, enum upgrade_state *ret) {
 
 
 
-/* The length of the UTF-8 sequence at s (n > 0 bytes left), or 0 when it is
- * not valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points
- * beyond U+10FFFF). */
-static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
-        unsigned cp, min;
-        size_t len;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                len = 2, cp = s[0] & 0x1fu, min = 0x80;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                len = 3, cp = s[0] & 0x0fu, min = 0x800;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                len = 4, cp = s[0] & 0x07u, min = 0x10000;
-        } else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
-static bool utf8_is_valid(const char *s, size_t n) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                size_t len = utf8_sequence_length(p + i, n - i);
-
-                if (len == 0)
-                        return false;
-                i += len;
-        }
-        return true;
-}
-
 /* Copies s to ret with every byte that is not part of valid UTF-8 replaced
  * by '?': messages quote rpm and scriptlets, which print whatever bytes
  * they like, and the file must stay valid JSON for strict parsers. One
@@ -140,7 +97,7 @@ static void utf8_sanitize(const char *s, char ret[static STATUS_MESSAGE_SIZE]) {
         size_t n = strlen(s);
 
         for (size_t i = 0; i < n;) {
-                size_t len = utf8_sequence_length(p + i, n - i);
+                size_t len = utf8_char_len((const char *) p + i, n - i);
 
                 if (len == 0) {
                         ret[i++] = '?';
@@ -161,7 +118,7 @@ static bool timestamp_field_is_valid(const char s[static STATUS_TIMESTAMP_SIZE])
 }
 
 static bool log_is_valid(const char *s) {
-        return s[0] == '/' && utf8_is_valid(s, strlen(s));
+        return s[0] == '/' && utf8_valid(s, strlen(s));
 }
 
 /* Whether status_parse() would read back what status_emit() writes for s. */
@@ -350,7 +307,7 @@ static int parse_string(struct parser *ps, char *out, size_t size) {
                         return r;
         }
         out[len] = '\0';
-        return utf8_is_valid(out, len) ? 0 : -EBADMSG;
+        return utf8_valid(out, len) ? 0 : -EBADMSG;
 }
 
 /* Plain decimal: no sign, fraction or exponent. A leading zero ends the
@@ -591,57 +548,6 @@ int status_emit(FILE *f, const struct upgrade_status *s) {
         return ferror(f) ? -EIO : 0;
 }
 
-/* Creates a new file next to target for an atomic replacement. The name
- * carries our pid, so concurrent writers never share one; O_EXCL skips
- * whatever a crashed writer left behind. */
-static int open_temporary(int dir_fd, const char *target, char name[static TEMP_NAME_SIZE]) {
-        for (unsigned attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
-                int fd;
-
-                snprintf(name, TEMP_NAME_SIZE, ".%s.tmp-%ld-%u", target, (long) getpid(), attempt);
-                fd = openat(dir_fd, name,
-                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-                if (fd >= 0)
-                        return fd;
-                if (errno != EEXIST)
-                        return negative_errno();
-        }
-        return -EEXIST;
-}
-
-/* Fills and syncs the temporary file; closing is part of it, since NFS
- * and friends report write errors only there. */
-static int write_temporary(int fd, const char *text, size_t len) {
-        int r;
-
-        r = write_all(fd, text, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (close(fd) < 0 && r == 0)
-                r = negative_errno();
-        return r;
-}
-
-static int replace_file(int dir_fd, const char *target, const char *text, size_t len) {
-        char name[TEMP_NAME_SIZE];
-        int fd, r;
-
-        fd = open_temporary(dir_fd, target, name);
-        if (fd < 0)
-                return fd;
-        r = write_temporary(fd, text, len);
-        if (r == 0 && renameat(dir_fd, name, dir_fd, target) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dir_fd, name, 0);
-                return r;
-        }
-        /* The rename itself is durable only once the directory is synced. */
-        if (fsync(dir_fd) < 0)
-                return negative_errno();
-        return 0;
-}
-
 int status_write_at(int state_dir_fd, const struct upgrade_status *s) {
         _cleanup_free_ char *text = NULL;
         struct upgrade_status copy = *s;
@@ -660,7 +566,7 @@ int status_write_at(int state_dir_fd, const struct upgrade_status *s) {
                 return -ENOMEM;
         if (emitted < 0)
                 return emitted == -EIO ? -ENOMEM : emitted;
-        return replace_file(state_dir_fd, STATUS_FILE_NAME, text, len);
+        return write_file_atomic_at(state_dir_fd, STATUS_FILE_NAME, text, len, 0600);
 }
 
 int status_write(const char *root, const struct upgrade_status *s) {
@@ -672,11 +578,6 @@ int status_write(const char *root, const struct upgrade_status *s) {
 }
 
 /* ---- The staging directory ---- */
-
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 int staging_dir_open(const char *root) {
         /* /var/lib resolved inside root, the state directory itself never

@@ -111,14 +111,6 @@ int status_write(const char *root, const struct upgrade_status *s);
 int status_write_at(int state_dir_fd, const struct upgrade_status *s);
 
 /*
- * A constant of paths.h below OSLIFT_STATE_DIR relative to the staging
- * directory, for openat() on staging_dir_open()'s fd: "status.json" for
- * OSLIFT_STATUS_FILE. Only for those constants (they begin with
- * OSLIFT_STATE_DIR "/").
- */
-#define STATE_DIR_RELATIVE(path) (&(path)[sizeof(OSLIFT_STATE_DIR)])
-
-/*
  * Opens ROOT/var/lib/oslift as a directory, not following a symlink in its
  * last component. Returns the fd (O_CLOEXEC), -ENOENT when nothing is
  * staged, -ELOOP when it is a symlink, -ENOTDIR when it is something else

@@ -24,6 +24,13 @@ void strv_free(char **v, size_t n) {
         free(v);
 }
 
+void strv_freep(char ***v) {
+        if (*v)
+                for (char **p = *v; *p; p++)
+                        free(*p);
+        free(*v);
+}
+
 int strv_contains(char *const *v, size_t n, const char *s) {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(v[i], s) == 0)

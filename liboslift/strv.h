@@ -9,3 +9,7 @@ int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v, size_t n);
 /* Whether s is in the list. */
 int strv_contains(char *const *v, size_t n, const char *s);
+
+/* Frees a NULL-terminated list (as boot-entry.c splits a command line
+ * into) and its strings, for _cleanup_(strv_freep). */
+void strv_freep(char ***v);

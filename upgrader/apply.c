@@ -46,6 +46,7 @@
 #include "status.h"
 #include "strv.h"
 #include "transaction.h"
+#include "time-util.h"
 
 struct apply {
         const char *root;
@@ -141,7 +142,7 @@ static int load_plan(struct apply *a) {
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = plan_load(a->state_dir_fd, "plan", &a->plan, &error);
+        r = plan_load(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE), &a->plan, &error);
         a->no_plan = r == -ENOENT;
         if (r == -ENOENT)
                 log_error("no staged plan in %s; run 'host-prep stage' first", a->state_dir);
@@ -150,7 +151,7 @@ static int load_plan(struct apply *a) {
                           "'host-prep stage' again", a->state_dir, error ?: strerror(-r));
         if (r < 0)
                 return r;
-        r = sha256_file(a->state_dir_fd, "plan", a->plan_sha256, NULL);
+        r = sha256_file(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE), a->plan_sha256, NULL);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/plan", a->state_dir);
         return 0;
@@ -557,12 +558,6 @@ static int convert_rpmdb(struct apply *a) {
                 return -EIO;
         a->backend = RPMDB_BACKEND_SQLITE;
         return 0;
-}
-
-static double seconds_since(const struct timespec *t0) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void on_progress(unsigned done, unsigned total, const char *verb, const char *what, void *userdata) {
@@ -1163,7 +1158,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
 
         result = apply(&a);
         if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
-                log_error("the upgrade did not finish; the log is %s%s", strcmp(root, "/") ? root : "",
+                log_error("the upgrade did not finish; the log is %s%s", root_prefix(root),
                           OSLIFT_UPGRADE_LOG);
         }
         checkpoint_free(a.checkpoint);

@@ -31,12 +31,10 @@
 #include "status.h"
 #include "version.h"
 #include "watchdog.h"
+#include "time-util.h"
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
-#define RESTORE_UNIT "oslift-restore.service"
-#define RESTORE_UNIT_PATH "/usr/lib/systemd/system/" RESTORE_UNIT
-#define RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
 
 enum outcome {
         OUTCOME_NO_PLAN,    /* nothing staged: undo and let the boot go on */
@@ -54,13 +52,6 @@ struct boot {
         bool fstab_mounted;
         const char *step;   /* what failed, for the last words */
 };
-
-static double seconds_since(const struct timespec *t0) {
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* User space writes to /dev/kmsg are limited to 10 lines in 5 s unless
  * this is "on"; it cannot be changed when printk.devkmsg= was given. */
@@ -175,27 +166,27 @@ static int enable_restore_unit(void) {
         ssize_t n;
         int r;
 
-        if (access(SYSROOT RESTORE_UNIT_PATH, F_OK) < 0) {
+        if (access(SYSROOT OSLIFT_RESTORE_UNIT, F_OK) < 0) {
                 log_warning("%s is not installed in the new system, so the restoration will not run by "
                             "itself; run 'host-prep restore' after the reboot",
-                            RESTORE_UNIT_PATH);
+                            OSLIFT_RESTORE_UNIT);
                 return 0;
         }
-        r = mkdir_in_root(SYSROOT, RESTORE_WANTS_DIR, 0755);
+        r = mkdir_in_root(SYSROOT, OSLIFT_RESTORE_WANTS_DIR, 0755);
         if (r < 0)
-                return log_error_errno(r, "cannot create %s in the new system", RESTORE_WANTS_DIR);
-        snprintf(link, sizeof(link), "%s%s/%s", SYSROOT, RESTORE_WANTS_DIR, RESTORE_UNIT);
+                return log_error_errno(r, "cannot create %s in the new system", OSLIFT_RESTORE_WANTS_DIR);
+        snprintf(link, sizeof(link), "%s%s/%s", SYSROOT, OSLIFT_RESTORE_WANTS_DIR, OSLIFT_RESTORE_UNIT_NAME);
         n = readlink(link, target, sizeof(target) - 1);
         if (n >= 0) {
                 target[n] = '\0';
-                if (strcmp(target, RESTORE_UNIT_PATH) == 0)
+                if (strcmp(target, OSLIFT_RESTORE_UNIT) == 0)
                         return 0;
         }
         if ((n >= 0 || errno == EINVAL) && unlink(link) < 0)
                 return log_error_errno(negative_errno(), "cannot replace %s", link + strlen(SYSROOT));
-        if (symlink(RESTORE_UNIT_PATH, link) < 0)
-                return log_error_errno(negative_errno(), "cannot enable %s", RESTORE_UNIT);
-        log_info("enabled %s for the first boot of the new system", RESTORE_UNIT);
+        if (symlink(OSLIFT_RESTORE_UNIT, link) < 0)
+                return log_error_errno(negative_errno(), "cannot enable %s", OSLIFT_RESTORE_UNIT_NAME);
+        log_info("enabled %s for the first boot of the new system", OSLIFT_RESTORE_UNIT_NAME);
         return 0;
 }
 
@@ -221,7 +212,7 @@ static void arm_watchdog(const struct boot_cmdline *c) {
         int r;
 
         if (c->watchdog_seconds == 0) {
-                log_info("rd.oslift.watchdog=0: no watchdog; a hang stays a hang");
+                log_info(OSLIFT_ARG_WATCHDOG "=0: no watchdog; a hang stays a hang");
                 return;
         }
         r = watchdog_arm(c->watchdog_seconds);
@@ -352,7 +343,7 @@ static void save_log(struct boot *b) {
 
 _noreturn_ static void stop_here(void) {
         watchdog_disarm();
-        log_info("rd.oslift.break: not rebooting; the system is left running as it is now. Reset or power "
+        log_info(OSLIFT_ARG_BREAK ": not rebooting; the system is left running as it is now. Reset or power "
                  "it off when done");
         for (;;)
                 pause();
@@ -408,7 +399,7 @@ int boot_main(void) {
         if (!b.cmdline.upgrade) {
                 for (unsigned i = 0; i < b.cmdline.n_problems && i < CMDLINE_PROBLEMS_MAX; i++)
                         log_warning("kernel command line: %s", b.cmdline.problems[i]);
-                fprintf(stderr, "upgrader: rd.oslift.upgrade is not set on the kernel command line: nothing "
+                fprintf(stderr, "upgrader: " OSLIFT_ARG_UPGRADE " is not set on the kernel command line: nothing "
                                 "to do (to apply a plan to a directory: upgrader --root DIR)\n");
                 return 0;
         }

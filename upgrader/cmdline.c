@@ -212,11 +212,11 @@ void cmdline_parse(const char *text, size_t len, struct boot_cmdline *ret) {
         pos = text;
         end = text + (len < CMDLINE_SIZE_MAX ? len : CMDLINE_SIZE_MAX);
         while (cmdline_next_word(&pos, end, &w) > 0) {
-                if (word_is(&w, "rd.oslift.upgrade"))
+                if (word_is(&w, OSLIFT_ARG_UPGRADE))
                         parse_flag(c, &w, &c->upgrade);
-                else if (word_is(&w, "rd.oslift.break"))
+                else if (word_is(&w, OSLIFT_ARG_BREAK))
                         parse_flag(c, &w, &c->stop);
-                else if (word_is(&w, "rd.oslift.debug"))
+                else if (word_is(&w, OSLIFT_ARG_DEBUG))
                         parse_flag(c, &w, &c->debug);
                 else if (word_is(&w, "ro") && !w.value)
                         c->read_only = 1;
@@ -230,11 +230,11 @@ void cmdline_parse(const char *text, size_t len, struct boot_cmdline *ret) {
                         copy_value(c, &w, c->rootfstype, sizeof(c->rootfstype));
                 else if (word_is(&w, "rootflags"))
                         copy_value(c, &w, c->rootflags, sizeof(c->rootflags));
-                else if (word_is(&w, "rd.oslift.attempts"))
+                else if (word_is(&w, OSLIFT_ARG_ATTEMPTS))
                         parse_count(c, &w, 1, 100, &c->max_attempts);
-                else if (word_is(&w, "rd.oslift.checkpoint"))
+                else if (word_is(&w, OSLIFT_ARG_CHECKPOINT))
                         parse_count(c, &w, 1, 100000, &c->checkpoint_every);
-                else if (word_is(&w, "rd.oslift.watchdog"))
+                else if (word_is(&w, OSLIFT_ARG_WATCHDOG))
                         parse_count(c, &w, 0, 86400, &c->watchdog_seconds);
         }
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The kernel command line as the upgrade initramfs needs it: where the root
- * file system is (root=, rootfstype=, rootflags=, ro/rw) and our own keys:
+ * file system is (root=, rootfstype=, rootflags=, ro/rw) and our own keys
+ * (spelled in liboslift/kernel-args.h, which host-prep writes from):
  *
  *   rd.oslift.upgrade   act: upgrade the system at /sysroot (the unit only
  *                       starts with it, but we check again)
@@ -25,6 +26,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "kernel-args.h"
 
 /* Far above the kernel's COMMAND_LINE_SIZE (2048 to 4096 on x86 and arm64). */
 #define CMDLINE_SIZE_MAX (64u * 1024u)

@@ -14,6 +14,7 @@
 #include "boot.h"
 #include "checkpoint.h"
 #include "fsutil.h"
+#include "kernel-args.h"
 #include "log.h"
 #include "rpm-setup.h"
 #include "version.h"
@@ -110,7 +111,7 @@ int main(int argc, char **argv) {
         if (!root) {
                 if (opts.max_attempts || opts.checkpoint_every) {
                         log_error("--max-attempts and --checkpoint-every go with --root; at boot they are "
-                                  "rd.oslift.attempts= and rd.oslift.checkpoint= on the kernel command line");
+                                  OSLIFT_ARG_ATTEMPTS "= and " OSLIFT_ARG_CHECKPOINT "= on the kernel command line");
                         return EXIT_USAGE;
                 }
                 return boot_main();

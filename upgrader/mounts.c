@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mounts.h"
+#include "time-util.h"
 
 /* ---- Paths ---- */
 
@@ -331,13 +332,6 @@ const struct fstab_entry *fstab_find_covering(const struct fstab *t, const char 
 }
 
 /* ---- Devices ---- */
-
-static double seconds_since(const struct timespec *t0) {
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static bool is_block_device(const char *path) {
         struct stat st;

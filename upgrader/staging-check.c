@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
@@ -62,13 +63,14 @@ int staging_check(const char *root, int state_dir_fd) {
         char state_dir[4096];
         int r;
 
-        snprintf(state_dir, sizeof(state_dir), "%s%s", strcmp(root, "/") ? root : "", OSLIFT_STATE_DIR);
+        snprintf(state_dir, sizeof(state_dir), "%s%s", root_prefix(root), OSLIFT_STATE_DIR);
         r = check_one(state_dir, state_dir_fd, ".", ".");
         if (r == 0)
-                r = check_one(state_dir, state_dir_fd, "plan", "plan");
+                r = check_one(state_dir, state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE),
+                              STATE_DIR_RELATIVE(OSLIFT_PLAN_FILE));
         if (r == 0)
-                r = check_dir(state_dir, state_dir_fd, "packages");
+                r = check_dir(state_dir, state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_PACKAGES_DIR));
         if (r == 0)
-                r = check_dir(state_dir, state_dir_fd, "keys");
+                r = check_dir(state_dir, state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_KEYS_DIR));
         return r;
 }

@@ -13,46 +13,18 @@
  *  - the record of what arm changed (BOOT_ENTRY_RECORD), read by cancel.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "log.h"
 
-/* Messages are formatted, so their arguments are read, but not printed:
- * libFuzzer runs thousands of inputs a second. */
-static void quiet_log(const char *fmt, ...) _printf_(1, 2);
-static void quiet_log(const char *fmt, ...) {
-        char buf[4096];
-        va_list ap;
+#include "boot-entry.h"
+#include "boot-entry-internal.h"
+#include "strv.h"
 
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-}
-static int quiet_log_errno(int r, const char *fmt, ...) _printf_(2, 3);
-static int quiet_log_errno(int r, const char *fmt, ...) {
-        char buf[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        return r;
-}
-#undef log_error
-#undef log_warning
-#undef log_info
-#undef log_debug
-#define log_error(...) quiet_log(__VA_ARGS__)
-#define log_warning(...) quiet_log(__VA_ARGS__)
-#define log_info(...) quiet_log(__VA_ARGS__)
-#define log_debug(...) quiet_log(__VA_ARGS__)
-#define log_error_errno quiet_log_errno
-
-#include "boot-entry.c"
-
-#define BLOCK BEGIN_MARKER "\nmenuentry 'oslift upgrade (x)' --id " BOOT_ENTRY_ID " {\n}\n" END_MARKER "\n"
+#define BLOCK                                                                               \
+        BOOT_ENTRY_BEGIN_MARKER "\nmenuentry 'oslift upgrade (x)' --id " BOOT_ENTRY_ID " {\n}\n" \
+        BOOT_ENTRY_END_MARKER "\n"
 
 static void check_cmdline(const char *current, const char *extra) {
         _cleanup_(strv_freep) char **words = NULL;
@@ -64,16 +36,16 @@ static void check_cmdline(const char *current, const char *extra) {
         fuzz_check(r == 0 || r == -EINVAL || r == -ENOMEM);
         if (r < 0)
                 return;
-        fuzz_check(split_words(cmdline, &words) == 0);
+        fuzz_check(boot_entry_split_words(cmdline, &words) == 0);
         for (char **w = words; *w && strcmp(*w, "--") != 0; w++) {
-                fuzz_check(word_passes_grub(*w));
-                if (strcmp(*w, BOOT_ENTRY_CMDLINE_ARG) == 0)
+                fuzz_check(boot_entry_word_passes_grub(*w));
+                if (strcmp(*w, OSLIFT_ARG_UPGRADE) == 0)
                         ours++;
         }
         /* The upgrade initramfs acts on it alone. */
         fuzz_check(ours >= 1);
 
-        r = format_block(&(struct entry_params) {
+        r = boot_entry_format_block(&(struct boot_entry_params) {
                                  .kver = "6.1.0-18-amd64",
                                  .kernel = "/vmlinuz-6.1.0-18-amd64",
                                  .initrd = "/oslift-upgrade-6.1.0-18-amd64.img",
@@ -84,7 +56,7 @@ static void check_cmdline(const char *current, const char *extra) {
                          &block);
         fuzz_check(r == 0 || r == -ENOMEM);
         if (r == 0)
-                fuzz_check(find_block(block, strlen(block), &begin, &end) == 1 && begin == 0 &&
+                fuzz_check(boot_entry_find_block(block, strlen(block), &begin, &end) == 1 && begin == 0 &&
                            end == strlen(block));
 }
 
@@ -94,17 +66,17 @@ static void check_custom(const char *old, size_t size) {
         size_t begin, end, n = 0;
         int r, had;
 
-        had = find_block(old, size, &begin, &end);
+        had = boot_entry_find_block(old, size, &begin, &end);
         fuzz_check(had >= 0 || had == -EBADMSG);
         if (had > 0)
                 fuzz_check(begin < end && end <= size);
 
-        r = compose_custom(old, size, BLOCK, &rec, true, &text, &n);
+        r = boot_entry_compose_custom(old, size, BLOCK, &rec, true, &text, &n);
         fuzz_check(r == had || (had > 0 && r == 0));
         if (r < 0)
                 return;
         /* Ours, once, where it was or at the end. */
-        fuzz_check(find_block(text, n, &begin, &end) == 1);
+        fuzz_check(boot_entry_find_block(text, n, &begin, &end) == 1);
         fuzz_check(end - begin == strlen(BLOCK) && memcmp(text + begin, BLOCK, end - begin) == 0);
         if (had == 0)
                 fuzz_check(end == n && begin == size + rec.newline_added);
@@ -130,6 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *nul = memchr(text, '\0', size);
         _cleanup_free_ char *current = strndup(text, size), *extra = NULL;
 
+        /* Messages are formatted, so their arguments are read, but not
+         * printed: libFuzzer runs thousands of inputs a second. */
+        log_set_quiet(true);
         fuzz_check(current);
         if (nul) {
                 extra = strndup(nul + 1, size - (size_t) (nul + 1 - text));

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "cmdline.c"
+#include "cmdline.h"
 
 static void check_words(const char *text, size_t len) {
         const char *pos = text, *end = text + len, *prev = text;

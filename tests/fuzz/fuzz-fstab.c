@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "mounts.c"
+#include "mounts.h"
 
 static void check_table(const struct fstab *t) {
         size_t n_mount = 0;

@@ -19,7 +19,9 @@
 
 #include "console.h"
 #include "fuzz.h"
-#include "serial-dump.c"
+#include "serial-dump-format.h"
+#include "serial-dump.h"
+#include "serial-dump-internal.h"
 
 /* Round trips cost a compression at level 9: only for small inputs. */
 #define ROUND_TRIP_MAX (16u * 1024u)
@@ -66,8 +68,8 @@ static char *fix_checksums(const char *capture, size_t len) {
                 while (end < len && s[end] != '\n' && s[end] != '\r')
                         end++;
                 n = end - start;
-                if (n >= DATA_LINE_MIN && s[end - 9] == ' ') {
-                        osl = memmem_last(s + start, n - 9, "OSL");
+                if (n >= SERIAL_DUMP_LINE_MIN && s[end - 9] == ' ') {
+                        osl = serial_dump_memmem_last(s + start, n - 9, "OSL");
                         if (osl) {
                                 crc = (uint32_t) crc32(0, (const Bytef *) osl, (uInt) (s + end - 9 - osl));
                                 snprintf(hex, sizeof(hex), "%08x", crc);

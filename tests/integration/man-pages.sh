@@ -80,12 +80,14 @@ for v in $(grep -ohP 'getenv\("\K[A-Z_]+' "$top"/upgrader/*.c "$top"/liboslift/*
 	t_match "$(sed -n '/^ENVIRONMENT/,/^[A-Z]/p' "$tmp/upgrader.8.txt")" "^       $v( |\$)" "upgrader.8 explains the environment variable $v"
 done
 
-# Files: the paths of liboslift/paths.h, string concatenation resolved.
+# Files: the paths of liboslift/paths.h, string concatenation resolved;
+# the install directories as this build has them (make's PREFIX=/usr, which
+# the pages name).
 paths_h() {
-	python3 - "$top/liboslift/paths.h" <<'PY'
+	python3 - "$top/liboslift/paths.h" "$OSLIFT_BUILD/gen/install-paths.h" <<'PY'
 import re, sys
 defs = {}
-for line in open(sys.argv[1]):
+for line in open(sys.argv[1]).readlines() + open(sys.argv[2]).readlines():
     m = re.match(r'#define (OSLIFT_\w+) (.*?)\s*(/\*.*)?$', line)
     if m:
         defs[m.group(1)] = re.findall(r'"[^"]*"|[A-Z_]+', m.group(2))

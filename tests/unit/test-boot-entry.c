@@ -3,10 +3,7 @@
  * Arming and disarming the one-time GRUB boot in fake root directories (no
  * device, no dracut): custom.cfg and grubenv keep everything that is not
  * ours, grubenv keeps its inode, and disarm gives back the very bytes that
- * were there before.
- *
- * boot-entry.c is host-prep code, which the unit tests do not link: it is
- * compiled into this test, which also lets it check the static helpers.
+ * were there before. boot-entry.c comes from host-prep's internal archive.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
-#include "boot-entry.c"
+#include "boot-entry.h"
+#include "boot-entry-internal.h"
+#include "grubenv.h"
 #include "fake-root.h"
 
 #define KVER "6.1.0-test"
@@ -219,8 +219,8 @@ static void test_arm_disarm(void **state) {
         custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
         assert_non_null(custom);
         assert_true(strncmp(custom, admin_custom, strlen(admin_custom)) == 0);
-        assert_int_equal(count(custom, BEGIN_MARKER "\n"), 1);
-        assert_int_equal(count(custom, END_MARKER "\n"), 1);
+        assert_int_equal(count(custom, BOOT_ENTRY_BEGIN_MARKER "\n"), 1);
+        assert_int_equal(count(custom, BOOT_ENTRY_END_MARKER "\n"), 1);
         assert_non_null(strstr(custom, "menuentry 'oslift upgrade (" KVER ")' --id oslift-upgrade {\n"));
         assert_int_equal(mode_of(fx, "/boot/grub/custom.cfg"), 0644); /* the admin's, kept */
 
@@ -269,7 +269,7 @@ static void test_entry_text(void **state) {
         _cleanup_free_ char *custom = NULL;
         struct boot_entry_spec s = spec;
         static const char want_block[] =
-                BEGIN_MARKER "\n"
+                BOOT_ENTRY_BEGIN_MARKER "\n"
                 "# The one-time boot into the oslift upgrade environment: 'host-prep stage'\n"
                 "# wrote this block and set next_entry=oslift-upgrade in grubenv; 'host-prep cancel'\n"
                 "# removes both. oslift replaces the whole block: do not edit it.\n"
@@ -280,7 +280,7 @@ static void test_entry_text(void **state) {
                 "\tlinux /boot/vmlinuz-" KVER " 'root=UUID=1234' 'ro' 'quiet' 'rd.oslift.upgrade' "
                 "'rd.shell=0' 'rd.emergency=reboot' 'rd.timeout=300' 'console=ttyS0,115200'\n"
                 "\tinitrd " IMAGE "\n"
-                "}\n" END_MARKER "\n";
+                "}\n" BOOT_ENTRY_END_MARKER "\n";
 
         /* No UUID known (no device behind a root directory): by file. */
         assert_int_equal(boot_entry_arm(fx->root, &s), 0);
@@ -337,7 +337,7 @@ static void test_arm_creates(void **state) {
         {
                 _cleanup_free_ char *custom = get_file(fx, "/boot/grub/custom.cfg", NULL);
                 assert_non_null(custom);
-                assert_true(strncmp(custom, BEGIN_MARKER "\n", strlen(BEGIN_MARKER) + 1) == 0);
+                assert_true(strncmp(custom, BOOT_ENTRY_BEGIN_MARKER "\n", strlen(BOOT_ENTRY_BEGIN_MARKER) + 1) == 0);
                 assert_int_equal(mode_of(fx, "/boot/grub/custom.cfg"), 0600);
         }
         assert_int_equal(boot_entry_arm(fx->root, &spec), 0);
@@ -372,8 +372,8 @@ static void test_previous_values_restored(void **state) {
                 assert_int_equal(grubenv_read(fx->root, "/boot/grub/grubenv", &ge), 0);
                 assert_string_equal(grubenv_get(ge, "next_entry"), "oslift-upgrade");
                 custom_after = get_file(fx, "/boot/grub/custom.cfg", NULL);
-                assert_true(strncmp(custom_after, "set timeout=5\n" BEGIN_MARKER "\n",
-                                    strlen("set timeout=5\n" BEGIN_MARKER "\n")) == 0);
+                assert_true(strncmp(custom_after, "set timeout=5\n" BOOT_ENTRY_BEGIN_MARKER "\n",
+                                    strlen("set timeout=5\n" BOOT_ENTRY_BEGIN_MARKER "\n")) == 0);
                 free(custom_after);
 
                 assert_int_equal(boot_entry_disarm(fx->root), 0);
@@ -447,7 +447,7 @@ static void test_disarm_without_record(void **state) {
 /* A BEGIN marker without its END: neither arm nor disarm guesses. */
 static void test_broken_block_refused(void **state) {
         struct fixture *fx = *state;
-        static const char broken[] = "x\n" BEGIN_MARKER "\nmenuentry 'half' {\n}\n";
+        static const char broken[] = "x\n" BOOT_ENTRY_BEGIN_MARKER "\nmenuentry 'half' {\n}\n";
         _cleanup_free_ char *env_before = get_file(fx, "/boot/grub/grubenv", NULL);
         _cleanup_free_ char *custom = NULL, *env = NULL;
 
@@ -908,12 +908,12 @@ static void test_record_layouts(void **state) {
 
 /* A stub is recognised by what it lacks and what it does. */
 static void test_stub_detection(void **state) {
-        assert_true(grub_cfg_is_stub(el9_stub));
-        assert_true(grub_cfg_is_stub(debian_stub));
-        assert_false(grub_cfg_is_stub(el7_efi_cfg));
-        assert_false(grub_cfg_is_stub(el8_efi_cfg));
-        assert_false(grub_cfg_is_stub(grub_cfg));
-        assert_false(grub_cfg_is_stub("set timeout=5\n"));
+        assert_true(boot_entry_grub_cfg_is_stub(el9_stub));
+        assert_true(boot_entry_grub_cfg_is_stub(debian_stub));
+        assert_false(boot_entry_grub_cfg_is_stub(el7_efi_cfg));
+        assert_false(boot_entry_grub_cfg_is_stub(el8_efi_cfg));
+        assert_false(boot_entry_grub_cfg_is_stub(grub_cfg));
+        assert_false(boot_entry_grub_cfg_is_stub("set timeout=5\n"));
 }
 
 /* ---- readiness -------------------------------------------------------------- */
@@ -968,14 +968,14 @@ static void test_space_check(void **state) {
         assert_non_null(big);
         /* No current initramfs: the fallback estimate. */
         assert_int_equal(boot_space_check(fx->root, KVER, &needed, &available), 0);
-        assert_int_equal(needed, INITRAMFS_UNKNOWN + INITRAMFS_SLACK);
+        assert_int_equal(needed, BOOT_INITRAMFS_UNKNOWN + BOOT_INITRAMFS_SLACK);
         assert_true(available > 0);
         put_file(fx, "/boot/initrd.img-" KVER, big, 300000);
         assert_int_equal(boot_space_check(fx->root, KVER, &needed, &available), 0);
-        assert_int_equal(needed, 300000 + INITRAMFS_SLACK);
+        assert_int_equal(needed, 300000 + BOOT_INITRAMFS_SLACK);
         put_file(fx, "/boot/initramfs-" KVER ".img", big, 1000);
         assert_int_equal(boot_space_check(fx->root, NULL, &needed, &available), 0);
-        assert_int_equal(needed, 1000 + INITRAMFS_SLACK);
+        assert_int_equal(needed, 1000 + BOOT_INITRAMFS_SLACK);
         assert_int_equal(boot_space_check(fx->root, "bad kver", &needed, &available), -EINVAL);
         free(big);
 }
@@ -1023,33 +1023,33 @@ static void test_grub_words(void **state) {
         FILE *f = open_memstream(&text, &size);
 
         assert_non_null(f);
-        put_grub_word(f, "ro");
-        put_grub_word(f, "foo=\"a b\"");
-        put_grub_word(f, "$x;reboot");
+        boot_entry_put_grub_word(f, "ro");
+        boot_entry_put_grub_word(f, "foo=\"a b\"");
+        boot_entry_put_grub_word(f, "$x;reboot");
         fclose(f);
         assert_string_equal(text, " 'ro' 'foo=a b' '$x;reboot'");
 }
 
 static void test_find_block(void **state) {
-        static const char text[] = "a\n" BEGIN_MARKER "\nx\n" END_MARKER "\nb\n";
+        static const char text[] = "a\n" BOOT_ENTRY_BEGIN_MARKER "\nx\n" BOOT_ENTRY_END_MARKER "\nb\n";
         size_t begin, end;
 
-        assert_int_equal(find_block(text, strlen(text), &begin, &end), 1);
+        assert_int_equal(boot_entry_find_block(text, strlen(text), &begin, &end), 1);
         assert_int_equal(begin, 2);
         assert_int_equal(end, strlen(text) - 2);
-        assert_int_equal(find_block("a\n", 2, &begin, &end), 0);
-        assert_int_equal(find_block("", 0, &begin, &end), 0);
+        assert_int_equal(boot_entry_find_block("a\n", 2, &begin, &end), 0);
+        assert_int_equal(boot_entry_find_block("", 0, &begin, &end), 0);
         /* Markers count only as whole lines. */
-        assert_int_equal(find_block("# " BEGIN_MARKER "\n", strlen(BEGIN_MARKER) + 3, &begin, &end), 0);
-        assert_int_equal(find_block(BEGIN_MARKER "\nx\n", strlen(BEGIN_MARKER) + 3, &begin, &end), -EBADMSG);
+        assert_int_equal(boot_entry_find_block("# " BOOT_ENTRY_BEGIN_MARKER "\n", strlen(BOOT_ENTRY_BEGIN_MARKER) + 3, &begin, &end), 0);
+        assert_int_equal(boot_entry_find_block(BOOT_ENTRY_BEGIN_MARKER "\nx\n", strlen(BOOT_ENTRY_BEGIN_MARKER) + 3, &begin, &end), -EBADMSG);
         /* An END without a final newline still ends it. */
-        assert_int_equal(find_block(BEGIN_MARKER "\n" END_MARKER, strlen(BEGIN_MARKER END_MARKER) + 1, &begin,
+        assert_int_equal(boot_entry_find_block(BOOT_ENTRY_BEGIN_MARKER "\n" BOOT_ENTRY_END_MARKER, strlen(BOOT_ENTRY_BEGIN_MARKER BOOT_ENTRY_END_MARKER) + 1, &begin,
                                     &end), 1);
-        assert_int_equal(end, strlen(BEGIN_MARKER END_MARKER) + 1);
+        assert_int_equal(end, strlen(BOOT_ENTRY_BEGIN_MARKER BOOT_ENTRY_END_MARKER) + 1);
         /* Saved with CRLF line ends: still ours, CR and all. */
         {
-                static const char crlf[] = "a\r\n" BEGIN_MARKER "\r\nx\r\n" END_MARKER " \r\nb\r\n";
-                assert_int_equal(find_block(crlf, strlen(crlf), &begin, &end), 1);
+                static const char crlf[] = "a\r\n" BOOT_ENTRY_BEGIN_MARKER "\r\nx\r\n" BOOT_ENTRY_END_MARKER " \r\nb\r\n";
+                assert_int_equal(boot_entry_find_block(crlf, strlen(crlf), &begin, &end), 1);
                 assert_int_equal(begin, 3);
                 assert_int_equal(end, strlen(crlf) - 3);
         }
@@ -1058,28 +1058,28 @@ static void test_find_block(void **state) {
 static void test_linux_commands(void **state) {
         const char *l, *i;
 
-        linux_commands("menuentry 'x' {\n\tlinuxefi /vmlinuz ro\n\tinitrdefi /i\n}\n", &l, &i);
+        boot_entry_linux_commands("menuentry 'x' {\n\tlinuxefi /vmlinuz ro\n\tinitrdefi /i\n}\n", &l, &i);
         assert_string_equal(l, "linuxefi");
         assert_string_equal(i, "initrdefi");
-        linux_commands("\tlinux16 /vmlinuz\n", &l, &i);
+        boot_entry_linux_commands("\tlinux16 /vmlinuz\n", &l, &i);
         assert_string_equal(l, "linux16");
         assert_string_equal(i, "initrd16");
-        linux_commands("\tlinux\t/vmlinuz\n", &l, &i);
+        boot_entry_linux_commands("\tlinux\t/vmlinuz\n", &l, &i);
         assert_string_equal(l, "linux");
-        linux_commands("blscfg\n# linux16 in a comment does not count\nlinuxfoo x\n", &l, &i);
+        boot_entry_linux_commands("blscfg\n# linux16 in a comment does not count\nlinuxfoo x\n", &l, &i);
         assert_string_equal(l, "linux");
         assert_string_equal(i, "initrd");
 }
 
 static void test_run_logged(void **state) {
-        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
                                                       (char *) "echo out; echo err >&2", NULL }),
                          0);
-        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
                                                       (char *) "for i in $(seq 30); do echo line $i; done; exit 3",
                                                       NULL }),
                          -EIO);
-        assert_int_equal(run_logged((char *const[]) { (char *) "/nonexistent/dracut", NULL }), -EIO);
+        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/nonexistent/dracut", NULL }), -EIO);
 }
 
 static void test_build_initramfs_root_dir(void **state) {

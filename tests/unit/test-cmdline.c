@@ -4,6 +4,7 @@
  * garbage that must neither crash nor read outside its buffer. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -13,9 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The upgrader's sources are not in liboslift.a: the unit under test is
- * compiled into the test itself. */
-#include "cmdline.c"
+#include "cmdline.h"
+#include "macro.h"
 
 /* Parses s from an exactly sized heap copy, so that ASan catches any read
  * past its end (there is no NUL to stop at). */

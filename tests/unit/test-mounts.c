@@ -4,6 +4,7 @@
  * paths inside the root resolved without escaping it. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -14,9 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The upgrader's sources are not in liboslift.a: the unit under test is
- * compiled into the test itself. */
-#include "mounts.c"
+#include "mounts.h"
+#include "macro.h"
 
 static void parse_text(const char *text, struct fstab *t) {
         FILE *f = fmemopen((void *) text, strlen(text), "r");

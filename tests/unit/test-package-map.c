@@ -3,12 +3,11 @@
  * The package map's parser (docs/package-map.md): renames, splits and
  * removals, comments and blank lines, and a message naming the line for
  * everything it refuses.
- *
- * package-map.c is host-prep code, which the unit tests do not link: it is
- * compiled into this test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -17,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "package-map.c"
+#include "package-map.h"
 
 static void test_rules(void **state) {
         struct package_map m;

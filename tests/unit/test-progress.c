@@ -2,9 +2,6 @@
 /*
  * stage's progress: the bar and the lines from given numbers, the tenths
  * a log gets, and the bar making way for an error.
- *
- * progress.c and terminal.c are host-prep code, which the unit tests do
- * not link: they are compiled into this test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-prep/progress.c"
-#include "../../host-prep/terminal.c"
+#include "progress.h"
+#include "log.h"
+#include "macro.h"
+#include "terminal.h"
 
 #define MiB (1024ull * 1024)
 

@@ -5,9 +5,6 @@
  * read back by host-prep's decoder byte for byte, through the noise a real
  * serial capture has; every damaged or cut-off capture fails with a message
  * naming the problem, never with a wrong log and never with a crash.
- *
- * serial-dump.c is host-prep code, which the unit tests do not link: it is
- * compiled into this test, which also reaches its static helpers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,10 +18,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "console.h"
 #include "log.h"
-#include "../../host-prep/serial-dump.c"
+#include "serial-dump.h"
+#include "serial-dump-internal.h"
 
 static const char end_line[] = "-----END OSLIFT LOG v1-----";
 
@@ -786,14 +785,14 @@ static void test_normalize(void **state) {
         static const char in[] = "\x1b[0;32m  OK  \x1b[0m]\tStarted\r\x1b]0;title\a x\0y\x1b(B\x1b[?25l\x1b"
                                  "7z\x7f   \t ";
         char out[sizeof(in)];
-        size_t n = normalize(in, sizeof(in) - 1, out);
+        size_t n = serial_dump_normalize(in, sizeof(in) - 1, out);
 
         assert_int_equal(n, strlen("  OK  ] Started xyz"));
         assert_memory_equal(out, "  OK  ] Started xyz", n);
         /* An escape at the very end, unterminated ones. */
-        assert_int_equal(normalize("ab\x1b", 3, out), 2);
-        assert_int_equal(normalize("ab\x1b[12", 5, out), 2);
-        assert_int_equal(normalize("ab\x1b]never ends", 14, out), 12);
+        assert_int_equal(serial_dump_normalize("ab\x1b", 3, out), 2);
+        assert_int_equal(serial_dump_normalize("ab\x1b[12", 5, out), 2);
+        assert_int_equal(serial_dump_normalize("ab\x1b]never ends", 14, out), 12);
 }
 
 static void test_base64(void **state) {
@@ -809,7 +808,7 @@ static void test_base64(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 uint8_t out[64];
-                int n = b64_decode(cases[i].in, strlen(cases[i].in), out);
+                int n = serial_dump_b64_decode(cases[i].in, strlen(cases[i].in), out);
 
                 assert_int_equal(n, cases[i].n);
                 if (n > 0)

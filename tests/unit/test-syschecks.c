@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -17,23 +18,10 @@
 
 #include "fake-root.h"
 
-#include "../../host-prep/accept.c"
-#include "../../host-prep/boot-entry.c"
-#include "../../host-prep/findings.c"
-#include "../../host-prep/syscheck-dir-symlink.c"
-#include "../../host-prep/syscheck-fips.c"
-#include "../../host-prep/syscheck-kernel.c"
-#include "../../host-prep/syscheck-memory.c"
-#include "../../host-prep/syscheck-modules.c"
-#include "../../host-prep/syscheck-mounts.c"
-#include "../../host-prep/syscheck-network.c"
-#include "../../host-prep/syscheck-release.c"
-#include "../../host-prep/syscheck-repos.c"
-#include "../../host-prep/syscheck-secure-boot.c"
-#include "../../host-prep/syscheck-selinux.c"
-#include "../../host-prep/syscheck-signatures.c"
-#include "../../host-prep/syscheck-storage.c"
-#include "../../host-prep/syscheck.c"
+#include "accept.h"
+#include "findings.h"
+#include "strv.h"
+#include "syscheck.h"
 
 struct fixture {
         char root[FAKE_ROOT_SIZE];
@@ -164,26 +152,26 @@ static void test_pe_signature(void **state) {
         unsigned char page[4096];
 
         make_pe(page, sizeof(page), false, 0x2000);
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_SIGNED);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_SIGNED);
         make_pe(page, sizeof(page), true, 0x2000);
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_SIGNED);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_SIGNED);
         make_pe(page, sizeof(page), false, 0);
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_UNSIGNED);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_UNSIGNED);
         page[0x80 + 24 + 108] = 4; /* no certificate table entry at all */
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_UNSIGNED);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_UNSIGNED);
         make_pe(page, sizeof(page), false, 0x2000);
-        assert_int_equal(pe_signature(page, 0x100), PE_NOT_PE); /* cut before the directories */
+        assert_int_equal(syscheck_pe_signature(page, 0x100), PE_NOT_PE); /* cut before the directories */
         page[0x3c] = 0xff, page[0x3d] = 0xff; /* e_lfanew beyond what was read */
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_NOT_PE);
-        assert_int_equal(pe_signature((const unsigned char *) "kernel\n", 7), PE_NOT_PE);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_NOT_PE);
+        assert_int_equal(syscheck_pe_signature((const unsigned char *) "kernel\n", 7), PE_NOT_PE);
         memcpy(page, "\x7f" "ELF", 4);
-        assert_int_equal(pe_signature(page, sizeof(page)), PE_NOT_PE);
+        assert_int_equal(syscheck_pe_signature(page, sizeof(page)), PE_NOT_PE);
 
-        assert_true(is_kernel_image("/boot/vmlinuz-3.10.0-1160.el7.x86_64"));
-        assert_true(is_kernel_image("/lib/modules/5.14.0-362.el9.x86_64/vmlinuz"));
-        assert_false(is_kernel_image("/boot/vmlinuz-x/y"));
-        assert_false(is_kernel_image("/boot/.vmlinuz-3.10.0.hmac"));
-        assert_false(is_kernel_image("/lib/modules/5.14.0/vmlinuz.hmac"));
+        assert_true(syscheck_is_kernel_image("/boot/vmlinuz-3.10.0-1160.el7.x86_64"));
+        assert_true(syscheck_is_kernel_image("/lib/modules/5.14.0-362.el9.x86_64/vmlinuz"));
+        assert_false(syscheck_is_kernel_image("/boot/vmlinuz-x/y"));
+        assert_false(syscheck_is_kernel_image("/boot/.vmlinuz-3.10.0.hmac"));
+        assert_false(syscheck_is_kernel_image("/lib/modules/5.14.0/vmlinuz.hmac"));
 }
 
 static void test_network_names(void **state) {

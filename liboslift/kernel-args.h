@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel command line of the upgrade boot, the contract between
+ * host-prep, which writes it into the one-time GRUB entry
+ * (boot_entry_make_cmdline() in host-prep/boot-entry.c), and the upgrade
+ * initramfs, which reads it (cmdline_parse() in upgrader/cmdline.c, which
+ * says what each key does; dracut-module/oslift-upgrade.service and
+ * oslift-upgrade.sh look for OSLIFT_ARG_UPGRADE by name, as shell and unit
+ * files cannot include this). Every key of ours is spelled here and only
+ * here; tests/unit/test-kernel-args.c has the writer's output read back by
+ * the parser.
+ *
+ * Words are split as the kernel splits them: at blanks outside double
+ * quotes; a quote opening the word or its value is dropped with its
+ * partner (foo="a b" is foo with the value a b). The writer passes every
+ * word through GRUB unchanged, so it refuses a word GRUB would escape (a
+ * backslash or a single quote) or that has an odd number of double quotes.
+ */
+#pragma once
+
+/* Every word that is ours: OSLIFT_ARG_NAMESPACE alone, or followed by '.'
+ * or '='. The writer drops all of them from the command line it starts
+ * from before it adds its own. */
+#define OSLIFT_ARG_NAMESPACE "rd.oslift"
+
+/* Flags, with an optional boolean value (rd.oslift.debug=0). */
+#define OSLIFT_ARG_UPGRADE OSLIFT_ARG_NAMESPACE ".upgrade" /* the upgrade boot: act */
+#define OSLIFT_ARG_BREAK OSLIFT_ARG_NAMESPACE ".break"     /* never reboot */
+#define OSLIFT_ARG_DEBUG OSLIFT_ARG_NAMESPACE ".debug"     /* debug messages on the console */
+/* Numbers, key=N. */
+#define OSLIFT_ARG_ATTEMPTS OSLIFT_ARG_NAMESPACE ".attempts"     /* upgrade boots before giving up */
+#define OSLIFT_ARG_CHECKPOINT OSLIFT_ARG_NAMESPACE ".checkpoint" /* packages between checkpoints */
+#define OSLIFT_ARG_WATCHDOG OSLIFT_ARG_NAMESPACE ".watchdog"     /* seconds without progress; 0: off */
+
+/* dracut's own, which the writer adds after OSLIFT_ARG_UPGRADE. Nobody
+ * watches the console of an unattended upgrade boot: when dracut cannot go
+ * on (the root device does not appear within 5 minutes, a unit fails) it
+ * reboots, into the old system as GRUB has used up the one-time entry,
+ * instead of waiting forever or in an emergency shell. */
+#define OSLIFT_ARGS_UNATTENDED { "rd.shell=0", "rd.emergency=reboot", "rd.timeout=300" }
