@@ -80,6 +80,27 @@ t_fail() {
 # t_skip DESCRIPTION REASON: one test point, counted as skipped.
 t_skip() { _t_count=$((_t_count + 1)); echo "ok $_t_count - $1 # SKIP ${2:?t_skip needs a reason}"; }
 
+# t_c_defines PREFIX FILE...: the #defines in FILEs whose names start with
+# PREFIX and whose values are string literals and such names, one
+# "NAME value" line each, the concatenation resolved: a C header's
+# constants as a test compares them with scripts, units and manual pages.
+t_c_defines() {
+	python3 - "$@" <<'PY'
+import re, sys
+prefix, files = sys.argv[1], sys.argv[2:]
+defs = {}
+for f in files:
+    for line in open(f):
+        m = re.match(r'#define (' + re.escape(prefix) + r'\w*) ((?:"[^"]*"|[A-Z_][A-Z0-9_]*|\s)+?)\s*(/\*.*)?$', line)
+        if m:
+            defs[m.group(1)] = re.findall(r'"[^"]*"|[A-Z_][A-Z0-9_]*', m.group(2))
+def value(name):
+    return ''.join(t[1:-1] if t.startswith('"') else value(t) for t in defs[name])
+for name in defs:
+    print(name, value(name))
+PY
+}
+
 # t_skip_all REASON: the whole file is skipped (one skipped point), exit now.
 t_skip_all() {
 	_t_skip_all=${1:?t_skip_all needs a reason}

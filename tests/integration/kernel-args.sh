@@ -10,19 +10,7 @@
 
 top=$TESTS_DIR/..
 # kernel-args.h's OSLIFT_ARG_* as "NAME value", string concatenation resolved.
-args=$(python3 - "$top/liboslift/kernel-args.h" <<'PY'
-import re, sys
-defs = {}
-for line in open(sys.argv[1]):
-    m = re.match(r'#define (OSLIFT_ARG_\w+) ([^{/]*?)\s*(/\*.*)?$', line)
-    if m:
-        defs[m.group(1)] = re.findall(r'"[^"]*"|[A-Z_]+', m.group(2))
-def value(name):
-    return ''.join(t[1:-1] if t.startswith('"') else value(t) for t in defs[name])
-for name in defs:
-    print(name, value(name))
-PY
-)
+args=$(t_c_defines OSLIFT_ARG_ "$top/liboslift/kernel-args.h")
 key=$(awk '$1 == "OSLIFT_ARG_UPGRADE" {print $2}' <<<"$args")
 t_is "$key" rd.oslift.upgrade "kernel-args.h names the upgrade key as the manual pages do"
 

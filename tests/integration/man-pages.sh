@@ -84,18 +84,7 @@ done
 # the install directories as this build has them (make's PREFIX=/usr, which
 # the pages name).
 paths_h() {
-	python3 - "$top/liboslift/paths.h" "$OSLIFT_BUILD/gen/install-paths.h" <<'PY'
-import re, sys
-defs = {}
-for line in open(sys.argv[1]).readlines() + open(sys.argv[2]).readlines():
-    m = re.match(r'#define (OSLIFT_\w+) (.*?)\s*(/\*.*)?$', line)
-    if m:
-        defs[m.group(1)] = re.findall(r'"[^"]*"|[A-Z_]+', m.group(2))
-def value(name):
-    return ''.join(t[1:-1] if t.startswith('"') else value(t) for t in defs[name])
-for name in defs:
-    print(name, value(name))
-PY
+	t_c_defines OSLIFT_ "$top/liboslift/paths.h" "$OSLIFT_BUILD/gen/install-paths.h"
 }
 paths_h >"$tmp/paths"
 [[ -s $tmp/paths ]] || t_fail "paths found in liboslift/paths.h"

@@ -205,15 +205,22 @@ static void test_out_of_place(void **state) {
         }
 }
 
-static void test_write_read_back(void **state) {
-        char dir[] = "/tmp/oslift-journal.XXXXXX";
-        struct journal_writer *w = NULL;
-        struct journal j;
+/* A new empty state directory in dir (a mkdtemp() template), open. */
+static int new_state_dir(char *dir) {
         int dfd;
 
         assert_non_null(mkdtemp(dir));
         dfd = open(dir, O_RDONLY | O_DIRECTORY);
         assert_true(dfd >= 0);
+        return dfd;
+}
+
+static void test_write_read_back(void **state) {
+        char dir[] = "/tmp/oslift-journal.XXXXXX";
+        struct journal_writer *w = NULL;
+        struct journal j;
+        int dfd = new_state_dir(dir);
+
         assert_int_equal(journal_read_at(dfd, &j), -ENOENT);
         assert_int_equal(journal_open_at(dfd, PLAN, 0, &w), 0);
         assert_int_equal(journal_append(w, true, "attempt %u %s", 1u, "2026-11-23T12:00:00Z"), 0);
@@ -253,11 +260,8 @@ static void test_notes(void **state) {
         char dir[] = "/tmp/oslift-journal.XXXXXX";
         struct journal_writer *w = NULL;
         struct journal j;
-        int dfd;
+        int dfd = new_state_dir(dir);
 
-        assert_non_null(mkdtemp(dir));
-        dfd = open(dir, O_RDONLY | O_DIRECTORY);
-        assert_true(dfd >= 0);
         assert_int_equal(journal_open_at(dfd, PLAN, 0, &w), 0);
         assert_int_equal(journal_append(w, true, "attempt 1 2026-11-23T12:00:00Z"), 0);
         assert_int_equal(journal_append(w, false, "begin 0000abcd 2"), 0);
