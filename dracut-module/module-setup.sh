@@ -23,6 +23,14 @@ installkernel() {
 	# The software watchdog, for machines without a hardware one: a hung
 	# upgrade must reboot (upgrader/watchdog.h).
 	hostonly='' instmods softdog
+	# On UEFI the boot switch (grubenv) is on the EFI system partition,
+	# which the upgrader mounts from fstab to turn it on and off: FAT,
+	# with the code page and character sets its mount may ask for.
+	# (dracut's host-only image has vfat when the ESP is mounted at build
+	# time; the NLS modules are loaded only on a mount, so they are named.)
+	if [[ -d /sys/firmware/efi ]] || grep -qs '^[^#]*[[:space:]]/boot/efi[[:space:]]' /etc/fstab; then
+		hostonly='' instmods vfat nls_cp437 nls_iso8859-1 nls_ascii nls_utf8
+	fi
 }
 
 # called by dracut
