@@ -35,6 +35,9 @@ struct assess_options {
         char **repo_dirs; /* --repo: the target set is chosen from these */
         size_t n_repo_dirs;
         const char *package_map; /* --package-map FILE, with --repo */
+        char **pes_files; /* --pes FILE: Leapp's package evolution data, with --repo */
+        size_t n_pes_files;
+        const char *pes_release; /* --pes-release SOURCE:TARGET, or NULL: from system-release */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
         char **erase; /* --erase NAME */
@@ -90,6 +93,7 @@ int list_packages(const char *dir, char ***ret, size_t *n);
 /*
  * Parses the options check and stage share (--packages or --repo, --key,
  * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map,
+ * --pes, --pes-release,
  * --accept, --accept-file, --source-keys). Returns 0, 1 after
  * printing help, or -EINVAL after saying what is wrong.
  */
