@@ -412,8 +412,12 @@ static void report_event(const struct pes_decision *d, const char *file, struct 
                              e->n_in > 1 ? "are" : "is", out, e->id);
                 break;
         case PES_MOVED:
-                findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s moves to %s's repository %s (event %u)",
-                             file, in, out, e->n_out && e->out[0].repository ? e->out[0].repository : "?", e->id);
+                if (e->n_out == 1 && strcmp(e->out[0].name, e->in[0].name) == 0 && e->n_in == 1)
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s moves to repository %s (event %u)",
+                                     file, in, e->out[0].repository ? e->out[0].repository : "(none named)", e->id);
+                else
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s moves, as %s (event %u)", file, in,
+                                     e->n_out ? out : "nothing", e->id);
                 break;
         case PES_RENAMED:
                 findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s is renamed to %s (event %u)", file, in,

@@ -202,7 +202,7 @@ for want in \
 	'pes-event .*: mapped-old is renamed to mapped-pes \(event 107\)$' \
 	'pes-event .*: renamed-old is renamed to renamed-new \(event 108\)$' \
 	'pes-event .*: renamed-new is renamed to renamed-newer \(event 109\)$' \
-	'pes-event .*: moved-pkg moves to moved-pkg.s repository t8-appstream \(event 110\)$' \
+	'pes-event .*: moved-pkg moves to repository t8-appstream \(event 110\)$' \
 	'pes-event .*: missing-old is renamed to missing-new \(event 113\)$' \
 	'pes-event .*: source-release is replaced by target-release \(event 114\)$' \
 	'pes-missing missing-new \(event 113\) is in no --repo repository$'; do
