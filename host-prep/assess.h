@@ -38,6 +38,7 @@ struct assess_options {
         char **pes_files; /* --pes FILE: Leapp's package evolution data, with --repo */
         size_t n_pes_files;
         const char *pes_release; /* --pes-release SOURCE:TARGET, or NULL: from system-release */
+        const char *repomap; /* --repomap FILE: Leapp's repository ids of the --repo directories */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
         char **erase; /* --erase NAME */
@@ -93,7 +94,7 @@ int list_packages(const char *dir, char ***ret, size_t *n);
 /*
  * Parses the options check and stage share (--packages or --repo, --key,
  * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map,
- * --pes, --pes-release,
+ * --pes, --pes-release, --repomap,
  * --accept, --accept-file, --source-keys). Returns 0, 1 after
  * printing help, or -EINVAL after saying what is wrong.
  */

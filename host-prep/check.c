@@ -17,13 +17,14 @@
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
-               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE };
+               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
                 { "package-map", required_argument, NULL, OPT_PACKAGE_MAP },
                 { "pes", required_argument, NULL, OPT_PES },
                 { "pes-release", required_argument, NULL, OPT_PES_RELEASE },
+                { "repomap", required_argument, NULL, OPT_REPOMAP },
                 { "key", required_argument, NULL, OPT_KEY },
                 { "erase", required_argument, NULL, OPT_ERASE },
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
@@ -54,6 +55,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         break;
                 case OPT_PES:
                         strv_push(&o->pes_files, &o->n_pes_files, optarg);
+                        break;
+                case OPT_REPOMAP:
+                        o->repomap = optarg;
                         break;
                 case OPT_PES_RELEASE: {
                         struct pes_release from, to;
@@ -149,6 +153,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --pes-release SOURCE:TARGET  the releases --pes events are chosen for\n"
                                "                     (7.9:8.10); default: system-release(releasever)\n"
                                "                     of the installed system and of the repositories\n"
+                               "  --repomap FILE     Leapp's repomap.json: a --repo directory named as a\n"
+                               "                     repository of it gives --pes packages of that one\n"
                                "  --key FILE         enforce signatures by this public key (repeatable)\n"
                                "  --erase NAME       erase this installed package (repeatable)\n"
                                "  --allow-erasing    erase installed packages the target breaks\n"
@@ -206,8 +212,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 log_error("%s: --pes works on what --repo offers; add --repo DIR", command);
                 return -EINVAL;
         }
-        if (o->pes_release && !o->n_pes_files) {
-                log_error("%s: --pes-release chooses --pes events; add --pes FILE", command);
+        if ((o->pes_release || o->repomap) && !o->n_pes_files) {
+                log_error("%s: --pes-release and --repomap are about --pes events; add --pes FILE", command);
                 return -EINVAL;
         }
         return 0;

@@ -110,6 +110,17 @@ static bool name_is_valid(const char *s) {
         return true;
 }
 
+/* A repository id, module or stream name: printable ASCII, no space or
+ * slash, as they go into findings and messages. */
+static bool id_is_valid(const char *s) {
+        if (!*s || strlen(s) > 255)
+                return false;
+        for (; *s; s++)
+                if (*s <= ' ' || *s > '~' || *s == '/' || *s == '"' || *s == '\\')
+                        return false;
+        return true;
+}
+
 static void package_done(struct pes_package *p) {
         free(p->name);
         free(p->repository);
@@ -124,7 +135,7 @@ static int parse_module_stream(json_object *ms, char **ret) {
         if (!ms || json_object_is_type(ms, json_type_null))
                 return 0;
         if (!json_object_is_type(ms, json_type_object) || get_string(ms, "name", &name) < 0 ||
-            get_string(ms, "stream", &stream) < 0 || !name || !stream || !*name || !*stream)
+            get_string(ms, "stream", &stream) < 0 || !name || !stream || !id_is_valid(name) || !id_is_valid(stream))
                 return -EBADMSG;
         if (asprintf(ret, "%s:%s", name, stream) < 0) {
                 *ret = NULL;
@@ -195,8 +206,9 @@ static int parse_packageset(json_object *v, long id, size_t index, const char *k
                 r = get_string(p, "repository", &pkg->repository);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0)
-                        return refuse(ret_error, id, index, "%s.package[%zu].repository is not a string", key, i);
+                if (r < 0 || (pkg->repository && !id_is_valid(pkg->repository)))
+                        return refuse(ret_error, id, index, "%s.package[%zu].repository is not a repository id",
+                                      key, i);
                 /* "module_stream" (ELevate's files) or "modulestreams"
                  * (upstream's newer ones), either of them null, one stream
                  * or a list of them (null in it: outside any module). */
@@ -293,37 +305,21 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
         return 0;
 }
 
+/* One JSON value, all of text: *ret, or -EBADMSG saying why not. */
+static int parse_json(const char *text, size_t len, json_object **ret, char **ret_error);
+
 int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_error) {
         _cleanup_(json_putp) json_object *root = NULL;
-        json_tokener *tok;
-        enum json_tokener_error jerr;
         struct pes_events out = {};
         json_object *list;
-        size_t n, end;
+        size_t n;
         int r;
 
         *ret = (struct pes_events) {};
         *ret_error = NULL;
-        if (len > INT_MAX)
-                return refuse(ret_error, -1, SIZE_MAX, "too large for a PES file");
-        if (memchr(text, '\0', len))
-                return refuse(ret_error, -1, SIZE_MAX, "not JSON: the file contains a NUL byte");
-        tok = json_tokener_new_ex(PES_JSON_DEPTH);
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-        root = json_tokener_parse_ex(tok, text, (int) len);
-        jerr = json_tokener_get_error(tok);
-        end = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (jerr == json_tokener_continue)
-                return refuse(ret_error, -1, SIZE_MAX, "not JSON: the text ends inside a value");
-        if (jerr != json_tokener_success || !root)
-                return refuse(ret_error, -1, SIZE_MAX, "not JSON: %s at byte %zu", json_tokener_error_desc(jerr), end);
-        for (; end < len; end++)
-                if (!strchr(" \t\r\n", text[end]))
-                        return refuse(ret_error, -1, SIZE_MAX, "not JSON: more text after the value, at byte %zu",
-                                      end);
+        r = parse_json(text, len, &root, ret_error);
+        if (r < 0)
+                return r;
         if (!json_object_is_type(root, json_type_object))
                 return refuse(ret_error, -1, SIZE_MAX, "not a PES file: want an object with packageinfo");
         list = member(root, "packageinfo");
@@ -579,4 +575,147 @@ void pes_result_done(struct pes_result *r) {
         strv_free(r->install, r->n_install);
         strv_free(r->erase, r->n_erase);
         *r = (struct pes_result) {};
+}
+
+static int parse_json(const char *text, size_t len, json_object **ret, char **ret_error) {
+        json_tokener *tok;
+        enum json_tokener_error jerr;
+        size_t end;
+
+        *ret = NULL;
+        if (len > INT_MAX)
+                return refuse(ret_error, -1, SIZE_MAX, "too large for a JSON file");
+        if (memchr(text, '\0', len))
+                return refuse(ret_error, -1, SIZE_MAX, "not JSON: the file contains a NUL byte");
+        tok = json_tokener_new_ex(PES_JSON_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        *ret = json_tokener_parse_ex(tok, text, (int) len);
+        jerr = json_tokener_get_error(tok);
+        end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (jerr == json_tokener_continue || (jerr == json_tokener_success && !*ret)) {
+                json_putp(ret);
+                return refuse(ret_error, -1, SIZE_MAX, "not JSON: the text ends inside a value");
+        }
+        if (jerr != json_tokener_success)
+                return refuse(ret_error, -1, SIZE_MAX, "not JSON: %s at byte %zu", json_tokener_error_desc(jerr), end);
+        for (; end < len; end++)
+                if (!strchr(" \t\r\n", text[end])) {
+                        json_putp(ret);
+                        return refuse(ret_error, -1, SIZE_MAX, "not JSON: more text after the value, at byte %zu",
+                                      end);
+                }
+        return 0;
+}
+
+int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, char **ret_error) {
+        _cleanup_(json_putp) json_object *root = NULL;
+        struct pes_repomap m = {};
+        json_object *list;
+        size_t n;
+        int r;
+
+        *ret = (struct pes_repomap) {};
+        *ret_error = NULL;
+        r = parse_json(text, len, &root, ret_error);
+        if (r < 0)
+                return r;
+        list = json_object_is_type(root, json_type_object) ? member(root, "repositories") : NULL;
+        if (!list || !json_object_is_type(list, json_type_array))
+                return refuse(ret_error, -1, SIZE_MAX, "not a repository map: no repositories list");
+        n = json_object_array_length(list);
+        for (size_t i = 0; i < n; i++) {
+                json_object *repo = json_object_array_get_idx(list, i), *entries, *v;
+                const char *pesid;
+
+                v = json_object_is_type(repo, json_type_object) ? member(repo, "pesid") : NULL;
+                entries = v ? member(repo, "entries") : NULL;
+                if (!v || !json_object_is_type(v, json_type_string) || !id_is_valid(pesid = json_object_get_string(v)) ||
+                    !entries || !json_object_is_type(entries, json_type_array)) {
+                        pes_repomap_done(&m);
+                        return refuse(ret_error, -1, SIZE_MAX, "repositories[%zu] wants a pesid (a repository id) and entries", i);
+                }
+                for (size_t j = 0; j < json_object_array_length(entries); j++) {
+                        json_object *e = json_object_array_get_idx(entries, j);
+
+                        v = json_object_is_type(e, json_type_object) ? member(e, "repoid") : NULL;
+                        if (!v || !json_object_is_type(v, json_type_string) || !id_is_valid(json_object_get_string(v))) {
+                                pes_repomap_done(&m);
+                                return refuse(ret_error, -1, SIZE_MAX,
+                                              "repositories[%zu] (%s): entries[%zu] has no repoid", i, pesid, j);
+                        }
+                        long major = -1;
+                        json_object *mv = member(e, "major_version");
+                        int *majors = reallocarray(m.majors, m.n + 1, sizeof(int));
+
+                        if (!majors) {
+                                pes_repomap_done(&m);
+                                return -ENOMEM;
+                        }
+                        m.majors = majors;
+                        if (mv && json_object_is_type(mv, json_type_string))
+                                major = strtol(json_object_get_string(mv), NULL, 10);
+                        else if (mv && get_int(mv, 0, 1000, &major) < 0)
+                                major = -1;
+                        m.majors[m.n] = major < 0 || major > 1000 ? -1 : (int) major;
+                        size_t k = m.n;
+                        r = strv_push(&m.repoids, &k, json_object_get_string(v));
+                        if (r >= 0) {
+                                k = m.n;
+                                r = strv_push(&m.pesids, &k, pesid);
+                                if (r < 0) {
+                                        free(m.repoids[m.n]);
+                                } else
+                                        m.n++;
+                        }
+                        if (r < 0) {
+                                pes_repomap_done(&m);
+                                return r;
+                        }
+                }
+        }
+        *ret = m;
+        return 0;
+}
+
+int pes_repomap_load(const char *path, struct pes_repomap *ret, char **ret_error) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+
+        *ret = (struct pes_repomap) {};
+        *ret_error = NULL;
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        r = read_bounded(fd, PES_SIZE_MAX + 1, (size_t) st.st_size, &data, &len);
+        if (r < 0)
+                return r;
+        if (len > PES_SIZE_MAX)
+                return -EFBIG;
+        return pes_repomap_parse(data, len, ret, ret_error);
+}
+
+void pes_repomap_done(struct pes_repomap *m) {
+        strv_free(m->repoids, m->n);
+        strv_free(m->pesids, m->n);
+        free(m->majors);
+        *m = (struct pes_repomap) {};
+}
+
+const char *pes_repomap_pesid(const struct pes_repomap *m, const char *name, int major) {
+        for (size_t i = 0; i < m->n; i++)
+                if ((m->majors[i] < 0 || m->majors[i] == major) && strcmp(m->repoids[i], name) == 0)
+                        return m->pesids[i];
+        for (size_t i = 0; i < m->n; i++)
+                if (strcmp(m->pesids[i], name) == 0)
+                        return m->pesids[i];
+        return NULL;
 }

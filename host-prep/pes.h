@@ -113,3 +113,21 @@ struct pes_result {
 int pes_apply(const struct pes_events *e, char *const *installed, size_t n_installed,
               char *const *overridden, size_t n_overridden, struct pes_result *ret);
 void pes_result_done(struct pes_result *r);
+
+/* Leapp's repository map (repomap.json, version_format 1.x): which
+ * repository ids (repoid, as a .repo file names a repository) belong to
+ * which PES repository id (pesid, as events name them). */
+struct pes_repomap {
+        char **repoids, **pesids; /* pairs */
+        int *majors;              /* the pair's major_version; -1: not given */
+        size_t n;
+};
+
+/* Parses it; -EBADMSG with *ret_error saying what is wrong (malloc'd). */
+int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, char **ret_error);
+int pes_repomap_load(const char *path, struct pes_repomap *ret, char **ret_error);
+void pes_repomap_done(struct pes_repomap *m);
+/* The pesid of a repository called name in release major: its repoid's
+ * (the same repoid, "baseos", is in several majors), or name itself when
+ * it is a pesid; NULL when the map knows neither. */
+const char *pes_repomap_pesid(const struct pes_repomap *m, const char *name, int major);

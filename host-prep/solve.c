@@ -442,6 +442,61 @@ static void report_event(const struct pes_decision *d, const char *file, struct 
                         findings_add_detail(f, "%s is in module stream %s", e->out[i].name, e->out[i].module_stream);
 }
 
+/* The last component of dir, without trailing slashes, into buf. */
+static const char *dir_name(const char *dir, char *buf, size_t size) {
+        size_t len;
+        const char *slash;
+
+        snprintf(buf, size, "%s", dir);
+        len = strlen(buf);
+        while (len > 1 && buf[len - 1] == '/')
+                buf[--len] = '\0';
+        slash = strrchr(buf, '/');
+        return slash && slash[1] ? slash + 1 : buf;
+}
+
+/* With --repomap: name installed from the --repo directories that are
+ * Leapp's repository pesid, the one the event names; when none of them
+ * has it, a pes-missing warning. */
+static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major, const char *name,
+                              const char *pesid, unsigned event, Queue *jobs, struct findings *f) {
+        Id id = pool_str2id(pool, name, 0), p, pp;
+        bool elsewhere = false;
+        Queue q;
+
+        queue_init(&q);
+        if (id)
+                FOR_PROVIDES(p, pp, id) {
+                        Solvable *s = pool->solvables + p;
+                        char base[PATH_MAX];
+                        const char *its;
+
+                        if (s->name != id || s->repo == pool->installed)
+                                continue;
+                        its = pes_repomap_pesid(m, dir_name(s->repo->name, base, sizeof(base)), major);
+                        if (its && strcmp(its, pesid) == 0)
+                                queue_push(&q, p);
+                        else
+                                elsewhere = true;
+                }
+        if (q.count)
+                queue_push2(jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
+        else {
+                findings_add(f, SEVERITY_WARNING, "pes-missing",
+                             "the upgraded system lacks a package the release's evolution data puts in place",
+                             "add the repository that holds it with --repo, or say what replaces it with "
+                             "--package-map",
+                             "%s (event %u) is in no --repo directory that is Leapp's repository %s", name, event,
+                             pesid);
+                findings_set_subject(f, name);
+                if (elsewhere)
+                        findings_add_detail(f, "another --repo has it; the events put it in %s, so it is not "
+                                               "taken from there", pesid);
+        }
+        queue_free(&q);
+        return 0;
+}
+
 /* The applied event that brings name last: which one a missing package
  * is reported against. */
 static const struct pes_event *event_bringing(const struct pes_result *r, const char *name) {
@@ -466,6 +521,7 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
         _cleanup_(pes_events_done) struct pes_events all = {};
         _cleanup_(pes_result_done) struct pes_result res = {};
         _cleanup_(names_done) struct names installed = {};
+        _cleanup_(pes_repomap_done) struct pes_repomap repomap = {};
         size_t dropped;
         struct pes_release source, target;
         struct utsname u;
@@ -519,6 +575,33 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                         return 0;
                 }
         }
+        if (o->repomap) {
+                _cleanup_free_ char *error = NULL;
+
+                r = pes_repomap_load(o->repomap, &repomap, &error);
+                if (r == -EBADMSG) {
+                        log_error("--repomap %s: %s; give repomap.json as Leapp's data publishes it", o->repomap,
+                                  error);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "cannot read --repomap %s", o->repomap);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < o->n_repo_dirs; i++) {
+                        char base[PATH_MAX];
+                        const char *pesid = pes_repomap_pesid(&repomap, dir_name(o->repo_dirs[i], base, sizeof(base)),
+                                                                target.major);
+
+                        if (pesid)
+                                findings_add(f, SEVERITY_INFO, "pes-repomap", "", "",
+                                             "--repo %s is Leapp's repository %s", o->repo_dirs[i], pesid);
+                        else
+                                findings_add(f, SEVERITY_INFO, "pes-repomap", "", "",
+                                             "--repo %s is no repository of --repomap %s: --pes events take no "
+                                             "package from it", o->repo_dirs[i], o->repomap);
+                }
+        }
         if (uname(&u) < 0)
                 return negative_errno();
         dropped = pes_filter(&all, source, target, u.machine);
@@ -550,6 +633,12 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                 for (size_t j = 0; e && j < e->n_out; j++)
                         if (strcmp(e->out[j].name, res.install[i]) == 0)
                                 repo = e->out[j].repository;
+                if (o->repomap && repo) {
+                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e ? e->id : 0, jobs, f);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (is_available_name(pool, res.install[i])) {
                         add_name_job(pool, jobs, SOLVER_INSTALL, res.install[i]);
                         continue;

@@ -5,7 +5,8 @@
  * keep the reader's promises (a name in every package, an action in range,
  * at least one in-package); what is refused must say why in one printable
  * line. What parses is then filtered and applied to a package set made of
- * its own names, as host-prep's solver would.
+ * its own names, as host-prep's solver would. The same bytes also go to
+ * the repository map's reader (repomap.json).
  *
  * Only our code is instrumented for coverage: json-c is Debian's.
  */
@@ -23,13 +24,34 @@ static void check_packages(const struct pes_package *p, size_t n) {
         }
 }
 
+/* The same bytes as Leapp's repository map (repomap.json). */
+static void fuzz_repomap(const uint8_t *data, size_t size) {
+        struct pes_repomap m;
+        char *error = NULL;
+        int r = pes_repomap_parse((const char *) data, size, &m, &error);
+
+        if (r < 0) {
+                fuzz_check(r == -EBADMSG && error && fuzz_printable(error) && m.n == 0);
+                free(error);
+                return;
+        }
+        for (size_t i = 0; i < m.n; i++) {
+                const char *p = pes_repomap_pesid(&m, m.repoids[i], m.majors[i]);
+
+                fuzz_check(p && *p);
+        }
+        pes_repomap_done(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct pes_events e;
         struct pes_result res;
         char *error = NULL, **names = NULL;
         size_t n_names = 0;
-        int r = pes_parse((const char *) data, size, &e, &error);
+        int r;
 
+        fuzz_repomap(data, size);
+        r = pes_parse((const char *) data, size, &e, &error);
         if (r < 0) {
                 fuzz_check(r == -EBADMSG && error && fuzz_printable(error));
                 fuzz_check(e.n == 0);

@@ -266,6 +266,44 @@ else
 	t_skip "host-prep --pes --package-map does what that dnf transaction does" "dnf is not installed"
 fi
 
+# ---------------------------------------------------------- --repomap
+# Two directories: t8-baseos, named as a repository of the map, with all
+# of the target but merged-ab; other, no repository of it, with merged-ab.
+# Event 104 puts merged-ab in t8-appstream, which no --repo is.
+mkdir -p "$tmp/rm/t8-baseos" "$tmp/rm/other"
+cp "$repo"/*.rpm "$tmp/rm/t8-baseos/"
+mv "$tmp/rm/t8-baseos"/merged-ab-*.rpm "$tmp/rm/other/"
+createrepo_c -q "$tmp/rm/t8-baseos" && createrepo_c -q "$tmp/rm/other"
+cat >"$tmp/repomap.json" <<'JSON'
+{"version_format": "1.2.0", "mapping": [],
+ "repositories": [
+  {"pesid": "t8-baseos", "entries": [{"repoid": "t8-baseos", "major_version": "8", "arch": "x86_64", "channel": "ga", "repo_type": "rpm"}]},
+  {"pesid": "t8-appstream", "entries": [{"repoid": "t8-appstream", "major_version": "8", "arch": "x86_64", "channel": "ga", "repo_type": "rpm"}]}]}
+JSON
+"$HOST_PREP" --root "$base" --json check --repo "$tmp/rm/t8-baseos" --repo "$tmp/rm/other" --erase legacy --pes "$pes" \
+	>"$tmp/norm.json"
+t_is "$(t_json "$tmp/norm.json" '[f["subject"] for f in d["findings"] if f["id"]=="pes-missing"]')" "['missing-new']" \
+	"without --repomap merged-ab comes from any --repo"
+"$HOST_PREP" --root "$base" --json check --repo "$tmp/rm/t8-baseos" --repo "$tmp/rm/other" --erase legacy --pes "$pes" \
+	--repomap "$tmp/repomap.json" >"$tmp/rm.json"
+rm_titles=$(t_json "$tmp/rm.json" '"\n".join(f["id"] + " " + f["title"] + "".join(" / " + x for x in f["details"]) for f in d["findings"] if f["id"].startswith("pes-"))')
+t_match "$rm_titles" "^pes-repomap --repo $tmp/rm/t8-baseos is Leapp's repository t8-baseos$" "--repomap: the directory named t8-baseos is that repository"
+t_match "$rm_titles" "^pes-repomap --repo $tmp/rm/other is no repository of --repomap " "and other is none of the map's"
+t_match "$rm_titles" '^pes-missing merged-ab \(event 104\) is in no --repo directory that is Leapp.s repository t8-appstream / another --repo has it' \
+	"merged-ab, which event 104 puts in t8-appstream, is not taken from other"
+t_is "$(t_json "$tmp/rm.json" '[f["subject"] for f in d["findings"] if f["id"]=="pes-missing"]')" "['merged-ab', 'missing-new']" \
+	"and nothing else is missing: t8-baseos has the rest"
+copy_root "$base" "$tmp/r"
+t_run host_prep_apply "$tmp/r" --repo "$tmp/rm/t8-baseos" --repo "$tmp/rm/other" --erase legacy --pes "$pes" \
+	--repomap "$tmp/repomap.json"
+t_is "$T_RC" 0 "stage --repomap and the upgrader succeed"
+t_is "$(grep -c merged-ab "$tmp/r.after")" 0 "merged-ab is not installed"
+t_is "$(diff <(echo "$pesd") <(echo "$T_OUT") | grep '^[<>]')" "< install merged-ab-8.0-1.noarch" \
+	"the rest of the transaction is the one without --repomap"
+t_run "$HOST_PREP" --root "$base" check --repo "$repo" --erase legacy --pes "$pes" --repomap "$pes"
+t_is "$T_RC" 3 "a --repomap that is not one fails"
+t_match "$T_OUT" "--repomap .*pes-events\.json: not a repository map: no repositories list" "saying so"
+
 # ------------------------------------------------- releases, bad input
 "$HOST_PREP" --root "$base" --json check --repo "$repo" --erase legacy --pes "$pes" --pes-release 7.9:8.1 >"$tmp/r81.json"
 t_match "$(t_json "$tmp/r81.json" '"\n".join(f["title"] for f in d["findings"] if f["id"].startswith("pes"))')" \

@@ -309,6 +309,54 @@ static void test_apply(void **state) {
         pes_events_done(&e);
 }
 
+/* Leapp's repository maps: ELevate's (one repoid per pesid) and
+ * upstream's (the same repoid in several majors). */
+static void test_repomap(void **state) {
+        char *alma = fixture("leapp-data/almalinux-leapp-data/almalinux/repomap.json.el8"),
+             *upstream = fixture("leapp-data/oamg-leapp-repository/repomap.json"), *error = NULL;
+        struct pes_repomap m;
+        static const char hand[] = "{\"repositories\": [{\"pesid\": \"t8-baseos\", \"entries\": ["
+                                   "{\"repoid\": \"baseos\", \"major_version\": \"8\"}, "
+                                   "{\"repoid\": \"t8-base\", \"major_version\": 8}]}, "
+                                   "{\"pesid\": \"t9-baseos\", \"entries\": [{\"repoid\": \"baseos\", "
+                                   "\"major_version\": \"9\"}]}]}";
+
+        assert_int_equal(pes_repomap_parse(hand, sizeof(hand) - 1, &m, &error), 0);
+        assert_int_equal(m.n, 3);
+        assert_string_equal(pes_repomap_pesid(&m, "baseos", 8), "t8-baseos");
+        assert_string_equal(pes_repomap_pesid(&m, "baseos", 9), "t9-baseos");
+        assert_string_equal(pes_repomap_pesid(&m, "t8-base", 8), "t8-baseos");
+        assert_string_equal(pes_repomap_pesid(&m, "t9-baseos", 8), "t9-baseos"); /* a pesid itself */
+        assert_null(pes_repomap_pesid(&m, "other", 8));
+        pes_repomap_done(&m);
+
+        assert_int_equal(pes_repomap_parse("{}", 2, &m, &error), -EBADMSG);
+        assert_string_equal(error, "not a repository map: no repositories list");
+        free(error);
+        {
+                static const char bad[] = "{\"repositories\": [{\"pesid\": \"x\", \"entries\": [{}]}]}";
+
+                assert_int_equal(pes_repomap_parse(bad, sizeof(bad) - 1, &m, &error), -EBADMSG);
+        }
+        assert_string_equal(error, "repositories[0] (x): entries[0] has no repoid");
+        free(error);
+
+        if (!alma || !upstream)
+                skip();
+        assert_int_equal(pes_repomap_load(alma, &m, &error), 0);
+        assert_int_equal(m.n, 26);
+        assert_string_equal(pes_repomap_pesid(&m, "almalinux8-appstream", 8), "almalinux8-appstream");
+        pes_repomap_done(&m);
+        assert_int_equal(pes_repomap_load(upstream, &m, &error), 0);
+        assert_int_equal(m.n, 755);
+        assert_string_equal(pes_repomap_pesid(&m, "baseos", 8), "rhel8-BaseOS");
+        assert_string_equal(pes_repomap_pesid(&m, "baseos", 9), "rhel9-BaseOS");
+        assert_string_equal(pes_repomap_pesid(&m, "rhel-8-for-x86_64-baseos-rpms", 8), "rhel8-BaseOS");
+        pes_repomap_done(&m);
+        free(alma);
+        free(upstream);
+}
+
 static void test_release_parse(void **state) {
         struct pes_release r;
 
@@ -332,6 +380,7 @@ int main(void) {
                 cmocka_unit_test(test_real_almalinux),  cmocka_unit_test(test_real_others),
                 cmocka_unit_test(test_real_modulestreams), cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_apply),           cmocka_unit_test(test_release_parse),
+                cmocka_unit_test(test_repomap),
         };
         return cmocka_run_group_tests_name("pes", tests, NULL, NULL);
 }
