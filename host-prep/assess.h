@@ -35,6 +35,10 @@ struct assess_options {
         char **repo_dirs; /* --repo: the target set is chosen from these */
         size_t n_repo_dirs;
         const char *package_map; /* --package-map FILE, with --repo */
+        char **pes_files; /* --pes FILE: Leapp's package evolution data, with --repo */
+        size_t n_pes_files;
+        const char *pes_release; /* --pes-release SOURCE:TARGET, or NULL: from system-release */
+        const char *repomap; /* --repomap FILE: Leapp's repository ids of the --repo directories */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
         char **erase; /* --erase NAME */
@@ -90,6 +94,7 @@ int list_packages(const char *dir, char ***ret, size_t *n);
 /*
  * Parses the options check and stage share (--packages or --repo, --key,
  * --erase, --allow-erasing, --allow-downgrade, --install-only, --package-map,
+ * --pes, --pes-release, --repomap,
  * --accept, --accept-file, --source-keys). Returns 0, 1 after
  * printing help, or -EINVAL after saying what is wrong.
  */

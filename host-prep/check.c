@@ -12,15 +12,19 @@
 #include "json.h"
 #include "log.h"
 #include "outcome.h"
+#include "pes.h"
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
-               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS };
+               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
                 { "package-map", required_argument, NULL, OPT_PACKAGE_MAP },
+                { "pes", required_argument, NULL, OPT_PES },
+                { "pes-release", required_argument, NULL, OPT_PES_RELEASE },
+                { "repomap", required_argument, NULL, OPT_REPOMAP },
                 { "key", required_argument, NULL, OPT_KEY },
                 { "erase", required_argument, NULL, OPT_ERASE },
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
@@ -49,6 +53,28 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 case OPT_PACKAGE_MAP:
                         o->package_map = optarg;
                         break;
+                case OPT_PES:
+                        strv_push(&o->pes_files, &o->n_pes_files, optarg);
+                        break;
+                case OPT_REPOMAP:
+                        o->repomap = optarg;
+                        break;
+                case OPT_PES_RELEASE: {
+                        struct pes_release from, to;
+                        _cleanup_free_ char *copy = strdup(optarg);
+                        char *colon = copy ? strchr(copy, ':') : NULL;
+
+                        if (colon)
+                                *colon = '\0';
+                        if (!colon || pes_release_parse(copy, &from) < 0 || pes_release_parse(colon + 1, &to) < 0 ||
+                            pes_release_compare(from, to) >= 0) {
+                                log_error("%s: --pes-release %s: give SOURCE:TARGET, each MAJOR or MAJOR.MINOR, "
+                                          "the source before the target (7.9:8.10)", command, optarg);
+                                return -EINVAL;
+                        }
+                        o->pes_release = optarg;
+                        break;
+                }
                 case OPT_KEY:
                         strv_push(&o->keys, &o->n_keys, optarg);
                         break;
@@ -122,6 +148,13 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "                     would (repodata/ or plain RPMs; repeatable)\n"
                                "  --package-map FILE --repo: renames and splits the repositories'\n"
                                "                     Obsoletes do not express (docs/package-map.md)\n"
+                               "  --pes FILE         --repo: Leapp's package evolution data\n"
+                               "                     (pes-events.json; repeatable; docs/pes.md)\n"
+                               "  --pes-release SOURCE:TARGET  the releases --pes events are chosen for\n"
+                               "                     (7.9:8.10); default: system-release(releasever)\n"
+                               "                     of the installed system and of the repositories\n"
+                               "  --repomap FILE     Leapp's repomap.json: a --repo directory named as a\n"
+                               "                     repository of it gives --pes packages of that one\n"
                                "  --key FILE         enforce signatures by this public key (repeatable)\n"
                                "  --erase NAME       erase this installed package (repeatable)\n"
                                "  --allow-erasing    erase installed packages the target breaks\n"
@@ -175,12 +208,21 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 log_error("%s: --package-map works on what --repo offers; add --repo DIR", command);
                 return -EINVAL;
         }
+        if ((o->n_pes_files || o->pes_release) && o->n_repo_dirs == 0) {
+                log_error("%s: --pes works on what --repo offers; add --repo DIR", command);
+                return -EINVAL;
+        }
+        if ((o->pes_release || o->repomap) && !o->n_pes_files) {
+                log_error("%s: --pes-release and --repomap are about --pes events; add --pes FILE", command);
+                return -EINVAL;
+        }
         return 0;
 }
 
 void assess_options_done(struct assess_options *o) {
         strv_free(o->package_dirs, o->n_package_dirs);
         strv_free(o->repo_dirs, o->n_repo_dirs);
+        strv_free(o->pes_files, o->n_pes_files);
         strv_free(o->keys, o->n_keys);
         strv_free(o->erase, o->n_erase);
         strv_free(o->install_only, o->n_install_only);

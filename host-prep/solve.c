@@ -11,6 +11,7 @@
 #include <solv/solv_xfopen.h>
 #include <solv/solver.h>
 #include <solv/transaction.h>
+#include <sys/utsname.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "log.h"
 #include "package-map.h"
+#include "pes.h"
 #include "rpm-messages.h"
 #include "solve.h"
 #include "strv.h"
@@ -260,8 +262,9 @@ static bool is_installed_name(Pool *pool, Id name) {
 
 /* The map's entries for installed names, as jobs: install what replaces
  * a name, erase the name unless it is among its replacements (a split
- * that keeps it). */
-static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findings *f) {
+ * that keeps it). The installed names it decides on go to *decided. */
+static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findings *f, char ***decided,
+                        size_t *n_decided) {
         _cleanup_free_ char *error = NULL;
         struct package_map m;
         int r = package_map_load(path, &m, &error);
@@ -278,6 +281,10 @@ static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findin
 
                 if (!from || !is_installed_name(pool, from))
                         continue;
+                if (strv_push(decided, n_decided, e->from) < 0) {
+                        package_map_done(&m);
+                        return -ENOMEM;
+                }
                 for (size_t j = 0; j < e->n_to; j++)
                         add_name_job(pool, jobs, SOLVER_INSTALL, e->to[j]);
                 if (!strv_contains(e->to, e->n_to, e->from))
@@ -291,7 +298,368 @@ static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findin
         return 0;
 }
 
+/* A list of names (strv.h's pair), for _cleanup_. */
+struct names {
+        char **v;
+        size_t n;
+};
+
+static void names_done(struct names *x) {
+        strv_free(x->v, x->n);
+}
+
+/* The release a set of solvables says it is: the highest version of
+ * system-release(releasever) they provide ("7", "8.10"). installed: the
+ * rpmdb's; else the --repo repositories'. */
+static int releasever(Pool *pool, bool installed, struct pes_release *ret) {
+        Id dep = pool_str2id(pool, "system-release(releasever)", 0), p, pp;
+        bool found = false;
+
+        if (!dep)
+                return -ENOENT;
+        FOR_PROVIDES(p, pp, dep) {
+                Solvable *s = pool->solvables + p;
+                Queue q;
+
+                if ((s->repo == pool->installed) != installed)
+                        continue;
+                queue_init(&q);
+                solvable_lookup_deparray(s, SOLVABLE_PROVIDES, &q, -1);
+                for (int i = 0; i < q.count; i++) {
+                        struct pes_release r;
+
+                        if (!ISRELDEP(q.elements[i]))
+                                continue;
+                        Reldep *rd = GETRELDEP(pool, q.elements[i]);
+                        if (rd->name != dep || pes_release_parse(pool_id2str(pool, rd->evr), &r) < 0)
+                                continue;
+                        if (!found || pes_release_compare(r, *ret) > 0)
+                                *ret = r;
+                        found = true;
+                }
+                queue_free(&q);
+        }
+        return found ? 0 : -ENOENT;
+}
+
+static bool is_available_name(Pool *pool, const char *name) {
+        Id id = pool_str2id(pool, name, 0), p, pp;
+
+        if (!id)
+                return false;
+        FOR_PROVIDES(p, pp, id) {
+                Solvable *s = pool->solvables + p;
+
+                if (s->name == id && s->repo != pool->installed)
+                        return true;
+        }
+        return false;
+}
+
+/* "a", "a and b", "a, b and c" of an event's packages, into buf. */
+static const char *join_names(const struct pes_package *p, size_t n, char *buf, size_t size) {
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < n && len < size; i++) {
+                int k = snprintf(buf + len, size - len, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+                                 p[i].name);
+                if (k < 0)
+                        break;
+                len += (size_t) k;
+        }
+        if (len >= size && size > 4)
+                memcpy(buf + size - 4, "...", 4);
+        return buf;
+}
+
+static void report_event(const struct pes_decision *d, const char *file, struct findings *f) {
+        const struct pes_event *e = d->event;
+        char in[512], out[512];
+
+        join_names(e->in, e->n_in, in, sizeof(in));
+        join_names(e->out, e->n_out, out, sizeof(out));
+        switch (d->outcome) {
+        case PES_OVERRIDDEN:
+                findings_add(f, SEVERITY_INFO, "pes-overridden", "", "",
+                             "%s: --package-map decides on %s, not event %u (%s)", file, in, e->id,
+                             pes_action_name(e->action));
+                return;
+        case PES_NOT_RELEVANT:
+                findings_add(f, SEVERITY_INFO, "pes-not-applied", "", "",
+                             "%s: event %u (%s %s) does not apply: not all of its packages are installed", file,
+                             e->id, pes_action_name(e->action), in);
+                return;
+        case PES_KEPT:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s is %s in the target release (event %u)",
+                             file, in, e->action == PES_PRESENT ? "present" : "deprecated but present", e->id);
+                return;
+        case PES_APPLIED:
+                break;
+        }
+        switch (e->action) {
+        case PES_REMOVED:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "",
+                             "%s: %s %s removed in the target release (event %u): erased", file, in,
+                             e->n_in > 1 ? "are" : "is", e->id);
+                break;
+        case PES_SPLIT:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s is split into %s (event %u)", file, in,
+                             out, e->id);
+                break;
+        case PES_MERGED:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s %s merged into %s (event %u)", file, in,
+                             e->n_in > 1 ? "are" : "is", out, e->id);
+                break;
+        case PES_MOVED:
+                if (e->n_out == 1 && strcmp(e->out[0].name, e->in[0].name) == 0 && e->n_in == 1)
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s moves to repository %s (event %u)",
+                                     file, in, e->out[0].repository ? e->out[0].repository : "(none named)", e->id);
+                else
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s moves, as %s (event %u)", file, in,
+                                     e->n_out ? out : "nothing", e->id);
+                break;
+        case PES_RENAMED:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s is renamed to %s (event %u)", file, in,
+                             out, e->id);
+                break;
+        case PES_REINSTALLED:
+                findings_add(f, SEVERITY_INFO, "pes-event", "", "",
+                             "%s: %s is reinstalled from the target repositories (event %u)", file, in, e->id);
+                break;
+        default: /* replaced */
+                if (e->n_out)
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "", "%s: %s %s replaced by %s (event %u)",
+                                     file, in, e->n_in > 1 ? "are" : "is", out, e->id);
+                else
+                        findings_add(f, SEVERITY_INFO, "pes-event", "", "",
+                                     "%s: %s %s replaced by nothing (event %u): erased", file, in,
+                                     e->n_in > 1 ? "are" : "is", e->id);
+                break;
+        }
+        for (size_t i = 0; i < e->n_out; i++)
+                if (e->out[i].module_stream)
+                        findings_add_detail(f, "%s is in module stream %s", e->out[i].name, e->out[i].module_stream);
+}
+
+/* The last component of dir, without trailing slashes, into buf. */
+static const char *dir_name(const char *dir, char *buf, size_t size) {
+        size_t len;
+        const char *slash;
+
+        snprintf(buf, size, "%s", dir);
+        len = strlen(buf);
+        while (len > 1 && buf[len - 1] == '/')
+                buf[--len] = '\0';
+        slash = strrchr(buf, '/');
+        return slash && slash[1] ? slash + 1 : buf;
+}
+
+/* With --repomap: name installed from the --repo directories that are
+ * Leapp's repository pesid, the one the event names; when none of them
+ * has it, a pes-missing warning. */
+static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major, const char *name,
+                              const char *pesid, unsigned event, Queue *jobs, struct findings *f) {
+        Id id = pool_str2id(pool, name, 0), p, pp;
+        bool elsewhere = false;
+        Queue q;
+
+        queue_init(&q);
+        if (id)
+                FOR_PROVIDES(p, pp, id) {
+                        Solvable *s = pool->solvables + p;
+                        char base[PATH_MAX];
+                        const char *its;
+
+                        if (s->name != id || s->repo == pool->installed)
+                                continue;
+                        its = pes_repomap_pesid(m, dir_name(s->repo->name, base, sizeof(base)), major);
+                        if (its && strcmp(its, pesid) == 0)
+                                queue_push(&q, p);
+                        else
+                                elsewhere = true;
+                }
+        if (q.count)
+                queue_push2(jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
+        else {
+                findings_add(f, SEVERITY_WARNING, "pes-missing",
+                             "the upgraded system lacks a package the release's evolution data puts in place",
+                             "add the repository that holds it with --repo, or say what replaces it with "
+                             "--package-map",
+                             "%s (event %u) is in no --repo directory that is Leapp's repository %s", name, event,
+                             pesid);
+                findings_set_subject(f, name);
+                if (elsewhere)
+                        findings_add_detail(f, "another --repo has it; the events put it in %s, so it is not "
+                                               "taken from there", pesid);
+        }
+        queue_free(&q);
+        return 0;
+}
+
+/* The applied event that brings name last: which one a missing package
+ * is reported against. */
+static const struct pes_event *event_bringing(const struct pes_result *r, const char *name) {
+        const struct pes_event *found = NULL;
+
+        for (size_t i = 0; i < r->n_decisions; i++)
+                if (r->decisions[i].outcome == PES_APPLIED)
+                        for (size_t j = 0; j < r->decisions[i].event->n_out; j++)
+                                if (strcmp(r->decisions[i].event->out[j].name, name) == 0)
+                                        found = r->decisions[i].event;
+        return found;
+}
+
+/* The --pes files' events for this upgrade (pes.h: Leapp's choice and
+ * order), applied to the installed names: jobs to install what they
+ * bring (when a --repo has it: else a warning, and libsolv's distupgrade
+ * decides) and to erase what they take away. Names the package map
+ * decided on are left to it. A file that cannot be read or parsed stops
+ * with -EINVAL after saying which and why. */
+static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const *map_names, size_t n_map_names,
+                        Queue *jobs, struct findings *f) {
+        _cleanup_(pes_events_done) struct pes_events all = {};
+        _cleanup_(pes_result_done) struct pes_result res = {};
+        _cleanup_(names_done) struct names installed = {};
+        _cleanup_(pes_repomap_done) struct pes_repomap repomap = {};
+        size_t dropped;
+        struct pes_release source, target;
+        struct utsname u;
+        Solvable *s;
+        Id p;
+        int r;
+
+        for (size_t i = 0; i < o->n_pes_files; i++) {
+                _cleanup_(pes_events_done) struct pes_events one = {};
+                _cleanup_free_ char *error = NULL;
+
+                r = pes_load(o->pes_files[i], &one, &error);
+                if (r == -EBADMSG) {
+                        log_error("--pes %s: %s; give pes-events.json as Leapp's data publishes it", o->pes_files[i],
+                                  error);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "cannot read --pes %s", o->pes_files[i]);
+                        return -EINVAL;
+                }
+                r = pes_events_append(&all, &one);
+                if (r < 0)
+                        return r;
+        }
+        if (o->pes_release) {
+                _cleanup_free_ char *copy = strdup(o->pes_release);
+                char *colon = copy ? strchr(copy, ':') : NULL;
+
+                if (!colon)
+                        return -ENOMEM; /* checked when parsed */
+                *colon = '\0';
+                if (pes_release_parse(copy, &source) < 0 || pes_release_parse(colon + 1, &target) < 0)
+                        return -EINVAL;
+        } else {
+                if (releasever(pool, true, &source) < 0) {
+                        findings_add(f, SEVERITY_BLOCKER, "pes-release-unknown",
+                                     "which --pes events apply depends on the release upgraded from",
+                                     "give --pes-release SOURCE:TARGET (7.9:8.10)",
+                                     "no installed package provides system-release(releasever)");
+                        return 0;
+                }
+                if (releasever(pool, false, &target) < 0)
+                        target = (struct pes_release) { source.major + 1, PES_MINOR_ANY };
+                if (pes_release_compare(target, source) <= 0) {
+                        findings_add(f, SEVERITY_BLOCKER, "pes-release-unknown",
+                                     "which --pes events apply depends on the releases upgraded from and to",
+                                     "give --pes-release SOURCE:TARGET (7.9:8.10)",
+                                     "the --repo repositories' system-release(releasever) is not after the "
+                                     "installed one");
+                        return 0;
+                }
+        }
+        if (o->repomap) {
+                _cleanup_free_ char *error = NULL;
+
+                r = pes_repomap_load(o->repomap, &repomap, &error);
+                if (r == -EBADMSG) {
+                        log_error("--repomap %s: %s; give repomap.json as Leapp's data publishes it", o->repomap,
+                                  error);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "cannot read --repomap %s", o->repomap);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < o->n_repo_dirs; i++) {
+                        char base[PATH_MAX];
+                        const char *pesid = pes_repomap_pesid(&repomap, dir_name(o->repo_dirs[i], base, sizeof(base)),
+                                                                target.major);
+
+                        if (pesid)
+                                findings_add(f, SEVERITY_INFO, "pes-repomap", "", "",
+                                             "--repo %s is Leapp's repository %s", o->repo_dirs[i], pesid);
+                        else
+                                findings_add(f, SEVERITY_INFO, "pes-repomap", "", "",
+                                             "--repo %s is no repository of --repomap %s: --pes events take no "
+                                             "package from it", o->repo_dirs[i], o->repomap);
+                }
+        }
+        if (uname(&u) < 0)
+                return negative_errno();
+        dropped = pes_filter(&all, source, target, u.machine);
+        FOR_REPO_SOLVABLES(pool->installed, p, s)
+                if (!strv_contains(installed.v, installed.n, pool_id2str(pool, s->name)) &&
+                    strv_push(&installed.v, &installed.n, pool_id2str(pool, s->name)) < 0)
+                        return -ENOMEM;
+        r = pes_apply(&all, installed.v, installed.n, map_names, n_map_names, &res);
+        if (r < 0)
+                return r;
+        {
+                char from[24], to[24];
+
+                snprintf(from, sizeof(from), source.minor == PES_MINOR_ANY ? "%d" : "%d.%d", source.major,
+                         source.minor);
+                snprintf(to, sizeof(to), target.minor == PES_MINOR_ANY ? "%d" : "%d.%d", target.major,
+                         target.minor);
+                findings_add(f, SEVERITY_INFO, "pes", "", "",
+                             "%zu package evolution events apply to %s -> %s on %s (%zu others do not); %zu "
+                             "concern installed packages",
+                             all.n, from, to, u.machine, dropped, res.n_decisions);
+        }
+        for (size_t i = 0; i < res.n_decisions; i++)
+                report_event(&res.decisions[i], o->n_pes_files == 1 ? o->pes_files[0] : "--pes", f);
+        for (size_t i = 0; i < res.n_install; i++) {
+                const struct pes_event *e = event_bringing(&res, res.install[i]);
+                const char *repo = NULL;
+
+                for (size_t j = 0; e && j < e->n_out; j++)
+                        if (strcmp(e->out[j].name, res.install[i]) == 0)
+                                repo = e->out[j].repository;
+                if (o->repomap && repo) {
+                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e ? e->id : 0, jobs, f);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (is_available_name(pool, res.install[i])) {
+                        add_name_job(pool, jobs, SOLVER_INSTALL, res.install[i]);
+                        continue;
+                }
+                findings_add(f, SEVERITY_WARNING, "pes-missing",
+                             "the upgraded system lacks a package the release's evolution data puts in place",
+                             "add the repository that holds it with --repo, or say what replaces it with "
+                             "--package-map",
+                             "%s (event %u) is in no --repo repository", res.install[i], e ? e->id : 0);
+                findings_set_subject(f, res.install[i]);
+                if (repo)
+                        findings_add_detail(f, "Leapp's repository for it: %s", repo);
+        }
+        for (size_t i = 0; i < res.n_erase; i++)
+                add_name_job(pool, jobs, SOLVER_ERASE, res.erase[i]);
+        return 0;
+}
+
 static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, struct findings *f) {
+        _cleanup_(names_done) struct names map = {};
+
         /* dnf distro-sync: every installed package to the repositories'
          * version, up or down, or to what obsoletes it. */
         queue_push2(jobs, SOLVER_DISTUPGRADE | SOLVER_SOLVABLE_ALL, 0);
@@ -309,8 +677,14 @@ static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, st
                         queue_push2(jobs, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, id);
         for (size_t i = 0; i < o->n_erase; i++)
                 add_name_job(pool, jobs, SOLVER_ERASE, o->erase[i]);
-        if (o->package_map)
-                return add_map_jobs(pool, o->package_map, jobs, f);
+        if (o->package_map) {
+                int r = add_map_jobs(pool, o->package_map, jobs, f, &map.v, &map.n);
+
+                if (r < 0)
+                        return r;
+        }
+        if (o->n_pes_files)
+                return add_pes_jobs(pool, o, map.v, map.n, jobs, f);
         return 0;
 }
 

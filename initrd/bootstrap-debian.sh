@@ -16,6 +16,7 @@ packages=(
 	cmake g++ # the libsolv layer (build-libsolv.sh): its CMake project wants C++ too
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libsqlite3-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
+	libjson-c-dev # host-prep's PES reader (json-c), as the libsolv layer has it
 	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
 	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds the libsolv layer that host-prep links on top of the static sysroot:
-# expat (rpm-md XML) and libsolv + libsolvext (rpmdb through the sysroot's
+# expat (rpm-md XML), json-c (Leapp's package evolution data, --pes) and libsolv + libsolvext (rpmdb through the sysroot's
 # librpm, rpm headers, repodata, complex dependencies, gzip/xz/zstd/bzip2
 # metadata), static, compiled with musl-gcc from the Debian 12 source
 # packages pinned in libsolv.lock. The upgrader never links it.
@@ -109,6 +109,21 @@ build_expat() {
 	install -m644 "$work/expat/expat/lib/expat.h" "$work/expat/expat/lib/expat_external.h" "$stage/include/"
 }
 
+build_jsonc() {
+	# Debian's 0002 (doxygen) is for the docs, which are not built.
+	unpack json-c 0002-doxygen.patch
+	mkdir -p "$work/json-c-build"
+	cd "$work/json-c-build"
+	cmake -S "$work/json-c" "${cmake_common[@]}" -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON \
+		-DBUILD_TESTING=OFF -DDISABLE_WERROR=ON -DDISABLE_THREAD_LOCAL_STORAGE=OFF \
+		-DENABLE_RDRAND=OFF -DENABLE_THREADING=OFF -DBUILD_APPS=OFF -DDISABLE_EXTRA_LIBS=ON \
+		-DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_INCLUDEDIR=include >/dev/null
+	# Its own install: the public headers (json.h is generated) in
+	# include/json-c/, the library, cmake and pkg-config files beside it.
+	make -s -j"$jobs" install >/dev/null
+	[[ -f $stage/lib/libjson-c.a && -f $stage/include/json-c/json.h ]] || die "json-c: library or headers not installed"
+}
+
 build_libsolv() {
 	# 0002 and 0003 teach libsolv Debian's rpmdb in $HOME; our rpmdbs are
 	# EL systems' own, in the root's /var/lib/rpm.
@@ -138,7 +153,7 @@ build_libsolv() {
 }
 
 t0=$SECONDS
-for step in expat libsolv; do
+for step in expat jsonc libsolv; do
 	s=$SECONDS
 	# A background job, not "if ! build_x": see build-sysroot.sh.
 	build_$step >"$work/$step.log" 2>&1 &
