@@ -204,7 +204,7 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 # One libFuzzer harness per parser of input the programs did not write
 # themselves in this run: tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. A new harness is that file, its seeds and its
-# NAME in this list (liboslift/journal.c's goes in as "journal").
+# NAME in this list (upgrader/journal.c's goes in as "journal").
 FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
