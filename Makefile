@@ -114,24 +114,35 @@ $(BUILD)/musl/%.o: %.c | $(SYSROOT)/.complete
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(MUSL_CC) $(MUSL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The sources of each archive, as a file rewritten when the list differs
+# (a module added, removed or moved to another folder): the archives
+# depend on it and are made anew, since ar would keep the object of a
+# module that moved, and the link would find it twice.
+SOURCES_LIST := $(BUILD)/gen/sources.list
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+$(shell mkdir -p $(BUILD)/gen && printf '%s\n' $(LIB_SRCS) $(UPGRADER_SRCS) $(HOST_PREP_SRCS) >$(SOURCES_LIST).new && \
+	{ cmp -s $(SOURCES_LIST).new $(SOURCES_LIST) && rm -f $(SOURCES_LIST).new || \
+	mv $(SOURCES_LIST).new $(SOURCES_LIST); })
+endif
+
 # The shared code, as an archive per flavour: each program takes what it uses.
-$(BUILD)/musl/liboslift.a: $(call musl_objs,$(LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/musl/liboslift.a: $(call musl_objs,$(LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/asan/liboslift.a: $(call asan_objs,$(LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/asan/liboslift.a: $(call asan_objs,$(LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/musl/libupgrader.a: $(call musl_objs,$(UPGRADER_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/musl/libupgrader.a: $(call musl_objs,$(UPGRADER_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/musl/libhost-prep.a: $(call musl_objs,$(HOST_PREP_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/musl/libhost-prep.a: $(call musl_objs,$(HOST_PREP_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/asan/libupgrader.a: $(call asan_objs,$(UPGRADER_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/asan/libupgrader.a: $(call asan_objs,$(UPGRADER_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/asan/libhost-prep.a: $(call asan_objs,$(HOST_PREP_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/asan/libhost-prep.a: $(call asan_objs,$(HOST_PREP_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 $(BUILD)/upgrader: $(call musl_objs,$(UPGRADER_SRCS)) $(BUILD)/musl/liboslift.a
 	$(call say,LD,$@)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(MUSL_LIBS)
@@ -193,7 +204,7 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 # One libFuzzer harness per parser of input the programs did not write
 # themselves in this run: tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. A new harness is that file, its seeds and its
-# NAME in this list (liboslift/journal.c's goes in as "journal").
+# NAME in this list (upgrader/journal.c's goes in as "journal").
 FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks pes
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
@@ -216,14 +227,14 @@ $(BUILD)/fuzz/obj/%.o: %.c | bootstrap
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Ihost-prep -Iupgrader -c $< -o $@
 
-$(BUILD)/fuzz/obj/liboslift.a: $(call fuzz_objs,$(LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/fuzz/obj/liboslift.a: $(call fuzz_objs,$(LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/fuzz/obj/libupgrader.a: $(call fuzz_objs,$(UPGRADER_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/fuzz/obj/libupgrader.a: $(call fuzz_objs,$(UPGRADER_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
-$(BUILD)/fuzz/obj/libhost-prep.a: $(call fuzz_objs,$(HOST_PREP_LIB_SRCS))
-	$(call say,AR,$@)$(AR) rcs $@ $^
+$(BUILD)/fuzz/obj/libhost-prep.a: $(call fuzz_objs,$(HOST_PREP_LIB_SRCS)) $(SOURCES_LIST)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 FUZZ_LIBS := $(BUILD)/fuzz/obj/libhost-prep.a $(BUILD)/fuzz/obj/libupgrader.a $(BUILD)/fuzz/obj/liboslift.a
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The pieces of boot-entry.c below its public functions, for the unit tests
- * and the fuzz harness: how a kernel command line is split and what GRUB
- * passes on, and how our custom.cfg block is written, found and put in
- * place. host-prep itself calls only boot-entry.h.
+ * The pieces of the boot entry below its public functions, for the unit
+ * tests and the fuzz harness: how a kernel command line is split and what
+ * GRUB passes on (boot-cmdline.c), and how our custom.cfg block is written,
+ * found and put in place (grub-block.c). host-prep itself calls only
+ * boot-entry.h.
  */
 #pragma once
 
@@ -22,10 +23,6 @@ int boot_entry_split_words(const char *s, char ***ret);
  * '\'' with a backslash the kernel does not remove, and control characters
  * have no business there. */
 bool boot_entry_word_passes_grub(const char *w);
-
-/* Runs argv[0] with stdout and stderr into the log (debug level); stdin
- * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines. */
-int boot_entry_run_logged(char *const argv[]);
 
 /* A kernel word as one GRUB word: GRUB puts double quotes back around a
  * word with blanks ("foo=a b"), which the kernel reads as foo="a b". */

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "accept.h"
-#include "console.h"
 #include "findings.h"
 #include "json.h"
+#include "log.h"
 #include "terminal.h"
 #include "strv.h"
 

@@ -2,7 +2,7 @@
 /*
  * Reading back the log that the upgrader dumped on the console when it could
  * not write it to disk (docs/serial-dump.md; the writer is
- * serial_dump_write() in liboslift/console.c), from a capture of that
+ * serial_dump_write() in upgrader/console.c), from a capture of that
  * console: CRLF or CR line ends, escape sequences, kernel and systemd lines
  * in between, other boots before and after.
  *

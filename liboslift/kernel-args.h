@@ -2,7 +2,7 @@
 /*
  * The kernel command line of the upgrade boot, the contract between
  * host-prep, which writes it into the one-time GRUB entry
- * (boot_entry_make_cmdline() in host-prep/boot-entry.c), and the upgrade
+ * (boot_entry_make_cmdline() in host-prep/boot-cmdline.c), and the upgrade
  * initramfs, which reads it (cmdline_parse() in upgrader/cmdline.c, which
  * says what each key does; dracut-module/oslift-upgrade.service and
  * oslift-upgrade.sh look for OSLIFT_ARG_UPGRADE by name, as shell and unit

@@ -54,6 +54,10 @@ void log_set_file(FILE *f) {
         log_file = f;
 }
 
+char console_printable(char c) {
+        return (unsigned char) c < 0x20 || c == 0x7f ? '?' : c;
+}
+
 int log_add_sink(log_sink_fn fn, void *userdata) {
         if (n_sinks >= ELEMENTSOF(sinks))
                 return -ENOSPC;

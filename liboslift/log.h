@@ -48,6 +48,11 @@ void log_set_file(FILE *f);
 typedef void (*log_sink_fn)(enum log_level level, const char *line, void *userdata);
 int log_add_sink(log_sink_fn fn, void *userdata);
 
+/* c, or '?' for a control character (escape sequences included), which
+ * would reach the terminal: for any text that names outside input (the
+ * upgrader's console sink, host-prep's findings). */
+char console_printable(char c);
+
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

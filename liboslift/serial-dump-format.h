@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The serial dump, version 1 (docs/serial-dump.md): the contract between
- * its writer, serial_dump_write() in liboslift/console.c, which the upgrader
+ * its writer, serial_dump_write() in upgrader/console.c, which the upgrader
  * runs at boot, and its reader, host-prep/serial-dump.c (host-prep log
  * --from-serial). tests/unit/test-serial-dump.c has the writer's dumps read
  * back by the reader.

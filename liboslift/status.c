@@ -14,6 +14,7 @@
 #include "chase.h"
 #include "json.h"
 #include "macro.h"
+#include "outcome.h"
 #include "paths.h"
 #include "fsutil.h"
 #include "status.h"
@@ -29,14 +30,16 @@ _Static_assert(sizeof(OSLIFT_PACKAGES_DIR) > sizeof(OSLIFT_STATE_DIR), "packages
 #define KEY_SIZE 64
 #define VALUE_SIZE STATUS_MESSAGE_SIZE
 
+/* The upgrader's terminal states are named as its results in the outcome
+ * file (outcome.h). */
 static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_STAGED] = "staged",
         [UPGRADE_APPLYING] = "applying",
-        [UPGRADE_APPLIED] = "applied",
-        [UPGRADE_FAILED] = "failed",
+        [UPGRADE_APPLIED] = OUTCOME_RESULT_APPLIED,
+        [UPGRADE_FAILED] = OUTCOME_RESULT_FAILED,
         [UPGRADE_REFUSED] = "refused",
         [UPGRADE_RESTORED] = "restored",
-        [UPGRADE_APPLIED_WITH_PROBLEMS] = "applied-with-problems",
+        [UPGRADE_APPLIED_WITH_PROBLEMS] = OUTCOME_RESULT_APPLIED_WITH_PROBLEMS,
         [UPGRADE_RESTORED_WITH_PROBLEMS] = "restored-with-problems",
 };
 

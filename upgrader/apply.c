@@ -1128,7 +1128,7 @@ failed:
                            a->attempt, max_attempts, OSLIFT_UPGRADE_LOG);
                 log_error("attempt %u of at most %u failed; the next boot tries again from where this one "
                           "stopped", a->attempt, max_attempts);
-                return APPLY_FAILED;
+                return APPLY_RESUMABLE;
         }
         set_status(a, UPGRADE_FAILED, "failed after %u attempts: see %s", a->attempt, OSLIFT_UPGRADE_LOG);
         log_error("that was the last of %u attempts; the default boot entry starts next", max_attempts);
@@ -1157,7 +1157,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         }
 
         result = apply(&a);
-        if (result == APPLY_FAILED || result == APPLY_GAVE_UP) {
+        if (result == APPLY_RESUMABLE || result == APPLY_GAVE_UP) {
                 log_error("the upgrade did not finish; the log is %s%s", root_prefix(root),
                           OSLIFT_UPGRADE_LOG);
         }

@@ -19,6 +19,12 @@ struct apply_options {
         void (*alive)(void);
 };
 
+/*
+ * The result of an upgrade attempt, the one name for it: the upgrader's exit
+ * status in --root mode (main.c), what the boot does next (boot.c). The
+ * outcome file and status.json spell the terminal ones as outcome.h's
+ * OUTCOME_RESULT_* and status.h's states.
+ */
 enum apply_result {
         APPLY_APPLIED, /* the plan is applied, now or by an earlier attempt */
         /* The transaction ran to its end, now or in an earlier attempt, but
@@ -27,8 +33,11 @@ enum apply_result {
          * runs as after APPLY_APPLIED. Never resumed. */
         APPLY_APPLIED_WITH_PROBLEMS,
         APPLY_REFUSED, /* a check failed: nothing was changed, the boot switch is off */
-        APPLY_FAILED,  /* it failed after changing things: the switch stays on, the next attempt resumes */
-        APPLY_GAVE_UP, /* too many attempts: nothing more is tried, the switch is off */
+        APPLY_RESUMABLE, /* it failed after changing things: the switch stays on, the next attempt resumes */
+        APPLY_GAVE_UP,   /* too many attempts: nothing more is tried, the switch is off */
+        /* Boot mode only, never apply_plan()'s: nothing is staged, the
+         * boot goes on into the system as it is. */
+        APPLY_NO_PLAN,
 };
 
 /* Logs what it does and why it stops; status.json says it for fleet tools. */

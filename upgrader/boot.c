@@ -36,14 +36,14 @@
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
 
-enum outcome {
-        OUTCOME_NO_PLAN,    /* nothing staged: undo and let the boot go on */
-        OUTCOME_APPLIED,    /* reboot into the new system */
-        OUTCOME_APPLIED_WITH_PROBLEMS, /* the same, some packages at their old version */
-        OUTCOME_REFUSED,    /* reboot into the old one, unchanged */
-        OUTCOME_RESUMABLE,  /* reboot into the upgrade again, which resumes */
-        OUTCOME_FAILED,     /* reboot into the default entry (what is left of the old system) */
-};
+/* What the boot does after each result (apply.h):
+ *   APPLY_NO_PLAN                undo the mounts and let the boot go on;
+ *   APPLY_APPLIED                reboot into the new system;
+ *   APPLY_APPLIED_WITH_PROBLEMS  the same, some packages at their old version;
+ *   APPLY_REFUSED                reboot into the old one, unchanged;
+ *   APPLY_RESUMABLE              reboot into the upgrade again, which resumes;
+ *   APPLY_GAVE_UP                reboot into the default entry (what is left
+ *                                of the old system). */
 
 struct boot {
         struct boot_cmdline cmdline;
@@ -227,7 +227,7 @@ static void arm_watchdog(const struct boot_cmdline *c) {
                          c->watchdog_seconds);
 }
 
-static enum outcome run(struct boot *b) {
+static enum apply_result run(struct boot *b) {
         const struct boot_cmdline *c = &b->cmdline;
         struct apply_options options = {
                 .max_attempts = c->max_attempts,
@@ -243,7 +243,7 @@ static enum outcome run(struct boot *b) {
         r = mounts_new(SYSROOT, &b->mounts);
         if (r < 0) {
                 log_error_errno(r, "cannot start");
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         }
         if (c->root_kind == ROOT_UNSUPPORTED)
                 log_warning("root=%s is not a device the upgrader can find (UUID=, LABEL=, PARTUUID=, "
@@ -253,28 +253,28 @@ static enum outcome run(struct boot *b) {
         r = mounts_root(b->mounts, c->root_kind == ROOT_UNSUPPORTED ? NULL : c->root, c->rootfstype,
                         c->rootflags);
         if (r < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         b->step = "reading /etc/fstab";
         if (read_fstab(b) < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         if (find_plan(b, &found) < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         if (!found) {
                 log_info("no staged plan, continuing the normal boot");
-                return OUTCOME_NO_PLAN;
+                return APPLY_NO_PLAN;
         }
         arm_watchdog(c);
 
         b->step = "mounting the file systems of /etc/fstab";
         if (mount_fstab(b) < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         b->step = "binding /proc, /sys, /dev and /run into the root";
         if (mounts_api(b->mounts) < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         b->step = "loading librpm's configuration";
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (rpm_setup() < 0)
-                return OUTCOME_REFUSED;
+                return APPLY_REFUSED;
         log_info("loaded librpm's configuration from %s in %.1f s", rpm_config_dir(), seconds_since(&t0));
 
         selinux_permissive();
@@ -289,18 +289,17 @@ static enum outcome run(struct boot *b) {
         case APPLY_APPLIED_WITH_PROBLEMS:
                 break;
         case APPLY_REFUSED:
-                return OUTCOME_REFUSED;
-        case APPLY_FAILED:
-                return OUTCOME_RESUMABLE;
+        case APPLY_RESUMABLE:
+                return result;
         case APPLY_GAVE_UP:
         default:
-                return OUTCOME_FAILED;
+                return APPLY_GAVE_UP;
         }
 
         b->step = "enabling the restoration";
         /* The upgrade is in: a failure here is reported, not undone. */
         (void) enable_restore_unit();
-        return result == APPLY_APPLIED_WITH_PROBLEMS ? OUTCOME_APPLIED_WITH_PROBLEMS : OUTCOME_APPLIED;
+        return result;
 }
 
 /* Our own log, on disk when the root takes it, else on the console. */
@@ -349,18 +348,18 @@ _noreturn_ static void stop_here(void) {
                 pause();
 }
 
-static int finish(struct boot *b, enum outcome outcome) {
+static int finish(struct boot *b, enum apply_result result) {
         struct timespec t0;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (outcome == OUTCOME_NO_PLAN) {
+        if (result == APPLY_NO_PLAN) {
                 if (b->mounts)
                         (void) mounts_undo(b->mounts);
                 return 0;
         }
-        if (outcome == OUTCOME_REFUSED || outcome == OUTCOME_RESUMABLE || outcome == OUTCOME_FAILED) {
+        if (result == APPLY_REFUSED || result == APPLY_RESUMABLE || result == APPLY_GAVE_UP) {
                 log_error("the upgrade stopped while %s; the messages above say why", b->step);
-                if (outcome != OUTCOME_REFUSED)
+                if (result != APPLY_REFUSED)
                         log_error("the upgrader's log is %s on the root file system", OSLIFT_UPGRADE_LOG);
         }
         save_log(b);
@@ -372,16 +371,16 @@ static int finish(struct boot *b, enum outcome outcome) {
         sync();
         if (b->cmdline.stop)
                 stop_here();
-        if (outcome == OUTCOME_APPLIED)
+        if (result == APPLY_APPLIED)
                 log_info("rebooting into the new system");
-        else if (outcome == OUTCOME_APPLIED_WITH_PROBLEMS)
+        else if (result == APPLY_APPLIED_WITH_PROBLEMS)
                 log_warning("rebooting into the new system, applied with problems: the packages rpm failed "
                             "(above) kept their old version; 'host-prep status' and the report say which");
-        else if (outcome == OUTCOME_RESUMABLE)
+        else if (result == APPLY_RESUMABLE)
                 log_info("rebooting into the upgrade again, which goes on from where this attempt stopped");
         else
                 log_info("rebooting; the default boot entry starts the old system%s",
-                         outcome == OUTCOME_REFUSED ? "; this boot changed nothing" : " (or what the upgrade left of it)");
+                         result == APPLY_REFUSED ? "; this boot changed nothing" : " (or what the upgrade left of it)");
         reboot(RB_AUTOBOOT);
         log_error_errno(negative_errno(), "cannot reboot");
         return 1;
@@ -426,7 +425,7 @@ int boot_main(void) {
                 log_error("not upgrading with a kernel command line the upgrader cannot read as written; "
                           "fix the entry in GRUB's custom.cfg (or 'host-prep cancel' and stage again)");
                 b.step = "reading the kernel command line";
-                r = finish(&b, OUTCOME_REFUSED);
+                r = finish(&b, APPLY_REFUSED);
         } else
                 r = finish(&b, run(&b));
         fstab_done(&b.fstab);

@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
                 return EXIT_APPLIED_WITH_PROBLEMS;
         case APPLY_REFUSED:
                 return EXIT_REFUSED;
-        case APPLY_FAILED:
+        case APPLY_RESUMABLE:
                 return EXIT_INCOMPLETE;
         case APPLY_GAVE_UP:
         default:

@@ -7,7 +7,7 @@
  * reverse order before the reboot, or before the boot goes on when there
  * is nothing to upgrade.
  *
- * Which fstab entries to mount is decided from the file alone (fstab_parse),
+ * Which fstab entries to mount is decided from the file alone (fstab.h),
  * so that it can be tested without privileges; only mounts_*() mount.
  */
 #pragma once
@@ -16,87 +16,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "chase.h"
-
-/* How long to wait for a device to appear, in milliseconds. */
-#define ROOT_DEVICE_TIMEOUT_MS 30000u
-#define FSTAB_DEVICE_TIMEOUT_MS 30000u
-#define FSTAB_NOFAIL_DEVICE_TIMEOUT_MS 10000u
-
-/* More entries than this in one fstab are refused (-E2BIG). */
-#define FSTAB_ENTRIES_MAX 1024u
-
-/* What to do with an fstab entry: mount it, or why not. */
-enum fstab_verdict {
-        FSTAB_MOUNT,
-        FSTAB_SKIP_SWAP,
-        FSTAB_SKIP_BAD_TARGET, /* the mount point is not an absolute path, or has ".." */
-        FSTAB_SKIP_ROOT,       /* "/": mounted before the fstab is read */
-        FSTAB_SKIP_NOAUTO,
-        FSTAB_SKIP_BIND,       /* bind, rbind or move: another view of something mounted */
-        FSTAB_SKIP_NETWORK,    /* network file system or _netdev: there is no network here */
-        FSTAB_SKIP_FUSE,       /* needs a helper program */
-        FSTAB_SKIP_PSEUDO,     /* tmpfs, proc, ...: no data of the system */
-        FSTAB_SKIP_API,        /* below /proc, /sys, /dev or /run, which are bound from here */
-        FSTAB_SKIP_PARENT,     /* below a mount point that is not mounted */
-        _FSTAB_VERDICT_MAX,
-};
-
-struct fstab_entry {
-        char *source;  /* as written ("UUID=...", "/dev/sdb1"), unescaped */
-        char *target;  /* normalized when absolute ("/var/log"), else as written */
-        char *fstype;  /* NULL for none or "auto" */
-        char *options; /* NULL for none */
-        bool nofail;
-        /* Must mount for the upgrade to go on: not nofail, or nofail but
-         * one of the system's own (/boot, /boot/efi, /etc, /usr, /var),
-         * which the packages write to: upgrading without it would put the
-         * new kernel or programs on the directory below the mount point. */
-        bool required;
-        bool read_only; /* "ro" among the options (mounted read-write all the same) */
-        enum fstab_verdict verdict;
-        size_t parent; /* FSTAB_SKIP_PARENT: the index of the entry it is below */
-};
-
-struct fstab {
-        struct fstab_entry *entries; /* in file order */
-        size_t n_entries;
-        /* Indexes of the FSTAB_MOUNT entries, in the order to mount them:
-         * file order, except that an entry comes after those it is below. */
-        size_t *order;
-        size_t n_order;
-        unsigned n_bad_lines;  /* lines libmount could not parse (left out) */
-        unsigned first_bad_line;
-};
-
-/* Parses an fstab from f (name for messages) and decides every entry.
- * -E2BIG beyond FSTAB_ENTRIES_MAX entries, -ENOMEM. */
-int fstab_parse(FILE *f, const char *name, struct fstab *ret);
-
-/* Reads the fstab at path inside root, following symlinks within root.
- * -ENOENT when there is none. */
-int fstab_read(const char *root, const char *path, struct fstab *ret);
-
-void fstab_done(struct fstab *t);
-
-/* A few words for the log: "swap", "network file system", ... */
-const char *fstab_verdict_reason(enum fstab_verdict v);
-
-/* The last entry to mount, other than "/", whose mount point is path or
- * one of its parents: where path's file system comes from. NULL for none. */
-const struct fstab_entry *fstab_find_covering(const struct fstab *t, const char *path);
-
-/* child is strictly below parent (both normalized): "/a/b" below "/a" and "/". */
-bool path_is_below(const char *child, const char *parent);
-
-/* chase_in_root() is in liboslift/chase.h. */
-
-/*
- * Waits until spec (UUID=, LABEL=, PARTUUID=, PARTLABEL=, or a path) names
- * a block device, for at most timeout_ms; *ret is the device node.
- * -ENODEV when it did not appear in time.
- */
-int device_wait(const char *spec, unsigned timeout_ms, char **ret);
+#include "chase.h"       /* chase_in_root() */
+#include "device-wait.h" /* device_wait(), which mounts_root() and mounts_fstab() use */
+#include "fstab.h"
+#include "mount-util.h"  /* path_is_below() */
 
 struct mounts;
 

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "fsutil.h"
 #include "log.h"
 #include "macro.h"
-#include "mounts.h"
 #include "resume.h"
 #include "strv.h"
 

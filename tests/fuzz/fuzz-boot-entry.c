@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What host-prep stage and cancel read to arm and disarm the one-time
- * upgrade boot (host-prep/boot-entry.c):
+ * upgrade boot (host-prep/boot-cmdline.c, grub-block.c):
  *
  *  - the kernel command line the entry starts from (/proc/cmdline, or
  *    --cmdline), with the extra arguments after the input's first NUL:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The root's /etc/fstab as the upgrader decides what to mount from it
- * (fstab_parse() in upgrader/mounts.c; libmount reads the lines): the
+ * (fstab_parse() in upgrader/fstab.c; libmount reads the lines): the
  * admin's file, of any age and any state. Every entry must come out with
  * its strings, every index must point at an entry, and the mount order
  * must hold each FSTAB_MOUNT entry once, after the entries it is below.
@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "mounts.h"
+#include "chase.h"
+#include "fstab.h"
+#include "mount-util.h"
 
 static void check_table(const struct fstab *t) {
         size_t n_mount = 0;

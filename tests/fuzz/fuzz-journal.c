@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The upgrade journal (liboslift/journal.c): read by the upgrader at the
+ * The upgrade journal (upgrader/journal.c): read by the upgrader at the
  * start of every upgrade boot, after whatever a power cut left of the
  * last write. Besides memory safety: the good part ends inside the input
  * and on a line boundary; durable entries are among those done; and the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The restore record (liboslift/restore-record.c): written by host-prep
+ * The restore record (host-prep/restore-record.c): written by host-prep
  * stage on the old system, read by host-prep restore on the first boot of
  * the new one.
  */

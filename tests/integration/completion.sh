@@ -33,8 +33,8 @@ t_is "$(complete_words host-prep --)" "$(options_of "$top/host-prep/main.c")" \
 t_is "$(complete_words host-prep --root /tmp --json -q "")" "$(complete_words host-prep "")" \
 	"the commands after options (and --root's argument)"
 
-assess=$(options_of "$top/host-prep/check.c")
-t_is "$(complete_words host-prep stage --)" "$assess" "stage: every option of check.c's parser"
+assess=$(options_of "$top/host-prep/options.c")
+t_is "$(complete_words host-prep stage --)" "$assess" "stage: every option of options.c's parser"
 t_is "$(complete_words host-prep check --)" "$(tr ' ' '\n' <<<"$assess" | grep -vxE -- '--(no-boot|reboot)|' | tr '\n' ' ')" \
 	"check: the same, without stage's --no-boot and --reboot"
 t_is "$(complete_words host-prep --json check --packages /srv --)" "$(complete_words host-prep check --)" \

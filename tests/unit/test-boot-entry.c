@@ -22,6 +22,7 @@
 #include "boot-entry-internal.h"
 #include "grubenv.h"
 #include "fake-root.h"
+#include "run.h"
 
 #define KVER "6.1.0-test"
 #define IMAGE "/boot/oslift-upgrade-" KVER ".img"
@@ -1072,14 +1073,14 @@ static void test_linux_commands(void **state) {
 }
 
 static void test_run_logged(void **state) {
-        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
-                                                      (char *) "echo out; echo err >&2", NULL }),
+        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+                                           (char *) "echo out; echo err >&2", NULL }),
                          0);
-        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
-                                                      (char *) "for i in $(seq 30); do echo line $i; done; exit 3",
-                                                      NULL }),
+        assert_int_equal(run_logged((char *const[]) { (char *) "/bin/sh", (char *) "-c",
+                                           (char *) "for i in $(seq 30); do echo line $i; done; exit 3",
+                                           NULL }),
                          -EIO);
-        assert_int_equal(boot_entry_run_logged((char *const[]) { (char *) "/nonexistent/dracut", NULL }), -EIO);
+        assert_int_equal(run_logged((char *const[]) { (char *) "/nonexistent/dracut", NULL }), -EIO);
 }
 
 static void test_build_initramfs_root_dir(void **state) {

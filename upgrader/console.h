@@ -20,10 +20,6 @@
 
 #include "log.h"
 
-/* c, or '?' for a control character (escape sequences included), which
- * would reach the terminal: for any text that names outside input. */
-char console_printable(char c);
-
 /* The console sink: opens path (/dev/console) for writing and logs every
  * message up to max_level there. 0 or a negative errno. */
 int console_open(const char *path, enum log_level max_level);

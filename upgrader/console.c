@@ -70,10 +70,6 @@ static int format_timestamp(char *buf, size_t size) {
         return snprintf(buf, size, "[%5lld.%03ld] ", (long long) ts.tv_sec, ts.tv_nsec / 1000000);
 }
 
-char console_printable(char c) {
-        return (unsigned char) c < 0x20 || c == 0x7f ? '?' : c;
-}
-
 static void console_sink(enum log_level level, const char *line, void *userdata) {
         struct fd_sink *s = userdata;
         char buf[4608];

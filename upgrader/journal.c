@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "macro.h"
 #include "number.h"
+#include "outcome.h"
 #include "paths.h"
 #include "strv.h"
 
@@ -202,9 +203,10 @@ static int apply_record(struct journal *j, char *text, bool first) {
                 j->n_durable = u;
                 j->last_checkpoint = u;
         } else if (strcmp(w[0], "finished") == 0 && n == 2) {
-                if (strcmp(w[1], "applied") == 0)
+                /* apply.c writes the outcome file's names here. */
+                if (strcmp(w[1], OUTCOME_RESULT_APPLIED) == 0)
                         j->result = JOURNAL_RESULT_APPLIED;
-                else if (strcmp(w[1], "applied-with-problems") == 0)
+                else if (strcmp(w[1], OUTCOME_RESULT_APPLIED_WITH_PROBLEMS) == 0)
                         j->result = JOURNAL_RESULT_APPLIED_WITH_PROBLEMS;
                 else
                         return -EBADMSG;

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Running a program of the system (dracut) with its output in the log. */
+#pragma once
+
+/* Runs argv[0] with stdout and stderr into the log (debug level); stdin
+ * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines
+ * logged as errors; a negative errno when it cannot be started. */
+int run_logged(char *const argv[]);
