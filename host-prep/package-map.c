@@ -191,24 +191,14 @@ int package_map_parse(const char *text, struct package_map *ret, char **ret_erro
 
 int package_map_load(const char *path, struct package_map *ret, char **ret_error) {
         /* The operator's file: a symlink (to a shipped example) is fine. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         _cleanup_free_ char *data = NULL, *text = NULL;
-        struct stat st;
         size_t len;
         int r;
 
         *ret_error = NULL;
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        r = read_bounded(fd, PACKAGE_MAP_SIZE_MAX + 1, (size_t) st.st_size, &data, &len);
+        r = read_regular_file(path, PACKAGE_MAP_SIZE_MAX, &data, &len);
         if (r < 0)
                 return r;
-        if (len > PACKAGE_MAP_SIZE_MAX)
-                return -EFBIG;
         if (memchr(data, '\0', len))
                 return refuse(ret_error, 0, "the file contains a NUL byte");
         text = strndup(data, len);

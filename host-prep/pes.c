@@ -346,25 +346,15 @@ int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_e
 }
 
 int pes_load(const char *path, struct pes_events *ret, char **ret_error) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
-        struct stat st;
         size_t len;
         int r;
 
         *ret = (struct pes_events) {};
         *ret_error = NULL;
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        r = read_bounded(fd, PES_SIZE_MAX + 1, (size_t) st.st_size, &data, &len);
+        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
         if (r < 0)
                 return r;
-        if (len > PES_SIZE_MAX)
-                return -EFBIG;
         return pes_parse(data, len, ret, ret_error);
 }
 
@@ -681,25 +671,15 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
 }
 
 int pes_repomap_load(const char *path, struct pes_repomap *ret, char **ret_error) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
-        struct stat st;
         size_t len;
         int r;
 
         *ret = (struct pes_repomap) {};
         *ret_error = NULL;
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        r = read_bounded(fd, PES_SIZE_MAX + 1, (size_t) st.st_size, &data, &len);
+        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
         if (r < 0)
                 return r;
-        if (len > PES_SIZE_MAX)
-                return -EFBIG;
         return pes_repomap_parse(data, len, ret, ret_error);
 }
 

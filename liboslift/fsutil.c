@@ -366,6 +366,29 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
         return 0;
 }
 
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        r = read_bounded(fd, max + 1, (size_t) st.st_size, &data, &len);
+        if (r < 0)
+                return r;
+        if (len > max)
+                return -EFBIG;
+        *ret = TAKE_PTR(data);
+        *ret_len = len;
+        return 0;
+}
+
 static unsigned digits_value(const char *s, size_t n) {
         unsigned v = 0;
 

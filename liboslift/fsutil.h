@@ -73,6 +73,12 @@ int write_all(int fd, const void *data, size_t size);
  * allocation. */
 int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
 
+/* The whole regular file at path (symlinks followed: an operator's input
+ * file), at most max bytes, as read_bounded() gives it: -EBADFD for
+ * anything but a regular file (a FIFO fails at once, it never blocks),
+ * -EFBIG beyond max, else what open() or reading says. */
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
 /* Exactly what timestamp_now() writes, for a real UTC time. */
 bool timestamp_is_valid(const char *s);
 
