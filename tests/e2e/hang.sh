@@ -149,9 +149,8 @@ echo "# once: attempt 2 took $SECS s"
 # The disk as the plan says: every plan line's target NEVRA installed.
 want=$(awk '$1 ~ /^(upgrade|install|install-only)$/ {print $NF}' <<<"$plan" | LC_ALL=C sort)
 qa=$(rpmdb_qa "$tmp/once.img")
-t_is "$(comm -23 <(echo "$want") <(echo "$qa"))" "" "once: every package the plan installs is in the rpmdb"
+t_is "$qa" "$want" "once: the rpmdb holds exactly the packages the plan installs (no release 7 left)"
 t_match "$qa" '^hanging-post-8\.0-1\.noarch$' "once: hanging-post 8 among them"
-t_is "$(grep -cE -- '-7\.0-1\.' <<<"$qa" || true)" 0 "once: no release 7 package is left"
 t_match "$(owned_files "$tmp/once.img")" '^owned files: [1-9][0-9]*, differing: 0$' \
 	"once: every package-owned file on the disk is as the rpmdb records it"
 t_match "$(e2e_debugfs_cat "$tmp/once.img" /var/lib/oslift/outcome || true)" '^result applied$' "once: the outcome says applied"
