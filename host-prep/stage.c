@@ -278,6 +278,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
 
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if (o.n_upgrade_args > 0 && !arm) {
+                log_error("stage: --upgrade-arg is for the upgrade boot, and with --root %s none is armed "
+                          "without --boot-initramfs: drop it, or give the image", ctx->root);
+                return EXIT_USAGE;
+        }
         if (already_staged(ctx) < 0)
                 return EXIT_FAILED;
         if (check_staging_dirs(ctx) < 0 || make_spool(ctx, spool) < 0)

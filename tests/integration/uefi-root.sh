@@ -223,6 +223,9 @@ t_match "$T_OUT" "--upgrade-arg 'rd\.oslift\.watchdog=86401' is not one the upgr
 	"and says which word and what it takes"
 hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image" --upgrade-arg rd.shell=1
 t_is "$T_RC" 2 "stage --upgrade-arg refuses a word that is not the upgrader's"
+hp "$root" stage --packages "$pkgs/release8" --erase legacy --upgrade-arg rd.oslift.watchdog=30
+t_is "$T_RC" 2 "stage --upgrade-arg with --root and no --boot-initramfs: refused, no entry to put it in"
+t_match "$T_OUT" "none is armed without --boot-initramfs" "and says why"
 t_ok "(nothing staged)" test ! -e "$root/var/lib/oslift/plan"
 hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image" \
 	--upgrade-arg rd.oslift.watchdog=30 --upgrade-arg rd.oslift.attempts=5
