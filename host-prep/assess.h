@@ -61,6 +61,10 @@ struct assess_options {
          * running system's boot only ("/"), dracut building the image. */
         const char *boot_initramfs;
         bool reboot;        /* stage: reboot into it when staging succeeded */
+        /* stage --upgrade-arg: rd.oslift.* words for the upgrade boot's
+         * command line, each checked by upgrade_arg_check() */
+        char **upgrade_args;
+        size_t n_upgrade_args;
 };
 
 struct assessment {

@@ -128,3 +128,36 @@ int boot_entry_make_cmdline(const char *current, const char *extra, char **ret) 
         *ret = TAKE_PTR(text);
         return 0;
 }
+
+/* Digits only, at most six of them, in [min, max]. */
+static bool number_in(const char *s, unsigned min, unsigned max) {
+        unsigned long v = 0;
+        size_t n = 0;
+
+        for (; *s; s++, n++) {
+                if (*s < '0' || *s > '9' || n >= 6)
+                        return false;
+                v = v * 10 + (unsigned long) (*s - '0');
+        }
+        return n > 0 && v >= min && v <= max;
+}
+
+bool boot_entry_upgrade_arg_valid(const char *word) {
+        static const struct {
+                const char *key;
+                unsigned min, max;
+        } numbers[] = {
+                { OSLIFT_ARG_ATTEMPTS, OSLIFT_ARG_ATTEMPTS_MIN, OSLIFT_ARG_ATTEMPTS_MAX },
+                { OSLIFT_ARG_CHECKPOINT, OSLIFT_ARG_CHECKPOINT_MIN, OSLIFT_ARG_CHECKPOINT_MAX },
+                { OSLIFT_ARG_WATCHDOG, OSLIFT_ARG_WATCHDOG_MIN, OSLIFT_ARG_WATCHDOG_MAX },
+        };
+        const char *eq = strchr(word, '=');
+
+        if (!eq)
+                return strcmp(word, OSLIFT_ARG_BREAK) == 0 || strcmp(word, OSLIFT_ARG_DEBUG) == 0;
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
+                if (strlen(numbers[i].key) == (size_t) (eq - word) &&
+                    strncmp(word, numbers[i].key, (size_t) (eq - word)) == 0)
+                        return number_in(eq + 1, numbers[i].min, numbers[i].max);
+        return false;
+}

@@ -173,3 +173,11 @@ int boot_entry_default_kver(const char *root, char **ret);
  * unchanged: one holding a backslash, a single quote or a control character.
  */
 int boot_entry_make_cmdline(const char *current, const char *extra, char **ret);
+
+/*
+ * Whether word is one stage --upgrade-arg may add to that command line:
+ * OSLIFT_ARG_BREAK or OSLIFT_ARG_DEBUG alone, or OSLIFT_ARG_ATTEMPTS,
+ * OSLIFT_ARG_CHECKPOINT or OSLIFT_ARG_WATCHDOG with "=" and a whole number
+ * in the range kernel-args.h gives: what the upgrader reads as written.
+ */
+bool boot_entry_upgrade_arg_valid(const char *word);

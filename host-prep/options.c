@@ -9,6 +9,8 @@
 
 #include "accept.h"
 #include "assess.h"
+#include "boot-entry.h"
+#include "kernel-args.h"
 #include "log.h"
 #include "pes.h"
 #include "strv.h"
@@ -16,7 +18,8 @@
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
-               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP };
+               OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
+               OPT_UPGRADE_ARG };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -36,6 +39,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "accept-file", required_argument, NULL, OPT_ACCEPT_FILE },
                 { "source-keys", required_argument, NULL, OPT_SOURCE_KEYS },
                 { "boot-initramfs", required_argument, NULL, OPT_BOOT_INITRAMFS },
+                { "upgrade-arg", required_argument, NULL, OPT_UPGRADE_ARG },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -127,6 +131,24 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         }
                         o->boot_initramfs = optarg;
                         break;
+                case OPT_UPGRADE_ARG:
+                        if (strcmp(command, "stage") != 0) {
+                                log_error("%s: --upgrade-arg belongs to stage", command);
+                                return -EINVAL;
+                        }
+                        if (!boot_entry_upgrade_arg_valid(optarg)) {
+                                log_error("%s: --upgrade-arg '%s' is not one the upgrader takes: give "
+                                          OSLIFT_ARG_ATTEMPTS "=N (%u-%u), " OSLIFT_ARG_CHECKPOINT "=N (%u-%u), "
+                                          OSLIFT_ARG_WATCHDOG "=SECONDS (%u-%u, 0: off), " OSLIFT_ARG_BREAK
+                                          " or " OSLIFT_ARG_DEBUG " (see upgrader(8))",
+                                          command, optarg, OSLIFT_ARG_ATTEMPTS_MIN, OSLIFT_ARG_ATTEMPTS_MAX,
+                                          OSLIFT_ARG_CHECKPOINT_MIN, OSLIFT_ARG_CHECKPOINT_MAX,
+                                          OSLIFT_ARG_WATCHDOG_MIN, OSLIFT_ARG_WATCHDOG_MAX);
+                                return -EINVAL;
+                        }
+                        if (strv_push(&o->upgrade_args, &o->n_upgrade_args, optarg) < 0)
+                                return -ENOMEM;
+                        break;
                 case OPT_NO_BOOT:
                 case OPT_REBOOT:
                         if (strcmp(command, "stage") != 0) {
@@ -174,6 +196,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "                     (a path in the root below /boot)\n"
                                "  --no-boot          stage: do not arm the boot into the upgrade\n"
                                "  --reboot           stage: reboot into the upgrade when staged\n"
+                               "  --upgrade-arg WORD stage: add an rd.oslift.* word (attempts=N,\n"
+                               "                     checkpoint=N, watchdog=S, break, debug) to the\n"
+                               "                     upgrade boot's command line (repeatable)\n"
                                "\n"
                                "See host-prep(8).\n",
                                command, command);
@@ -188,6 +213,11 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         }
         if (o->no_boot && o->reboot) {
                 log_error("%s: --reboot needs the boot armed; drop --no-boot", command);
+                return -EINVAL;
+        }
+        if (o->no_boot && o->n_upgrade_args > 0) {
+                log_error("%s: --upgrade-arg is for the upgrade boot, which --no-boot does not arm: drop one",
+                          command);
                 return -EINVAL;
         }
         if (o->no_boot && o->boot_initramfs) {
@@ -226,4 +256,5 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->erase, o->n_erase);
         strv_free(o->install_only, o->n_install_only);
         strv_free(o->accept, o->n_accept);
+        strv_free(o->upgrade_args, o->n_upgrade_args);
 }

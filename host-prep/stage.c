@@ -238,13 +238,35 @@ static int reboot_now(void) {
         return 0;
 }
 
+/* The --upgrade-arg words, one blank between them; *ret NULL for none. */
+static int join_upgrade_args(const struct assess_options *o, char **ret) {
+        size_t len = 1;
+        char *s, *p;
+
+        *ret = NULL;
+        if (o->n_upgrade_args == 0)
+                return 0;
+        for (size_t i = 0; i < o->n_upgrade_args; i++)
+                len += strlen(o->upgrade_args[i]) + 1;
+        p = s = malloc(len);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->n_upgrade_args; i++) {
+                if (i > 0)
+                        *p++ = ' ';
+                p = stpcpy(p, o->upgrade_args[i]);
+        }
+        *ret = s;
+        return 0;
+}
+
 int cmd_stage(const struct context *ctx, int argc, char **argv) {
         struct progress progress;
         _cleanup_(assess_options_done) struct assess_options o = {
                 .root = ctx->root, .progress = progress_init(&progress, ctx),
         };
         struct upgrade_status st = { .state = UPGRADE_STAGED };
-        _cleanup_free_ char *image = NULL;
+        _cleanup_free_ char *image = NULL, *upgrade_args = NULL;
         _cleanup_close_ int lock_fd = -1;
         char state_dir[PATH_MAX], spool[PATH_MAX];
         struct assessment a;
@@ -256,6 +278,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
 
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if (o.n_upgrade_args > 0 && !arm) {
+                log_error("stage: --upgrade-arg is for the upgrade boot, and with --root %s none is armed "
+                          "without --boot-initramfs: drop it, or give the image", ctx->root);
+                return EXIT_USAGE;
+        }
         if (already_staged(ctx) < 0)
                 return EXIT_FAILED;
         if (check_staging_dirs(ctx) < 0 || make_spool(ctx, spool) < 0)
@@ -315,7 +342,10 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         if (r == 0)
                 r = write_plan(ctx, &o, &a); /* its presence means "staged" */
         if (r == 0 && arm)
-                r = boot_entry_arm(ctx->root, &(struct boot_entry_spec) { .initramfs = image });
+                r = join_upgrade_args(&o, &upgrade_args);
+        if (r == 0 && arm)
+                r = boot_entry_arm(ctx->root,
+                                   &(struct boot_entry_spec) { .initramfs = image, .extra_args = upgrade_args });
         if (r == 0) {
                 snprintf(st.message, sizeof(st.message), "staged %zu packages", a.n_candidates);
                 st.packages_total = (unsigned) a.n_candidates;

@@ -31,6 +31,15 @@
 #define OSLIFT_ARG_ATTEMPTS OSLIFT_ARG_NAMESPACE ".attempts"     /* upgrade boots before giving up */
 #define OSLIFT_ARG_CHECKPOINT OSLIFT_ARG_NAMESPACE ".checkpoint" /* packages between checkpoints */
 #define OSLIFT_ARG_WATCHDOG OSLIFT_ARG_NAMESPACE ".watchdog"     /* seconds without progress; 0: off */
+/* The values the reader takes for each number (a value outside is
+ * ignored, and the upgrader refuses to act); host-prep stage
+ * --upgrade-arg checks them before it writes the entry. */
+#define OSLIFT_ARG_ATTEMPTS_MIN 1u
+#define OSLIFT_ARG_ATTEMPTS_MAX 100u
+#define OSLIFT_ARG_CHECKPOINT_MIN 1u
+#define OSLIFT_ARG_CHECKPOINT_MAX 100000u
+#define OSLIFT_ARG_WATCHDOG_MIN 0u
+#define OSLIFT_ARG_WATCHDOG_MAX 86400u
 
 /* dracut's own, which the writer adds after OSLIFT_ARG_UPGRADE. Nobody
  * watches the console of an unattended upgrade boot: when dracut cannot go

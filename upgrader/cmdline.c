@@ -231,11 +231,13 @@ void cmdline_parse(const char *text, size_t len, struct boot_cmdline *ret) {
                 else if (word_is(&w, "rootflags"))
                         copy_value(c, &w, c->rootflags, sizeof(c->rootflags));
                 else if (word_is(&w, OSLIFT_ARG_ATTEMPTS))
-                        parse_count(c, &w, 1, 100, &c->max_attempts);
+                        parse_count(c, &w, OSLIFT_ARG_ATTEMPTS_MIN, OSLIFT_ARG_ATTEMPTS_MAX, &c->max_attempts);
                 else if (word_is(&w, OSLIFT_ARG_CHECKPOINT))
-                        parse_count(c, &w, 1, 100000, &c->checkpoint_every);
+                        parse_count(c, &w, OSLIFT_ARG_CHECKPOINT_MIN, OSLIFT_ARG_CHECKPOINT_MAX,
+                                    &c->checkpoint_every);
                 else if (word_is(&w, OSLIFT_ARG_WATCHDOG))
-                        parse_count(c, &w, 0, 86400, &c->watchdog_seconds);
+                        parse_count(c, &w, OSLIFT_ARG_WATCHDOG_MIN, OSLIFT_ARG_WATCHDOG_MAX,
+                                    &c->watchdog_seconds);
         }
 }
 

@@ -89,6 +89,7 @@ upgrade_boot "$tmp/reference.img" reference
 wait "$QEMU_PID" || true
 ref_log=$(tr -d '\r' <"$tmp/serial.reference")
 t_match "$ref_log" 'upgrade applied in [0-9.]+ s' "the uninterrupted upgrade boot applies the plan ($((SECONDS - start)) s)"
+t_match "$ref_log" 'watchdog armed: ' "the uninterrupted upgrade boot armed the watchdog"
 expected=$(state "$tmp/reference.img")
 t_match "$expected" '^owned files: [1-9][0-9]*, differing: 0$' "the uninterrupted upgrade leaves every owned file as the rpmdb says"
 t_match "$expected" "^site data: $data_before\$" "and the site data as it was"
@@ -138,6 +139,10 @@ for when in "${cuts[@]}"; do
 	log=$(tr -d '\r' <"$tmp/serial.$name-resume")
 	if ! grep -aq "Booting .oslift upgrade" <<<"$log"; then
 		t_fail "cut at $when ($cut_at): the next boot goes back into the upgrade" "$(tail -n 20 <<<"$log")"
+		continue
+	fi
+	if ! grep -aq 'watchdog armed: ' <<<"$log"; then
+		t_fail "cut at $when ($cut_at): the resumed boot armed the watchdog" "$(grep -aiE 'watchdog' <<<"$log")"
 		continue
 	fi
 	resumed=$(grep -aoE 'resuming: [0-9]+ of [0-9]+ done, last checkpoint at [0-9]+' <<<"$log" || true)

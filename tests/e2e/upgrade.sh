@@ -162,6 +162,8 @@ t_match "$up" "Booting .oslift upgrade" "boot 2: GRUB booted the one-time upgrad
 t_match "$up" 'Command line:.*rd\.oslift\.upgrade' "boot 2: the kernel got rd.oslift.upgrade"
 t_match "$up" '\[ ?[0-9]+/[0-9]+ +[0-9]+%\] upgrading website-8\.0-1\.noarch \(from website-7\.0-1\.noarch\)' \
 	"boot 2: the serial console shows every package (upgrading website)"
+t_match "$up" 'watchdog armed: the machine reboots after [0-9]+ s without progress' \
+	"boot 2: the upgrader armed the watchdog (softdog)"
 t_match "$up" 'upgrade applied in [0-9.]+ s' "boot 2: the upgrader reports success"
 t_is "$(grep -ciE 'systemd-networkd|NetworkManager|network-online|ifup|dhclient|wicked' <<<"$up" || true)" 0 \
 	"boot 2: no network is brought up in the upgrade environment"

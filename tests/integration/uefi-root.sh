@@ -216,8 +216,22 @@ root=$tmp/cancel
 make_uefi_root "$root"
 env_before=$(od -An -tx1 "$root$esp/grubenv")
 ino=$(inode_size "$root")
-hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
+hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image" \
+	--upgrade-arg rd.oslift.watchdog=86401
+t_is "$T_RC" 2 "stage --upgrade-arg refuses a watchdog longer than the upgrader takes"
+t_match "$T_OUT" "--upgrade-arg 'rd\.oslift\.watchdog=86401' is not one the upgrader takes: give .*rd\.oslift\.watchdog=SECONDS \(0-86400" \
+	"and says which word and what it takes"
+hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image" --upgrade-arg rd.shell=1
+t_is "$T_RC" 2 "stage --upgrade-arg refuses a word that is not the upgrader's"
+hp "$root" stage --packages "$pkgs/release8" --erase legacy --upgrade-arg rd.oslift.watchdog=30
+t_is "$T_RC" 2 "stage --upgrade-arg with --root and no --boot-initramfs: refused, no entry to put it in"
+t_match "$T_OUT" "none is armed without --boot-initramfs" "and says why"
+t_ok "(nothing staged)" test ! -e "$root/var/lib/oslift/plan"
+hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image" \
+	--upgrade-arg rd.oslift.watchdog=30 --upgrade-arg rd.oslift.attempts=5
 t_is "$T_RC" 0 "stage arms a second root"
+t_match "$(cat "$root$esp/custom.cfg")" "^	linuxefi /boot/vmlinuz-$kver .*'rd\.oslift\.upgrade' 'rd\.shell=0' 'rd\.emergency=reboot' 'rd\.timeout=300' 'rd\.oslift\.watchdog=30' 'rd\.oslift\.attempts=5'" \
+	"--upgrade-arg: its words follow rd.oslift.upgrade in the entry"
 t_match "$(env_list "$root")" "^next_entry=oslift-upgrade$" "next_entry set on its ESP"
 hp "$root" cancel
 t_is "$T_RC" 0 "cancel succeeds"

@@ -140,11 +140,60 @@ static void test_refused(void **state) {
         }
 }
 
+/* stage --upgrade-arg takes a word exactly when the parser reads it
+ * without a problem, as the extra words of the entry's command line. */
+static void test_upgrade_args(void **state) {
+        static const struct {
+                const char *word;
+                bool valid;
+        } cases[] = {
+                { OSLIFT_ARG_BREAK, true },
+                { OSLIFT_ARG_DEBUG, true },
+                { OSLIFT_ARG_ATTEMPTS "=1", true },
+                { OSLIFT_ARG_ATTEMPTS "=100", true },
+                { OSLIFT_ARG_ATTEMPTS "=0", false },
+                { OSLIFT_ARG_ATTEMPTS "=101", false },
+                { OSLIFT_ARG_CHECKPOINT "=1", true },
+                { OSLIFT_ARG_CHECKPOINT "=100000", true },
+                { OSLIFT_ARG_CHECKPOINT "=0", false },
+                { OSLIFT_ARG_CHECKPOINT "=100001", false },
+                { OSLIFT_ARG_WATCHDOG "=0", true },
+                { OSLIFT_ARG_WATCHDOG "=30", true },
+                { OSLIFT_ARG_WATCHDOG "=86400", true },
+                { OSLIFT_ARG_WATCHDOG "=86401", false },
+                { OSLIFT_ARG_WATCHDOG "=", false },
+                { OSLIFT_ARG_WATCHDOG "=3x", false },
+                { OSLIFT_ARG_WATCHDOG "=-1", false },
+        };
+        static const char *const not_ours[] = {
+                OSLIFT_ARG_UPGRADE, OSLIFT_ARG_NAMESPACE, OSLIFT_ARG_WATCHDOG, OSLIFT_ARG_BREAK "=1",
+                "rd.oslift.watchdogs=30",
+                "rd.shell=1", "quiet", "",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *written = NULL;
+                struct boot_cmdline c;
+
+                assert_int_equal(boot_entry_upgrade_arg_valid(cases[i].word), cases[i].valid);
+                assert_int_equal(boot_entry_make_cmdline("ro", cases[i].word, &written), 0);
+                parse(written, &c);
+                assert_true(c.upgrade);
+                if (cases[i].valid != (c.n_problems == 0))
+                        fail_msg("%s: valid %d, parser's problems %u", cases[i].word, cases[i].valid,
+                                 c.n_problems);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(not_ours); i++)
+                if (boot_entry_upgrade_arg_valid(not_ours[i]))
+                        fail_msg("'%s' taken as an upgrade argument", not_ours[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_upgrade_args),
         };
         return cmocka_run_group_tests_name("kernel-args", tests, NULL, NULL);
 }

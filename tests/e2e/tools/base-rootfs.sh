@@ -163,10 +163,14 @@ EOF
 # what a QEMU guest with virtio devices and ext4 can use, and what dracut
 # may ask for.
 mods=$root/lib/modules/$kver/kernel
-keep_drivers='virtio|block|char|net|ata|acpi|base|input|tty|rtc|pci|md|platform|firmware|thermal|hid|i2c|nvdimm|dax|scsi|clocksource|video'
+keep_drivers='virtio|block|char|net|ata|acpi|base|input|tty|rtc|pci|md|platform|firmware|thermal|hid|i2c|nvdimm|dax|scsi|clocksource|video|watchdog'
 for d in "$mods"/drivers/*/; do
 	[[ $(basename "$d") =~ ^($keep_drivers)$ ]] || rm -rf "$d"
 done
+# Of the watchdogs only softdog, which the upgrade initramfs loads (QEMU's
+# pc machine has no hardware one), and the watchdog core it needs: the
+# upgrade boot arms it.
+find "$mods/drivers/watchdog" -type f ! -name 'softdog.ko*' ! -name 'watchdog.ko*' -delete
 # No NIC driver families (ethernet/, wireless/, ...); virtio_net and the
 # generic ones (tun, veth, ...) sit directly in drivers/net.
 find "$mods/drivers/net" -mindepth 1 -maxdepth 1 -type d \

@@ -119,15 +119,19 @@ e2e_debugfs_cat() {
 	debugfs -R "cat $2" "$1?offset=1048576" 2>/dev/null
 }
 
-# e2e_staged_image IMAGE FILLERS [AFTER]: a disk image of the demo system staged
-# for the upgrade by a real boot 1 (host-prep stage --reboot in the guest),
-# so the next boot of IMAGE is the upgrade boot. FILLERS > 0 adds that many
-# filler packages (tests/packages) and scripted (its release-8 %post sleeps
-# for a second) to both releases, for a longer transaction. The script
-# file AFTER is queued to run at the next normal boot. Serial log of boot 1:
+# e2e_staged_image IMAGE FILLERS [AFTER [PKGDIR NAME...]]: a disk image of the
+# demo system staged for the upgrade by a real boot 1 (host-prep stage
+# --reboot in the guest), so the next boot of IMAGE is the upgrade boot.
+# FILLERS > 0 adds that many filler packages (tests/packages) and scripted
+# (its release-8 %post sleeps for a second) to both releases, for a longer
+# transaction. The script file AFTER (may be "") is queued to run at the
+# next normal boot. Each NAME of the package set PKGDIR (release7/ and
+# release8/, from tests/packages/build.sh) is added to both releases too.
+# $E2E_STAGE_ARGS (words) go on stage's command line. Serial log of boot 1:
 # IMAGE.stage.log. Fails unless stage armed the boot.
 e2e_staged_image() {
-	local image=$1 fillers=$2 after=${3:-} root=$1.root site extra=
+	local image=$1 fillers=$2 after=${3:-} root=$1.root site extra= pkgdir=${4:-} name
+	shift $(($# < 4 ? $# : 4))
 	rm -rf "$root"
 	e2e_new_root "$root" || return 1
 	make -s -C "$TESTS_DIR/.." install DESTDIR="$root" >/dev/null || return 1
@@ -140,7 +144,11 @@ e2e_staged_image() {
 		t_rpm "$root" -i --quiet "$extra"/release7/filler-*.rpm "$extra"/release7/scripted-*.rpm || return 1
 		cp "$extra"/release8/filler-*.rpm "$extra"/release8/scripted-*.rpm "$root/srv/release8/"
 	fi
-	e2e_queue "$root" 1-stage.sh <<<'set -e; host-prep stage --packages /srv/release8 --reboot'
+	for name; do
+		t_rpm "$root" -i --quiet "$pkgdir/release7/$name"-7*.rpm || return 1
+		cp "$pkgdir/release8/$name"-8*.rpm "$root/srv/release8/" || return 1
+	done
+	e2e_queue "$root" 1-stage.sh <<<"set -e; host-prep stage --packages /srv/release8 ${E2E_STAGE_ARGS:-} --reboot"
 	[[ -z $after ]] || e2e_queue "$root" 2-after.sh <"$after"
 	"$E2E_TOOLS/make-image.sh" "$root" "$image" 1024 2>"$image.err" || return 1
 	rm -rf "$root"
