@@ -48,7 +48,7 @@ static bool has_trans_file_trigger_in(Header h) {
 
 /* The end of the transaction runs this package's %posttrans and its
  * %transfiletriggerin (over every file in the rpmdb): work an attempt cut
- * short never did. */
+ * short never did for a package it installed. */
 static bool owes_own_end(Header h) {
         return headerIsEntry(h, RPMTAG_POSTTRANS) || headerIsEntry(h, RPMTAG_POSTTRANSPROG) ||
                has_trans_file_trigger_in(h);
@@ -94,55 +94,30 @@ static bool has_file_below(Header h, char *const *prefixes, size_t n_prefixes) {
 }
 
 /*
- * The targets an attempt cut short installed, but whose share of the
- * transaction's end it never reached: their own %posttrans and
- * %transfiletriggerin (rpm runs those for the elements of the transaction
- * only), and the files that a %transfiletriggerin of a package outside
- * the transaction must see (rpm hands it the transaction's files only).
- * Installing them again puts them in the transaction that finishes.
+ * The targets an attempt cut short installed whose files a
+ * %transfiletriggerin of a package outside the transaction must see
+ * (prefixes: those triggers'; rpm hands such a trigger the transaction's
+ * files only), added to *owing: installing them again puts them in the
+ * transaction that finishes. A second pass, needed only when an installed
+ * package the plan leaves alone has such a trigger.
  */
-static int find_owing(rpmts ts, const struct plan *plan, const struct journal *j, char ***ret, size_t *ret_n) {
-        char **owing = NULL, **prefixes = NULL;
-        size_t n_owing = 0, n_prefixes = 0;
-        rpmdbMatchIterator mi;
+static int find_owing_by_triggers(rpmts ts, const struct plan *plan, char *const *prefixes, size_t n_prefixes,
+                                  char ***owing, size_t *n_owing) {
+        rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         Header h;
         int r = 0;
 
-        mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while (r == 0 && mi && (h = rpmdbNextIterator(mi)) != NULL) {
                 _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
 
                 if (!nevra)
                         r = -ENOMEM;
-                else if (plan_installs(plan, nevra)) {
-                        if (owes_own_end(h) && !strv_contains(owing, n_owing, nevra))
-                                r = strv_push(&owing, &n_owing, nevra);
-                } else if (!strv_contains(j->erase, j->n_erase, nevra) && !plan_has(plan, nevra, true))
-                        r = push_trigger_prefixes(h, &prefixes, &n_prefixes);
+                else if (plan_installs(plan, nevra) && !strv_contains(*owing, *n_owing, nevra) &&
+                         has_file_below(h, prefixes, n_prefixes))
+                        r = strv_push(owing, n_owing, nevra);
         }
         rpmdbFreeIterator(mi);
-
-        if (r == 0 && n_prefixes > 0) {
-                mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
-                while (r == 0 && mi && (h = rpmdbNextIterator(mi)) != NULL) {
-                        _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
-
-                        if (!nevra)
-                                r = -ENOMEM;
-                        else if (plan_installs(plan, nevra) && !strv_contains(owing, n_owing, nevra) &&
-                                 has_file_below(h, prefixes, n_prefixes))
-                                r = strv_push(&owing, &n_owing, nevra);
-                }
-                rpmdbFreeIterator(mi);
-        }
-        strv_free(prefixes, n_prefixes);
-        if (r < 0) {
-                strv_free(owing, n_owing);
-                return r;
-        }
-        *ret = owing;
-        *ret_n = n_owing;
-        return 0;
+        return r;
 }
 
 int resume_build(struct txn *t, const struct plan *plan, const char *packages_dir, const struct journal *j,
@@ -150,15 +125,16 @@ int resume_build(struct txn *t, const struct plan *plan, const char *packages_di
         rpmts ts = txn_ts(t);
         struct resume_counts counts = {};
         rpmdbMatchIterator mi;
-        char **installed = NULL, **doubled = NULL, **owing = NULL;
-        size_t n_installed = 0, n_doubled = 0, n_owing = 0;
+        char **installed = NULL, **doubled = NULL, **owing = NULL, **prefixes = NULL;
+        size_t n_installed = 0, n_doubled = 0, n_owing = 0, n_prefixes = 0;
         Header h;
-        int r = find_owing(ts, plan, j, &owing, &n_owing);
+        int r = 0;
 
-        if (r < 0)
-                return r;
-
-        /* One pass over the rpmdb: erase the leftovers, note the rest. */
+        /* One pass over the rpmdb: erase the leftovers, note the rest, and
+         * what of the transaction's end the kept targets are owed: their
+         * own %posttrans and %transfiletriggerin (rpm runs those for the
+         * elements of the transaction that runs them), and the prefixes of
+         * the %transfiletriggerin of packages the plan leaves alone. */
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while (r == 0 && mi && (h = rpmdbNextIterator(mi)) != NULL) {
                 _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
@@ -180,10 +156,18 @@ int resume_build(struct txn *t, const struct plan *plan, const char *packages_di
                         if (rpmtsAddEraseElement(ts, h, rpmdbGetIteratorOffset(mi)) != 0)
                                 r = -EINVAL;
                         counts.erased++;
-                } else
+                } else {
                         r = strv_push(&installed, &n_installed, nevra);
+                        if (r == 0 && target && owes_own_end(h) && !strv_contains(owing, n_owing, nevra))
+                                r = strv_push(&owing, &n_owing, nevra);
+                        else if (r == 0 && !target)
+                                r = push_trigger_prefixes(h, &prefixes, &n_prefixes);
+                }
         }
         rpmdbFreeIterator(mi);
+        if (r == 0 && n_prefixes > 0)
+                r = find_owing_by_triggers(ts, plan, prefixes, n_prefixes, &owing, &n_owing);
+        strv_free(prefixes, n_prefixes);
 
         for (size_t i = 0; r == 0 && i < plan->n_packages; i++) {
                 const struct plan_package *p = &plan->packages[i];
