@@ -261,7 +261,7 @@ grep -v /boot/efi "$tmp/fstab" >"$root/etc/fstab"
 blocked "ESP not in fstab" "has no entry for the EFI system partition on /boot/efi.*add one"
 cp "$tmp/fstab" "$root/etc/fstab"
 esp_mounted "$root" no
-blocked "ESP not mounted" "the EFI system partition is not mounted on $root/boot/efi.*mount $root/boot/efi"
+blocked "ESP not mounted" "the EFI system partition is not mounted on $root/boot/efi.*mount the device the root.s fstab names there \(.mount UUID=0123-4567 $root/boot/efi.: a plain .mount $root/boot/efi. would read this host.s fstab\)"
 esp_mounted "$root" yes
 
 # --- a full ESP: a small tmpfs, filled ---
