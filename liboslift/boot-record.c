@@ -90,6 +90,7 @@ int boot_record_write(const char *root, const struct boot_record *rec) {
         record_put(out, SEP, "next_entry", rec->next_entry ?: "");
         record_put(out, SEP, "kver", rec->kver);
         record_put(out, SEP, "initramfs", rec->initramfs);
+        record_put_bool(out, SEP, "initramfs_built", rec->initramfs_built);
         if (fclose(out) != 0)
                 return -ENOMEM;
         r = mkdir_in_root(root, OSLIFT_STATE_DIR, 0700);
@@ -126,6 +127,8 @@ int boot_record_parse(char *text, struct boot_record *ret) {
                         r = record_parse_bool(value, &rec.grubenv_existed);
                 else if (strcmp(key, "next_entry_was_set") == 0)
                         r = record_parse_bool(value, &rec.next_entry_was_set);
+                else if (strcmp(key, "initramfs_built") == 0)
+                        r = record_parse_bool(value, &rec.initramfs_built);
                 else if (strcmp(key, "next_entry") == 0)
                         str = &rec.next_entry;
                 else if (strcmp(key, "grub_dir") == 0)
