@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 
 static bool word_is(const struct cmdline_word *w, const char *key) {
         size_t n = strlen(key);
@@ -80,17 +81,9 @@ static void parse_flag(struct boot_cmdline *c, const struct cmdline_word *w, boo
 /* A whole number in [min, max]; anything else keeps the default. */
 static void parse_count(struct boot_cmdline *c, const struct cmdline_word *w, unsigned min, unsigned max,
                         unsigned *value) {
-        unsigned long v = 0;
-        size_t i;
-
-        for (i = 0; i < w->value_len && i < 10 && w->value[i] >= '0' && w->value[i] <= '9'; i++)
-                v = v * 10 + (unsigned long) (w->value[i] - '0');
-        if (i == 0 || i != w->value_len || v < min || v > max) {
+        if (!w->value || !parse_unsigned_span(w->value, w->value_len, min, max, value))
                 add_problem(c, KEY_FMT "=%.*s is not a whole number from %u to %u; ignored", KEY_ARG(w),
-                            (int) (w->value_len < 20 ? w->value_len : 20), w->value, min, max);
-                return;
-        }
-        *value = (unsigned) v;
+                            (int) (w->value_len < 20 ? w->value_len : 20), w->value ?: "", min, max);
 }
 
 static void parse_root(struct boot_cmdline *c, const struct cmdline_word *w) {
