@@ -13,29 +13,23 @@
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
+#include "utf8.h"
 
 int boot_entry_split_words(const char *s, char ***ret) {
         _cleanup_(strv_freep) char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
+        const char *end = s + strlen(s), *word;
+        size_t n = 0, len;
 
         if (!v)
                 return -ENOMEM;
-        for (;;) {
-                const char *start;
-                bool quoted = false;
-                char **grown;
+        /* Every word, those after "--" (init's) too: they stay on the line. */
+        while (cmdline_next_raw_word(&s, end, &word, &len) > 0) {
+                char **grown = reallocarray(v, n + 2, sizeof(char *));
 
-                s += strspn(s, " \t\n");
-                if (*s == '\0')
-                        break;
-                for (start = s; *s && (quoted || !strchr(" \t\n", *s)); s++)
-                        if (*s == '"')
-                                quoted = !quoted;
-                grown = reallocarray(v, n + 2, sizeof(char *));
                 if (!grown)
                         return -ENOMEM;
                 v = grown;
-                v[n] = strndup(start, (size_t) (s - start));
+                v[n] = strndup(word, len);
                 if (!v[n])
                         return -ENOMEM;
                 v[++n] = NULL;
@@ -53,7 +47,7 @@ static bool word_is_ours_or_grubs(const char *w) {
 
 bool boot_entry_word_passes_grub(const char *w) {
         for (const unsigned char *c = (const unsigned char *) w; *c; c++)
-                if (*c == '\\' || *c == '\'' || *c < 0x20 || *c == 0x7f)
+                if (*c == '\\' || *c == '\'' || ascii_is_control(*c))
                         return false;
         return true;
 }

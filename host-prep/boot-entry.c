@@ -307,6 +307,7 @@ static int arm(const char *root, const struct boot_entry_spec *spec, bool *ret_c
         rec.grubenv = strdup(env_path);
         rec.kver = strdup(kver);
         rec.initramfs = strdup(image);
+        rec.initramfs_built = spec->initramfs_built || !spec->initramfs;
         if (!rec.grub_dir || !rec.grubenv || !rec.kver || !rec.initramfs || !rec.next_entry)
                 return -ENOMEM;
 
@@ -392,23 +393,33 @@ static int unlink_in_root(const char *root, const char *path) {
         return 0;
 }
 
+/* The images oslift built: the recorded one, and any /boot/IMAGE_PREFIX*
+ * IMAGE_SUFFIX (from an arm whose record is gone) except the operator's own
+ * image of --boot-initramfs, which is never removed. */
 static int remove_images(const char *root, const struct boot_record *rec) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_free_ char *boot = root_path_join(root, "/boot");
+        const char *theirs = NULL;
         struct dirent *de;
         int r = 0, k;
 
         if (!boot)
                 return -ENOMEM;
-        if (rec && rec->initramfs && boot_path_valid(rec->initramfs))
-                r = unlink_in_root(root, rec->initramfs);
+        if (rec && rec->initramfs && boot_path_valid(rec->initramfs)) {
+                if (rec->initramfs_built)
+                        r = unlink_in_root(root, rec->initramfs);
+                else if (strncmp(rec->initramfs, "/boot/", strlen("/boot/")) == 0 &&
+                         !strchr(rec->initramfs + strlen("/boot/"), '/'))
+                        theirs = rec->initramfs + strlen("/boot/");
+        }
         d = opendir(boot);
         if (!d)
                 return errno == ENOENT ? r : log_error_errno(negative_errno(), "cannot read %s", boot);
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
                 if (strncmp(de->d_name, IMAGE_PREFIX, strlen(IMAGE_PREFIX)) != 0 || n < strlen(IMAGE_SUFFIX) ||
-                    strcmp(de->d_name + n - strlen(IMAGE_SUFFIX), IMAGE_SUFFIX) != 0)
+                    strcmp(de->d_name + n - strlen(IMAGE_SUFFIX), IMAGE_SUFFIX) != 0 ||
+                    (theirs && strcmp(de->d_name, theirs) == 0))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
                         k = log_error_errno(negative_errno(), "cannot remove %s/%s", boot, de->d_name);

@@ -75,6 +75,9 @@ struct boot_entry_spec {
         /* The upgrade initramfs, a path in root below /boot; it must exist.
          * NULL: /boot/oslift-upgrade-KVER.img, boot_entry_build_initramfs()'s. */
         const char *initramfs;
+        /* Whether oslift built it (always so when initramfs is NULL): disarm
+         * removes only an image oslift built, never one the operator gave. */
+        bool initramfs_built;
         /* The kernel command line to start from. NULL: PROC/cmdline
          * (/proc/cmdline for "/"). BOOT_IMAGE= and rd.oslift.*
          * are dropped, OSLIFT_ARG_UPGRADE is added (kernel-args.h). */

@@ -322,8 +322,9 @@ static int is_mounted(const char *root, const char *path) {
         return 0;
 }
 
-/* Whether ROOT/etc/fstab has an entry mounting path. */
-static bool in_fstab(const char *root, const char *path) {
+/* Whether ROOT/etc/fstab has an entry mounting path; *ret_spec (may be
+ * NULL) is what it mounts there ("UUID=..."), for the advice. */
+static bool in_fstab(const char *root, const char *path, char **ret_spec) {
         _cleanup_free_ char *text = NULL;
 
         if (boot_read_file(root, "/etc/fstab", 1 << 20, &text, NULL, NULL) < 0)
@@ -337,8 +338,11 @@ static bool in_fstab(const char *root, const char *path) {
                 n = strlen(dir);
                 while (n > 1 && dir[n - 1] == '/')
                         dir[--n] = '\0';
-                if (strcmp(dir, path) == 0)
+                if (strcmp(dir, path) == 0) {
+                        if (ret_spec)
+                                *ret_spec = strdup(spec);
                         return true;
+                }
         }
         return false;
 }
@@ -347,9 +351,10 @@ static bool in_fstab(const char *root, const char *path) {
  * its grub.cfg and grubenv too; the upgrade boot mounts it from fstab to
  * turn the one-time boot off in grubenv, and kernel packages write there. */
 int boot_check_esp_mounted(const char *root, char **ret_reason) {
+        _cleanup_free_ char *spec = NULL;
         int r;
 
-        if (!in_fstab(root, BOOT_ESP_MOUNT))
+        if (!in_fstab(root, BOOT_ESP_MOUNT, &spec))
                 return boot_format_reason(ret_reason, -ENOENT,
                                           "this machine boots through UEFI, but %s/etc/fstab has no entry for the "
                                           "EFI system partition on " BOOT_ESP_MOUNT ", so the upgrade boot would not "
@@ -357,13 +362,23 @@ int boot_check_esp_mounted(const char *root, char **ret_reason) {
                                           "UUID from 'blkid -t TYPE=vfat') and mount it",
                                           root_prefix(root));
         r = is_mounted(root, BOOT_ESP_MOUNT);
+        /* For another root, a plain 'mount ROOT/boot/efi' would look the
+         * mount point up in this host's fstab: name the root's device. */
+        if (r == 0 && strcmp(root, "/") == 0)
+                return boot_format_reason(ret_reason, -ENOENT,
+                                          "this machine boots through UEFI, but the EFI system partition is not "
+                                          "mounted on " BOOT_ESP_MOUNT ", where GRUB's configuration and "
+                                          "environment block are read and written; mount it ('mount "
+                                          BOOT_ESP_MOUNT "') and run check again");
         if (r == 0)
                 return boot_format_reason(ret_reason, -ENOENT,
                                           "this machine boots through UEFI, but the EFI system partition is not "
                                           "mounted on %s" BOOT_ESP_MOUNT ", where GRUB's configuration and "
-                                          "environment block are read and written; mount it ('mount %s"
-                                          BOOT_ESP_MOUNT "') and run check again",
-                                          root_prefix(root), root_prefix(root));
+                                          "environment block are read and written; mount the device the root's "
+                                          "fstab names there ('mount %s %s" BOOT_ESP_MOUNT "': a plain 'mount "
+                                          "%s" BOOT_ESP_MOUNT "' would read this host's fstab) and run check again",
+                                          root_prefix(root), spec ?: "DEVICE", root_prefix(root),
+                                          root_prefix(root));
         return r < 0 && r != -ENOENT ? r : 0;
 }
 

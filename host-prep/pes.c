@@ -11,6 +11,7 @@
 
 #include "fsutil.h"
 #include "macro.h"
+#include "number.h"
 #include "pes.h"
 #include "strv.h"
 
@@ -247,13 +248,9 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
         /* AlmaLinux's 8 -> 9 events have ids as strings of digits. */
         v = member(o, "id");
         if (v && json_object_is_type(v, json_type_string)) {
-                const char *t = json_object_get_string(v);
-                char *end;
+                unsigned u;
 
-                errno = 0;
-                id = strtol(t, &end, 10);
-                if (*t < '0' || *t > '9' || *end || errno || id > (long) UINT_MAX)
-                        id = -1;
+                id = parse_unsigned(json_object_get_string(v), &u) ? (long) u : -1;
         } else if (get_int(v, 0, UINT_MAX, &id) < 0)
                 id = -1;
         if (id < 0)
@@ -382,25 +379,13 @@ void pes_events_done(struct pes_events *e) {
 }
 
 int pes_release_parse(const char *s, struct pes_release *ret) {
-        char *end;
-        long major, minor = PES_MINOR_ANY;
+        const char *dot = strchr(s, '.');
+        unsigned major, minor;
 
-        errno = 0;
-        major = strtol(s, &end, 10);
-        if (end == s || errno || major < 0 || major > 1000 || (*s < '0' || *s > '9'))
+        if (!parse_unsigned_span(s, dot ? (size_t) (dot - s) : strlen(s), 0, 1000, &major) ||
+            (dot && !parse_unsigned_range(dot + 1, 0, 1000, &minor)))
                 return -EINVAL;
-        if (*end == '.') {
-                const char *m = end + 1;
-
-                if (*m < '0' || *m > '9')
-                        return -EINVAL;
-                minor = strtol(m, &end, 10);
-                if (errno || minor < 0 || minor > 1000)
-                        return -EINVAL;
-        }
-        if (*end)
-                return -EINVAL;
-        *ret = (struct pes_release) { (int) major, (int) minor };
+        *ret = (struct pes_release) { (int) major, dot ? (int) minor : PES_MINOR_ANY };
         return 0;
 }
 
@@ -645,8 +630,10 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
                                 return -ENOMEM;
                         }
                         m.majors = majors;
+                        unsigned u;
+
                         if (mv && json_object_is_type(mv, json_type_string))
-                                major = strtol(json_object_get_string(mv), NULL, 10);
+                                major = parse_unsigned_range(json_object_get_string(mv), 0, 1000, &u) ? (long) u : -1;
                         else if (mv && get_int(mv, 0, 1000, &major) < 0)
                                 major = -1;
                         m.majors[m.n] = major < 0 || major > 1000 ? -1 : (int) major;

@@ -2,12 +2,17 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chase.h"
 #include "fsutil.h"
 #include "paths.h"
+#include "record.h"
 #include "restore-record.h"
+
+#define RECORD_MAX 4096
+#define SEP '='
 
 int selinux_config_mode(const char *root, char *buf, size_t size) {
         char line[512];
@@ -24,15 +29,23 @@ int selinux_config_mode(const char *root, char *buf, size_t size) {
 }
 
 int restore_record_write(const char *root, const char *source_backend, const char *target_backend) {
-        char selinux[16], text[256];
+        _cleanup_free_ char *text = NULL;
+        char selinux[16];
+        size_t size = 0;
+        FILE *out;
         int r = selinux_config_mode(root, selinux, sizeof(selinux));
-        int n;
 
         if (r < 0)
                 return r;
-        n = snprintf(text, sizeof(text), "selinux=%s\nsource-backend=%s\ntarget-backend=%s\n", selinux,
-                     source_backend, target_backend);
-        return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, (size_t) n, 0600);
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        record_put(out, SEP, "selinux", selinux);
+        record_put(out, SEP, "source-backend", source_backend);
+        record_put(out, SEP, "target-backend", target_backend);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, size, 0600);
 }
 
 static bool one_of(const char *value, const char *const *allowed) {
@@ -52,48 +65,41 @@ static bool record_is_valid(const struct restore_record *r) {
                one_of(r->target_backend, backends);
 }
 
-/* The lines of f, as restore_record_write() puts them. */
-static int parse_stream(FILE *f, struct restore_record *ret) {
-        char line[256];
+/* The fields of text (changed in place), as restore_record_write() puts
+ * them. */
+static int parse_text(char *text, struct restore_record *ret) {
         struct restore_record r = {};
+        char *key, *value, *p = text;
+        int k;
 
-        while (fgets(line, sizeof(line), f)) {
-                char *value = strchr(line, '=');
-                if (!value)
-                        return -EBADMSG;
-                *value++ = '\0';
-                value[strcspn(value, "\n")] = '\0';
-                if (strcmp(line, "selinux") == 0)
+        while ((k = record_next(&p, SEP, &key, &value)) > 0) {
+                if (strcmp(key, "selinux") == 0)
                         snprintf(r.selinux, sizeof(r.selinux), "%s", value);
-                else if (strcmp(line, "source-backend") == 0)
+                else if (strcmp(key, "source-backend") == 0)
                         snprintf(r.source_backend, sizeof(r.source_backend), "%s", value);
-                else if (strcmp(line, "target-backend") == 0)
+                else if (strcmp(key, "target-backend") == 0)
                         snprintf(r.target_backend, sizeof(r.target_backend), "%s", value);
         }
-        if (!record_is_valid(&r))
+        if (k < 0 || !record_is_valid(&r))
                 return -EBADMSG;
         *ret = r;
         return 0;
 }
 
 int restore_record_parse(const char *text, size_t len, struct restore_record *ret) {
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *copy = NULL;
+        int r = record_copy_text(text, len, &copy);
 
-        /* musl's fmemopen() refuses an empty buffer; it is an empty record. */
-        if (len == 0) {
-                *ret = (struct restore_record) {};
-                return 0;
-        }
-        f = fmemopen((void *) text, len, "r");
-        if (!f)
-                return negative_errno();
-        return parse_stream(f, ret);
+        if (r < 0)
+                return r;
+        return parse_text(copy, ret);
 }
 
 int restore_record_read(const char *root, struct restore_record *ret) {
-        _cleanup_fclose_ FILE *f = fopen_in_root(root, OSLIFT_RESTORE_FILE, O_NOFOLLOW);
+        _cleanup_free_ char *text = NULL;
+        int r = record_read_file(root, OSLIFT_RESTORE_FILE, RECORD_MAX, &text);
 
-        if (!f)
-                return negative_errno();
-        return parse_stream(f, ret);
+        if (r < 0)
+                return r;
+        return parse_text(text, ret);
 }

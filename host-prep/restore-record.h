@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the first boot of the new system must put back, recorded by stage
- * (OSLIFT_RESTORE_FILE, "key=value" lines) and read by restore.
+ * (OSLIFT_RESTORE_FILE, "key=value" lines, as record.h writes them) and read
+ * by restore.
  */
 #pragma once
 

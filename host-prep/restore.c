@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boot-entry.h"
+#include "boot-record.h"
 #include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
@@ -436,9 +437,14 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 note(&x.warnings, &x.n_warnings, "could not remove %s: %s", OSLIFT_PACKAGES_DIR, strerror(-r));
 
         bool armed = path_in_root(path, sizeof(path), ctx->root, BOOT_ENTRY_RECORD) == 0 && access(path, F_OK) == 0;
+        _cleanup_(boot_record_done) struct boot_record armed_rec = {};
+        bool theirs = boot_record_read(ctx->root, &armed_rec) == 0 && !armed_rec.initramfs_built;
         if (boot_entry_disarm(ctx->root) < 0)
                 note(&x.warnings, &x.n_warnings, "could not remove the oslift upgrade boot entry "
                      "(### BEGIN oslift ### in the GRUB directory's custom.cfg)");
+        else if (armed && theirs)
+                note(&x.actions, &x.n_actions, "removed the one-time upgrade boot entry (the initramfs %s, "
+                     "given with --boot-initramfs, is kept)", armed_rec.initramfs);
         else if (armed)
                 note(&x.actions, &x.n_actions, "removed the one-time upgrade boot entry and its initramfs");
 

@@ -32,6 +32,7 @@
 #include "serial-dump-format.h"
 #include "serial-dump.h"
 #include "serial-dump-internal.h"
+#include "utf8.h"
 
 
 /* A split data line's rest must come within this many lines (non-empty). */
@@ -135,7 +136,7 @@ size_t serial_dump_normalize(const char *s, size_t n, char *out) {
                 }
                 if (c == '\t')
                         c = ' ';
-                else if (c < 0x20 || c == 0x7f)
+                else if (ascii_is_control(c))
                         continue;
                 out[o++] = (char) c;
         }

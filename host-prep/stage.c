@@ -345,7 +345,11 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                 r = join_upgrade_args(&o, &upgrade_args);
         if (r == 0 && arm)
                 r = boot_entry_arm(ctx->root,
-                                   &(struct boot_entry_spec) { .initramfs = image, .extra_args = upgrade_args });
+                                   &(struct boot_entry_spec) {
+                                           .initramfs = image,
+                                           .initramfs_built = own, /* else --boot-initramfs: the operator's */
+                                           .extra_args = upgrade_args,
+                                   });
         if (r == 0) {
                 snprintf(st.message, sizeof(st.message), "staged %zu packages", a.n_candidates);
                 st.packages_total = (unsigned) a.n_candidates;

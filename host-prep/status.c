@@ -16,6 +16,7 @@
 #include "paths.h"
 #include "status.h"
 #include "terminal.h"
+#include "utf8.h"
 
 /* What each state means for the person reading the text output. */
 static const char *const state_hints[_UPGRADE_STATE_MAX] = {
@@ -55,7 +56,7 @@ static void print_field(const char *key, const char *value) {
                         fputs("\\n", stdout);
                 else if (*p == '\t')
                         fputs("\\t", stdout);
-                else if (*p < 0x20 || *p == 0x7f)
+                else if (ascii_is_control(*p))
                         printf("\\x%02x", *p);
                 else
                         putchar(*p);

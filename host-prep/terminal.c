@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "number.h"
 #include "terminal.h"
 
 bool colour_wanted(int fd) {
@@ -19,11 +20,10 @@ bool colour_wanted(int fd) {
 unsigned terminal_columns(int fd) {
         struct winsize ws;
         const char *env;
-        long n;
+        unsigned n;
 
         if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
                 return ws.ws_col;
         env = getenv("COLUMNS");
-        n = env ? strtol(env, NULL, 10) : 0;
-        return n > 0 && n < 10000 ? (unsigned) n : 80;
+        return env && parse_unsigned_range(env, 1, 9999, &n) ? n : 80;
 }

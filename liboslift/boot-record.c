@@ -12,8 +12,10 @@
 #include "grubenv.h"
 #include "log.h"
 #include "macro.h"
+#include "record.h"
 
 #define RECORD_MAX 16384
+#define SEP '='
 
 const char *const boot_grub_dirs[] = { "/boot/grub2", "/boot/grub", NULL };
 
@@ -58,37 +60,6 @@ bool boot_grubenv_path_valid(const char *path) {
         return true;
 }
 
-/* A small regular file in root; -EBADMSG when it is anything else. */
-static int read_in_root(const char *root, const char *path, size_t max, char **ret) {
-        _cleanup_free_ char *full = root_path_join(root, path);
-        _cleanup_close_ int fd = -1;
-        size_t len;
-        int r;
-
-        if (!full)
-                return -ENOMEM;
-        fd = open_regular_at(AT_FDCWD, full);
-        if (fd == -EBADFD || fd == -ELOOP)
-                return -EBADMSG;
-        if (fd < 0)
-                return fd;
-        _cleanup_free_ char *text = NULL;
-        char *terminated;
-
-        r = read_bounded(fd, max + 1, 4096, &text, &len);
-        if (r < 0)
-                return r;
-        if (len > max || memchr(text, '\0', len))
-                return -EBADMSG;
-        terminated = realloc(text, len + 1);
-        if (!terminated)
-                return -ENOMEM;
-        text = NULL;
-        terminated[len] = '\0';
-        *ret = terminated;
-        return 0;
-}
-
 void boot_record_done(struct boot_record *r) {
         free(r->next_entry);
         free(r->grub_dir);
@@ -96,18 +67,6 @@ void boot_record_done(struct boot_record *r) {
         free(r->kver);
         free(r->initramfs);
         *r = (struct boot_record) {};
-}
-
-static void put_value(FILE *out, const char *key, const char *value) {
-        fprintf(out, "%s=", key);
-        for (; *value; value++)
-                if (*value == '\\')
-                        fputs("\\\\", out);
-                else if (*value == '\n')
-                        fputs("\\n", out);
-                else
-                        fputc(*value, out);
-        fputc('\n', out);
 }
 
 int boot_record_write(const char *root, const struct boot_record *rec) {
@@ -121,16 +80,17 @@ int boot_record_write(const char *root, const struct boot_record *rec) {
                 return -ENOMEM;
         fprintf(out, "# What host-prep stage changed to arm the one-time upgrade boot, as it was\n"
                      "# before; host-prep cancel puts it back from here.\n");
-        put_value(out, "grub_dir", rec->grub_dir);
+        record_put(out, SEP, "grub_dir", rec->grub_dir);
         if (rec->grubenv)
-                put_value(out, "grubenv", rec->grubenv);
-        put_value(out, "custom_cfg_existed", rec->custom_cfg_existed ? "yes" : "no");
-        put_value(out, "custom_cfg_newline_added", rec->newline_added ? "yes" : "no");
-        put_value(out, "grubenv_existed", rec->grubenv_existed ? "yes" : "no");
-        put_value(out, "next_entry_was_set", rec->next_entry_was_set ? "yes" : "no");
-        put_value(out, "next_entry", rec->next_entry ?: "");
-        put_value(out, "kver", rec->kver);
-        put_value(out, "initramfs", rec->initramfs);
+                record_put(out, SEP, "grubenv", rec->grubenv);
+        record_put_bool(out, SEP, "custom_cfg_existed", rec->custom_cfg_existed);
+        record_put_bool(out, SEP, "custom_cfg_newline_added", rec->newline_added);
+        record_put_bool(out, SEP, "grubenv_existed", rec->grubenv_existed);
+        record_put_bool(out, SEP, "next_entry_was_set", rec->next_entry_was_set);
+        record_put(out, SEP, "next_entry", rec->next_entry ?: "");
+        record_put(out, SEP, "kver", rec->kver);
+        record_put(out, SEP, "initramfs", rec->initramfs);
+        record_put_bool(out, SEP, "initramfs_built", rec->initramfs_built);
         if (fclose(out) != 0)
                 return -ENOMEM;
         r = mkdir_in_root(root, OSLIFT_STATE_DIR, 0700);
@@ -139,36 +99,10 @@ int boot_record_write(const char *root, const struct boot_record *rec) {
         return write_file_atomic(root, BOOT_ENTRY_RECORD, text, size, 0600);
 }
 
-static char *unescape_value(const char *s) {
-        char *ret = malloc(strlen(s) + 1), *q = ret;
-
-        if (!ret)
-                return NULL;
-        for (; *s; s++) {
-                if (*s == '\\' && (s[1] == '\\' || s[1] == 'n')) {
-                        *q++ = s[1] == 'n' ? '\n' : '\\';
-                        s++;
-                } else
-                        *q++ = *s;
-        }
-        *q = '\0';
-        return ret;
-}
-
-static int parse_bool(const char *v, bool *ret) {
-        if (strcmp(v, "yes") == 0)
-                *ret = true;
-        else if (strcmp(v, "no") == 0)
-                *ret = false;
-        else
-                return -EBADMSG;
-        return 0;
-}
-
 /* -ENOENT when there is none, -EBADMSG when it is not one we wrote. */
 int boot_record_read(const char *root, struct boot_record *ret) {
         _cleanup_free_ char *text = NULL;
-        int r = read_in_root(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text);
+        int r = record_read_file(root, BOOT_ENTRY_RECORD, RECORD_MAX, &text);
 
         if (r == -EFBIG)
                 return -EBADMSG;
@@ -179,45 +113,41 @@ int boot_record_read(const char *root, struct boot_record *ret) {
 
 int boot_record_parse(char *text, struct boot_record *ret) {
         struct boot_record rec = {};
-        char *line, *save = NULL;
-        int r = 0;
+        char *key, *value, *p = text;
+        int r;
 
-        for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '=');
+        while ((r = record_next(&p, SEP, &key, &value)) > 0) {
                 char **str = NULL;
 
-                if (line[0] == '#')
-                        continue;
-                if (!eq) {
-                        r = -EBADMSG;
-                        break;
-                }
-                *eq++ = '\0';
-                if (strcmp(line, "custom_cfg_existed") == 0)
-                        r = parse_bool(eq, &rec.custom_cfg_existed);
-                else if (strcmp(line, "custom_cfg_newline_added") == 0)
-                        r = parse_bool(eq, &rec.newline_added);
-                else if (strcmp(line, "grubenv_existed") == 0)
-                        r = parse_bool(eq, &rec.grubenv_existed);
-                else if (strcmp(line, "next_entry_was_set") == 0)
-                        r = parse_bool(eq, &rec.next_entry_was_set);
-                else if (strcmp(line, "next_entry") == 0)
+                if (strcmp(key, "custom_cfg_existed") == 0)
+                        r = record_parse_bool(value, &rec.custom_cfg_existed);
+                else if (strcmp(key, "custom_cfg_newline_added") == 0)
+                        r = record_parse_bool(value, &rec.newline_added);
+                else if (strcmp(key, "grubenv_existed") == 0)
+                        r = record_parse_bool(value, &rec.grubenv_existed);
+                else if (strcmp(key, "next_entry_was_set") == 0)
+                        r = record_parse_bool(value, &rec.next_entry_was_set);
+                else if (strcmp(key, "initramfs_built") == 0)
+                        r = record_parse_bool(value, &rec.initramfs_built);
+                else if (strcmp(key, "next_entry") == 0)
                         str = &rec.next_entry;
-                else if (strcmp(line, "grub_dir") == 0)
+                else if (strcmp(key, "grub_dir") == 0)
                         str = &rec.grub_dir;
-                else if (strcmp(line, "grubenv") == 0)
+                else if (strcmp(key, "grubenv") == 0)
                         str = &rec.grubenv;
-                else if (strcmp(line, "kver") == 0)
+                else if (strcmp(key, "kver") == 0)
                         str = &rec.kver;
-                else if (strcmp(line, "initramfs") == 0)
+                else if (strcmp(key, "initramfs") == 0)
                         str = &rec.initramfs;
                 /* Other keys: a later oslift's, nothing this one undoes. */
                 if (str) {
                         free(*str);
-                        *str = unescape_value(eq);
+                        *str = strdup(value);
                         if (!*str)
                                 r = -ENOMEM;
                 }
+                if (r < 0)
+                        break;
         }
         if (r == 0 && (!rec.grub_dir || !boot_grub_dir_valid(rec.grub_dir) || !rec.next_entry))
                 r = -EBADMSG;

@@ -47,6 +47,11 @@ struct boot_record {
         char *grubenv;
         char *kver;
         char *initramfs;
+        /* oslift built the initramfs (stage on "/"): disarm removes it. An
+         * image the operator gave (--boot-initramfs) is theirs and stays.
+         * Records written before the key existed read as false: the image
+         * then stays unless its name is one oslift builds (IMAGE_PREFIX). */
+        bool initramfs_built;
 };
 
 void boot_record_done(struct boot_record *r);

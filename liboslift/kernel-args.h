@@ -18,6 +18,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 /* Every word that is ours: OSLIFT_ARG_NAMESPACE alone, or followed by '.'
  * or '='. The writer drops all of them from the command line it starts
  * from before it adds its own. */
@@ -47,3 +49,34 @@
  * reboots, into the old system as GRUB has used up the one-time entry,
  * instead of waiting forever or in an emergency shell. */
 #define OSLIFT_ARGS_UNATTENDED { "rd.shell=0", "rd.emergency=reboot", "rd.timeout=300" }
+
+/*
+ * The next word of the command line in [*pos, end) (or up to a NUL before
+ * end) as the kernel's next_arg() delimits it: at white space (the
+ * kernel's isspace(): space, \t, \n, \v, \f, \r) outside double quotes.
+ * 1 with the word as written (its quotes included) in *ret_word and
+ * *ret_len, *pos moved past it; 0 at the end. Both programs split here:
+ * host-prep when it copies the running command line into the entry,
+ * the upgrader (cmdline_next_word()) when it reads it.
+ */
+int cmdline_next_raw_word(const char **pos, const char *end, const char **ret_word, size_t *ret_len);
+
+/*
+ * One word of the command line, split as the kernel's next_arg() does:
+ * a word ends at white space outside double quotes; the key ends at the
+ * first '='; a quote that opens the word or the value is dropped, and so is
+ * the quote that closes it ("a=b c" and a="b c" both give a, "b c").
+ */
+struct cmdline_word {
+        const char *key;
+        size_t key_len;
+        const char *value; /* NULL when there is no '=' */
+        size_t value_len;
+};
+
+/*
+ * Reads the next word from *pos (up to end, or a NUL before it) and moves
+ * *pos past it. Returns 1 with a word, 0 at the end: at end, a NUL, or the
+ * word "--", after which the kernel hands the rest to init as arguments.
+ */
+int cmdline_next_word(const char **pos, const char *end, struct cmdline_word *ret);

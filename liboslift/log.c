@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *program = "oslift";
 static enum log_level max_level = LOG_LEVEL_INFO;
@@ -55,7 +56,7 @@ void log_set_file(FILE *f) {
 }
 
 char console_printable(char c) {
-        return (unsigned char) c < 0x20 || c == 0x7f ? '?' : c;
+        return ascii_is_control((unsigned char) c) ? '?' : c;
 }
 
 int log_add_sink(log_sink_fn fn, void *userdata) {
@@ -81,7 +82,7 @@ static void escape_controls(const char *in, char *out, size_t size) {
         size_t n = 0;
 
         for (const unsigned char *p = (const unsigned char *) in; *p && n + 9 < size; p++) {
-                if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+                if (ascii_is_control(*p) && *p != '\t' && *p != '\n')
                         n += (size_t) snprintf(out + n, size - n, "\\x%02x", *p);
                 else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
                         n += (size_t) snprintf(out + n, size - n, "\\xc2\\x%02x", p[1]);

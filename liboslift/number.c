@@ -5,18 +5,28 @@
 
 #include "number.h"
 
-bool parse_unsigned(const char *s, unsigned *ret) {
+bool parse_unsigned_span(const char *s, size_t n, unsigned min, unsigned max, unsigned *ret) {
         unsigned long v = 0;
 
-        if (!*s || strlen(s) > 9)
+        if (n == 0 || n > 9)
                 return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
                         return false;
-                v = v * 10 + (unsigned) (*p - '0');
+                v = v * 10 + (unsigned) (s[i] - '0');
         }
+        if (v < min || v > max)
+                return false;
         *ret = (unsigned) v;
         return true;
+}
+
+bool parse_unsigned_range(const char *s, unsigned min, unsigned max, unsigned *ret) {
+        return parse_unsigned_span(s, strlen(s), min, max, ret);
+}
+
+bool parse_unsigned(const char *s, unsigned *ret) {
+        return parse_unsigned_range(s, 0, 999999999u, ret);
 }
 
 bool parse_seconds(const char *s, double *ret) {

@@ -12,6 +12,12 @@
 #include "number.h"
 #include "outcome.h"
 #include "paths.h"
+#include "record.h"
+
+/* One field a line, "KEY VALUE" (record.h). */
+#define SEP ' '
+/* Far more than any transaction's messages. */
+#define OUTCOME_MAX (16u << 20)
 
 
 void upgrade_outcome_done(struct upgrade_outcome *o) {
@@ -77,60 +83,69 @@ static int parse_failure(struct upgrade_outcome *o, char *value) {
 
 int upgrade_outcome_write(const char *root, const struct upgrade_outcome *o) {
         _cleanup_free_ char *text = NULL;
+        char number[64];
         size_t size = 0;
         FILE *f = open_memstream(&text, &size);
 
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "result %s\nseconds %.3f\ninstalled %u\nerased %u\n", o->result, o->seconds,
-                o->installed, o->erased);
+        record_put(f, SEP, "result", o->result);
+        snprintf(number, sizeof(number), "%.3f", o->seconds);
+        record_put(f, SEP, "seconds", number);
+        snprintf(number, sizeof(number), "%u", o->installed);
+        record_put(f, SEP, "installed", number);
+        snprintf(number, sizeof(number), "%u", o->erased);
+        record_put(f, SEP, "erased", number);
         for (size_t i = 0; i < o->n_config_files; i++)
-                fprintf(f, "config %s\n", o->config_files[i]);
+                record_put(f, SEP, "config", o->config_files[i]);
         for (size_t i = 0; i < o->n_script_failures; i++)
-                fprintf(f, "script-failure %s\n", o->script_failures[i]);
+                record_put(f, SEP, "script-failure", o->script_failures[i]);
         for (size_t i = 0; i < o->n_errors; i++)
-                fprintf(f, "error %s\n", o->errors[i]);
-        for (size_t i = 0; i < o->n_failures; i++)
-                fprintf(f, "failed %s %s %s\n", o->failures[i].nevra, o->failures[i].kept,
-                        o->failures[i].reason);
+                record_put(f, SEP, "error", o->errors[i]);
+        for (size_t i = 0; i < o->n_failures; i++) {
+                _cleanup_free_ char *line = NULL;
+
+                /* "NEVRA KEPT REASON": two words, then the rest. */
+                if (asprintf(&line, "%s %s %s", o->failures[i].nevra, o->failures[i].kept,
+                             o->failures[i].reason) < 0) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                record_put(f, SEP, "failed", line);
+        }
         if (fclose(f) != 0)
                 return -ENOMEM;
         return write_file_atomic(root, OSLIFT_OUTCOME_FILE, text, size, 0600);
 }
 
-/* The lines of f, as upgrade_outcome_write() puts them. */
-static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
-        char line[4096];
+/* The fields of text (changed in place), as upgrade_outcome_write() puts
+ * them. */
+static int parse_text(char *text, struct upgrade_outcome *ret) {
         struct upgrade_outcome o = {};
-        int r = 0;
+        char *key, *value, *p = text;
+        int r;
 
-        while (r == 0 && fgets(line, sizeof(line), f)) {
-                char *value = strchr(line, ' ');
-
-                line[strcspn(line, "\n")] = '\0';
-                if (!value) {
-                        r = -EBADMSG;
-                        break;
-                }
-                *value++ = '\0';
-                if (strcmp(line, "result") == 0)
+        while ((r = record_next(&p, SEP, &key, &value)) > 0) {
+                if (strcmp(key, "result") == 0)
                         snprintf(o.result, sizeof(o.result), "%s", value);
                 /* seconds ends up in report.json: nan or inf would make that invalid. */
-                else if (strcmp(line, "seconds") == 0)
+                else if (strcmp(key, "seconds") == 0)
                         r = parse_seconds(value, &o.seconds) ? 0 : -EBADMSG;
-                else if (strcmp(line, "installed") == 0)
+                else if (strcmp(key, "installed") == 0)
                         r = parse_unsigned(value, &o.installed) ? 0 : -EBADMSG;
-                else if (strcmp(line, "erased") == 0)
+                else if (strcmp(key, "erased") == 0)
                         r = parse_unsigned(value, &o.erased) ? 0 : -EBADMSG;
-                else if (strcmp(line, "config") == 0)
+                else if (strcmp(key, "config") == 0)
                         r = strv_push(&o.config_files, &o.n_config_files, value);
-                else if (strcmp(line, "script-failure") == 0)
+                else if (strcmp(key, "script-failure") == 0)
                         r = strv_push(&o.script_failures, &o.n_script_failures, value);
-                else if (strcmp(line, "error") == 0)
+                else if (strcmp(key, "error") == 0)
                         r = strv_push(&o.errors, &o.n_errors, value);
-                else if (strcmp(line, "failed") == 0)
+                else if (strcmp(key, "failed") == 0)
                         r = parse_failure(&o, value);
                 /* Unknown keys come from a newer upgrader: ignore them. */
+                if (r < 0)
+                        break;
         }
         if (r == 0 && !*o.result)
                 r = -EBADMSG;
@@ -143,23 +158,24 @@ static int parse_stream(FILE *f, struct upgrade_outcome *ret) {
 }
 
 int upgrade_outcome_parse(const char *text, size_t len, struct upgrade_outcome *ret) {
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *copy = NULL;
+        int r;
 
-        /* Nothing to read, so no result line; and musl's fmemopen()
-         * refuses an empty buffer. */
+        /* Nothing to read, so no result line. */
         if (len == 0)
                 return -EBADMSG;
-        f = fmemopen((void *) text, len, "r");
-        if (!f)
-                return negative_errno();
-        return parse_stream(f, ret);
+        r = record_copy_text(text, len, &copy);
+        if (r < 0)
+                return r;
+        return parse_text(copy, ret);
 }
 
 int upgrade_outcome_read(const char *root, struct upgrade_outcome *ret) {
         /* Never a symlink, never a FIFO that would hang restore. */
-        _cleanup_fclose_ FILE *f = fopen_in_root(root, OSLIFT_OUTCOME_FILE, O_NOFOLLOW);
+        _cleanup_free_ char *text = NULL;
+        int r = record_read_file(root, OSLIFT_OUTCOME_FILE, OUTCOME_MAX, &text);
 
-        if (!f)
-                return negative_errno();
-        return parse_stream(f, ret);
+        if (r < 0)
+                return r;
+        return parse_text(text, ret);
 }

@@ -2,7 +2,7 @@
 /*
  * What the transaction did that the final report must tell: written by the
  * upgrader (OSLIFT_STATE_DIR/outcome), read by restore on the first boot
- * of the new system. One fact per line: "KEY VALUE".
+ * of the new system. One fact per line: "KEY VALUE", as record.h writes it.
  */
 #pragma once
 

@@ -36,10 +36,6 @@ const char *plan_op_name(enum plan_op op) {
 /* Names must be valid UTF-8 (utf8.h): overlong forms and surrogates would
  * let two spellings of one name slip past the duplicate check. */
 
-static bool is_control(unsigned char c) {
-        return c < 0x20 || c == 0x7f;
-}
-
 static bool ends_with(const char *s, const char *suffix) {
         size_t n = strlen(s), m = strlen(suffix);
 
@@ -63,7 +59,7 @@ static const char *file_name_problem(const char *name, bool package) {
                         return "is not a plain file name (contains '/')";
                 if (*c == ' ')
                         return "is not a plain file name (contains a space)";
-                if (is_control(*c))
+                if (ascii_is_control(*c))
                         return "is not a plain file name (contains a control character)";
         }
         if (!utf8_valid(name, n))
@@ -93,7 +89,7 @@ static const char *nevra_problem(const char *nevra) {
         if (n > PLAN_NEVRA_MAX)
                 return "is longer than 1024 bytes";
         for (const unsigned char *c = (const unsigned char *) nevra; *c; c++)
-                if (*c == ' ' || is_control(*c))
+                if (*c == ' ' || ascii_is_control(*c))
                         return "contains whitespace or a control character";
         if (!utf8_valid(nevra, n))
                 return "is not valid UTF-8";
@@ -389,7 +385,7 @@ static const char *quote(const char *s, char buf[static QUOTE_MAX]) {
                 if (seq > 1 && strnlen((const char *) c, seq) == seq && utf8_valid((const char *) c, seq)) {
                         memcpy(piece, c, seq);
                         k = seq;
-                } else if (is_control(*c) || *c >= 0x80) {
+                } else if (ascii_is_control(*c) || *c >= 0x80) {
                         k = (size_t) snprintf(piece, sizeof(piece), "\\x%02x", *c);
                         seq = 1;
                 } else if (*c == '"' || *c == '\\') {
@@ -715,7 +711,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n) {
                  * are refused control characters so that `cat plan` shows
                  * what is there. */
                 for (size_t i = 0; i < n; i++)
-                        if (is_control((unsigned char) s[i]))
+                        if (ascii_is_control((unsigned char) s[i]))
                                 return parser_error(ps, "comment contains a control character");
                 return 0;
         }

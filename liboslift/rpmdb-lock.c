@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 #include "root-lock.h"
 #include "rpmdb-lock.h"
 #include "time-util.h"
@@ -25,14 +26,9 @@
 
 unsigned lock_wait_seconds(void) {
         const char *s = getenv("OSLIFT_LOCK_WAIT");
-        char *end;
-        unsigned long v;
+        unsigned v;
 
-        if (!s || !*s)
-                return 30;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        return errno || *end || v > 3600 ? 30 : (unsigned) v;
+        return s && parse_unsigned_range(s, 0, 3600, &v) ? v : 30;
 }
 
 /* The PID of a process whose lock conflicts with a lock of type on

@@ -12,3 +12,10 @@ size_t utf8_char_len(const char *s, size_t n);
 
 /* Whether all n bytes of s are valid UTF-8 (NUL bytes included). */
 bool utf8_valid(const char *s, size_t n);
+
+/* An ASCII control byte, C0 or DEL: what a terminal may obey, what no name,
+ * message or field of ours may carry as it is. Each writer decides what
+ * it becomes (dropped, '?', \xNN); this is the one test. */
+static inline bool ascii_is_control(unsigned char c) {
+        return c < 0x20 || c == 0x7f;
+}

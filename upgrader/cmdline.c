@@ -8,68 +8,9 @@
 
 #include "cmdline.h"
 #include "fsutil.h"
+#include "log.h"
 #include "macro.h"
-
-/* The kernel's isspace() for the ASCII range. */
-static bool is_space(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-int cmdline_next_word(const char **pos, const char *end, struct cmdline_word *ret) {
-        const char *p = *pos, *word;
-        size_t i, equals = 0, stop, value_start;
-        bool in_quote = false, quoted = false;
-
-        while (p < end && *p != '\0' && is_space(*p))
-                p++;
-        if (p >= end || *p == '\0') {
-                *pos = p;
-                return 0;
-        }
-        if (*p == '"') {
-                p++;
-                in_quote = quoted = true;
-        }
-        word = p;
-        for (i = 0; word + i < end && word[i] != '\0'; i++) {
-                if (is_space(word[i]) && !in_quote)
-                        break;
-                /* As next_arg(): a leading '=' is part of the key. */
-                if (equals == 0 && word[i] == '=')
-                        equals = i;
-                if (word[i] == '"')
-                        in_quote = !in_quote;
-        }
-        *pos = word + i;
-
-        /* next_arg() drops a closing quote when the word or the value
-         * opened with one; both rules can only drop word[i - 1]. */
-        stop = i;
-        if (quoted && i > 0 && word[i - 1] == '"')
-                stop = i - 1;
-        if (equals == 0) {
-                *ret = (struct cmdline_word) { .key = word, .key_len = stop };
-        } else {
-                value_start = equals + 1;
-                if (value_start < i && word[value_start] == '"') {
-                        value_start++;
-                        if (word[i - 1] == '"' && i - 1 >= value_start)
-                                stop = i - 1;
-                }
-                *ret = (struct cmdline_word) {
-                        .key = word,
-                        .key_len = equals,
-                        .value = word + value_start,
-                        .value_len = stop > value_start ? stop - value_start : 0,
-                };
-        }
-        /* parse_args() stops at "--": the rest is init's. */
-        if (!ret->value && ret->key_len == 2 && memcmp(ret->key, "--", 2) == 0) {
-                *pos = end;
-                return 0;
-        }
-        return 1;
-}
+#include "number.h"
 
 static bool word_is(const struct cmdline_word *w, const char *key) {
         size_t n = strlen(key);
@@ -94,8 +35,7 @@ static void add_problem(struct boot_cmdline *c, const char *fmt, ...) {
         va_end(ap);
         /* The words come from anywhere: keep the message printable. */
         for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        *s = '?';
+                *s = console_printable(*s);
 }
 
 /* Keys in messages are cut short: the whole word may be kilobytes. */
@@ -141,17 +81,9 @@ static void parse_flag(struct boot_cmdline *c, const struct cmdline_word *w, boo
 /* A whole number in [min, max]; anything else keeps the default. */
 static void parse_count(struct boot_cmdline *c, const struct cmdline_word *w, unsigned min, unsigned max,
                         unsigned *value) {
-        unsigned long v = 0;
-        size_t i;
-
-        for (i = 0; i < w->value_len && i < 10 && w->value[i] >= '0' && w->value[i] <= '9'; i++)
-                v = v * 10 + (unsigned long) (w->value[i] - '0');
-        if (i == 0 || i != w->value_len || v < min || v > max) {
+        if (!w->value || !parse_unsigned_span(w->value, w->value_len, min, max, value))
                 add_problem(c, KEY_FMT "=%.*s is not a whole number from %u to %u; ignored", KEY_ARG(w),
-                            (int) (w->value_len < 20 ? w->value_len : 20), w->value, min, max);
-                return;
-        }
-        *value = (unsigned) v;
+                            (int) (w->value_len < 20 ? w->value_len : 20), w->value ?: "", min, max);
 }
 
 static void parse_root(struct boot_cmdline *c, const struct cmdline_word *w) {

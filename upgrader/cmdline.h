@@ -45,26 +45,6 @@
 #define CMDLINE_PROBLEMS_MAX 4
 #define CMDLINE_PROBLEM_SIZE 160
 
-/*
- * One word of the command line, split as the kernel's next_arg() does:
- * a word ends at white space outside double quotes; the key ends at the
- * first '='; a quote that opens the word or the value is dropped, and so is
- * the quote that closes it ("a=b c" and a="b c" both give a, "b c").
- */
-struct cmdline_word {
-        const char *key;
-        size_t key_len;
-        const char *value; /* NULL when there is no '=' */
-        size_t value_len;
-};
-
-/*
- * Reads the next word from *pos (up to end, or a NUL before it) and moves
- * *pos past it. Returns 1 with a word, 0 at the end: at end, a NUL, or the
- * word "--", after which the kernel hands the rest to init as arguments.
- */
-int cmdline_next_word(const char **pos, const char *end, struct cmdline_word *ret);
-
 enum root_kind {
         ROOT_NONE,        /* no root= (or an empty one) */
         ROOT_PATH,        /* /dev/sda1, /dev/mapper/..., block:/dev/... */

@@ -16,6 +16,7 @@
 #include "fsutil.h"
 #include "kernel-args.h"
 #include "log.h"
+#include "number.h"
 #include "rpm-setup.h"
 #include "version.h"
 
@@ -51,16 +52,10 @@ static void help(void) {
 }
 
 static int parse_count(const char *arg, const char *option, unsigned *ret) {
-        char *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(arg, &end, 10);
-        if (errno || end == arg || *end || v == 0 || v > 100000 || arg[0] == '-') {
+        if (!parse_unsigned_range(arg, 1, 100000, ret)) {
                 log_error("%s %s: not a whole number from 1 to 100000", option, arg);
                 return -EINVAL;
         }
-        *ret = (unsigned) v;
         return 0;
 }
 

@@ -100,34 +100,6 @@ watchdog_fired() {
 runs() { { e2e_debugfs_cat "$1" /var/lib/hanging-post/runs || true; } | grep -c '^post 8 ' || true; }
 next_entry() { e2e_debugfs_cat "$1" /boot/grub/grubenv | grep -a '^next_entry=.' || true; }
 
-# owned_files IMAGE: the rpmdb on the disk, with each package-owned regular
-# file checked against the digest the rpmdb records (as power-cut.sh).
-owned_files() {
-	local image=$1 dir n=0 bad=0 digest path
-	dir=$(mktemp -d "$tmp/state.XXXXXX")
-	debugfs -R "rdump /var/lib/rpm $dir" "$image?offset=1048576" >/dev/null 2>&1
-	rpm --dbpath "$dir/rpm" -qa --qf '[%{FILEMODES:octal} %{FILEDIGESTS} %{FILENAMES}\n]' 2>/dev/null |
-		awk '$1 ~ /^100/ {print $2, $3}' | LC_ALL=C sort -u >"$dir/owned"
-	awk '{print "dump -p " $2 " '"$dir"'/f" NR}' "$dir/owned" >"$dir/cmds"
-	debugfs -f "$dir/cmds" "$image?offset=1048576" >/dev/null 2>&1
-	while read -r digest path; do
-		n=$((n + 1))
-		if [[ ! -f $dir/f$n || $(sha256sum <"$dir/f$n" | cut -d' ' -f1) != "$digest" ]]; then
-			bad=$((bad + 1))
-			echo "differs from the rpmdb: $path"
-		fi
-	done <"$dir/owned"
-	echo "owned files: $n, differing: $bad"
-	rm -rf "$dir"
-}
-rpmdb_qa() {
-	local dir
-	dir=$(mktemp -d "$tmp/qa.XXXXXX")
-	debugfs -R "rdump /var/lib/rpm $dir" "$1?offset=1048576" >/dev/null 2>&1
-	rpm --dbpath "$dir/rpm" -qa --qf '%{NEVRA}\n' 2>/dev/null | LC_ALL=C sort
-	rm -rf "$dir"
-}
-
 # ------------------------------------------------------------- hang once
 prepare once 1 || t_fail "once: the disk prepared (custom.cfg, hangs)"
 boot once once.1 256
@@ -148,10 +120,10 @@ echo "# once: attempt 2 took $SECS s"
 
 # The disk as the plan says: every plan line's target NEVRA installed.
 want=$(awk '$1 ~ /^(upgrade|install|install-only)$/ {print $NF}' <<<"$plan" | LC_ALL=C sort)
-qa=$(rpmdb_qa "$tmp/once.img")
+qa=$(e2e_rpmdb_qa "$tmp/once.img")
 t_is "$qa" "$want" "once: the rpmdb holds exactly the packages the plan installs (no release 7 left)"
 t_match "$qa" '^hanging-post-8\.0-1\.noarch$' "once: hanging-post 8 among them"
-t_match "$(owned_files "$tmp/once.img")" '^owned files: [1-9][0-9]*, differing: 0$' \
+t_match "$(e2e_owned_files "$tmp/once.img")" '^owned files: [1-9][0-9]*, differing: 0$' \
 	"once: every package-owned file on the disk is as the rpmdb records it"
 t_match "$(e2e_debugfs_cat "$tmp/once.img" /var/lib/oslift/outcome || true)" '^result applied$' "once: the outcome says applied"
 t_is "$(next_entry "$tmp/once.img")" "" "once: no next_entry left in grubenv"

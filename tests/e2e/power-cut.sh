@@ -42,27 +42,10 @@ upgrade_boot() {
 # the rpmdb, each package-owned regular file's digest as the rpmdb records
 # it and as the disk has it, the site data, next_entry in grubenv.
 state() {
-	local image=$1 dir
-	dir=$(mktemp -d "$tmp/state.XXXXXX")
-	debugfs -R "rdump /var/lib/rpm $dir" "$image?offset=1048576" >/dev/null 2>&1
-	rpm --dbpath "$dir/rpm" -qa --qf '%{NEVRA}\n' 2>/dev/null | LC_ALL=C sort
-	# Regular files only (FILEMODES: 0100000), with rpm's SHA-256.
-	rpm --dbpath "$dir/rpm" -qa --qf '[%{FILEMODES:octal} %{FILEDIGESTS} %{FILENAMES}\n]' 2>/dev/null |
-		awk '$1 ~ /^100/ {print $2, $3}' | LC_ALL=C sort -u >"$dir/owned"
-	awk '{print "dump -p " $2 " '"$dir"'/f" NR}' "$dir/owned" >"$dir/cmds"
-	debugfs -f "$dir/cmds" "$image?offset=1048576" >/dev/null 2>&1
-	local n=0 bad=0 digest path
-	while read -r digest path; do
-		n=$((n + 1))
-		if [[ ! -f $dir/f$n || $(sha256sum <"$dir/f$n" | cut -d' ' -f1) != "$digest" ]]; then
-			bad=$((bad + 1))
-			echo "differs from the rpmdb: $path"
-		fi
-	done <"$dir/owned"
-	echo "owned files: $n, differing: $bad"
-	echo "site data: $(e2e_debugfs_cat "$image" /var/www/site/data/hello.txt)"
-	echo "next_entry: $(e2e_debugfs_cat "$image" /boot/grub/grubenv | grep -a '^next_entry=.' || true)"
-	rm -rf "$dir"
+	e2e_rpmdb_qa "$1"
+	e2e_owned_files "$1"
+	echo "site data: $(e2e_debugfs_cat "$1" /var/www/site/data/hello.txt)"
+	echo "next_entry: $(e2e_debugfs_cat "$1" /boot/grub/grubenv | grep -a '^next_entry=.' || true)"
 }
 
 # scriptlets IMAGE: the scriptlets of scripted that ran, as

@@ -165,6 +165,7 @@ else
 	t_skip "the target kernel's signature" "rpmbuild failed: $(tail -1 "$tmp/signed/log" "$tmp/unsigned/log" 2>/dev/null)"
 fi
 
+image_sum=$(sha256sum <"$root$image")
 hp "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
 t_is "$T_RC" 0 "stage arms the root's own GRUB"
 t_match "$T_OUT" "the next boot \(once\) runs the upgrade: $image" "stage says the next boot runs the upgrade"
@@ -208,7 +209,9 @@ hp "$root" restore
 t_is "$T_RC" 0 "restore succeeds"
 t_ok "restore removes custom.cfg from the ESP" test ! -e "$root$esp/custom.cfg"
 t_ok "and the record" test ! -e "$root/var/lib/oslift/boot-entry"
-t_ok "and the image" test ! -e "$root$image"
+t_is "$(sha256sum <"$root$image" 2>&1)" "$image_sum" "the image given with --boot-initramfs is the operator's: kept, the same SHA-256"
+t_match "$(cat "$root/var/log/oslift/report.txt")" "the initramfs $image, given with --boot-initramfs, is kept" \
+	"and the report says so"
 t_is "$(inode_size "$root")" "$ino" "grubenv: still the same inode, 1024 bytes"
 
 # --- stage, then cancel: the ESP as it was ---
@@ -238,7 +241,8 @@ t_is "$T_RC" 0 "cancel succeeds"
 t_is "$(od -An -tx1 "$root$esp/grubenv")" "$env_before" "cancel: the ESP's grubenv has the very bytes it had"
 t_is "$(inode_size "$root")" "$ino" "in the same inode, 1024 bytes"
 t_ok "cancel removes custom.cfg from the ESP" test ! -e "$root$esp/custom.cfg"
-t_ok "and the image" test ! -e "$root$image"
+t_is "$(sha256sum <"$root$image" 2>&1)" "$(printf 'upgrade initramfs\n' | sha256sum)" \
+	"cancel keeps the image given with --boot-initramfs, the same SHA-256"
 
 # --- the ESP not in fstab, not mounted: blockers, nothing written ---
 echo upgrade >"$root$image"
@@ -261,7 +265,7 @@ grep -v /boot/efi "$tmp/fstab" >"$root/etc/fstab"
 blocked "ESP not in fstab" "has no entry for the EFI system partition on /boot/efi.*add one"
 cp "$tmp/fstab" "$root/etc/fstab"
 esp_mounted "$root" no
-blocked "ESP not mounted" "the EFI system partition is not mounted on $root/boot/efi.*mount $root/boot/efi"
+blocked "ESP not mounted" "the EFI system partition is not mounted on $root/boot/efi.*mount the device the root.s fstab names there \(.mount UUID=0123-4567 $root/boot/efi.: a plain .mount $root/boot/efi. would read this host.s fstab\)"
 esp_mounted "$root" yes
 
 # --- a full ESP: a small tmpfs, filled ---

@@ -880,6 +880,66 @@ static void test_disarm_grub_dir_gone(void **state) {
         assert_int_equal(rename(away, dir), 0);
 }
 
+/* An image the operator gave (--boot-initramfs) is theirs: disarm removes
+ * the entry and leaves the image, even one named like ours. */
+static void test_disarm_keeps_given_image(void **state) {
+        struct fixture *fx = *state;
+        struct boot_entry_spec s = spec;
+        _cleanup_(boot_record_done) struct boot_record rec = {};
+
+        put_text(fx, "/boot/mine.img", "the operator's image");
+        s.initramfs = "/boot/mine.img";
+        assert_int_equal(boot_entry_arm(fx->root, &s), 0);
+        assert_int_equal(boot_record_read(fx->root, &rec), 0);
+        assert_false(rec.initramfs_built);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, BOOT_ENTRY_RECORD));
+        assert_true(file_exists(fx, "/boot/mine.img"));
+        /* Named like oslift's own and not the armed one: left by an arm
+         * whose record is gone, removed as before. */
+        assert_false(file_exists(fx, IMAGE));
+
+        /* Given, with the name oslift's own images have: kept. */
+        put_text(fx, IMAGE, "upgrade initramfs");
+        s.initramfs = IMAGE;
+        assert_int_equal(boot_entry_arm(fx->root, &s), 0);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_true(file_exists(fx, IMAGE));
+
+        /* Built by stage: removed. */
+        s.initramfs_built = true;
+        assert_int_equal(boot_entry_arm(fx->root, &s), 0);
+        assert_int_equal(boot_entry_disarm(fx->root), 0);
+        assert_false(file_exists(fx, IMAGE));
+        assert_true(file_exists(fx, "/boot/mine.img"));
+}
+
+/* initramfs_built round-trips; a record from before the key says "not
+ * built" (an image then goes only by oslift's own name, remove_images()). */
+static void test_record_initramfs_built(void **state) {
+        struct fixture *fx = *state;
+        struct boot_record rec = {
+                .grub_dir = (char *) "/boot/grub", .grubenv = (char *) "/boot/grub/grubenv",
+                .next_entry = (char *) "", .kver = (char *) KVER, .initramfs = (char *) IMAGE,
+        };
+        struct boot_record back = {};
+        char old[] = "grub_dir=/boot/grub2\nnext_entry=\nkver=1\ninitramfs=/boot/x.img\n";
+        char bad[] = "grub_dir=/boot/grub2\nnext_entry=\ninitramfs_built=maybe\n";
+
+        for (int built = 0; built <= 1; built++) {
+                rec.initramfs_built = built;
+                assert_int_equal(boot_record_write(fx->root, &rec), 0);
+                assert_int_equal(boot_record_read(fx->root, &back), 0);
+                assert_int_equal(back.initramfs_built, built);
+                assert_string_equal(back.initramfs, IMAGE);
+                boot_record_done(&back);
+        }
+        assert_int_equal(boot_record_parse(old, &back), 0);
+        assert_false(back.initramfs_built);
+        boot_record_done(&back);
+        assert_int_equal(boot_record_parse(bad, &back), -EBADMSG);
+}
+
 /* The record: an ESP directory is one, a path out of it is not; a record
  * written before grubenv was recorded means GRUB_DIR/grubenv. */
 static void test_record_layouts(void **state) {
@@ -1131,6 +1191,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_esp_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_disarm_grub_dir_gone, setup, teardown),
                 cmocka_unit_test(test_record_layouts),
+                cmocka_unit_test_setup_teardown(test_disarm_keeps_given_image, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_record_initramfs_built, setup, teardown),
                 cmocka_unit_test(test_stub_detection),
                 cmocka_unit_test_setup_teardown(test_check, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_space_check, setup, teardown),

@@ -76,6 +76,10 @@ static void test_round_trip(void **state) {
                   "root=[/dev/sda2]|rd.oslift.upgrade|rd.shell=[0]|rd.emergency=[reboot]|rd.timeout=[300]|"
                   "console=[tty0]" },
                 { "", NULL, "rd.oslift.upgrade|rd.shell=[0]|rd.emergency=[reboot]|rd.timeout=[300]" },
+                /* \v, \f and \r are blanks to the kernel, so to both ends: the
+                 * old system's rd.oslift.break goes, the words stay apart. */
+                { "root=/dev/vda1\vro\frd.oslift.break\rquiet", NULL,
+                  "root=[/dev/vda1]|ro|quiet|rd.oslift.upgrade|rd.shell=[0]|rd.emergency=[reboot]|rd.timeout=[300]" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

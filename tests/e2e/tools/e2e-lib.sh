@@ -119,6 +119,39 @@ e2e_debugfs_cat() {
 	debugfs -R "cat $2" "$1?offset=1048576" 2>/dev/null
 }
 
+# e2e_rpmdb_qa IMAGE: rpm -qa of the rpmdb on the image's root filesystem,
+# one NEVRA a line, sorted.
+e2e_rpmdb_qa() {
+	local dir
+	dir=$(mktemp -d -t oslift-e2e-qa.XXXXXX)
+	debugfs -R "rdump /var/lib/rpm $dir" "$1?offset=1048576" >/dev/null 2>&1
+	rpm --dbpath "$dir/rpm" -qa --qf '%{NEVRA}\n' 2>/dev/null | LC_ALL=C sort
+	rm -rf "$dir"
+}
+
+# e2e_owned_files IMAGE: each package-owned regular file on the image
+# checked against the SHA-256 its rpmdb records: a line per file that
+# differs (or is missing), then "owned files: N, differing: M".
+e2e_owned_files() {
+	local image=$1 dir n=0 bad=0 digest path
+	dir=$(mktemp -d -t oslift-e2e-owned.XXXXXX)
+	debugfs -R "rdump /var/lib/rpm $dir" "$image?offset=1048576" >/dev/null 2>&1
+	# Regular files only (FILEMODES: 0100000), with rpm's SHA-256.
+	rpm --dbpath "$dir/rpm" -qa --qf '[%{FILEMODES:octal} %{FILEDIGESTS} %{FILENAMES}\n]' 2>/dev/null |
+		awk '$1 ~ /^100/ {print $2, $3}' | LC_ALL=C sort -u >"$dir/owned"
+	awk '{print "dump -p " $2 " '"$dir"'/f" NR}' "$dir/owned" >"$dir/cmds"
+	debugfs -f "$dir/cmds" "$image?offset=1048576" >/dev/null 2>&1
+	while read -r digest path; do
+		n=$((n + 1))
+		if [[ ! -f $dir/f$n || $(sha256sum <"$dir/f$n" | cut -d' ' -f1) != "$digest" ]]; then
+			bad=$((bad + 1))
+			echo "differs from the rpmdb: $path"
+		fi
+	done <"$dir/owned"
+	echo "owned files: $n, differing: $bad"
+	rm -rf "$dir"
+}
+
 # e2e_staged_image IMAGE FILLERS [AFTER [PKGDIR NAME...]]: a disk image of the
 # demo system staged for the upgrade by a real boot 1 (host-prep stage
 # --reboot in the guest), so the next boot of IMAGE is the upgrade boot.
