@@ -57,7 +57,7 @@ build_set() {
 		echo "release $rel: $count packages built in $((SECONDS - s)) s" >&2
 	done
 	createrepo_c -q "$tmp/release8"
-	rm -rf "$tmp/home" "$tmp"/top? "$tmp"/*.log "$tmp/rpmdb"
+	rm -rf "${tmp:?}/home" "${tmp:?}"/top? "${tmp:?}"/*.log "${tmp:?}/rpmdb"
 	rm -rf "$set_dir"
 	mv "$tmp" "$set_dir"
 }
@@ -76,7 +76,7 @@ s=$SECONDS
 rpm --root "$root" --dbpath /var/lib/rpm -i --quiet --nodeps --noscripts --justdb "$set_dir"/release7/*.rpm \
 	2> >(grep -v 'Alien\|assuming you know' >&2)
 installed=$(rpm --root "$root" --dbpath /var/lib/rpm -qa 2>/dev/null | wc -l)
-echo "root: $installed packages in its rpmdb ($((SECONDS - s)) s); repository: $(ls "$set_dir/release8" | grep -c '\.rpm$') packages"
+echo "root: $installed packages in its rpmdb ($((SECONDS - s)) s); repository: $(find "$set_dir/release8" -maxdepth 1 -name '*.rpm' | wc -l) packages"
 
 for ((k = 1; k <= runs; k++)); do
 	start=$(date +%s.%N)

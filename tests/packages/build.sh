@@ -16,7 +16,7 @@ set -euo pipefail
 usage() { echo "usage: $0 OUTDIR [--fillers N] [--extra DIR]" >&2; exit 2; }
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-out= fillers=0 extra=
+out='' fillers=0 extra=''
 while (($#)); do
 	case $1 in
 	--fillers) (($# >= 2)) || usage; fillers=$2; shift 2 ;;
