@@ -312,25 +312,23 @@ install: all
 	install -Dm644 docs/package-map.example $(DESTDIR)$(PREFIX)/share/oslift/package-map.example
 
 # A binary RPM of oslift itself (oslift.spec) from what make built and
-# make install installs, with the build host's rpmbuild. HOME and _dbpath
-# inside build/: no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the user
-# takes part. The nested make of %install is not one of our jobs.
-# Debian's brp-compress (it gzips the man pages) needs bash but names
-# /bin/sh.
+# make install installs, with the build host's rpmbuild, run by
+# tools/rpmbuild-isolated: its HOME, _topdir and _dbpath in build/rpmbuild
+# (no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the user takes part), the
+# nested make of %install none of our jobs, reproducible with the last
+# commit's time as SOURCE_DATE_EPOCH (outside a git checkout, the
+# helper's fixed one). Debian's brp-compress (it gzips the man pages)
+# needs bash but names /bin/sh.
 RPM_FILE := $(BUILD)/oslift-$(VERSION)-1.x86_64.rpm
 RPM_INPUTS := oslift.spec Makefile COPYING README.md $(wildcard docs/*.md man/* completion/* dracut-module/*) \
-	host-prep/oslift-restore.service
+	host-prep/oslift-restore.service tools/rpmbuild-isolated
+RPM_EPOCH = $(shell git -C $(CURDIR) log -1 --format=%ct 2>/dev/null)
 
 rpm: $(RPM_FILE)
 
 $(RPM_FILE): $(BUILD)/upgrader $(BUILD)/host-prep $(BUILD)/rpm/rpmrc $(RPM_INPUTS)
-	@rm -rf $(BUILD)/rpmbuild && mkdir -p $(BUILD)/rpmbuild/home
-	$(call say,RPM,$@)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL HOME=$(abspath $(BUILD)/rpmbuild/home) \
-		rpmbuild -bb --quiet --nodeps \
-		--define "_topdir $(abspath $(BUILD)/rpmbuild)" \
-		--define "_dbpath $(abspath $(BUILD)/rpmbuild/rpmdb)" \
-		--define "_rpmdir $(abspath $(BUILD))" \
-		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+	@rm -rf $(BUILD)/rpmbuild
+	$(call say,RPM,$@)tools/rpmbuild-isolated $(if $(RPM_EPOCH),--epoch $(RPM_EPOCH)) $(BUILD)/rpmbuild $(BUILD) \
 		--define "__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
 		--define "oslift_srcdir $(CURDIR)" --define "oslift_version $(VERSION)" \
 		oslift.spec $(if $(V),,>/dev/null)

@@ -27,7 +27,7 @@ usage() {
 	echo "usage: $0 [--out FILE] [--runs K] [--mem \"MB ...\"] [--fillers N]" >&2
 	exit 2
 }
-out= runs=2 mems="512 256" fillers=0
+out='' runs=2 mems="512 256" fillers=0
 while (($#)); do
 	case $1 in
 	--out | --runs | --mem | --fillers)

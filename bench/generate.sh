@@ -31,12 +31,13 @@ case $size in small) : "${n:=60}" ;; default) : "${n:=500}" ;; *) die "--size wa
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tests_pkgs=$here/../tests/packages
+rpmbuild=$here/../tools/rpmbuild-isolated # isolated, reproducible
 busybox=${BUSYBOX:-/bin/busybox}
 command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian package rpm)"
 file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not a static busybox (busybox-static)"
 
 stamp=$({
-	cat "$here/generate.sh" "$here/bench.spec" "$here/gen-tree.py" \
+	cat "$here/generate.sh" "$here/bench.spec" "$here/gen-tree.py" "$rpmbuild" \
 		"$tests_pkgs/common.macros" "$tests_pkgs/specs/oslift-test-sh.spec" "$busybox"
 	rpmbuild --version
 	echo "n $n size $size"
@@ -60,19 +61,13 @@ fi
 start=$SECONDS
 tmp=$(mktemp -d "$out/.build.XXXXXX") # same filesystem: the final mv is a rename
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home" "$tmp/out/old" "$tmp/out/new"
+mkdir -p "$tmp/out/old" "$tmp/out/new"
 
 build() { # SPEC REL DIR [--define ...]...
 	local spec=$1 rel=$2 dir=$3 job; shift 3
 	job=$(basename "$spec" .spec)-$rel-$*
 	job=${job//[^A-Za-z0-9.-]/_}
-	HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
-		rpmbuild -bb --quiet --nodeps --load "$tests_pkgs/common.macros" \
-		--define "_topdir $tmp/top/$job" \
-		--define "_tmppath $tmp" \
-		--define "_dbpath $tmp/rpmdb" \
-		--define "_rpmdir $tmp/out/$dir" \
-		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+	"$rpmbuild" "$tmp/work/$job" "$tmp/out/$dir" --load "$tests_pkgs/common.macros" \
 		--define "rel $rel" \
 		--define "busybox $busybox" \
 		"$@" "$spec" >"$tmp/$job.log" 2>&1 || { echo "generate.sh: rpmbuild failed: $job" >&2; tail -30 "$tmp/$job.log" >&2; return 1; }

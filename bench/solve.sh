@@ -33,7 +33,7 @@ command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null ||
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${OSLIFT_CACHE:-/var/cache/oslift}
 key=$({
-	cat "$here/solve.sh" "$here/solve.spec" "$here/../tests/packages/common.macros"
+	cat "$here/solve.sh" "$here/solve.spec" "$here/../tools/rpmbuild-isolated" "$here/../tests/packages/common.macros"
 	rpmbuild --version
 	echo "n $n m $m"
 } | sha256sum | cut -c1-16)
@@ -42,22 +42,17 @@ set_dir=$cache/solve-bench-$key
 build_set() {
 	local tmp rel count s
 	tmp=$(mktemp -d "$cache/solve-bench.XXXXXX")
-	mkdir -p "$tmp/home"
 	for rel in 7 8; do
 		count=$m
 		((rel == 8)) && count=$n
 		s=$SECONDS
-		HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
-			rpmbuild -bb --quiet --nodeps --load "$here/../tests/packages/common.macros" \
-			--define "_topdir $tmp/top$rel" --define "_tmppath $tmp" --define "_dbpath $tmp/rpmdb" \
-			--define "_rpmdir $tmp/release$rel" \
-			--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
-			--define "rel $rel" --define "n $count" "$here/solve.spec" >"$tmp/build$rel.log" 2>&1 ||
+		"$here/../tools/rpmbuild-isolated" "$tmp/work$rel" "$tmp/release$rel" \
+			--load "$here/../tests/packages/common.macros" --define "rel $rel" --define "n $count" "$here/solve.spec" >"$tmp/build$rel.log" 2>&1 ||
 			{ tail -n 20 "$tmp/build$rel.log" >&2; die "rpmbuild failed (release $rel)"; }
 		echo "release $rel: $count packages built in $((SECONDS - s)) s" >&2
 	done
 	createrepo_c -q "$tmp/release8"
-	rm -rf "$tmp/home" "$tmp"/top? "$tmp"/*.log "$tmp/rpmdb"
+	rm -rf "${tmp:?}"/work? "${tmp:?}"/*.log
 	rm -rf "$set_dir"
 	mv "$tmp" "$set_dir"
 }
@@ -76,7 +71,7 @@ s=$SECONDS
 rpm --root "$root" --dbpath /var/lib/rpm -i --quiet --nodeps --noscripts --justdb "$set_dir"/release7/*.rpm \
 	2> >(grep -v 'Alien\|assuming you know' >&2)
 installed=$(rpm --root "$root" --dbpath /var/lib/rpm -qa 2>/dev/null | wc -l)
-echo "root: $installed packages in its rpmdb ($((SECONDS - s)) s); repository: $(ls "$set_dir/release8" | grep -c '\.rpm$') packages"
+echo "root: $installed packages in its rpmdb ($((SECONDS - s)) s); repository: $(find "$set_dir/release8" -maxdepth 1 -name '*.rpm' | wc -l) packages"
 
 for ((k = 1; k <= runs; k++)); do
 	start=$(date +%s.%N)

@@ -34,6 +34,7 @@ installkernel() {
 }
 
 # called by dracut
+# shellcheck disable=SC2154 # moddir, initdir, systemdsystemunitdir: dracut sets them
 install() {
 	# Static: no libraries to resolve. Its rpm/ configuration is found
 	# beside it.

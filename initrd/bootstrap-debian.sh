@@ -24,6 +24,7 @@ packages=(
 	rpm file binutils perl busybox-static cpio python3 zstd procps gpg strace
 	# the man pages (groff -ww, man -l) and the progress bar on a pty (script)
 	groff-base man-db bsdutils
+	shellcheck # tests/integration/shellcheck.sh: every shell file of the tree, at warning level
 	# tests of --repo: repositories, and dnf distro-sync as the reference
 	createrepo-c dnf
 	# e2e tests (tests/e2e): the Debian guest rootfs, the disk image without

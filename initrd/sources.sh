@@ -95,7 +95,7 @@ _sha_ok() { [[ -f $1/$2 ]] && echo "$3  $1/$2" | sha256sum --check --quiet --str
 # (fetched when missing; under OSLIFT_SOURCES never fetched). Substitutes
 # a revision that has left the archive as the policy above says.
 sources_fetch() {
-	local lock=$1 srcdir=$2 pkg ver file sum all_ok new uris deb orig_ok
+	local lock=$1 srcdir=$2 pkg ver file sum all_ok new uris deb
 	mkdir -p "$srcdir"
 	while read -r pkg ver; do
 		all_ok=1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for oslift's shell tests. Each test prints TAP (read by
 # tests/run.sh, or prove); source this file, call the t_* functions, the
 # plan comes at exit.
@@ -15,7 +16,9 @@ set -u
 set -o errtrace
 
 : "${OSLIFT_BUILD:?run through make check (OSLIFT_BUILD is not set)}"
+# shellcheck disable=SC2034 # UPGRADER, HOST_PREP, T_OUT, T_RC: for the files that source this one
 UPGRADER=$OSLIFT_BUILD/upgrader
+# shellcheck disable=SC2034
 HOST_PREP=$OSLIFT_BUILD/host-prep
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -126,6 +129,7 @@ t_match() {
 # t_run CMD...: runs a command, leaving its exit status in T_RC and its
 # combined output in T_OUT.
 t_run() {
+	# shellcheck disable=SC2034
 	T_OUT=$("$@" 2>&1) && T_RC=0 || T_RC=$?
 }
 

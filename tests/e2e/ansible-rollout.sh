@@ -18,6 +18,7 @@
 # and from the disks (debugfs) afterwards.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 e2e_require "ansible rollout"
@@ -90,8 +91,8 @@ guest_dpkg() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # python3.11-minimal configured first): a second run takes what the first
 # one could not install.
 if guest_dpkg -i "${files[@]}" >"$tmp/dpkg.log" 2>&1 ||
-	guest_dpkg -i $(sed -n '/^Errors were encountered/,$s/^ \(\/var\/tmp\/.*\.deb\)$/\1/p' "$tmp/dpkg.log") \
-		>>"$tmp/dpkg.log" 2>&1; then
+	{ mapfile -t again < <(sed -n '/^Errors were encountered/,$s/^ \(\/var\/tmp\/.*\.deb\)$/\1/p' "$tmp/dpkg.log")
+	  guest_dpkg -i "${again[@]}" >>"$tmp/dpkg.log" 2>&1; }; then
 	t_pass "sshd and python3 installed into the guest root (${#files[@]} .debs)"
 else
 	t_fail "sshd and python3 installed into the guest root" "$(tail -20 "$tmp/dpkg.log")"

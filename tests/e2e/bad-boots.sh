@@ -15,6 +15,7 @@
 # host-prep status on the console and powers off.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 e2e_require "bad upgrade boots"

@@ -18,6 +18,7 @@
 # Judged from the serial logs and the disk images (debugfs).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 FILLERS=20
@@ -48,7 +49,7 @@ t_match "$(e2e_debugfs_cat "$staged" /boot/grub/custom.cfg || true)" "'rd\.oslif
 # with NAME ARGS...: a copy of the staged disk whose entry has ARGS after
 # rd.oslift.upgrade.
 with() {
-	local name=$1 words= w
+	local name=$1 words='' w
 	shift
 	for w; do words+=" '$w'"; done
 	cp --sparse=always "$staged" "$tmp/$name.img"
@@ -70,7 +71,7 @@ cps=$(awk '$2 == "checkpoint" {print $3}' <<<"$journal" | tr '\n' ' ')
 done_records=$(awk '$2 == "done"' <<<"$journal" | wc -l)
 echo "# checkpoint: $done_records done records, checkpoints at: $cps"
 t_match "$done_records" '^[1-9][0-9]+$' "checkpoint: the journal has the transaction's done records"
-bad= prev=0 n=0
+bad='' prev=0 n=0
 for c in $cps; do
 	((c - prev >= K)) || bad+=" $c (after $prev)"
 	prev=$c n=$((n + 1))

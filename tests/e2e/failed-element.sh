@@ -11,6 +11,7 @@
 #   boot 3  release 8; oslift-restore.service; the guest records its state
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 e2e_require "a failing %pre in the upgrade boot"

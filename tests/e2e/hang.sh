@@ -19,6 +19,7 @@
 # line the test printed. HANG_GIVE_UP=0 leaves out the second part.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 GIVE_UP=${HANG_GIVE_UP:-1}

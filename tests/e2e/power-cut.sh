@@ -15,6 +15,7 @@
 #   POWER_CUT_POINTS=all     eleven cuts spread over the transaction (default)
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 POINTS=${POWER_CUT_POINTS:-all}

@@ -12,6 +12,7 @@
 # Timings go to the TAP output as comments.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 e2e_require "e2e smoke"

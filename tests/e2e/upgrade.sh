@@ -15,6 +15,7 @@
 # narrates itself for a person instead of printing TAP.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tools/e2e-lib.sh
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
 DEMO=${DEMO:-0}

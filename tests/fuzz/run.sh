@@ -62,7 +62,7 @@ wait
 failed=0
 printf '\n%-16s %8s %12s %9s %7s %7s  %s\n' harness seconds execs execs/s new corpus result
 for name in "$@"; do
-	read -r took rc <"$dir/logs/$name.result" || { took=? rc=?; }
+	read -r took rc <"$dir/logs/$name.result" || { took='?' rc='?'; }
 	found=$(find "$dir/artifacts/$name" -maxdepth 1 -type f ! -name 'slow-unit-*' \
 		-newer "$dir/logs/$name.started" 2>/dev/null | sort)
 	if [[ $rc == 0 && -z $found ]]; then

@@ -83,7 +83,7 @@ t_match "$T_OUT" 'not available from the configured apt sources: zypper' "naming
 t_is "$(grep -c '^install' "$tmp/apt-get.calls" 2>/dev/null || true)" 0 "before asking apt to install anything"
 
 # Everything present: quiet, nothing asked.
-printf '%s\n' $(grep -v '^deb-src$' <<<"$all") >"$tmp/installed"
+grep -v '^deb-src$' <<<"$all" >"$tmp/installed"
 rm -f "$tmp/apt-get.calls"
 run
 t_is "$T_RC:$T_OUT" "0:" "with everything installed the bootstrap is silent"

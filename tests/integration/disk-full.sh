@@ -14,7 +14,8 @@ pkgs=$(t_packages)
 small=$tmp/small
 mkdir -p "$small"
 mount -t tmpfs -o size=64m oslift-test "$small"
-trap 'rc=$?; umount "$small" 2>/dev/null; _t_finish "$rc"' EXIT
+unmount_and_finish() { local rc=$?; umount "$small" 2>/dev/null; _t_finish "$rc"; }
+trap unmount_and_finish EXIT
 root=$small/root
 t_make_release7_root "$root" "$pkgs"
 t_run "$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy

@@ -118,7 +118,7 @@ after=$(t_rpm "$root" -qa --qf '%{NAME}\n' | LC_ALL=C sort)
 t_is "$after" "$(awk '$1 == "final" {for (i = 2; i <= NF; i++) print $i}' "$tmp/ref" | LC_ALL=C sort)" \
 	"the installed names afterwards are the reference's, exactly"
 bad=0
-while read -r _ id action how rest; do
+while read -r _ id _ _ rest; do
 	ins=${rest%%->*} outs=${rest#*->}
 	for n in $outs; do
 		grep -qx "$n" <<<"$after" || { echo "# event $id: $n is not installed"; bad=1; }

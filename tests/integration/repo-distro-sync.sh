@@ -23,7 +23,9 @@ t_ok "createrepo_c made a repository of release 8" test -f "$repo/repodata/repom
 # Root A: release 7 without the clash pair. Root B: with it.
 base=$tmp/base
 mkdir -p "$base"
-t_rpm "$base" -i --quiet $(ls "$pkgs"/release7/*.rpm | grep -v /clash-)
+release7=()
+for f in "$pkgs"/release7/*.rpm; do [[ $f == */clash-* ]] || release7+=("$f"); done
+t_rpm "$base" -i --quiet "${release7[@]}"
 copy_root() { rm -rf "$2" && cp -a "$1" "$2"; }
 
 # Debian's dnf reads the rpmdb where Debian's rpm keeps it (~/.rpmdb);

@@ -57,7 +57,7 @@ same_report_and_effects() {
 }
 
 copy() {
-	rm -rf "$tmp/$1"
+	rm -rf "${tmp:?}/$1"
 	cp -a "$base" "$tmp/$1"
 	echo "$tmp/$1"
 }

@@ -91,7 +91,7 @@ mkdir -p "$root"
 t_run t_rpm "$root" -i --nodeps "$pkg"
 t_is "$T_RC" 0 "rpm -i installs it into a scratch root"
 t_is "$(t_rpm "$root" -q oslift)" "oslift-$version-1.x86_64" "rpm -q knows it"
-on_disk=$(while read -r t m u g f; do
+on_disk=$(while read -r _ _ _ _ f; do
 	stat -c "%F %a %U %G $f" "$root$f"
 done <<<"$expected" | sed 's/^directory /d /; s/^regular file /f /')
 t_is "$on_disk" "$expected" "every file is installed with its mode and owner"

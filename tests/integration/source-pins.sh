@@ -20,7 +20,8 @@ t_match "$T_OUT" 'all [0-9]+ pins are served' "and the check says how many it ch
 # Every lock entry carries the full version, epoch included, when Debian's
 # has one (apt cannot find "5.44-3" of a package whose version is 1:5.44-3).
 entries=$(grep -hv '^[[:space:]]*\(#\|$\)' "$initrd/sources.lock" "$initrd/libsolv.lock" | awk '!s[$1]++ {print $1, $2}')
-index=$(apt-cache showsrc --only-source $(cut -d' ' -f1 <<<"$entries") 2>/dev/null |
+mapfile -t sources < <(cut -d' ' -f1 <<<"$entries")
+index=$(apt-cache showsrc --only-source "${sources[@]}" 2>/dev/null |
 	awk '/^Package: / {p = $2} /^Version: / {print p, $2}')
 bad=
 while read -r pkg ver; do

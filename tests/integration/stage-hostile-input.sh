@@ -9,10 +9,10 @@ pkgs=$(t_packages)
 base=$tmp/base
 t_make_release7_root "$base" "$pkgs"
 
-fresh_root() { rm -rf "$tmp/$1"; cp -a "$base" "$tmp/$1"; echo "$tmp/$1"; }
+fresh_root() { rm -rf "${tmp:?}/$1"; cp -a "$base" "$tmp/$1"; echo "$tmp/$1"; }
 
 # A package set: release 8 with the given extra files added by the caller.
-set_dir() { rm -rf "$tmp/$1"; mkdir -p "$tmp/$1"; cp "$pkgs"/release8/*.rpm "$tmp/$1/"; echo "$tmp/$1"; }
+set_dir() { rm -rf "${tmp:?}/$1"; mkdir -p "$tmp/$1"; cp "$pkgs"/release8/*.rpm "$tmp/$1/"; echo "$tmp/$1"; }
 
 # both_block DESC DIR REGEX [ARGS...]: check and stage both block with a
 # finding matching REGEX, and the root is unchanged.

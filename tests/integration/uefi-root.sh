@@ -275,7 +275,8 @@ else
 	small=$tmp/small-esp
 	cp -a "$root/boot/efi" "$small"
 	mount -t tmpfs -o size=64k oslift-test-esp "$root/boot/efi"
-	trap 'rc=$?; umount "$root/boot/efi" 2>/dev/null; _t_finish "$rc"' EXIT
+	unmount_and_finish() { local rc=$?; umount "$root/boot/efi" 2>/dev/null; _t_finish "$rc"; }
+	trap unmount_and_finish EXIT
 	cp -a "$small/." "$root/boot/efi/"
 	head -c 1M /dev/zero >"$root/boot/efi/filler" 2>/dev/null || true
 	cat /proc/self/mountinfo >"$root/fake/proc/self/mountinfo"

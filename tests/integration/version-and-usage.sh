@@ -24,7 +24,9 @@ for bin in "$UPGRADER" "$HOST_PREP"; do
 	t_is "$T_RC" 2 "$name rejects an unknown option with status 2"
 	t_match "$T_OUT" "unrecognized option.*no-such-option" "$name names the unknown option"
 
-	t_run "$bin" --root relative/dir $([[ $name == host-prep ]] && echo inventory)
+	command=()
+	if [[ $name == host-prep ]]; then command=(inventory); fi
+	t_run "$bin" --root relative/dir "${command[@]}"
 	t_is "$T_RC" 2 "$name rejects a relative --root"
 	t_match "$T_OUT" "relative/dir" "$name names the bad --root"
 done

@@ -16,7 +16,7 @@ set -euo pipefail
 usage() { echo "usage: $0 OUTDIR [--fillers N] [--extra DIR]" >&2; exit 2; }
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-out= fillers=0 extra=
+out='' fillers=0 extra=''
 while (($#)); do
 	case $1 in
 	--fillers) (($# >= 2)) || usage; fillers=$2; shift 2 ;;
@@ -31,6 +31,7 @@ done
 fillers=$((10#$fillers))
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+rpmbuild=$here/../../tools/rpmbuild-isolated
 busybox=${BUSYBOX:-/bin/busybox}
 command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian package rpm)"
 [[ -x $busybox ]] || die "$busybox not found (Debian package busybox-static)"
@@ -44,7 +45,7 @@ exec 9>"$out/.lock"
 flock 9 # concurrent callers of the same OUTDIR wait for one another
 
 stamp=$({
-	cat "$here/build.sh" "$here/common.macros" "$here"/specs/*.spec "$busybox"
+	cat "$here/build.sh" "$rpmbuild" "$here/common.macros" "$here"/specs/*.spec "$busybox"
 	[[ -z $extra ]] || cat "$extra"/*.spec
 	rpmbuild --version
 	echo "fillers $fillers"
@@ -58,24 +59,12 @@ fi
 start=$SECONDS
 tmp=$(mktemp -d -t oslift-pkgbuild.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home" "$tmp/out/release7" "$tmp/out/release8"
+mkdir -p "$tmp/out/release7" "$tmp/out/release8"
 
-build() { # SPEC REL [TARGET]: one rpmbuild, isolated from the user's rpm setup
+build() { # SPEC REL [TARGET]: one rpmbuild, isolated and reproducible (rpmbuild-isolated)
 	local spec=$1 rel=$2 target=${3:-} job
 	job=$(basename "$spec" .spec)-$rel${target:+-$target}
-	# Made here: rpmbuilds running side by side race in creating the
-	# shared parent ("failed to create directory %{_topdir}: File exists").
-	mkdir -p "$tmp/top/$job"
-	# HOME=$tmp/home: no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the user.
-	# --nodeps: specs have no BuildRequires, so no rpmdb is ever opened.
-	# SOURCE_DATE_EPOCH (with common.macros): reproducible packages.
-	HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
-		rpmbuild -bb --quiet --nodeps --load "$here/common.macros" \
-		--define "_topdir $tmp/top/$job" \
-		--define "_tmppath $tmp" \
-		--define "_dbpath $tmp/rpmdb" \
-		--define "_rpmdir $tmp/out/release$rel" \
-		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+	"$rpmbuild" "$tmp/work/$job" "$tmp/out/release$rel" --load "$here/common.macros" \
 		--define "rel $rel" \
 		--define "busybox $busybox" \
 		--define "fillers $fillers" \

@@ -14,6 +14,7 @@ die() { echo "build.sh: $*" >&2; exit 1; }
 (($# == 1)) && [[ $1 != -* ]] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 macros=$here/../../packages/common.macros
+rpmbuild=$here/../../../tools/rpmbuild-isolated
 command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian package rpm)"
 [[ -f $macros ]] || die "$macros not found"
 
@@ -22,7 +23,7 @@ out=$(cd "$1" && pwd)
 exec 9>"$out/.lock"
 flock 9 # concurrent callers of the same OUTDIR wait for one another
 
-stamp=$({ cat "$here/build.sh" "$macros" "$here"/specs/*.spec; rpmbuild --version; } | sha256sum | cut -d' ' -f1)
+stamp=$({ cat "$here/build.sh" "$rpmbuild" "$macros" "$here"/specs/*.spec; rpmbuild --version; } | sha256sum | cut -d' ' -f1)
 if [[ -f $out/.stamp && $(<"$out/.stamp") == "$stamp" ]] &&
 	compgen -G "$out/release7/*.rpm" >/dev/null && compgen -G "$out/release8/*.rpm" >/dev/null; then
 	echo "e2e packages: up to date in $out"
@@ -32,25 +33,16 @@ fi
 start=$SECONDS
 tmp=$(mktemp -d -t oslift-e2e-pkgbuild.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home" "$tmp/out/release7" "$tmp/out/release8"
+mkdir -p "$tmp/out/release7" "$tmp/out/release8"
 
 for spec in "$here"/specs/*.spec; do
 	rels=$(sed -n -E '1s/^# releases:(( [78])+)$/\1/p' "$spec")
 	[[ -n $rels ]] || die "$spec: first line must be '# releases: 7 8' (or 7, or 8)"
 	for rel in $rels; do
 		job=$(basename "$spec" .spec)-$rel
-		# HOME=$tmp/home: no ~/.rpmmacros, ~/.rpmdb or ~/rpmbuild of the
-		# user; --nodeps: no rpmdb is opened; SOURCE_DATE_EPOCH (with
-		# common.macros): reproducible packages.
-		HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
-			rpmbuild -bb --quiet --nodeps --load "$macros" \
-			--define "_topdir $tmp/top/$job" \
-			--define "_tmppath $tmp" \
-			--define "_dbpath $tmp/rpmdb" \
-			--define "_rpmdir $tmp/out/release$rel" \
-			--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
-			--define "rel $rel" \
-			"$spec" >"$tmp/$job.log" 2>&1 ||
+		# isolated and reproducible: rpmbuild-isolated
+		"$rpmbuild" "$tmp/work/$job" "$tmp/out/release$rel" --load "$macros" \
+			--define "rel $rel" "$spec" >"$tmp/$job.log" 2>&1 ||
 			{ echo "build.sh: rpmbuild failed for $job:" >&2; sed 's/^/  /' "$tmp/$job.log" >&2; exit 1; }
 		if [[ -s $tmp/$job.log ]]; then # warnings may be spec mistakes
 			echo "build.sh: rpmbuild said for $job:" >&2

@@ -26,7 +26,7 @@ trap '_e2e_exit' EXIT
 # Skips the whole test (one skipped test point, then exit) when the machine
 # cannot run QEMU guests: not root, or tools missing.
 e2e_require() {
-	local why= tool
+	local why='' tool
 	((EUID == 0)) || why="needs root (debootstrap, chroot, mkfs -d ownership)"
 	for tool in qemu-system-x86_64 debootstrap sfdisk grub-mkimage debugfs curl rpmbuild; do
 		[[ -n $why ]] || command -v $tool >/dev/null || why="$tool not found (initrd/bootstrap-debian.sh)"
@@ -163,7 +163,7 @@ e2e_owned_files() {
 # $E2E_STAGE_ARGS (words) go on stage's command line. Serial log of boot 1:
 # IMAGE.stage.log. Fails unless stage armed the boot.
 e2e_staged_image() {
-	local image=$1 fillers=$2 after=${3:-} root=$1.root site extra= pkgdir=${4:-} name
+	local image=$1 fillers=$2 after=${3:-} root=$1.root site extra='' pkgdir=${4:-} name
 	shift $(($# < 4 ? $# : 4))
 	rm -rf "$root"
 	e2e_new_root "$root" || return 1
@@ -192,7 +192,7 @@ e2e_staged_image() {
 # e2e_image_edit IMAGE PATH SED-SCRIPT: edits a file of the image's root
 # file system in place (dump, sed, write back with its mode and owner).
 e2e_image_edit() {
-	local image=$1 path=$2 script=$3 tmp stat mode
+	local image=$1 path=$2 script=$3 tmp mode
 	tmp=$(mktemp)
 	debugfs -R "dump -p $path $tmp" "$image?offset=1048576" >/dev/null 2>&1 || return 1
 	mode=$(stat -c %a "$tmp")

@@ -34,7 +34,7 @@ usage() {
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port= ssh_port= expect= smp=2
+pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2
 while (($#)); do
 	case $1 in
 	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp)
@@ -67,7 +67,7 @@ qemu=(qemu-system-x86_64 -machine pc -accel tcg -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot
 	-drive "file=$image,format=raw,if=virtio"
 	-chardev "file,id=s0,path=$log" -serial chardev:s0
-	-netdev "$netdev" -device virtio-net-pci,netdev=n0,romfile=
+	-netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile="
 	-monitor "unix:$monitor,server=on,wait=off")
 
 start=$(date +%s%N)
@@ -85,7 +85,7 @@ elapsed() {
 	echo "$((ds / 10)).$((ds % 10))"
 }
 
-how= status=0 panic_at=
+how='' status=0 panic_at=''
 while kill -0 $pid 2>/dev/null; do
 	if [[ -z $panic_at ]] && grep -q 'Kernel panic - not syncing' "$log"; then
 		panic_at=$SECONDS # let panic=N reboot (exit) or the backtrace finish
