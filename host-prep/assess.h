@@ -41,6 +41,8 @@ struct assess_options {
         const char *repomap; /* --repomap FILE: Leapp's repository ids of the --repo directories */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
+        char **module_streams; /* --module-stream NAME:STREAM, with --repo */
+        size_t n_module_streams;
         char **erase; /* --erase NAME */
         size_t n_erase;
         char **install_only; /* --install-only NAME, added to the defaults */

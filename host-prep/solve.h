@@ -24,6 +24,9 @@ struct solve_result {
         size_t n_packages;
         char **erase_nevras; /* installed packages the solution erases outright */
         size_t n_erase_nevras;
+        char **module_streams; /* the enabled module streams: name, stream, name, ... */
+        size_t n_module_streams; /* twice their number */
+        unsigned n_modular_excluded; /* packages the module streams left out */
         unsigned n_installed, n_available, n_repos;
         double rpmdb_seconds, repos_seconds, solve_seconds; /* reading, then solving */
 };
@@ -31,7 +34,9 @@ struct solve_result {
 /*
  * Loads the rpmdb of o->root and the --repo directories (repodata/repomd.xml,
  * or the *.rpm files of a directory without one), solves the distupgrade
- * with o's --erase, --allow-erasing, --install-only and --package-map, and
+ * with o's --erase, --allow-erasing, --install-only, --package-map and the
+ * module streams (repomd.xml's modules, the root's /etc/dnf/modules.d,
+ * --module-stream; modulemd.h), and
  * fills ret. What stands in the way (unsolvable dependencies with libsolv's
  * explanation and solutions, damaged repodata) becomes findings; a negative
  * errno only when nothing could be looked at.
