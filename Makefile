@@ -205,7 +205,7 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 # themselves in this run: tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. A new harness is that file, its seeds and its
 # NAME in this list (upgrader/journal.c's goes in as "journal").
-FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks pes
+FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks pes modulemd
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 

@@ -359,21 +359,24 @@ void modulemd_done(struct modulemd *m) {
 /* dnf's NAME.module: "[name]" then name=, stream=, profiles=, state=. */
 int module_state_parse(const char *text, struct module_state *ret, char **ret_error) {
         _cleanup_free_ char *copy = strdup(text), *name = NULL, *stream = NULL, *state = NULL;
-        char *save = NULL;
+        char *rest = copy, *line;
+        unsigned n = 0;
 
         *ret = (struct module_state) {};
         *ret_error = NULL;
         if (!copy)
                 return -ENOMEM;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+
+        while ((line = strsep(&rest, "\n"))) {
                 char *eq, *key, *value, *e;
 
+                n++; /* the line is named by number: what the file says is not echoed */
                 line += strspn(line, " \t\r");
                 if (!*line || *line == '#' || *line == ';' || *line == '[')
                         continue;
                 eq = strchr(line, '=');
                 if (!eq)
-                        return asprintf(ret_error, "\"%s\" is no KEY=VALUE line", line) < 0 ? -ENOMEM : -EBADMSG;
+                        return asprintf(ret_error, "its line %u is no KEY=VALUE line", n) < 0 ? -ENOMEM : -EBADMSG;
                 key = line;
                 for (e = eq; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
                         ;
@@ -394,7 +397,7 @@ int module_state_parse(const char *text, struct module_state *ret, char **ret_er
         if (!name || !is_token(name))
                 return asprintf(ret_error, "it names no module (name=)") < 0 ? -ENOMEM : -EBADMSG;
         if (stream && *stream && !is_token(stream))
-                return asprintf(ret_error, "stream=%s is not a stream name", stream) < 0 ? -ENOMEM : -EBADMSG;
+                return asprintf(ret_error, "its stream= is not a stream name") < 0 ? -ENOMEM : -EBADMSG;
         ret->enabled = state && strcmp(state, "enabled") == 0;
         ret->disabled = state && strcmp(state, "disabled") == 0;
         ret->name = TAKE_PTR(name);
