@@ -69,6 +69,8 @@ struct assess_options {
         size_t n_upgrade_args;
 };
 
+struct enabled_module; /* solve.h */
+
 struct assessment {
         const struct assess_options *opts;
         int spool_fd; /* opts->spool_dir, or -1 */
@@ -82,6 +84,8 @@ struct assessment {
         size_t n_candidates;
         char **erase_nevras; /* explicit erasures: --erase and --allow-erasing */
         size_t n_erase_nevras;
+        struct enabled_module *modules; /* --repo: the module streams enabled (solve.h) */
+        size_t n_modules;
         uint64_t staging_bytes;
         struct findings findings;
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chase.h"
@@ -23,16 +25,46 @@ int selinux_config_mode(const char *root, char *buf, size_t size) {
         return 0;
 }
 
-int restore_record_write(const char *root, const char *source_backend, const char *target_backend) {
-        char selinux[16], text[256];
+static bool module_char(char c, bool first) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+               (!first && (c == '.' || c == '-'));
+}
+
+bool restore_module_valid(const char *s) {
+        const char *colon = strchr(s, ':');
+
+        if (!colon || colon == s || !colon[1] || strlen(s) >= RESTORE_MODULE_MAX)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (p != colon && !module_char(*p, p == s || p == colon + 1))
+                        return false;
+        return true;
+}
+
+int restore_record_write(const char *root, const char *source_backend, const char *target_backend,
+                         char *const *modules, size_t n_modules) {
+        char selinux[16];
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *out;
         int r = selinux_config_mode(root, selinux, sizeof(selinux));
-        int n;
 
         if (r < 0)
                 return r;
-        n = snprintf(text, sizeof(text), "selinux=%s\nsource-backend=%s\ntarget-backend=%s\n", selinux,
-                     source_backend, target_backend);
-        return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, (size_t) n, 0600);
+        if (n_modules > RESTORE_MODULES_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n_modules; i++)
+                if (!restore_module_valid(modules[i]))
+                        return -EINVAL;
+        out = open_memstream(&text, &len);
+        if (!out)
+                return -ENOMEM;
+        fprintf(out, "selinux=%s\nsource-backend=%s\ntarget-backend=%s\n", selinux, source_backend, target_backend);
+        for (size_t i = 0; i < n_modules; i++)
+                fprintf(out, "module=%s\n", modules[i]);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, len, 0600);
 }
 
 static bool one_of(const char *value, const char *const *allowed) {
@@ -69,6 +101,13 @@ static int parse_stream(FILE *f, struct restore_record *ret) {
                         snprintf(r.source_backend, sizeof(r.source_backend), "%s", value);
                 else if (strcmp(line, "target-backend") == 0)
                         snprintf(r.target_backend, sizeof(r.target_backend), "%s", value);
+                else if (strcmp(line, "module") == 0) {
+                        /* Restore writes a file named after it: only what
+                         * stage would have written. */
+                        if (r.n_modules >= RESTORE_MODULES_MAX || !restore_module_valid(value))
+                                return -EBADMSG;
+                        snprintf(r.modules[r.n_modules++], RESTORE_MODULE_MAX, "%s", value);
+                }
         }
         if (!record_is_valid(&r))
                 return -EBADMSG;

@@ -866,11 +866,23 @@ static int choose_modules(Pool *pool, const struct assess_options *o, const stru
                 findings_add_detail(f, "reason: %s", module_reason_name(e->reason));
                 findings_add_detail(f, "version %" PRIu64 ", context %s", e->version,
                                     *e->context ? e->context : "(none)");
-                r = strv_push(&ret->module_streams, &ret->n_module_streams, e->name);
-                if (r >= 0)
-                        r = strv_push(&ret->module_streams, &ret->n_module_streams, e->stream);
-                if (r < 0)
-                        return r;
+                {
+                        struct enabled_module *p = realloc(ret->modules, (ret->n_modules + 1) * sizeof(*p));
+
+                        if (!p)
+                                return -ENOMEM;
+                        ret->modules = p;
+                        p[ret->n_modules] = (struct enabled_module) {
+                                .name = strdup(e->name),
+                                .stream = strdup(e->stream),
+                                .reason = e->reason,
+                                .required_by = e->required_by ? strdup(e->required_by) : NULL,
+                        };
+                        ret->n_modules++;
+                        if (!p[ret->n_modules - 1].name || !p[ret->n_modules - 1].stream ||
+                            (e->required_by && !p[ret->n_modules - 1].required_by))
+                                return -ENOMEM;
+                }
         }
         r = filter_modular(pool, m, &c, considered, &excluded);
         if (r < 0)
@@ -888,7 +900,7 @@ static int choose_modules(Pool *pool, const struct assess_options *o, const stru
         findings_add(f, SEVERITY_INFO, "modules", "", "",
                      "%zu module streams (%zu builds) in the repositories, %zu enabled; %u packages of other "
                      "streams or shadowed by an enabled one left out",
-                     n_streams, m->n_streams, ret->n_module_streams / 2, excluded);
+                     n_streams, m->n_streams, ret->n_modules, excluded);
         return 0;
 }
 
@@ -1146,6 +1158,15 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         return 0;
 }
 
+void enabled_modules_free(struct enabled_module *m, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(m[i].name);
+                free(m[i].stream);
+                free(m[i].required_by);
+        }
+        free(m);
+}
+
 void solve_result_done(struct solve_result *r) {
         for (size_t i = 0; i < r->n_packages; i++) {
                 free(r->packages[i].path);
@@ -1153,6 +1174,6 @@ void solve_result_done(struct solve_result *r) {
         }
         free(r->packages);
         strv_free(r->erase_nevras, r->n_erase_nevras);
-        strv_free(r->module_streams, r->n_module_streams);
+        enabled_modules_free(r->modules, r->n_modules);
         *r = (struct solve_result) {};
 }

@@ -84,6 +84,7 @@ t_is "$T_RC" 0 "stage and the upgrader succeed"
 ours=$T_OUT
 t_match "$ours" '^tool-1\.5-1\.module_el8\+1\.noarch$' "tool comes from the default stream 1"
 t_match "$ours" '^libthing-1\.0-1\.module_el8\+3\.noarch$' "its libthing from libmod's default stream a"
+t_is "$(grep -c '^module=' "$tmp/d/var/lib/oslift/restore.conf")" 0 "default streams are left to dnf's defaults, not recorded"
 t_ok "not the newer non-modular tool-3.0" test "$(grep -c '^tool-3' <<<"$ours")" = 0
 if ((have_dnf)); then
 	copy_root "$base" "$tmp/d-dnf"
@@ -102,6 +103,16 @@ copy_root "$base" "$tmp/s"
 "$HOST_PREP" --root "$tmp/s" --json check --repo "$repo" --module-stream tool:2 >"$tmp/s.json"
 t_is "$(t_json "$tmp/s.json" '" ".join(f["subject"] + ":" + f["details"][0] for f in d["findings"] if f["id"] == "module-stream")')" \
 	"tool:reason: asked libmod:reason: required" "--json: tool:2 asked for, libmod:b required by it"
+t_is "$(t_json "$tmp/s.json" '" ".join("%s:%s:%s:%s" % (m["name"], m["stream"], m["reason"], m["required_by"]) for m in d["module_streams"])')" \
+	"tool:2:asked:None libmod:b:required:tool:2" "--json module_streams: each enabled stream, why, and what required it"
+t_run python3 -c '
+import json, sys
+schema = json.load(open(sys.argv[1]))["properties"]["module_streams"]["items"]
+for m in json.load(open(sys.argv[2]))["module_streams"]:
+    assert sorted(m) == sorted(schema["required"]), m
+    assert m["reason"] in schema["properties"]["reason"]["enum"], m
+print("ok")' "$TESTS_DIR/../docs/check-json.schema.json" "$tmp/s.json"
+t_is "$T_OUT" ok "module_streams holds exactly the keys and reasons docs/check-json.schema.json names"
 t_match "$(t_json "$tmp/s.json" '"\n".join(f["title"] for f in d["findings"] if f["id"] == "module-stream")')" \
 	'module libmod:b enabled \(required by tool:2\)' "libmod:b is enabled because tool:2 requires it"
 t_run host_prep_apply "$tmp/s" --repo "$repo" --module-stream tool:2
@@ -109,6 +120,18 @@ t_is "$T_RC" 0 "stage --module-stream tool:2 and the upgrader succeed"
 ours=$T_OUT
 t_match "$ours" '^tool-2\.5-1\.module_el8\+2\.noarch$' "tool comes from stream 2"
 t_match "$ours" '^libthing-2\.0-1\.module_el8\+4\.noarch$' "libthing from libmod:b, which tool:2 requires"
+t_is "$(grep '^module=' "$tmp/s/var/lib/oslift/restore.conf")" "module=tool:2
+module=libmod:b" "the restore record holds the streams the system must have enabled"
+t_run "$HOST_PREP" --root "$tmp/s" restore
+t_is "$T_RC" 0 "restore on the upgraded root succeeds"
+t_is "$(cat "$tmp/s/etc/dnf/modules.d/tool.module" 2>&1)" "[tool]
+name=tool
+stream=2
+profiles=
+state=enabled" "restore enables tool:2 in /etc/dnf/modules.d as dnf module enable does"
+t_match "$(cat "$tmp/s/etc/dnf/modules.d/libmod.module" 2>&1)" '^stream=b$' "and libmod:b, which it requires"
+t_match "$(t_json "$tmp/s/var/log/oslift/report.json" '"\n".join(d["restore_actions"])')" \
+	'module stream tool:2 enabled \(/etc/dnf/modules\.d/tool\.module\)' "report.json says so"
 if ((have_dnf)); then
 	copy_root "$base" "$tmp/s-dnf"
 	t_run dnf_in "$tmp/s-dnf" module enable tool:2
@@ -119,10 +142,16 @@ if ((have_dnf)); then
 	t_is "$T_RC" 0 "then dnf distro-sync succeeds"
 	t_is "$ours" "$T_OUT" "host-prep --module-stream tool:2 installs the packages dnf does"
 	t_is "$(plan_nevras "$tmp/s")" "$(gained "$tmp/s-dnf")" "the plan stages exactly the packages dnf installed"
+	t_is "$(cat "$tmp/s/etc/dnf/modules.d/"*)" "$(cat "$tmp/s-dnf/etc/dnf/modules.d/"*)" \
+		"the modules.d files restore wrote are those dnf module enable wrote"
+	t_run dnf_in "$tmp/s" module list --enabled
+	t_match "$T_OUT" '^tool +2 \[e\]' "dnf on the restored root sees tool:2 enabled"
 else
 	skip_dnf "dnf module enable tool:2 on a copy" "dnf enables libmod:b with it" "then dnf distro-sync succeeds" \
 		"host-prep --module-stream tool:2 installs the packages dnf does" \
-		"the plan stages exactly the packages dnf installed"
+		"the plan stages exactly the packages dnf installed" \
+		"the modules.d files restore wrote are those dnf module enable wrote" \
+		"dnf on the restored root sees tool:2 enabled"
 fi
 
 # ------------------------------------------- the system's enabled stream, kept
