@@ -2,7 +2,9 @@
 # EL 8 module streams in host-prep --repo: a repository (createrepo_c,
 # then modules.yaml added with modifyrepo_c) with module tool in streams 1
 # (the default) and 2, tool:2 requiring libmod:b where libmod's default is
-# a, and a non-modular tool newer than both that an enabled stream hides.
+# a, and outside any module a tool newer than both and a tool-ng that
+# obsoletes tool and provides its name, both of which an enabled stream
+# hides.
 # host-prep must pick the default stream's packages, --module-stream's,
 # or the system's enabled stream's, and Debian's dnf 4.14 (which reads the
 # modular repodata with libmodulemd) run on an identical copy of the root
@@ -76,8 +78,8 @@ t_match "$T_OUT" '^info +module-stream: module tool:1 enabled \(the repositories
 	"tool's default stream 1 is enabled, and says why"
 t_match "$T_OUT" '^info +module-stream: module libmod:a enabled \(the repositories'"'"' default stream\)$' \
 	"so is libmod's default a"
-t_match "$T_OUT" '^info +modules: 4 module streams \(5 builds\) in the repositories, 2 enabled; 3 packages of other streams or shadowed by an enabled one left out$' \
-	"the other streams' packages and the non-modular tool are left out"
+t_match "$T_OUT" '^info +modules: 4 module streams \(5 builds\) in the repositories, 2 enabled; 4 packages of other streams or shadowed by an enabled one left out$' \
+	"the other streams' packages, the non-modular tool and tool-ng, which provides tool, are left out"
 t_is "$(t_tree_digest "$tmp/d")" "$before" "check writes nothing into the root"
 t_run host_prep_apply "$tmp/d" --repo "$repo"
 t_is "$T_RC" 0 "stage and the upgrader succeed"
@@ -85,7 +87,8 @@ ours=$T_OUT
 t_match "$ours" '^tool-1\.5-1\.module_el8\+1\.noarch$' "tool comes from the default stream 1"
 t_match "$ours" '^libthing-1\.0-1\.module_el8\+3\.noarch$' "its libthing from libmod's default stream a"
 t_is "$(grep -c '^module=' "$tmp/d/var/lib/oslift/restore.conf")" 0 "default streams are left to dnf's defaults, not recorded"
-t_ok "not the newer non-modular tool-3.0" test "$(grep -c '^tool-3' <<<"$ours")" = 0
+t_ok "not the newer non-modular tool-3.0, nor tool-ng that obsoletes tool" \
+	test "$(grep -c '^tool-\(3\|ng\)' <<<"$ours")" = 0
 if ((have_dnf)); then
 	copy_root "$base" "$tmp/d-dnf"
 	t_run dnf_apply "$tmp/d-dnf" distro-sync
@@ -173,8 +176,8 @@ if ((have_dnf)); then
 else
 	skip_dnf "dnf distro-sync with the same modules.d file agrees"
 fi
-# A module disabled on the system: none of its streams, so the
-# non-modular tool is no longer hidden.
+# A module disabled on the system: none of its streams, so what is outside
+# any module is no longer hidden: tool-ng obsoletes tool.
 copy_root "$base" "$tmp/x"
 mkdir -p "$tmp/x/etc/dnf/modules.d"
 printf '[tool]\nname=tool\nstream=\nprofiles=\nstate=disabled\n' >"$tmp/x/etc/dnf/modules.d/tool.module"
@@ -183,7 +186,7 @@ t_match "$T_OUT" '^info +module-disabled: module tool is disabled on this system
 t_run host_prep_apply "$tmp/x" --repo "$repo"
 t_is "$T_RC" 0 "stage and the upgrader succeed with tool disabled"
 ours=$T_OUT
-t_match "$ours" '^tool-3\.0-1\.noarch$' "the non-modular tool-3.0 is what a disabled module leaves"
+t_match "$ours" '^tool-ng-1\.0-1\.noarch$' "tool-ng, outside any module, replaces tool when the module is disabled"
 if ((have_dnf)); then
 	copy_root "$base" "$tmp/x-dnf"
 	mkdir -p "$tmp/x-dnf/etc/dnf/modules.d"
