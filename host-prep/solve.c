@@ -428,6 +428,38 @@ static bool is_available_name(Pool *pool, const char *name) {
         return false;
 }
 
+/* Whether a repository has a package called name that the module streams
+ * left out (pool->considered), though none that is available. */
+static bool is_hidden_name(Pool *pool, const char *name) {
+        Id id = pool_str2id(pool, name, 0), p;
+
+        if (!id || !pool->considered)
+                return false;
+        FOR_POOL_SOLVABLES(p) {
+                Solvable *s = pool->solvables + p;
+
+                if (s->name == id && s->repo != pool->installed && !MAPTST(pool->considered, p))
+                        return true;
+        }
+        return false;
+}
+
+/* What a pes-missing finding adds about module streams: the package is
+ * there but in a stream not enabled, and the stream Leapp puts it in. */
+static void detail_module(Pool *pool, const char *name, const struct pes_event *e, struct findings *f) {
+        const char *stream = NULL;
+
+        for (size_t j = 0; e && j < e->n_out; j++)
+                if (strcmp(e->out[j].name, name) == 0)
+                        stream = e->out[j].module_stream;
+        if (is_hidden_name(pool, name))
+                findings_add_detail(f, "the repositories have %s only in module streams that are not enabled, or "
+                                       "as a package an enabled stream hides", name);
+        if (stream)
+                findings_add_detail(f, "Leapp puts it in module stream %s: enable it with --module-stream %s",
+                                    stream, stream);
+}
+
 /* "a", "a and b", "a, b and c" of an event's packages, into buf. */
 static const char *join_names(const struct pes_package *p, size_t n, char *buf, size_t size) {
         size_t len = 0;
@@ -531,7 +563,8 @@ static const char *dir_name(const char *dir, char *buf, size_t size) {
  * Leapp's repository pesid, the one the event names; when none of them
  * has it, a pes-missing warning. */
 static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major, const char *name,
-                              const char *pesid, unsigned event, Queue *jobs, struct findings *f) {
+                              const char *pesid, const struct pes_event *e, Queue *jobs, struct findings *f) {
+        unsigned event = e ? e->id : 0;
         Id id = pool_str2id(pool, name, 0), p, pp;
         bool elsewhere = false;
         Queue q;
@@ -564,6 +597,7 @@ static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major
                 if (elsewhere)
                         findings_add_detail(f, "another --repo has it; the events put it in %s, so it is not "
                                                "taken from there", pesid);
+                detail_module(pool, name, e, f);
         }
         queue_free(&q);
         return 0;
@@ -706,7 +740,7 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                         if (strcmp(e->out[j].name, res.install[i]) == 0)
                                 repo = e->out[j].repository;
                 if (o->repomap && repo) {
-                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e ? e->id : 0, jobs, f);
+                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e, jobs, f);
                         if (r < 0)
                                 return r;
                         continue;
@@ -723,6 +757,7 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                 findings_set_subject(f, res.install[i]);
                 if (repo)
                         findings_add_detail(f, "Leapp's repository for it: %s", repo);
+                detail_module(pool, res.install[i], e, f);
         }
         for (size_t i = 0; i < res.n_erase; i++)
                 add_name_job(pool, jobs, SOLVER_ERASE, res.erase[i]);

@@ -78,7 +78,7 @@ t_match "$T_OUT" '^info +module-stream: module tool:1 enabled \(the repositories
 	"tool's default stream 1 is enabled, and says why"
 t_match "$T_OUT" '^info +module-stream: module libmod:a enabled \(the repositories'"'"' default stream\)$' \
 	"so is libmod's default a"
-t_match "$T_OUT" '^info +modules: 4 module streams \(5 builds\) in the repositories, 2 enabled; 4 packages of other streams or shadowed by an enabled one left out$' \
+t_match "$T_OUT" '^info +modules: 4 module streams \(5 builds\) in the repositories, 2 enabled; 5 packages of other streams or shadowed by an enabled one left out$' \
 	"the other streams' packages, the non-modular tool and tool-ng, which provides tool, are left out"
 t_is "$(t_tree_digest "$tmp/d")" "$before" "check writes nothing into the root"
 t_run host_prep_apply "$tmp/d" --repo "$repo"
@@ -206,6 +206,22 @@ t_is "$T_RC" 0 "a kept stream the target lacks does not block"
 t_match "$T_OUT" '^WARNING +module-stream-dropped: module tool: stream 0\.9 is enabled here, the target has 1, 2; default 1$' \
 	"but warns, naming the streams the target has"
 t_match "$T_OUT" '^info +module-stream: module tool:1 enabled \(the repositories'"'"' default stream\)$' "and the default is used"
+
+# ------------------------------------------------ Leapp's events and modules
+# Event 201 splits tool into tool and tool-extras, both in module stream
+# tool:2, which only --module-stream enables here.
+pes=$cases/pes-events.json
+t_run "$HOST_PREP" --root "$base" check --repo "$repo" --pes "$pes" --pes-release 7.9:8.0
+t_match "$T_OUT" '^WARNING +pes-missing: tool-extras \(event 201\) is in no --repo repository$' \
+	"a package an event brings that only a stream not enabled has is missing"
+t_match "$T_OUT" '^ +- the repositories have tool-extras only in module streams that are not enabled' "which the details say"
+t_match "$T_OUT" '^ +- Leapp puts it in module stream tool:2: enable it with --module-stream tool:2$' \
+	"with the stream the event names and the option that enables it"
+copy_root "$base" "$tmp/p"
+t_run host_prep_apply "$tmp/p" --repo "$repo" --pes "$pes" --pes-release 7.9:8.0 --module-stream tool:2
+t_is "$T_RC" 0 "with --module-stream tool:2, stage and the upgrader succeed"
+t_match "$T_OUT" '^tool-extras-2\.5-1\.module_el8\+2\.noarch$' "and the event's tool-extras is installed from the stream"
+t_match "$T_OUT" '^tool-2\.5-1\.module_el8\+2\.noarch$' "with tool from the same stream"
 
 # ------------------------------------------------------------- bad input
 before=$(t_tree_digest "$base")
