@@ -35,7 +35,7 @@ MUSL_CFLAGS := $(OUR_CFLAGS) -O2 -ffunction-sections -fdata-sections \
 	-I$(SYSROOT)/include -I$(SYSROOT)/include/blkid -I$(SYSROOT)/include/libmount \
 	-idirafter $(SYSROOT)/kernel-headers
 MUSL_LDFLAGS := -static -Wl,--gc-sections -L$(SYSROOT)/lib
-MUSL_SOLV_LIBS := -L$(LIBSOLV)/lib -lsolvext -lsolv -lexpat -ljson-c
+MUSL_SOLV_LIBS := -L$(LIBSOLV)/lib -lsolvext -lsolv -lexpat -ljson-c -lyaml
 # rpm.pc does not list librpm's private dependencies; this order links.
 MUSL_LIBS := -lrpm -lrpmio -lpopt -llua -lmagic -lgcrypt -lgpg-error -lsqlite3 \
 	-lzstd -llzma -lbz2 -lz -lcap -lmount -lblkid -lm -lpthread
@@ -53,7 +53,7 @@ PKG_FUZZ_CFLAGS = $(call lazy_pkg_config,PKG_FUZZ_CFLAGS,--cflags blkid mount)
 ASAN_CFLAGS = $(OUR_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(PKG_ASAN_CFLAGS)
 ASAN_LIBS = -lrpm -lrpmio $(PKG_ASAN_LIBS)
-ASAN_SOLV_LIBS := -lsolvext -lsolv -ljson-c
+ASAN_SOLV_LIBS := -lsolvext -lsolv -ljson-c -lyaml
 
 LIB_SRCS := $(wildcard liboslift/*.c)
 UPGRADER_SRCS := $(wildcard upgrader/*.c)
@@ -205,7 +205,7 @@ asan-programs: $(BUILD)/asan/bin/upgrader $(BUILD)/asan/bin/host-prep $(BUILD)/r
 # themselves in this run: tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. A new harness is that file, its seeds and its
 # NAME in this list (upgrader/journal.c's goes in as "journal").
-FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks pes
+FUZZ_HARNESSES := plan status cmdline grubenv serial-dump outcome restore-record fstab boot-entry journal syschecks pes modulemd
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 

@@ -526,6 +526,9 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         for (size_t i = 0; r >= 0 && i < s.n_erase_nevras; i++)
                 if (!strv_contains(a->erase_nevras, a->n_erase_nevras, s.erase_nevras[i]))
                         r = strv_push(&a->erase_nevras, &a->n_erase_nevras, s.erase_nevras[i]);
+        a->modules = TAKE_PTR(s.modules);
+        a->n_modules = s.n_modules;
+        s.n_modules = 0;
         solve_result_done(&s);
         return r;
 }
@@ -1053,6 +1056,7 @@ void assessment_done(struct assessment *a) {
                 close(a->spool_fd);
         a->spool_fd = -1;
         strv_free(a->erase_nevras, a->n_erase_nevras);
+        enabled_modules_free(a->modules, a->n_modules);
         free(a->fingerprint);
         findings_done(&a->findings);
 }

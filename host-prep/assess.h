@@ -41,6 +41,8 @@ struct assess_options {
         const char *repomap; /* --repomap FILE: Leapp's repository ids of the --repo directories */
         char **keys; /* --key: enforce signatures by these */
         size_t n_keys;
+        char **module_streams; /* --module-stream NAME:STREAM, with --repo */
+        size_t n_module_streams;
         char **erase; /* --erase NAME */
         size_t n_erase;
         char **install_only; /* --install-only NAME, added to the defaults */
@@ -67,6 +69,8 @@ struct assess_options {
         size_t n_upgrade_args;
 };
 
+struct enabled_module; /* solve.h */
+
 struct assessment {
         const struct assess_options *opts;
         int spool_fd; /* opts->spool_dir, or -1 */
@@ -80,6 +84,8 @@ struct assessment {
         size_t n_candidates;
         char **erase_nevras; /* explicit erasures: --erase and --allow-erasing */
         size_t n_erase_nevras;
+        struct enabled_module *modules; /* --repo: the module streams enabled (solve.h) */
+        size_t n_modules;
         uint64_t staging_bytes;
         struct findings findings;
 };

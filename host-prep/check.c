@@ -10,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "outcome.h"
+#include "solve.h"
 
 void print_assessment_json(const struct context *ctx, const struct assessment *a,
                            const struct stage_result *staged) {
@@ -21,6 +22,17 @@ void print_assessment_json(const struct context *ctx, const struct assessment *a
                findings_count_accepted(&a->findings),
                a->n_candidates, (unsigned long long) a->staging_bytes);
         findings_print_json(&a->findings, stdout);
+        printf(",\"module_streams\":[");
+        for (size_t i = 0; i < a->n_modules; i++) {
+                printf("%s{\"name\":", i ? "," : "");
+                json_write_string(stdout, a->modules[i].name);
+                printf(",\"stream\":");
+                json_write_string(stdout, a->modules[i].stream);
+                printf(",\"reason\":\"%s\",\"required_by\":", module_reason_name(a->modules[i].reason));
+                json_write_string(stdout, a->modules[i].required_by);
+                printf("}");
+        }
+        printf("]");
         if (staged) {
                 printf(",\"staged\":%s,\"state_dir\":", staged->staged ? "true" : "false");
                 json_write_string(stdout, staged->state_dir);

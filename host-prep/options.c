@@ -19,7 +19,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
                OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
-               OPT_UPGRADE_ARG };
+               OPT_UPGRADE_ARG, OPT_MODULE_STREAM };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -27,6 +27,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "pes", required_argument, NULL, OPT_PES },
                 { "pes-release", required_argument, NULL, OPT_PES_RELEASE },
                 { "repomap", required_argument, NULL, OPT_REPOMAP },
+                { "module-stream", required_argument, NULL, OPT_MODULE_STREAM },
                 { "key", required_argument, NULL, OPT_KEY },
                 { "erase", required_argument, NULL, OPT_ERASE },
                 { "allow-erasing", no_argument, NULL, OPT_ALLOW_ERASING },
@@ -76,6 +77,26 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                 return -EINVAL;
                         }
                         o->pes_release = optarg;
+                        break;
+                }
+                case OPT_MODULE_STREAM: {
+                        const char *colon = strchr(optarg, ':');
+                        size_t len = colon ? (size_t) (colon - optarg) : 0;
+
+                        /* dnf enables one stream per module. */
+                        if (!colon || len == 0 || !colon[1] || strchr(colon + 1, ':') || strpbrk(optarg, " \t/")) {
+                                log_error("%s: --module-stream %s: give NAME:STREAM (nodejs:18), as "
+                                          "'dnf module list' names them", command, optarg);
+                                return -EINVAL;
+                        }
+                        for (size_t i = 0; i < o->n_module_streams; i++)
+                                if (strncmp(o->module_streams[i], optarg, len + 1) == 0 &&
+                                    strcmp(o->module_streams[i], optarg) != 0) {
+                                        log_error("%s: --module-stream %s and %s: a module has one enabled "
+                                                  "stream; give one of them", command, o->module_streams[i], optarg);
+                                        return -EINVAL;
+                                }
+                        strv_push(&o->module_streams, &o->n_module_streams, optarg);
                         break;
                 }
                 case OPT_KEY:
@@ -177,6 +198,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --repomap FILE     Leapp's repomap.json: a --repo directory named as a\n"
                                "                     repository of it gives --pes packages of that one\n"
                                "  --key FILE         enforce signatures by this public key (repeatable)\n"
+                               "  --module-stream NAME:STREAM  --repo: enable this stream of an EL 8 module\n"
+                               "                     instead of the kept or default one (repeatable)\n"
                                "  --erase NAME       erase this installed package (repeatable)\n"
                                "  --allow-erasing    erase installed packages the target breaks\n"
                                "  --allow-downgrade  allow target packages older than installed ones\n"
@@ -241,6 +264,10 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 log_error("%s: --pes works on what --repo offers; add --repo DIR", command);
                 return -EINVAL;
         }
+        if (o->n_module_streams && o->n_repo_dirs == 0) {
+                log_error("%s: --module-stream chooses among what --repo offers; add --repo DIR", command);
+                return -EINVAL;
+        }
         if ((o->pes_release || o->repomap) && !o->n_pes_files) {
                 log_error("%s: --pes-release and --repomap are about --pes events; add --pes FILE", command);
                 return -EINVAL;
@@ -254,6 +281,7 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->pes_files, o->n_pes_files);
         strv_free(o->keys, o->n_keys);
         strv_free(o->erase, o->n_erase);
+        strv_free(o->module_streams, o->n_module_streams);
         strv_free(o->install_only, o->n_install_only);
         strv_free(o->accept, o->n_accept);
         strv_free(o->upgrade_args, o->n_upgrade_args);

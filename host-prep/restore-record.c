@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include "record.h"
 #include "restore-record.h"
 
-#define RECORD_MAX 4096
+/* RESTORE_MODULES_MAX lines of RESTORE_MODULE_MAX, and the rest. */
+#define RECORD_MAX 32768
 #define SEP '='
 
 int selinux_config_mode(const char *root, char *buf, size_t size) {
@@ -28,7 +30,24 @@ int selinux_config_mode(const char *root, char *buf, size_t size) {
         return 0;
 }
 
-int restore_record_write(const char *root, const char *source_backend, const char *target_backend) {
+static bool module_char(char c, bool first) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+               (!first && (c == '.' || c == '-'));
+}
+
+bool restore_module_valid(const char *s) {
+        const char *colon = strchr(s, ':');
+
+        if (!colon || colon == s || !colon[1] || strlen(s) >= RESTORE_MODULE_MAX)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (p != colon && !module_char(*p, p == s || p == colon + 1))
+                        return false;
+        return true;
+}
+
+int restore_record_write(const char *root, const char *source_backend, const char *target_backend,
+                         char *const *modules, size_t n_modules) {
         _cleanup_free_ char *text = NULL;
         char selinux[16];
         size_t size = 0;
@@ -37,12 +56,19 @@ int restore_record_write(const char *root, const char *source_backend, const cha
 
         if (r < 0)
                 return r;
+        if (n_modules > RESTORE_MODULES_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n_modules; i++)
+                if (!restore_module_valid(modules[i]))
+                        return -EINVAL;
         out = open_memstream(&text, &size);
         if (!out)
                 return -ENOMEM;
         record_put(out, SEP, "selinux", selinux);
         record_put(out, SEP, "source-backend", source_backend);
         record_put(out, SEP, "target-backend", target_backend);
+        for (size_t i = 0; i < n_modules; i++)
+                record_put(out, SEP, "module", modules[i]);
         if (fclose(out) != 0)
                 return -ENOMEM;
         return write_file_atomic(root, OSLIFT_RESTORE_FILE, text, size, 0600);
@@ -79,6 +105,13 @@ static int parse_text(char *text, struct restore_record *ret) {
                         snprintf(r.source_backend, sizeof(r.source_backend), "%s", value);
                 else if (strcmp(key, "target-backend") == 0)
                         snprintf(r.target_backend, sizeof(r.target_backend), "%s", value);
+                else if (strcmp(key, "module") == 0) {
+                        /* Restore writes a file named after it: only what
+                         * stage would have written. */
+                        if (r.n_modules >= RESTORE_MODULES_MAX || !restore_module_valid(value))
+                                return -EBADMSG;
+                        snprintf(r.modules[r.n_modules++], RESTORE_MODULE_MAX, "%s", value);
+                }
         }
         if (k < 0 || !record_is_valid(&r))
                 return -EBADMSG;

@@ -6,18 +6,37 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Module streams to enable on the new system: at most this many, each
+ * "NAME:STREAM" shorter than RESTORE_MODULE_MAX. */
+#define RESTORE_MODULES_MAX 64
+#define RESTORE_MODULE_MAX 200
 
 struct restore_record {
         char selinux[16];        /* SELINUX= of /etc/selinux/config: enforcing, permissive, disabled; "" if none */
         char source_backend[16]; /* rpmdb format before the upgrade */
         char target_backend[16]; /* rpmdb format the target's rpm uses natively */
+        /* "module=NAME:STREAM" lines: the streams stage enabled that the
+         * system had not (--module-stream, what they require), for
+         * restore to write /etc/dnf/modules.d/NAME.module as dnf module
+         * enable does. */
+        char modules[RESTORE_MODULES_MAX][RESTORE_MODULE_MAX];
+        size_t n_modules;
 };
+
+/* Whether s is a NAME:STREAM a record may hold: one colon, each side
+ * letters, digits and "._+-", not starting with "." or "-". */
+bool restore_module_valid(const char *s);
 
 /* The SELINUX= value of root's /etc/selinux/config; "" when there is none. */
 int selinux_config_mode(const char *root, char *buf, size_t size);
 
-int restore_record_write(const char *root, const char *source_backend, const char *target_backend);
+/* modules: NAME:STREAM each (restore_module_valid()); -EINVAL otherwise
+ * or beyond RESTORE_MODULES_MAX. */
+int restore_record_write(const char *root, const char *source_backend, const char *target_backend,
+                         char *const *modules, size_t n_modules);
 int restore_record_read(const char *root, struct restore_record *ret);
 /* The same from len bytes of the file's text (need not be NUL-terminated):
  * -EBADMSG for a line without '=', -ENOMEM. */

@@ -23,6 +23,7 @@
 #include "host-prep.h"
 #include "json.h"
 #include "log.h"
+#include "modulemd.h"
 #include "outcome.h"
 #include "paths.h"
 #include "plan.h"
@@ -109,6 +110,50 @@ static void restore_selinux(struct restore *x) {
                 else
                         note(&x->actions, &x->n_actions, "SELinux relabel scheduled (%s%s)",
                              root_prefix(x->root), "/.autorelabel");
+        }
+}
+
+/* The module streams stage enabled that the old system had not
+ * (--module-stream, what they require): enabled on the new one as
+ * dnf module enable does, in /etc/dnf/modules.d/NAME.module, unless that
+ * file already enables the same stream. */
+static void restore_modules(struct restore *x) {
+        for (size_t i = 0; i < x->record.n_modules; i++) {
+                const char *item = x->record.modules[i], *stream = strchr(item, ':') + 1;
+                int name_len = (int) (stream - 1 - item);
+                _cleanup_free_ char *text = NULL, *old = NULL, *error = NULL;
+                char path[PATH_MAX];
+                struct module_state s = {};
+                size_t len = 0;
+                int fd, r;
+
+                snprintf(path, sizeof(path), "/etc/dnf/modules.d/%.*s.module", name_len, item);
+                fd = open_in_root(x->root, path, O_RDONLY | O_NOFOLLOW, 0);
+                if (fd >= 0) {
+                        r = read_bounded(fd, 65536, 1024, &old, &len);
+                        close(fd);
+                        if (r >= 0 && !memchr(old, 0, len)) {
+                                _cleanup_free_ char *str = strndup(old, len);
+
+                                if (str && module_state_parse(str, &s, &error) == 0) {
+                                        bool same = s.enabled && s.stream && strcmp(s.stream, stream) == 0;
+
+                                        free(s.name);
+                                        free(s.stream);
+                                        if (same)
+                                                continue;
+                                }
+                        }
+                }
+                if (asprintf(&text, "[%.*s]\nname=%.*s\nstream=%s\nprofiles=\nstate=enabled\n", name_len, item,
+                             name_len, item, stream) < 0 ||
+                    mkdir_in_root(x->root, "/etc/dnf/modules.d", 0755) < 0 ||
+                    write_file_atomic(x->root, path, text, strlen(text), 0644) < 0) {
+                        note(&x->warnings, &x->n_warnings,
+                             "could not enable module stream %s in %s: run dnf module enable %s", item, path, item);
+                        continue;
+                }
+                note(&x->actions, &x->n_actions, "module stream %s enabled (%s), as stage chose it", item, path);
         }
 }
 
@@ -429,6 +474,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 plan_load(AT_FDCWD, path, &x.plan, NULL);
 
         restore_selinux(&x);
+        restore_modules(&x);
         restore_rpmdb(&x);
         r = remove_in_root(ctx->root, OSLIFT_PACKAGES_DIR);
         if (r == 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
 #include <limits.h>
 #include <solv/chksum.h>
 #include <solv/knownid.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "modulemd.h"
 #include "package-map.h"
 #include "pes.h"
 #include "rpm-messages.h"
@@ -36,6 +38,10 @@ struct source {
 static void pool_freep(Pool **p) {
         if (*p)
                 pool_free(*p);
+}
+
+static void map_freep(Map *m) {
+        map_free(m);
 }
 
 static void solver_freep(Solver **s) {
@@ -118,16 +124,17 @@ static void bad_repodata(struct findings *f, const char *dir, const char *what) 
                      "%s: %s", dir, what);
 }
 
-/* One kind of metadata, checked against repomd.xml, into repo. */
-static int load_repomd_part(Repo *repo, const char *dir, const char *type, int flags, bool required,
-                            struct findings *f) {
+/* One kind of metadata named in repo's repomd.xml, checked against its
+ * checksum and opened decompressed into *ret (NULL: repomd.xml names none,
+ * which is damage when required). Its path goes to path. */
+static int open_repomd_part(Repo *repo, const char *dir, const char *type, bool required, struct findings *f,
+                            char path[static PATH_MAX], FILE **ret) {
         const unsigned char *checksum;
-        char path[PATH_MAX];
         Id checksum_type;
         const char *location = repomd_find(repo, type, &checksum, &checksum_type);
-        FILE *fp;
         int r;
 
+        *ret = NULL;
         if (!location) {
                 if (required)
                         bad_repodata(f, dir, "repomd.xml names no primary metadata");
@@ -137,7 +144,7 @@ static int load_repomd_part(Repo *repo, const char *dir, const char *type, int f
                 bad_repodata(f, dir, "repomd.xml names its metadata outside the directory or without a checksum");
                 return -EBADMSG;
         }
-        snprintf(path, sizeof(path), "%s/%s", dir, location);
+        snprintf(path, PATH_MAX, "%s/%s", dir, location);
         r = checksum_matches(path, checksum_type, checksum);
         if (r <= 0) {
                 findings_add(f, SEVERITY_BLOCKER, "repodata-damaged",
@@ -146,11 +153,23 @@ static int load_repomd_part(Repo *repo, const char *dir, const char *type, int f
                              "%s: %s", path, r < 0 ? "cannot be read" : "does not match its checksum in repomd.xml");
                 return -EBADMSG;
         }
-        fp = solv_xfopen(path, "r");
-        if (!fp) {
+        *ret = solv_xfopen(path, "r");
+        if (!*ret) {
                 bad_repodata(f, dir, "cannot open or decompress its metadata");
                 return -EBADMSG;
         }
+        return 0;
+}
+
+/* One kind of metadata, checked against repomd.xml, into repo. */
+static int load_repomd_part(Repo *repo, const char *dir, const char *type, int flags, bool required,
+                            struct findings *f) {
+        char path[PATH_MAX];
+        FILE *fp;
+        int r = open_repomd_part(repo, dir, type, required, f, path, &fp);
+
+        if (r < 0 || !fp)
+                return r;
         r = repo_add_rpmmd(repo, fp, NULL, flags);
         fclose(fp);
         if (r != 0) {
@@ -163,7 +182,58 @@ static int load_repomd_part(Repo *repo, const char *dir, const char *type, int f
         return 0;
 }
 
-static int load_repodata(Repo *repo, const char *dir, struct findings *f) {
+/* The module metadata (repomd.xml's "modules", modules.yaml), when the
+ * repository has it, appended to modules. */
+static int load_modules(Repo *repo, const char *dir, struct modulemd *modules, struct findings *f) {
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        char path[PATH_MAX];
+        size_t len = 0, size = 0;
+        FILE *fp;
+        int r = open_repomd_part(repo, dir, "modules", false, f, path, &fp);
+
+        if (r < 0 || !fp)
+                return r;
+        for (;;) {
+                size_t n;
+
+                if (size - len < 65536) {
+                        char *p;
+
+                        size = size ? size * 2 : 1024 * 1024;
+                        p = size <= MODULEMD_SIZE_MAX + 65536u ? realloc(text, size + 1) : NULL;
+                        if (!p) {
+                                fclose(fp);
+                                bad_repodata(f, dir, "its module metadata is larger than any real one");
+                                return -EBADMSG;
+                        }
+                        text = p;
+                }
+                n = fread(text + len, 1, size - len, fp);
+                len += n;
+                if (n == 0)
+                        break;
+        }
+        r = ferror(fp);
+        fclose(fp);
+        if (r) {
+                bad_repodata(f, dir, "cannot read or decompress its module metadata");
+                return -EBADMSG;
+        }
+        text[len] = '\0';
+        r = modulemd_parse(text, len, modules, &error);
+        if (r == -EBADMSG) {
+                findings_add(f, SEVERITY_BLOCKER, "repodata-damaged",
+                             "the repository's module metadata cannot be used, so which packages belong to which "
+                             "module stream is unknown",
+                             "run modifyrepo_c with a valid modules.yaml on the repository again, or fetch the "
+                             "repository again",
+                             "%s: %s", path, error);
+                return -EBADMSG;
+        }
+        return r;
+}
+
+static int load_repodata(Repo *repo, const char *dir, struct modulemd *modules, struct findings *f) {
         char path[PATH_MAX];
         FILE *fp;
         int r;
@@ -184,6 +254,8 @@ static int load_repodata(Repo *repo, const char *dir, struct findings *f) {
         r = load_repomd_part(repo, dir, "primary", 0, true, f);
         if (r == 0)
                 r = load_repomd_part(repo, dir, "filelists", REPO_EXTEND_SOLVABLES, false, f);
+        if (r == 0)
+                r = load_modules(repo, dir, modules, f);
         return r;
 }
 
@@ -207,7 +279,7 @@ static int load_plain(Repo *repo, const char *dir, struct findings *f) {
 }
 
 static int load_repos(Pool *pool, const struct assess_options *o, struct source *sources,
-                      struct findings *f) {
+                      struct modulemd *modules, struct findings *f) {
         for (size_t i = 0; i < o->n_repo_dirs; i++) {
                 char path[PATH_MAX];
                 Repo *repo = repo_create(pool, o->repo_dirs[i]);
@@ -217,7 +289,7 @@ static int load_repos(Pool *pool, const struct assess_options *o, struct source 
                 repo->appdata = &sources[i];
                 snprintf(path, sizeof(path), "%s/repodata/repomd.xml", o->repo_dirs[i]);
                 sources[i].repodata = access(path, F_OK) == 0;
-                r = sources[i].repodata ? load_repodata(repo, o->repo_dirs[i], f) :
+                r = sources[i].repodata ? load_repodata(repo, o->repo_dirs[i], modules, f) :
                                           load_plain(repo, o->repo_dirs[i], f);
                 if (r < 0 && r != -EBADMSG)
                         return log_error_errno(r, "cannot read --repo %s", o->repo_dirs[i]);
@@ -350,10 +422,42 @@ static bool is_available_name(Pool *pool, const char *name) {
         FOR_PROVIDES(p, pp, id) {
                 Solvable *s = pool->solvables + p;
 
-                if (s->name == id && s->repo != pool->installed)
+                if (s->name == id && s->repo != pool->installed && !pool_disabled_solvable(pool, s))
                         return true;
         }
         return false;
+}
+
+/* Whether a repository has a package called name that the module streams
+ * left out (pool->considered), though none that is available. */
+static bool is_hidden_name(Pool *pool, const char *name) {
+        Id id = pool_str2id(pool, name, 0), p;
+
+        if (!id || !pool->considered)
+                return false;
+        FOR_POOL_SOLVABLES(p) {
+                Solvable *s = pool->solvables + p;
+
+                if (s->name == id && s->repo != pool->installed && !MAPTST(pool->considered, p))
+                        return true;
+        }
+        return false;
+}
+
+/* What a pes-missing finding adds about module streams: the package is
+ * there but in a stream not enabled, and the stream Leapp puts it in. */
+static void detail_module(Pool *pool, const char *name, const struct pes_event *e, struct findings *f) {
+        const char *stream = NULL;
+
+        for (size_t j = 0; e && j < e->n_out; j++)
+                if (strcmp(e->out[j].name, name) == 0)
+                        stream = e->out[j].module_stream;
+        if (is_hidden_name(pool, name))
+                findings_add_detail(f, "the repositories have %s only in module streams that are not enabled, or "
+                                       "as a package an enabled stream hides", name);
+        if (stream)
+                findings_add_detail(f, "Leapp puts it in module stream %s: enable it with --module-stream %s",
+                                    stream, stream);
 }
 
 /* "a", "a and b", "a, b and c" of an event's packages, into buf. */
@@ -459,7 +563,8 @@ static const char *dir_name(const char *dir, char *buf, size_t size) {
  * Leapp's repository pesid, the one the event names; when none of them
  * has it, a pes-missing warning. */
 static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major, const char *name,
-                              const char *pesid, unsigned event, Queue *jobs, struct findings *f) {
+                              const char *pesid, const struct pes_event *e, Queue *jobs, struct findings *f) {
+        unsigned event = e ? e->id : 0;
         Id id = pool_str2id(pool, name, 0), p, pp;
         bool elsewhere = false;
         Queue q;
@@ -492,6 +597,7 @@ static int add_mapped_install(Pool *pool, const struct pes_repomap *m, int major
                 if (elsewhere)
                         findings_add_detail(f, "another --repo has it; the events put it in %s, so it is not "
                                                "taken from there", pesid);
+                detail_module(pool, name, e, f);
         }
         queue_free(&q);
         return 0;
@@ -634,7 +740,7 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                         if (strcmp(e->out[j].name, res.install[i]) == 0)
                                 repo = e->out[j].repository;
                 if (o->repomap && repo) {
-                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e ? e->id : 0, jobs, f);
+                        r = add_mapped_install(pool, &repomap, target.major, res.install[i], repo, e, jobs, f);
                         if (r < 0)
                                 return r;
                         continue;
@@ -651,9 +757,185 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                 findings_set_subject(f, res.install[i]);
                 if (repo)
                         findings_add_detail(f, "Leapp's repository for it: %s", repo);
+                detail_module(pool, res.install[i], e, f);
         }
         for (size_t i = 0; i < res.n_erase; i++)
                 add_name_job(pool, jobs, SOLVER_ERASE, res.erase[i]);
+        return 0;
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool sorted_contains(char *const *v, size_t n, const char *s) {
+        return n && bsearch(&s, v, n, sizeof(char *), compare_strings);
+}
+
+/* Whether s provides one of the names in map (ids of the pool's strings). */
+static bool provides_name_in(Pool *pool, Solvable *s, const Map *names) {
+        Id *pp, id;
+
+        if (!s->provides)
+                return false;
+        for (pp = s->repo->idarraydata + s->provides; (id = *pp++) != 0;) {
+                while (ISRELDEP(id))
+                        id = GETRELDEP(pool, id)->name;
+                if (id < names->size * 8 && MAPTST(names, id))
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * libdnf's modular filtering (dnf_sack_filter_modules_v2): from the
+ * repositories (never the installed system), every package of a stream
+ * that is not active is left out, and so is every package that is not one
+ * of an active stream's but has the name of one, or provides it (a
+ * non-modular package must not replace a module's); an active stream's
+ * own packages always stay. considered (sized for the pool) gets the rest.
+ * Returns how many were left out.
+ */
+static int filter_modular(Pool *pool, const struct modulemd *m, const struct module_choice *c, Map *considered,
+                          unsigned *ret_excluded) {
+        _cleanup_(names_done) struct names include = {}, exclude = {}, src_names = {};
+        Map names;
+        Id p;
+        int r = 0;
+
+        *ret_excluded = 0;
+        map_init(&names, pool->ss.nstrings);
+        for (size_t i = 0; i < m->n_streams && r == 0; i++)
+                for (size_t j = 0; j < m->streams[i].n_rpms && r == 0; j++) {
+                        _cleanup_free_ char *nevra = module_nevra_normalize(m->streams[i].rpms[j]);
+                        char name[512];
+                        const char *arch;
+
+                        if (!nevra) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        if (!c->active[i]) {
+                                r = strv_push(&exclude.v, &exclude.n, nevra);
+                                continue;
+                        }
+                        r = strv_push(&include.v, &include.n, nevra);
+                        if (r < 0 || !module_nevra_name(nevra, name, sizeof(name)))
+                                continue;
+                        arch = strrchr(nevra, '.');
+                        if (arch && (strcmp(arch, ".src") == 0 || strcmp(arch, ".nosrc") == 0))
+                                r = strv_push(&src_names.v, &src_names.n, name);
+                        else {
+                                Id id = pool_str2id(pool, name, 0);
+
+                                if (id)
+                                        MAPSET(&names, id);
+                        }
+                }
+        if (r < 0) {
+                map_free(&names);
+                return r;
+        }
+        if (include.n)
+                qsort(include.v, include.n, sizeof(char *), compare_strings);
+        if (exclude.n)
+                qsort(exclude.v, exclude.n, sizeof(char *), compare_strings);
+        map_init(considered, pool->nsolvables);
+        map_setall(considered);
+        FOR_POOL_SOLVABLES(p) {
+                Solvable *s = pool->solvables + p;
+                const char *nevra;
+                bool out;
+
+                if (s->repo == pool->installed)
+                        continue;
+                nevra = pool_solvable2str(pool, s);
+                if (sorted_contains(include.v, include.n, nevra))
+                        continue;
+                if (s->arch == ARCH_SRC || s->arch == ARCH_NOSRC)
+                        out = strv_contains(src_names.v, src_names.n, pool_id2str(pool, s->name));
+                else
+                        out = MAPTST(&names, s->name) || provides_name_in(pool, s, &names);
+                if (out || sorted_contains(exclude.v, exclude.n, nevra)) {
+                        MAPCLR(considered, p);
+                        (*ret_excluded)++;
+                }
+        }
+        map_free(&names);
+        return 0;
+}
+
+/* The module streams: dnf's choice, as findings, then the filtering. */
+static int choose_modules(Pool *pool, const struct assess_options *o, const struct modulemd *m, Map *considered,
+                          bool *ret_filtered, struct solve_result *ret, struct findings *f) {
+        _cleanup_(module_choice_done) struct module_choice c = {};
+        struct module_state *system = NULL;
+        size_t n_system = 0, n_streams = 0;
+        unsigned excluded = 0;
+        int r;
+
+        *ret_filtered = false;
+        if (m->n_streams == 0 && o->n_module_streams == 0)
+                return 0; /* no modules: EL 7, or a repository without modules.yaml */
+        r = module_states_load(o->root, f, &system, &n_system);
+        if (r >= 0)
+                r = module_choose(m, o->module_streams, o->n_module_streams, system, n_system, f, &c);
+        module_states_free(system, n_system);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c.n_enabled; i++) {
+                const struct module_enabled *e = &c.enabled[i];
+                static const char *const why[] = {
+                        [MODULE_DEFAULT] = "the repositories' default stream",
+                        [MODULE_KEPT] = "enabled on this system",
+                        [MODULE_ASKED] = "--module-stream",
+                        [MODULE_REQUIRED] = "required by",
+                };
+
+                if (!e->context)
+                        continue; /* a module-dependency blocker says why */
+                findings_add(f, SEVERITY_INFO, "module-stream", "", "", "module %s:%s enabled (%s%s%s)", e->name,
+                             e->stream, why[e->reason], e->required_by ? " " : "",
+                             e->required_by ? e->required_by : "");
+                findings_set_subject(f, e->name);
+                findings_add_detail(f, "reason: %s", module_reason_name(e->reason));
+                findings_add_detail(f, "version %" PRIu64 ", context %s", e->version,
+                                    *e->context ? e->context : "(none)");
+                {
+                        struct enabled_module *p = realloc(ret->modules, (ret->n_modules + 1) * sizeof(*p));
+
+                        if (!p)
+                                return -ENOMEM;
+                        ret->modules = p;
+                        p[ret->n_modules] = (struct enabled_module) {
+                                .name = strdup(e->name),
+                                .stream = strdup(e->stream),
+                                .reason = e->reason,
+                                .required_by = e->required_by ? strdup(e->required_by) : NULL,
+                        };
+                        ret->n_modules++;
+                        if (!p[ret->n_modules - 1].name || !p[ret->n_modules - 1].stream ||
+                            (e->required_by && !p[ret->n_modules - 1].required_by))
+                                return -ENOMEM;
+                }
+        }
+        r = filter_modular(pool, m, &c, considered, &excluded);
+        if (r < 0)
+                return r;
+        *ret_filtered = true;
+        ret->n_modular_excluded = excluded;
+        for (size_t i = 0; i < m->n_streams; i++) {
+                size_t j = 0;
+
+                while (j < i && (strcmp(m->streams[j].name, m->streams[i].name) != 0 ||
+                                 strcmp(m->streams[j].stream, m->streams[i].stream) != 0))
+                        j++;
+                n_streams += j == i;
+        }
+        findings_add(f, SEVERITY_INFO, "modules", "", "",
+                     "%zu module streams (%zu builds) in the repositories, %zu enabled; %u packages of other "
+                     "streams or shadowed by an enabled one left out",
+                     n_streams, m->n_streams, ret->n_modules, excluded);
         return 0;
 }
 
@@ -832,10 +1114,14 @@ static int collect(Pool *pool, Transaction *trans, struct solve_result *ret, str
 }
 
 int solve_target(const struct assess_options *o, struct findings *f, struct solve_result *ret) {
+        /* Freed after the pool that points at it (pool_free leaves it). */
+        _cleanup_(map_freep) Map considered = {};
         _cleanup_(pool_freep) Pool *pool = pool_create();
         _cleanup_(solver_freep) Solver *solv = NULL;
         _cleanup_(transaction_freep) Transaction *trans = NULL;
         _cleanup_free_ struct source *sources = calloc(o->n_repo_dirs, sizeof(struct source));
+        _cleanup_(modulemd_done) struct modulemd modules = {};
+        bool filtered = false;
         Queue jobs;
         double start = now_seconds(), read_rpmdb, read_repos;
         int r;
@@ -849,12 +1135,21 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
                 return 0; /* the finding says why */
         read_rpmdb = now_seconds();
         ret->rpmdb_seconds = read_rpmdb - start;
-        r = load_repos(pool, o, sources, f);
+        r = load_repos(pool, o, sources, &modules, f);
         if (r < 0)
                 return r;
         if (findings_have_blockers(f))
                 return 0; /* a solution from half the metadata would mislead */
         pool_addfileprovides(pool);
+        /* Before the provides index: what the modules leave out is not
+         * among what provides anything, as in libdnf. */
+        r = choose_modules(pool, o, &modules, &considered, &filtered, ret, f);
+        if (r < 0)
+                return r;
+        if (filtered)
+                pool->considered = &considered;
+        if (findings_have_blockers(f))
+                return 0; /* the streams asked for, or their requires, are not there */
         pool_createwhatprovides(pool);
         for (int i = 1; i < pool->nrepos; i++)
                 if (pool->repos[i] && pool->repos[i] != pool->installed)
@@ -898,6 +1193,15 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         return 0;
 }
 
+void enabled_modules_free(struct enabled_module *m, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(m[i].name);
+                free(m[i].stream);
+                free(m[i].required_by);
+        }
+        free(m);
+}
+
 void solve_result_done(struct solve_result *r) {
         for (size_t i = 0; i < r->n_packages; i++) {
                 free(r->packages[i].path);
@@ -905,5 +1209,6 @@ void solve_result_done(struct solve_result *r) {
         }
         free(r->packages);
         strv_free(r->erase_nevras, r->n_erase_nevras);
+        enabled_modules_free(r->modules, r->n_modules);
         *r = (struct solve_result) {};
 }

@@ -12,6 +12,7 @@
 
 #include "assess.h"
 #include "findings.h"
+#include "modulemd.h"
 
 struct solved_package {
         char *path;   /* the package file, in a --repo directory */
@@ -19,11 +20,23 @@ struct solved_package {
                          repodata gave another type (then already compared) */
 };
 
+/* A module stream the solution enabled, and why. */
+struct enabled_module {
+        char *name, *stream;
+        enum module_reason reason;
+        char *required_by; /* MODULE_REQUIRED: "NAME:STREAM"; else NULL */
+};
+
+void enabled_modules_free(struct enabled_module *m, size_t n);
+
 struct solve_result {
         struct solved_package *packages; /* to install, upgrade or replace with */
         size_t n_packages;
         char **erase_nevras; /* installed packages the solution erases outright */
         size_t n_erase_nevras;
+        struct enabled_module *modules; /* the enabled module streams */
+        size_t n_modules;
+        unsigned n_modular_excluded; /* packages the module streams left out */
         unsigned n_installed, n_available, n_repos;
         double rpmdb_seconds, repos_seconds, solve_seconds; /* reading, then solving */
 };
@@ -31,7 +44,9 @@ struct solve_result {
 /*
  * Loads the rpmdb of o->root and the --repo directories (repodata/repomd.xml,
  * or the *.rpm files of a directory without one), solves the distupgrade
- * with o's --erase, --allow-erasing, --install-only and --package-map, and
+ * with o's --erase, --allow-erasing, --install-only, --package-map and the
+ * module streams (repomd.xml's modules, the root's /etc/dnf/modules.d,
+ * --module-stream; modulemd.h), and
  * fills ret. What stands in the way (unsolvable dependencies with libsolv's
  * explanation and solutions, damaged repodata) becomes findings; a negative
  * errno only when nothing could be looked at.

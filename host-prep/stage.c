@@ -25,11 +25,48 @@
 #include "progress.h"
 #include "restore-record.h"
 #include "root-lock.h"
+#include "solve.h"
 #include "status.h"
+#include "strv.h"
 
 /* Moves the verified copies from the spool into the staging directory
  * (both root's alone, on the file system holding /var/lib), and checks
  * that what landed is what was verified. */
+/* The restore record, with the module streams the new system must have
+ * enabled that this one has not: asked for and required ones. A default
+ * is left to dnf's defaults, as dnf leaves it; a kept stream's file is
+ * still there. */
+static int write_restore_record(const struct context *ctx, const struct assessment *a) {
+        char **modules = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < a->n_modules; i++) {
+                const struct enabled_module *m = &a->modules[i];
+                _cleanup_free_ char *s = NULL;
+
+                if (m->reason != MODULE_ASKED && m->reason != MODULE_REQUIRED)
+                        continue;
+                r = asprintf(&s, "%s:%s", m->name, m->stream) < 0 ? -ENOMEM : strv_push(&modules, &n, s);
+                if (r >= 0 && !restore_module_valid(s)) {
+                        log_warning("module stream %s cannot be recorded for the new system: enable it there "
+                                    "with dnf module enable", s);
+                        free(modules[--n]);
+                }
+        }
+        if (r >= 0 && n > RESTORE_MODULES_MAX) {
+                log_warning("only the first %d module streams are recorded for the new system; enable the "
+                            "others there with dnf module enable", RESTORE_MODULES_MAX);
+                for (size_t i = RESTORE_MODULES_MAX; i < n; i++)
+                        free(modules[i]);
+                n = RESTORE_MODULES_MAX;
+        }
+        if (r >= 0)
+                r = restore_record_write(ctx->root, rpmdb_backend_name(a->backend), a->target_backend, modules, n);
+        strv_free(modules, n);
+        return r;
+}
+
 static int move_packages(const struct context *ctx, const struct assessment *a) {
         char dir[PATH_MAX];
         _cleanup_close_ int dfd = -1;
@@ -332,7 +369,7 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
         if (r == 0)
                 r = move_packages(ctx, &a);
         if (r == 0)
-                r = restore_record_write(ctx->root, rpmdb_backend_name(a.backend), a.target_backend);
+                r = write_restore_record(ctx, &a);
         if (r == 0 && arm && own) {
                 /* Before the plan: slow, and may run out of space in /boot. */
                 log_info("building the upgrade initramfs with dracut");

@@ -17,6 +17,7 @@ packages=(
 	# our code against glibc with sanitizers, and the unit-test runner
 	libcmocka-dev librpm-dev libsqlite3-dev libblkid-dev libmount-dev zlib1g-dev libsolv-dev libsolvext-dev
 	libjson-c-dev # host-prep's PES reader (json-c), as the libsolv layer has it
+	libyaml-dev # host-prep's module metadata reader (libyaml), as the libsolv layer has it
 	# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer)
 	clang-14 libclang-rt-14-dev
 	# tests: Debian's rpm/rpmbuild to build packages and check results,

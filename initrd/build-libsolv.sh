@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds the libsolv layer that host-prep links on top of the static sysroot:
-# expat (rpm-md XML), json-c (Leapp's package evolution data, --pes) and libsolv + libsolvext (rpmdb through the sysroot's
+# expat (rpm-md XML), json-c (Leapp's package evolution data, --pes),
+# libyaml (EL 8 module metadata, modules.yaml) and libsolv + libsolvext (rpmdb through the sysroot's
 # librpm, rpm headers, repodata, complex dependencies, gzip/xz/zstd/bzip2
 # metadata), static, compiled with musl-gcc from the Debian 12 source
 # packages pinned in libsolv.lock. The upgrader never links it.
@@ -124,6 +125,19 @@ build_jsonc() {
 	[[ -f $stage/lib/libjson-c.a && -f $stage/include/json-c/json.h ]] || die "json-c: library or headers not installed"
 }
 
+build_yaml() {
+	# Debian's package has no patch series; upstream's CMake build makes
+	# the static library (yaml) and nothing else when testing is off.
+	unpack libyaml
+	mkdir -p "$work/libyaml-build"
+	cd "$work/libyaml-build"
+	cmake -S "$work/libyaml" "${cmake_common[@]}" -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF \
+		>/dev/null
+	make -s -j"$jobs" yaml
+	install -m644 libyaml.a "$stage/lib/"
+	install -m644 "$work/libyaml/include/yaml.h" "$stage/include/"
+}
+
 build_libsolv() {
 	# 0002 and 0003 teach libsolv Debian's rpmdb in $HOME; our rpmdbs are
 	# EL systems' own, in the root's /var/lib/rpm.
@@ -153,7 +167,7 @@ build_libsolv() {
 }
 
 t0=$SECONDS
-for step in expat jsonc libsolv; do
+for step in expat jsonc yaml libsolv; do
 	s=$SECONDS
 	# A background job, not "if ! build_x": see build-sysroot.sh.
 	build_$step >"$work/$step.log" 2>&1 &

@@ -26,5 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_check(strspn(rec.selinux, "abcdefghijklmnopqrstuvwxyz") == strlen(rec.selinux));
         fuzz_check(!*rec.target_backend || strcmp(rec.target_backend, "bdb") == 0 ||
                    strcmp(rec.target_backend, "ndb") == 0 || strcmp(rec.target_backend, "sqlite") == 0);
+        /* Module streams name files restore writes: no '/', one ':'. */
+        fuzz_check(rec.n_modules <= RESTORE_MODULES_MAX);
+        for (size_t i = 0; i < rec.n_modules; i++)
+                fuzz_check(restore_module_valid(rec.modules[i]) && !strchr(rec.modules[i], '/') &&
+                           strchr(rec.modules[i], ':') == strrchr(rec.modules[i], ':'));
         return 0;
 }
