@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "rpm-messages.h"
 #include "rpmdb-lock.h"
+#include "signer.h"
 #include "solve.h"
 #include "syscheck.h"
 #include "transaction.h"
@@ -903,7 +904,8 @@ static int run_syschecks(struct assessment *a, rpmts ts) {
                 return -ENOMEM;
         for (size_t i = 0; i < a->n_candidates; i++)
                 paths[i] = a->candidates[i].path;
-        return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->opts->source_keys, &a->findings);
+        return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->source_key_ids, a->n_source_key_ids,
+                             a->opts->n_source_keys > 0, &a->findings);
 }
 
 int assess(const struct assess_options *opts, struct assessment *a) {
@@ -975,6 +977,10 @@ int assess(const struct assess_options *opts, struct assessment *a) {
          * make rpm say NOKEY (which reads like a failure). */
         if (keyring)
                 rpmtsSetKeyring(ts, keyring);
+        r = signer_source_keys(opts->source_keys, opts->n_source_keys, ts, &a->source_key_ids,
+                               &a->n_source_key_ids);
+        if (r < 0)
+                goto done;
         find_erasures(a, ts);
         if (opts->n_repo_dirs > 0)
                 r = add_solved(a, ts, keyring);
@@ -1053,6 +1059,7 @@ void assessment_done(struct assessment *a) {
                 close(a->spool_fd);
         a->spool_fd = -1;
         strv_free(a->erase_nevras, a->n_erase_nevras);
+        strv_free(a->source_key_ids, a->n_source_key_ids);
         free(a->fingerprint);
         findings_done(&a->findings);
 }

@@ -47,7 +47,8 @@ struct assess_options {
         size_t n_install_only;
         char **accept; /* --accept ID[:SUBJECT], --accept-file: accepted risks (accept.h) */
         size_t n_accept;
-        const char *source_keys; /* --source-keys FILE: the source distribution's key ids */
+        char **source_keys; /* --source-keys FILE: the source distribution's key ids (signer.h) */
+        size_t n_source_keys;
         bool allow_downgrade;
         bool allow_erasing; /* erase what the target breaks, to a fixpoint */
         bool force_unprotected; /* allow a plan that leaves no kernel, /bin/sh, ... */
@@ -81,6 +82,8 @@ struct assessment {
         char **erase_nevras; /* explicit erasures: --erase and --allow-erasing */
         size_t n_erase_nevras;
         uint64_t staging_bytes;
+        char **source_key_ids; /* the source distribution's (signer.h) */
+        size_t n_source_key_ids;
         struct findings findings;
 };
 

@@ -114,7 +114,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                           "gpg-signatures.json)", command, optarg);
                                 return -EINVAL;
                         }
-                        o->source_keys = optarg;
+                        strv_push(&o->source_keys, &o->n_source_keys, optarg);
                         break;
                 case OPT_BOOT_INITRAMFS:
                         /* dracut builds for the system it runs on: another
@@ -190,7 +190,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --accept-file FILE one ID[:SUBJECT] a line, '#' comments\n"
                                "  --source-keys FILE the source distribution's signing key ids (one a\n"
                                "                     line, or Leapp's gpg-signatures.json): packages\n"
-                               "                     signed by others are third-party\n"
+                               "                     signed by others are third-party (repeatable)\n"
                                "  --boot-initramfs FILE  with --root: check, and stage arms, the root's own\n"
                                "                     GRUB for the upgrade boot with this upgrade initramfs\n"
                                "                     (a path in the root below /boot)\n"
@@ -257,4 +257,5 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->install_only, o->n_install_only);
         strv_free(o->accept, o->n_accept);
         strv_free(o->upgrade_args, o->n_upgrade_args);
+        strv_free(o->source_keys, o->n_source_keys);
 }

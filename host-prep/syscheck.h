@@ -28,7 +28,9 @@ struct syscheck_context {
         Header *targets;     /* the target packages' headers */
         char **target_paths; /* their files, in the same order; NULL in unit tests */
         size_t n_targets;
-        const char *source_keys; /* --source-keys FILE, or NULL */
+        char *const *source_key_ids; /* the source distribution's key ids (signer.h) */
+        size_t n_source_key_ids;
+        bool source_keys_given;      /* they are from --source-keys, not system-release's signer */
         struct findings *findings;
 };
 
@@ -38,7 +40,8 @@ struct syscheck_context {
  * Returns 0, or -ENOMEM.
  */
 int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
-                  const char *source_keys, struct findings *f);
+                  char *const *source_key_ids, size_t n_source_key_ids, bool source_keys_given,
+                  struct findings *f);
 
 /* The same on a prepared context (unit tests). */
 void syschecks_run_context(struct syscheck_context *c);
