@@ -120,6 +120,22 @@ static void warn_missing_indexes(struct assessment *a) {
                              "no %s in the rpmdb directory", missing);
 }
 
+/* Each installed package as rpmdb_read_whole() reads it: kept, until the
+ * solver or rpm says otherwise, with its signer. */
+static int add_installed(Header h, void *userdata) {
+        struct assessment *a = userdata;
+        const char *name = headerGetString(h, RPMTAG_NAME);
+        _cleanup_free_ char *nevra = NULL, *key = NULL;
+
+        if (!name || strcmp(name, "gpg-pubkey") == 0)
+                return 0;
+        nevra = headerGetAsString(h, RPMTAG_NEVRA);
+        key = signer_key_id(h);
+        if (nevra)
+                verdicts_add(&a->verdicts, nevra, name, key);
+        return 0;
+}
+
 static int open_rpmdb(struct assessment *a, rpmts *ret) {
         const char *root = a->opts->root;
         rpmts ts;
@@ -151,7 +167,7 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
         {
                 _cleanup_free_ char *error = NULL;
 
-                if (rpmdb_read_whole(ts, root, a->backend, NULL, NULL, &error) < 0) {
+                if (rpmdb_read_whole(ts, root, a->backend, add_installed, a, &error) < 0) {
                         rpmtsFree(ts);
                         findings_add(&a->findings, SEVERITY_BLOCKER, "rpmdb-incomplete",
                                      "the rpm database cannot be read whole: an upgrade planned from "
@@ -164,6 +180,7 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                 }
         }
         warn_missing_indexes(a);
+        verdicts_sort(&a->verdicts);
         *ret = ts;
         return 0;
 }
@@ -527,6 +544,14 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         for (size_t i = 0; r >= 0 && i < s.n_erase_nevras; i++)
                 if (!strv_contains(a->erase_nevras, a->n_erase_nevras, s.erase_nevras[i]))
                         r = strv_push(&a->erase_nevras, &a->n_erase_nevras, s.erase_nevras[i]);
+        for (size_t i = 0; i < s.verdicts.n; i++) {
+                const struct verdict *sv = &s.verdicts.v[i];
+                struct verdict *v = verdicts_find(&a->verdicts, sv->nevra);
+
+                if (v)
+                        verdict_set(v, sv->action, sv->reason, sv->target, sv->event, sv->map_line);
+        }
+        a->verdicts_decided = s.verdicts.n > 0;
         solve_result_done(&s);
         return r;
 }
@@ -702,37 +727,81 @@ static int resolve(struct assessment *a, struct txn **ret) {
         }
 }
 
-/* What rpm will erase beyond --erase, and what stays untouched. */
+/*
+ * What rpm will erase beyond --erase, and what stays untouched; the
+ * verdicts rpm's transaction decides: with --packages all of them, with
+ * --repo what the solver left kept and rpm's check erases (--allow-erasing).
+ */
 static void report_effects(struct assessment *a, rpmts ts, struct txn *t) {
-        _cleanup_free_ char **removed = NULL;
-        size_t n_removed = 0, n_kept = 0;
+        _cleanup_free_ char **removed = NULL, **added = NULL;
+        size_t n_removed = 0, n_added = 0, n_kept = 0;
         rpmtsi it = rpmtsiInit(txn_ts(t));
         rpmdbMatchIterator mi;
         rpmte te;
         Header h;
 
-        while ((te = rpmtsiNext(it, TR_REMOVED)) != NULL) {
-                char **p = realloc(removed, (n_removed + 1) * sizeof(char *));
+        while ((te = rpmtsiNext(it, 0)) != NULL) {
+                char **p;
+                rpmte by;
+                struct verdict *v;
+
+                if (rpmteType(te) == TR_ADDED) {
+                        p = realloc(added, (n_added + 1) * sizeof(char *));
+                        if (!p)
+                                break;
+                        added = p;
+                        added[n_added++] = (char *) rpmteN(te);
+                        continue;
+                }
+                if (rpmteType(te) != TR_REMOVED)
+                        continue;
+                p = realloc(removed, (n_removed + 1) * sizeof(char *));
                 if (!p)
                         break;
                 removed = p;
                 removed[n_removed++] = (char *) rpmteNEVRA(te);
-                rpmte by = rpmteDependsOn(te);
+                by = rpmteDependsOn(te);
                 if (!by)
                         findings_add(&a->findings, SEVERITY_INFO, "erased", "", "",
                                      "%s will be erased", rpmteNEVRA(te));
                 else if (strcmp(rpmteN(by), rpmteN(te)) != 0)
                         findings_add(&a->findings, SEVERITY_INFO, "obsoleted", "", "",
                                      "%s is replaced by %s", rpmteNEVRA(te), rpmteNEVRA(by));
+                v = verdicts_find(&a->verdicts, rpmteNEVRA(te));
+                if (!v || v->action != VERDICT_KEEP)
+                        continue; /* the solver's verdict, and why */
+                if (by)
+                        verdict_set(v, VERDICT_MOVE, strcmp(rpmteN(by), rpmteN(te)) == 0 ? VERDICT_NAME :
+                                                                                            VERDICT_OBSOLETES,
+                                    rpmteNEVRA(by), 0, 0);
+                else
+                        verdict_set(v, VERDICT_ERASE,
+                                    strv_contains(a->opts->erase, a->opts->n_erase, rpmteN(te)) ?
+                                            VERDICT_ERASE_OPTION : VERDICT_ALLOW_ERASING,
+                                    NULL, 0, 0);
         }
+        /* Kept beside a new one of its name (kernels), when rpm says so. */
+        for (size_t i = 0; i < a->verdicts.n; i++) {
+                struct verdict *v = &a->verdicts.v[i];
+
+                if (v->action == VERDICT_KEEP && v->reason == VERDICT_NOT_IN_TARGET &&
+                    strv_contains(added, n_added, v->name))
+                        verdict_set(v, VERDICT_KEEP, VERDICT_INSTALL_ONLY, NULL, 0, 0);
+        }
+        a->verdicts_decided = true;
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while ((h = rpmdbNextIterator(mi)) != NULL) {
                 _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
+                const struct verdict *v;
+
                 if (strv_contains(removed, n_removed, nevra) || strcmp(headerGetString(h, RPMTAG_NAME), "gpg-pubkey") == 0)
                         continue;
                 n_kept++;
-                findings_add(&a->findings, SEVERITY_INFO, "kept", "", "",
-                             "%s stays installed (nothing in the target replaces it)", nevra);
+                v = verdicts_find(&a->verdicts, nevra);
+                findings_add(&a->findings, SEVERITY_INFO, "kept", "", "", "%s stays installed (%s)", nevra,
+                             v && v->reason == VERDICT_SAME_VERSION ? "the target holds the same" :
+                             v && v->reason == VERDICT_INSTALL_ONLY ? "a new one of its name is installed beside it" :
+                                                                      "nothing in the target replaces it");
         }
         rpmdbFreeIterator(mi);
         rpmtsiFree(it);
@@ -905,7 +974,8 @@ static int run_syschecks(struct assessment *a, rpmts ts) {
         for (size_t i = 0; i < a->n_candidates; i++)
                 paths[i] = a->candidates[i].path;
         return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->source_key_ids, a->n_source_key_ids,
-                             a->opts->n_source_keys > 0, &a->findings);
+                             a->opts->n_source_keys > 0, a->verdicts_decided ? &a->verdicts : NULL,
+                             &a->findings);
 }
 
 int assess(const struct assess_options *opts, struct assessment *a) {
@@ -981,6 +1051,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                                &a->n_source_key_ids);
         if (r < 0)
                 goto done;
+        verdicts_classify(&a->verdicts, a->source_key_ids, a->n_source_key_ids);
         find_erasures(a, ts);
         if (opts->n_repo_dirs > 0)
                 r = add_solved(a, ts, keyring);
@@ -1059,6 +1130,7 @@ void assessment_done(struct assessment *a) {
                 close(a->spool_fd);
         a->spool_fd = -1;
         strv_free(a->erase_nevras, a->n_erase_nevras);
+        verdicts_done(&a->verdicts);
         strv_free(a->source_key_ids, a->n_source_key_ids);
         free(a->fingerprint);
         findings_done(&a->findings);

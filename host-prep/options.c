@@ -19,7 +19,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
                OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
-               OPT_UPGRADE_ARG };
+               OPT_UPGRADE_ARG, OPT_VERDICTS };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -40,6 +40,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "source-keys", required_argument, NULL, OPT_SOURCE_KEYS },
                 { "boot-initramfs", required_argument, NULL, OPT_BOOT_INITRAMFS },
                 { "upgrade-arg", required_argument, NULL, OPT_UPGRADE_ARG },
+                { "verdicts", no_argument, NULL, OPT_VERDICTS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -116,6 +117,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         }
                         strv_push(&o->source_keys, &o->n_source_keys, optarg);
                         break;
+                case OPT_VERDICTS:
+                        o->list_verdicts = true;
+                        break;
                 case OPT_BOOT_INITRAMFS:
                         /* dracut builds for the system it runs on: another
                          * root's image is built there or by hand. */
@@ -191,6 +195,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --source-keys FILE the source distribution's signing key ids (one a\n"
                                "                     line, or Leapp's gpg-signatures.json): packages\n"
                                "                     signed by others are third-party (repeatable)\n"
+                               "  --verdicts         list every installed package's verdict (moved,\n"
+                               "                     erased or kept, and why), not only their counts\n"
                                "  --boot-initramfs FILE  with --root: check, and stage arms, the root's own\n"
                                "                     GRUB for the upgrade boot with this upgrade initramfs\n"
                                "                     (a path in the root below /boot)\n"

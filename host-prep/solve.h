@@ -12,6 +12,7 @@
 
 #include "assess.h"
 #include "findings.h"
+#include "verdict.h"
 
 struct solved_package {
         char *path;   /* the package file, in a --repo directory */
@@ -24,6 +25,10 @@ struct solve_result {
         size_t n_packages;
         char **erase_nevras; /* installed packages the solution erases outright */
         size_t n_erase_nevras;
+        /* every installed package's verdict (verdict.h), from libsolv's
+         * transaction and the job that asked for it; unsorted, no
+         * signatures (the caller reads those from the rpmdb) */
+        struct verdicts verdicts;
         unsigned n_installed, n_available, n_repos;
         double rpmdb_seconds, repos_seconds, solve_seconds; /* reading, then solving */
 };
@@ -32,7 +37,7 @@ struct solve_result {
  * Loads the rpmdb of o->root and the --repo directories (repodata/repomd.xml,
  * or the *.rpm files of a directory without one), solves the distupgrade
  * with o's --erase, --allow-erasing, --install-only and --package-map, and
- * fills ret. What stands in the way (unsolvable dependencies with libsolv's
+ * fills ret, a verdict on every installed package with it. What stands in the way (unsolvable dependencies with libsolv's
  * explanation and solutions, damaged repodata) becomes findings; a negative
  * errno only when nothing could be looked at.
  */

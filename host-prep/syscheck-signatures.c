@@ -4,7 +4,10 @@
  * distribution, or unsigned, and what the upgrade does with each. The
  * distribution's keys: signer_source_keys() (signer.h), read once by
  * assess.c: those in the --source-keys files, else the key that signed
- * the installed package providing system-release.
+ * the installed package providing system-release. What the upgrade does
+ * with each is its verdict (verdict.h) when the solver decided them
+ * before the checks run (--repo), else whether the target has a package
+ * of its name.
  */
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
@@ -35,22 +38,40 @@ void syscheck_signatures(struct syscheck_context *c) {
         while ((h = rpmdbNextIterator(mi)) != NULL) {
                 _cleanup_free_ char *id = signer_key_id(h), *nevra = NULL;
                 const char *name = headerGetString(h, RPMTAG_NAME);
+                const struct verdict *v;
                 Header t;
 
                 if (strcmp(name, "gpg-pubkey") == 0 || (id && signer_is_source(keys, n_keys, id)))
                         continue;
                 nevra = headerGetAsString(h, RPMTAG_NEVRA);
-                t = syscheck_target_named(c, name);
+                v = c->verdicts ? verdicts_find(c->verdicts, nevra) : NULL;
+                t = v ? NULL : syscheck_target_named(c, name);
                 n_third++;
-                if (t) {
+                if (v && v->action == VERDICT_MOVE)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the target replaces it "
+                                     "with %s", nevra, id ? "key " : "unsigned", id ?: "", v->target);
+                else if (v && v->action == VERDICT_ERASE)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the upgrade erases it",
+                                     nevra, id ? "key " : "unsigned", id ?: "");
+                else if (v && v->reason == VERDICT_SAME_VERSION)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the target holds the same",
+                                     nevra, id ? "key " : "unsigned", id ?: "");
+                else if (v && v->reason == VERDICT_INSTALL_ONLY)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; a new one of its name is "
+                                     "installed beside it", nevra, id ? "key " : "unsigned", id ?: "");
+                else if (t) {
                         _cleanup_free_ char *tn = headerGetAsString(t, RPMTAG_NEVRA);
                         findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
                                      "%s (%s%s) is not from the distribution; the target replaces it "
                                      "with %s", nevra, id ? "key " : "unsigned", id ?: "", tn);
                 } else
                         findings_add(c->findings, SEVERITY_WARNING, "third-party-package",
-                                     "the package is not the distribution's, and the target has no "
-                                     "package of its name: it stays installed as it is, built for the "
+                                     "the package is not the distribution's, and nothing in the target "
+                                     "replaces it: it stays installed as it is, built for the "
                                      "old release, and may not work (or break dependencies) after the upgrade",
                                      "get a build for the target release from its vendor and add it to the "
                                      "target set, or erase it (--erase NAME); accept it with --accept "

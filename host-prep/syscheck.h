@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "findings.h"
+#include "verdict.h"
 
 struct syscheck_context {
         const char *root;
@@ -31,6 +32,7 @@ struct syscheck_context {
         char *const *source_key_ids; /* the source distribution's key ids (signer.h) */
         size_t n_source_key_ids;
         bool source_keys_given;      /* they are from --source-keys, not system-release's signer */
+        const struct verdicts *verdicts; /* decided already (--repo), or NULL (verdict.h) */
         struct findings *findings;
 };
 
@@ -41,7 +43,7 @@ struct syscheck_context {
  */
 int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
                   char *const *source_key_ids, size_t n_source_key_ids, bool source_keys_given,
-                  struct findings *f);
+                  const struct verdicts *verdicts, struct findings *f);
 
 /* The same on a prepared context (unit tests). */
 void syschecks_run_context(struct syscheck_context *c);

@@ -122,7 +122,7 @@ def ok(v, s, where):
             raise SystemExit("%s: %r is not %s" % (where, v, t))
     if "enum" in s and v not in s["enum"]:
         raise SystemExit("%s: %r not in %s" % (where, v, s["enum"]))
-    if "minimum" in s and v < s["minimum"]:
+    if "minimum" in s and isinstance(v, (int, float)) and v < s["minimum"]:
         raise SystemExit("%s: %r below %s" % (where, v, s["minimum"]))
     if isinstance(v, dict):
         for k in s.get("required", []):
