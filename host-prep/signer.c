@@ -111,9 +111,9 @@ int signer_source_keys(char *const *files, size_t n_files, rpmts ts, char ***ids
         Header h;
 
         for (size_t i = 0; i < n_files; i++) {
-                _cleanup_free_ char *text = NULL, *error = NULL;
+                _cleanup_free_ char *data = NULL, *text = NULL, *error = NULL;
                 size_t len = 0;
-                int r = read_regular_file(files[i], SIGNER_FILE_MAX, &text, &len);
+                int r = read_regular_file(files[i], SIGNER_FILE_MAX, &data, &len);
 
                 if (r < 0) {
                         log_error("--source-keys %s cannot be read (%s): give a file of the source "
@@ -121,6 +121,14 @@ int signer_source_keys(char *const *files, size_t n_files, rpmts ts, char ***ids
                                   files[i], strerror(-r));
                         return -EINVAL;
                 }
+                if (memchr(data, '\0', len)) {
+                        log_error("--source-keys %s: the file contains a NUL byte: give Leapp's "
+                                  "gpg-signatures.json or key ids one a line", files[i]);
+                        return -EINVAL;
+                }
+                text = strndup(data, len);
+                if (!text)
+                        return -ENOMEM;
                 r = signer_parse_ids(text, len, ids, n, &error);
                 if (r == -ENOMEM)
                         return r;

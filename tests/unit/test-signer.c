@@ -34,6 +34,17 @@ static char *fixture(const char *rel) {
         return path;
 }
 
+/* The file at path, NUL-terminated (read_regular_file() does not). */
+static char *read_text(const char *path, size_t *len) {
+        _cleanup_free_ char *data = NULL;
+        char *text;
+
+        assert_int_equal(read_regular_file(path, SIGNER_FILE_MAX, &data, len), 0);
+        text = strndup(data, *len);
+        assert_non_null(text);
+        return text;
+}
+
 static void test_parse_ids(void **state) {
         char **ids = NULL, *error = NULL;
         size_t n = 0;
@@ -72,7 +83,7 @@ static void test_real_gpg_signatures(void **state) {
 
         if (!path)
                 skip();
-        assert_int_equal(read_regular_file(path, SIGNER_FILE_MAX, &text, &len), 0);
+        text = read_text(path, &len);
         assert_int_equal(signer_parse_ids(text, len, &ids, &n, &error), 0);
         /* The four keys; not 8483c65d or 5ccc5b19 out of the names
          * gpg-pubkey-8483c65d-5ccc5b19 (5ccc5b19 is a date). */
