@@ -1051,6 +1051,12 @@ int assess(const struct assess_options *opts, struct assessment *a) {
                                &a->n_source_key_ids);
         if (r < 0)
                 goto done;
+        /* A package the target's own keys signed is the distribution's too
+         * (Red Hat signs RHEL 7 and 8 with one key); only beside known
+         * source keys: alone they would make every installed package
+         * third-party. */
+        for (size_t i = 0; a->n_source_key_ids > 0 && i < a->n_key_texts; i++)
+                signer_key_file_ids(a->key_texts[i].text, &a->source_key_ids, &a->n_source_key_ids);
         verdicts_classify(&a->verdicts, a->source_key_ids, a->n_source_key_ids);
         find_erasures(a, ts);
         if (opts->n_repo_dirs > 0)

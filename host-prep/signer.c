@@ -4,7 +4,9 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <rpm/rpmdb.h>
+#include <rpm/rpmkeyring.h>
 #include <rpm/rpmlib.h>
+#include <rpm/rpmpgp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +149,44 @@ int signer_source_keys(char *const *files, size_t n_files, rpmts ts, char ***ids
         }
         rpmdbFreeIterator(mi);
         return 0;
+}
+
+/* The key id of key (its signid), as 16 lower-case hex digits, added. */
+static void add_key_id(rpmPubkey key, char ***ids, size_t *n) {
+        pgpDigParams p = rpmPubkeyPgpDigParams(key);
+        const uint8_t *id = p ? pgpDigParamsSignID(p) : NULL;
+        char hex[17];
+
+        if (!id)
+                return;
+        for (size_t i = 0; i < 8; i++)
+                snprintf(hex + 2 * i, 3, "%02x", id[i]);
+        if (!strv_contains(*ids, *n, hex) && strv_push(ids, n, hex) < 0)
+                abort();
+}
+
+void signer_key_file_ids(const char *armor, char ***ids, size_t *n) {
+        uint8_t *pkt = NULL;
+        size_t len = 0;
+        rpmPubkey key, *subkeys;
+        int n_subkeys = 0;
+
+        if (pgpParsePkts(armor, &pkt, &len) != PGPARMOR_PUBKEY) {
+                free(pkt);
+                return;
+        }
+        key = rpmPubkeyNew(pkt, len);
+        free(pkt);
+        if (!key)
+                return;
+        add_key_id(key, ids, n);
+        subkeys = rpmGetSubkeys(key, &n_subkeys);
+        for (int i = 0; i < n_subkeys; i++) {
+                add_key_id(subkeys[i], ids, n);
+                rpmPubkeyFree(subkeys[i]);
+        }
+        free(subkeys);
+        rpmPubkeyFree(key);
 }
 
 bool signer_is_source(char *const *ids, size_t n, const char *id) {

@@ -37,6 +37,11 @@ int signer_parse_ids(const char *text, size_t len, char ***ids, size_t *n, char 
  */
 int signer_source_keys(char *const *files, size_t n_files, rpmts ts, char ***ids, size_t *n);
 
+/* The key ids of an ASCII-armoured public key (a --key file, already
+ * checked by keyring_load()) and of its subkeys, appended: the target's
+ * keys, which count as the distribution's too (assess.c). */
+void signer_key_file_ids(const char *armor, char ***ids, size_t *n);
+
 /* Whether id is one of ids: a 16-digit id matches a short 8-digit one by
  * its tail. */
 bool signer_is_source(char *const *ids, size_t n, const char *id);

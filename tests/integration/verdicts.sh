@@ -237,3 +237,17 @@ if ((real)); then
 else
 	t_skip "--source-keys twice: the keys of both files are the source's" "no shared fixtures"
 fi
+# The target's --key counts as the distribution's, beside the source keys
+# (the stand-ins are unsigned, so --key blocks; the solver's verdicts stand).
+rpmorg=$(t_fixture keys/rpm.org-rsa-2048-test.pub)
+if ((real)) && [[ -n $rpmorg ]]; then
+	"$HOST_PREP" --root "$base" --json check --repo "$repo" --erase legacy --source-keys "$keys" --key "$rpmorg" >"$tmp/key.json"
+	t_is "$(verdict_of "$tmp/key.json" hello- | awk '{print $NF}'):$(verdict_of "$tmp/key.json" libsepol- | awk '{print $NF}'):$(verdict_of "$tmp/key.json" dropped- | awk '{print $NF}')" \
+		"source:source:unsigned" "--key: what the target's key signed is the distribution's too"
+	"$HOST_PREP" --root "$base" --json check --repo "$repo" --erase legacy --key "$rpmorg" >"$tmp/key-only.json"
+	t_is "$(verdict_of "$tmp/key-only.json" hello- | awk '{print $NF}')" "None" \
+		"--key alone, no source key known: not sorted (else every installed package would be third-party)"
+else
+	t_skip "--key: what the target's key signed is the distribution's too" "no shared fixtures"
+	t_skip "--key alone, no source key known: not sorted (else every installed package would be third-party)" "no shared fixtures"
+fi

@@ -97,10 +97,40 @@ static void test_real_gpg_signatures(void **state) {
         strv_free(ids, n);
 }
 
+static void test_key_file_ids(void **state) {
+        _cleanup_free_ char *path = fixture("keys/rpm.org-rsa-2048-test.pub");
+        _cleanup_free_ char *redhat = fixture("el/keys/RPM-GPG-KEY-redhat8-release");
+        _cleanup_free_ char *text = NULL;
+        char **ids = NULL;
+        size_t n = 0, len = 0;
+
+        if (!path || !redhat)
+                skip();
+        /* The key's id, as gpg --show-keys shows it; its one subkey
+         * (185e6146f00650f8) is for encryption, and librpm takes none. */
+        text = read_text(path, &len);
+        signer_key_file_ids(text, &ids, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(ids[0], "4344591e1964c5fc");
+        free(text);
+        text = NULL;
+        /* Red Hat's file holds two keys; librpm reads the first, the
+         * release key that signs RHEL 7 and 8. */
+        text = read_text(redhat, &len);
+        signer_key_file_ids(text, &ids, &n);
+        assert_int_equal(n, 2);
+        assert_string_equal(ids[1], "199e2f91fd431d51");
+        /* Not a key: nothing. */
+        signer_key_file_ids("24c6a8a7f4a80eb5\n", &ids, &n);
+        assert_int_equal(n, 2);
+        strv_free(ids, n);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_ids),
                 cmocka_unit_test(test_real_gpg_signatures),
+                cmocka_unit_test(test_key_file_ids),
         };
         return cmocka_run_group_tests_name("signer", tests, NULL, NULL);
 }
