@@ -92,11 +92,15 @@ int signer_parse_ids(const char *text, size_t len, char ***ids, size_t *n, char 
                 *ret_error = strdup("a JSON file without a \"keys\" object: give Leapp's gpg-signatures.json");
                 r = -EBADMSG;
         } else {
+                size_t i = 0;
+
                 json_object_object_foreach(keys, id, value) {
                         (void) value;
+                        i++;
+                        /* Named by its place: the name may hold anything. */
                         if (strlen(id) != 16 || strspn(id, "0123456789abcdefABCDEF") != 16) {
-                                if (asprintf(ret_error, "\"keys\" holds \"%.40s\", not a key id of 16 hex digits",
-                                             id) < 0)
+                                if (asprintf(ret_error, "name %zu of \"keys\" is not a key id of 16 hex digits",
+                                             i) < 0)
                                         *ret_error = NULL;
                                 r = -EBADMSG;
                                 break;

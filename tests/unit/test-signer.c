@@ -70,7 +70,7 @@ static void test_parse_ids(void **state) {
         free(error);
         error = NULL;
         assert_int_equal(signer_parse_ids("{\"keys\": {\"f4a80eb5\": []}}", 26, &ids, &n, &error), -EBADMSG);
-        assert_string_equal(error, "\"keys\" holds \"f4a80eb5\", not a key id of 16 hex digits");
+        assert_string_equal(error, "name 1 of \"keys\" is not a key id of 16 hex digits");
         free(error);
         assert_int_equal(n, 0);
 }
