@@ -28,16 +28,17 @@ real=1
 [[ -n $keys && -n $sepol && -n $hello && -n $foo ]] || real=0
 
 mkdir -p "$tmp/home" "$tmp/s7" "$tmp/s8"
-standin() { # OUTDIR NAME VERSION
+standin() { # OUTDIR NAME VERSION [EPOCH]
 	HOME=$tmp/home SOURCE_DATE_EPOCH=1577836800 TZ=UTC LC_ALL=C \
 		rpmbuild -bb --quiet --nodeps --load "$TESTS_DIR/packages/common.macros" \
 		--define "_topdir $tmp/top-$2-$3" --define "_tmppath $tmp" --define "_dbpath $tmp/rpmdb" \
 		--define "_rpmdir $1" --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
-		--define "pname $2" --define "pver $3" "$cases/standin.spec" >"$tmp/build-$2-$3.log" 2>&1
+		--define "pname $2" --define "pver $3" ${4:+--define "pepoch $4"} "$cases/standin.spec" >"$tmp/build-$2-$3.log" 2>&1
 }
-standin "$tmp/s7" ntpd 4.2 && standin "$tmp/s7" gone-tool 1.0 &&
-	standin "$tmp/s8" chronyd 4.1 && standin "$tmp/s8" gone-tool 8.0
-t_is "$(ls "$tmp/s7" "$tmp/s8" | grep -c '\.rpm$')" 4 "the PES stand-ins are built"
+# zeroepoch: an explicit Epoch: 0, which rpm's NEVRA shows and libsolv's leaves out.
+standin "$tmp/s7" ntpd 4.2 && standin "$tmp/s7" gone-tool 1.0 && standin "$tmp/s7" zeroepoch 1.0 0 &&
+	standin "$tmp/s8" chronyd 4.1 && standin "$tmp/s8" gone-tool 8.0 && standin "$tmp/s8" zeroepoch 8.0 0
+t_is "$(ls "$tmp/s7" "$tmp/s8" | grep -c '\.rpm$')" 6 "the PES stand-ins are built"
 
 repo=$tmp/repo8
 mkdir -p "$repo"
@@ -111,6 +112,8 @@ t_match "$(verdict_of "$j" gone-tool-)" '^erase pes-event None 103 None ' "gone-
 t_match "$(verdict_of "$j" legacy-)" '^erase erase None None None ' "legacy is erased by --erase"
 t_match "$(verdict_of "$j" kernel-core-7)" '^keep install-only None None None ' "the old kernel stays beside the new one"
 t_match "$(verdict_of "$j" dropped-)" '^keep not-in-target None None None ' "dropped stays: nothing replaces it"
+t_match "$(verdict_of "$j" zeroepoch-0:1.0-1.noarch)" '^move name zeroepoch-0:8\.0-1\.noarch ' \
+	"a package of epoch 0 gets the solver's verdict, and its target, under rpm's NEVRAs"
 t_is "$(t_json "$j" 'd["target_packages"] > 0 and isinstance(d["packages"], list)')" True \
 	"the count of target packages is target_packages; packages is the verdicts"
 
