@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "rpm-messages.h"
 #include "rpmdb-lock.h"
+#include "signer.h"
 #include "solve.h"
 #include "syscheck.h"
 #include "transaction.h"
@@ -119,6 +120,22 @@ static void warn_missing_indexes(struct assessment *a) {
                              "no %s in the rpmdb directory", missing);
 }
 
+/* Each installed package as rpmdb_read_whole() reads it: kept, until the
+ * solver or rpm says otherwise, with its signer. */
+static int add_installed(Header h, void *userdata) {
+        struct assessment *a = userdata;
+        const char *name = headerGetString(h, RPMTAG_NAME);
+        _cleanup_free_ char *nevra = NULL, *key = NULL;
+
+        if (!name || strcmp(name, "gpg-pubkey") == 0)
+                return 0;
+        nevra = headerGetAsString(h, RPMTAG_NEVRA);
+        key = signer_key_id(h);
+        if (nevra)
+                verdicts_add(&a->verdicts, nevra, name, key);
+        return 0;
+}
+
 static int open_rpmdb(struct assessment *a, rpmts *ret) {
         const char *root = a->opts->root;
         rpmts ts;
@@ -150,7 +167,7 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
         {
                 _cleanup_free_ char *error = NULL;
 
-                if (rpmdb_read_whole(ts, root, a->backend, NULL, NULL, &error) < 0) {
+                if (rpmdb_read_whole(ts, root, a->backend, add_installed, a, &error) < 0) {
                         rpmtsFree(ts);
                         findings_add(&a->findings, SEVERITY_BLOCKER, "rpmdb-incomplete",
                                      "the rpm database cannot be read whole: an upgrade planned from "
@@ -163,6 +180,7 @@ static int open_rpmdb(struct assessment *a, rpmts *ret) {
                 }
         }
         warn_missing_indexes(a);
+        verdicts_sort(&a->verdicts);
         *ret = ts;
         return 0;
 }
@@ -529,6 +547,41 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         a->modules = TAKE_PTR(s.modules);
         a->n_modules = s.n_modules;
         s.n_modules = 0;
+        for (size_t i = 0; i < s.verdicts.n; i++) {
+                const struct verdict *sv = &s.verdicts.v[i];
+                struct verdict *v = verdicts_find(&a->verdicts, sv->nevra);
+                size_t len = strlen(sv->name);
+
+                /* libsolv leaves out an epoch of 0 that rpm's NEVRA shows. */
+                if (!v && strncmp(sv->nevra, sv->name, len) == 0 && sv->nevra[len] == '-') {
+                        _cleanup_free_ char *with_epoch = NULL;
+
+                        if (asprintf(&with_epoch, "%s-0:%s", sv->name, sv->nevra + len + 1) < 0)
+                                abort();
+                        v = verdicts_find(&a->verdicts, with_epoch);
+                }
+
+                if (v)
+                        verdict_set(v, sv->action, sv->reason, sv->target, sv->event, sv->map_line);
+        }
+        a->verdicts_decided = s.verdicts.n > 0;
+        /* The same for the targets: what a move goes to is named as rpm
+         * names the candidate (few have an epoch of 0). */
+        for (size_t i = 0; r >= 0 && i < a->n_candidates; i++) {
+                const char *full = a->candidates[i].nevra, *zero = strstr(full, "-0:");
+                _cleanup_free_ char *short_nevra = NULL;
+
+                if (!zero)
+                        continue;
+                if (asprintf(&short_nevra, "%.*s-%s", (int) (zero - full), full, zero + 3) < 0)
+                        abort();
+                for (size_t j = 0; j < a->verdicts.n; j++) {
+                        struct verdict *v = &a->verdicts.v[j];
+
+                        if (v->target && strcmp(v->target, short_nevra) == 0)
+                                verdict_set(v, v->action, v->reason, full, v->event, v->map_line);
+                }
+        }
         solve_result_done(&s);
         return r;
 }
@@ -704,37 +757,81 @@ static int resolve(struct assessment *a, struct txn **ret) {
         }
 }
 
-/* What rpm will erase beyond --erase, and what stays untouched. */
+/*
+ * What rpm will erase beyond --erase, and what stays untouched; the
+ * verdicts rpm's transaction decides: with --packages all of them, with
+ * --repo what the solver left kept and rpm's check erases (--allow-erasing).
+ */
 static void report_effects(struct assessment *a, rpmts ts, struct txn *t) {
-        _cleanup_free_ char **removed = NULL;
-        size_t n_removed = 0, n_kept = 0;
+        _cleanup_free_ char **removed = NULL, **added = NULL;
+        size_t n_removed = 0, n_added = 0, n_kept = 0;
         rpmtsi it = rpmtsiInit(txn_ts(t));
         rpmdbMatchIterator mi;
         rpmte te;
         Header h;
 
-        while ((te = rpmtsiNext(it, TR_REMOVED)) != NULL) {
-                char **p = realloc(removed, (n_removed + 1) * sizeof(char *));
+        while ((te = rpmtsiNext(it, 0)) != NULL) {
+                char **p;
+                rpmte by;
+                struct verdict *v;
+
+                if (rpmteType(te) == TR_ADDED) {
+                        p = realloc(added, (n_added + 1) * sizeof(char *));
+                        if (!p)
+                                break;
+                        added = p;
+                        added[n_added++] = (char *) rpmteN(te);
+                        continue;
+                }
+                if (rpmteType(te) != TR_REMOVED)
+                        continue;
+                p = realloc(removed, (n_removed + 1) * sizeof(char *));
                 if (!p)
                         break;
                 removed = p;
                 removed[n_removed++] = (char *) rpmteNEVRA(te);
-                rpmte by = rpmteDependsOn(te);
+                by = rpmteDependsOn(te);
                 if (!by)
                         findings_add(&a->findings, SEVERITY_INFO, "erased", "", "",
                                      "%s will be erased", rpmteNEVRA(te));
                 else if (strcmp(rpmteN(by), rpmteN(te)) != 0)
                         findings_add(&a->findings, SEVERITY_INFO, "obsoleted", "", "",
                                      "%s is replaced by %s", rpmteNEVRA(te), rpmteNEVRA(by));
+                v = verdicts_find(&a->verdicts, rpmteNEVRA(te));
+                if (!v || v->action != VERDICT_KEEP)
+                        continue; /* the solver's verdict, and why */
+                if (by)
+                        verdict_set(v, VERDICT_MOVE, strcmp(rpmteN(by), rpmteN(te)) == 0 ? VERDICT_NAME :
+                                                                                            VERDICT_OBSOLETES,
+                                    rpmteNEVRA(by), 0, 0);
+                else
+                        verdict_set(v, VERDICT_ERASE,
+                                    strv_contains(a->opts->erase, a->opts->n_erase, rpmteN(te)) ?
+                                            VERDICT_ERASE_OPTION : VERDICT_ALLOW_ERASING,
+                                    NULL, 0, 0);
         }
+        /* Kept beside a new one of its name (kernels), when rpm says so. */
+        for (size_t i = 0; i < a->verdicts.n; i++) {
+                struct verdict *v = &a->verdicts.v[i];
+
+                if (v->action == VERDICT_KEEP && v->reason == VERDICT_NOT_IN_TARGET &&
+                    strv_contains(added, n_added, v->name))
+                        verdict_set(v, VERDICT_KEEP, VERDICT_INSTALL_ONLY, NULL, 0, 0);
+        }
+        a->verdicts_decided = true;
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while ((h = rpmdbNextIterator(mi)) != NULL) {
                 _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
+                const struct verdict *v;
+
                 if (strv_contains(removed, n_removed, nevra) || strcmp(headerGetString(h, RPMTAG_NAME), "gpg-pubkey") == 0)
                         continue;
                 n_kept++;
-                findings_add(&a->findings, SEVERITY_INFO, "kept", "", "",
-                             "%s stays installed (nothing in the target replaces it)", nevra);
+                v = verdicts_find(&a->verdicts, nevra);
+                findings_add(&a->findings, SEVERITY_INFO, "kept", "", "", "%s stays installed (%s)", nevra,
+                             v && v->reason == VERDICT_SAME_VERSION ? "the target holds the same" :
+                             v && v->reason == VERDICT_INSTALL_ONLY ? "a new one of its name is installed beside it" :
+                                                                      "nothing in the target replaces it");
         }
         rpmdbFreeIterator(mi);
         rpmtsiFree(it);
@@ -906,7 +1003,9 @@ static int run_syschecks(struct assessment *a, rpmts ts) {
                 return -ENOMEM;
         for (size_t i = 0; i < a->n_candidates; i++)
                 paths[i] = a->candidates[i].path;
-        return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->opts->source_keys, &a->findings);
+        return syschecks_run(a->opts->root, ts, paths, a->n_candidates, a->source_key_ids, a->n_source_key_ids,
+                             a->opts->n_source_keys > 0, a->verdicts_decided ? &a->verdicts : NULL,
+                             &a->findings);
 }
 
 int assess(const struct assess_options *opts, struct assessment *a) {
@@ -978,6 +1077,17 @@ int assess(const struct assess_options *opts, struct assessment *a) {
          * make rpm say NOKEY (which reads like a failure). */
         if (keyring)
                 rpmtsSetKeyring(ts, keyring);
+        r = signer_source_keys(opts->source_keys, opts->n_source_keys, ts, &a->source_key_ids,
+                               &a->n_source_key_ids);
+        if (r < 0)
+                goto done;
+        /* A package the target's own keys signed is the distribution's too
+         * (Red Hat signs RHEL 7 and 8 with one key); only beside known
+         * source keys: alone they would make every installed package
+         * third-party. */
+        for (size_t i = 0; a->n_source_key_ids > 0 && i < a->n_key_texts; i++)
+                signer_key_file_ids(a->key_texts[i].text, &a->source_key_ids, &a->n_source_key_ids);
+        verdicts_classify(&a->verdicts, a->source_key_ids, a->n_source_key_ids);
         find_erasures(a, ts);
         if (opts->n_repo_dirs > 0)
                 r = add_solved(a, ts, keyring);
@@ -1057,6 +1167,8 @@ void assessment_done(struct assessment *a) {
         a->spool_fd = -1;
         strv_free(a->erase_nevras, a->n_erase_nevras);
         enabled_modules_free(a->modules, a->n_modules);
+        verdicts_done(&a->verdicts);
+        strv_free(a->source_key_ids, a->n_source_key_ids);
         free(a->fingerprint);
         findings_done(&a->findings);
 }

@@ -12,6 +12,7 @@
 #include "findings.h"
 #include "plan.h"
 #include "rpmdb.h"
+#include "verdict.h"
 #include "verify.h"
 
 struct candidate {
@@ -49,7 +50,9 @@ struct assess_options {
         size_t n_install_only;
         char **accept; /* --accept ID[:SUBJECT], --accept-file: accepted risks (accept.h) */
         size_t n_accept;
-        const char *source_keys; /* --source-keys FILE: the source distribution's key ids */
+        char **source_keys; /* --source-keys FILE: the source distribution's key ids (signer.h) */
+        size_t n_source_keys;
+        bool list_verdicts; /* --verdicts: the text report lists every package's verdict */
         bool allow_downgrade;
         bool allow_erasing; /* erase what the target breaks, to a fixpoint */
         bool force_unprotected; /* allow a plan that leaves no kernel, /bin/sh, ... */
@@ -87,6 +90,13 @@ struct assessment {
         struct enabled_module *modules; /* --repo: the module streams enabled (solve.h) */
         size_t n_modules;
         uint64_t staging_bytes;
+        /* every installed package's verdict (verdict.h), sorted; decided
+         * once the solver (--repo) or rpm's dependency check (--packages)
+         * said what happens to them, else they are not reported */
+        struct verdicts verdicts;
+        bool verdicts_decided;
+        char **source_key_ids; /* the source distribution's (signer.h) */
+        size_t n_source_key_ids;
         struct findings findings;
 };
 

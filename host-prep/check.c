@@ -16,7 +16,7 @@ void print_assessment_json(const struct context *ctx, const struct assessment *a
                            const struct stage_result *staged) {
         printf("{\"root\":");
         json_write_string(stdout, ctx->root);
-        printf(",\"blockers\":%zu,\"warnings\":%zu,\"accepted\":%zu,\"packages\":%zu,\"staging_bytes\":%llu,"
+        printf(",\"blockers\":%zu,\"warnings\":%zu,\"accepted\":%zu,\"target_packages\":%zu,\"staging_bytes\":%llu,"
                "\"findings\":",
                findings_count(&a->findings, SEVERITY_BLOCKER), findings_count(&a->findings, SEVERITY_WARNING),
                findings_count_accepted(&a->findings),
@@ -33,6 +33,12 @@ void print_assessment_json(const struct context *ctx, const struct assessment *a
                 printf("}");
         }
         printf("]");
+        /* Undecided verdicts (blockers came first) would read as "kept". */
+        printf(",\"packages\":");
+        if (a->verdicts_decided)
+                verdicts_print_json(&a->verdicts, stdout);
+        else
+                printf("[]");
         if (staged) {
                 printf(",\"staged\":%s,\"state_dir\":", staged->staged ? "true" : "false");
                 json_write_string(stdout, staged->state_dir);
@@ -44,9 +50,15 @@ void print_assessment_json(const struct context *ctx, const struct assessment *a
 }
 
 void print_assessment_text(const struct context *ctx, const struct assessment *a) {
-        if (!ctx->quiet)
+        if (!ctx->quiet) {
                 printf("oslift pre-upgrade check of %s: %zu target packages, %llu MiB to stage\n",
                        ctx->root, a->n_candidates, (unsigned long long) (a->staging_bytes >> 20));
+                if (a->verdicts_decided)
+                        verdicts_print_text(&a->verdicts, stdout, a->opts->list_verdicts);
+                else if (a->verdicts.n > 0)
+                        printf("packages: %zu installed, no verdicts: what blocks stopped the check before "
+                               "the target set was decided\n", a->verdicts.n);
+        }
         findings_print_text(&a->findings, stdout,
                             (ctx->colour ? FINDINGS_COLOUR : 0) | (ctx->quiet ? FINDINGS_QUIET : 0));
 }

@@ -19,7 +19,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
                OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
-               OPT_UPGRADE_ARG, OPT_MODULE_STREAM };
+               OPT_UPGRADE_ARG, OPT_MODULE_STREAM, OPT_VERDICTS };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -41,6 +41,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "source-keys", required_argument, NULL, OPT_SOURCE_KEYS },
                 { "boot-initramfs", required_argument, NULL, OPT_BOOT_INITRAMFS },
                 { "upgrade-arg", required_argument, NULL, OPT_UPGRADE_ARG },
+                { "verdicts", no_argument, NULL, OPT_VERDICTS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -135,7 +136,10 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                           "gpg-signatures.json)", command, optarg);
                                 return -EINVAL;
                         }
-                        o->source_keys = optarg;
+                        strv_push(&o->source_keys, &o->n_source_keys, optarg);
+                        break;
+                case OPT_VERDICTS:
+                        o->list_verdicts = true;
                         break;
                 case OPT_BOOT_INITRAMFS:
                         /* dracut builds for the system it runs on: another
@@ -213,7 +217,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --accept-file FILE one ID[:SUBJECT] a line, '#' comments\n"
                                "  --source-keys FILE the source distribution's signing key ids (one a\n"
                                "                     line, or Leapp's gpg-signatures.json): packages\n"
-                               "                     signed by others are third-party\n"
+                               "                     signed by others are third-party (repeatable)\n"
+                               "  --verdicts         list every installed package's verdict (moved,\n"
+                               "                     erased or kept, and why), not only their counts\n"
                                "  --boot-initramfs FILE  with --root: check, and stage arms, the root's own\n"
                                "                     GRUB for the upgrade boot with this upgrade initramfs\n"
                                "                     (a path in the root below /boot)\n"
@@ -285,4 +291,5 @@ void assess_options_done(struct assess_options *o) {
         strv_free(o->install_only, o->n_install_only);
         strv_free(o->accept, o->n_accept);
         strv_free(o->upgrade_args, o->n_upgrade_args);
+        strv_free(o->source_keys, o->n_source_keys);
 }

@@ -318,6 +318,58 @@ static int load_installed(Pool *pool, const char *root, struct findings *f) {
         return 0;
 }
 
+/*
+ * Why the jobs touch an installed name, for its verdict: the --package-map
+ * line or the --pes event that decides on it, and the names that replace
+ * it there (the first of them the transaction installs is its target).
+ * Later entries for a name win, as the later of two events applies last.
+ */
+struct cause {
+        char *name;
+        unsigned map_line, event; /* one of them */
+        char **to;
+        size_t n_to;
+};
+
+struct causes {
+        struct cause *v;
+        size_t n;
+};
+
+static int causes_add(struct causes *c, const char *name, unsigned map_line, unsigned event) {
+        struct cause *v = reallocarray(c->v, c->n + 1, sizeof(struct cause));
+
+        if (!v)
+                return -ENOMEM;
+        c->v = v;
+        v[c->n] = (struct cause) { .name = strdup(name), .map_line = map_line, .event = event };
+        if (!v[c->n].name)
+                return -ENOMEM;
+        c->n++;
+        return 0;
+}
+
+/* Adds a replacing name to the cause added last. */
+static int causes_add_to(struct causes *c, const char *name) {
+        return strv_push(&c->v[c->n - 1].to, &c->v[c->n - 1].n_to, name);
+}
+
+static const struct cause *causes_find(const struct causes *c, const char *name) {
+        for (size_t i = c->n; i > 0; i--)
+                if (strcmp(c->v[i - 1].name, name) == 0)
+                        return &c->v[i - 1];
+        return NULL;
+}
+
+static void causes_done(struct causes *c) {
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->v[i].name);
+                strv_free(c->v[i].to, c->v[i].n_to);
+        }
+        free(c->v);
+        *c = (struct causes) {};
+}
+
 static void add_name_job(Pool *pool, Queue *jobs, Id how, const char *name) {
         queue_push2(jobs, how | SOLVER_SOLVABLE_NAME, pool_str2id(pool, name, 1));
 }
@@ -336,7 +388,7 @@ static bool is_installed_name(Pool *pool, Id name) {
  * a name, erase the name unless it is among its replacements (a split
  * that keeps it). The installed names it decides on go to *decided. */
 static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findings *f, char ***decided,
-                        size_t *n_decided) {
+                        size_t *n_decided, struct causes *causes) {
         _cleanup_free_ char *error = NULL;
         struct package_map m;
         int r = package_map_load(path, &m, &error);
@@ -353,7 +405,12 @@ static int add_map_jobs(Pool *pool, const char *path, Queue *jobs, struct findin
 
                 if (!from || !is_installed_name(pool, from))
                         continue;
-                if (strv_push(decided, n_decided, e->from) < 0) {
+                r = strv_push(decided, n_decided, e->from);
+                if (r >= 0)
+                        r = causes_add(causes, e->from, e->line, 0);
+                for (size_t j = 0; r >= 0 && j < e->n_to; j++)
+                        r = causes_add_to(causes, e->to[j]);
+                if (r < 0) {
                         package_map_done(&m);
                         return -ENOMEM;
                 }
@@ -623,7 +680,7 @@ static const struct pes_event *event_bringing(const struct pes_result *r, const 
  * decided on are left to it. A file that cannot be read or parsed stops
  * with -EINVAL after saying which and why. */
 static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const *map_names, size_t n_map_names,
-                        Queue *jobs, struct findings *f) {
+                        Queue *jobs, struct findings *f, struct causes *causes) {
         _cleanup_(pes_events_done) struct pes_events all = {};
         _cleanup_(pes_result_done) struct pes_result res = {};
         _cleanup_(names_done) struct names installed = {};
@@ -730,8 +787,22 @@ static int add_pes_jobs(Pool *pool, const struct assess_options *o, char *const 
                              "concern installed packages",
                              all.n, from, to, u.machine, dropped, res.n_decisions);
         }
-        for (size_t i = 0; i < res.n_decisions; i++)
+        for (size_t i = 0; i < res.n_decisions; i++) {
+                const struct pes_event *e = res.decisions[i].event;
+
                 report_event(&res.decisions[i], o->n_pes_files == 1 ? o->pes_files[0] : "--pes", f);
+                if (res.decisions[i].outcome != PES_APPLIED)
+                        continue;
+                for (size_t j = 0; j < e->n_in; j++) {
+                        if (!strv_contains(installed.v, installed.n, e->in[j].name))
+                                continue;
+                        r = causes_add(causes, e->in[j].name, 0, e->id);
+                        for (size_t k = 0; r >= 0 && k < e->n_out; k++)
+                                r = causes_add_to(causes, e->out[k].name);
+                        if (r < 0)
+                                return r;
+                }
+        }
         for (size_t i = 0; i < res.n_install; i++) {
                 const struct pes_event *e = event_bringing(&res, res.install[i]);
                 const char *repo = NULL;
@@ -939,7 +1010,8 @@ static int choose_modules(Pool *pool, const struct assess_options *o, const stru
         return 0;
 }
 
-static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, struct findings *f) {
+static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, struct findings *f,
+                     struct causes *causes) {
         _cleanup_(names_done) struct names map = {};
 
         /* dnf distro-sync: every installed package to the repositories'
@@ -960,13 +1032,13 @@ static int make_jobs(Pool *pool, const struct assess_options *o, Queue *jobs, st
         for (size_t i = 0; i < o->n_erase; i++)
                 add_name_job(pool, jobs, SOLVER_ERASE, o->erase[i]);
         if (o->package_map) {
-                int r = add_map_jobs(pool, o->package_map, jobs, f, &map.v, &map.n);
+                int r = add_map_jobs(pool, o->package_map, jobs, f, &map.v, &map.n, causes);
 
                 if (r < 0)
                         return r;
         }
         if (o->n_pes_files)
-                return add_pes_jobs(pool, o, map.v, map.n, jobs, f);
+                return add_pes_jobs(pool, o, map.v, map.n, jobs, f, causes);
         return 0;
 }
 
@@ -1113,6 +1185,89 @@ static int collect(Pool *pool, Transaction *trans, struct solve_result *ret, str
         return 0;
 }
 
+/* The package the transaction installs of one of names, or 0. */
+static Id installed_by(Pool *pool, const Queue *added, char *const *names, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                Id name = pool_str2id(pool, names[i], 0);
+
+                for (int j = 0; name && j < added->count; j++)
+                        if (pool->solvables[added->elements[j]].name == name)
+                                return added->elements[j];
+        }
+        return 0;
+}
+
+/* Whether a repository holds this very package (name, version, arch). */
+static bool is_in_repos(Pool *pool, const Solvable *s) {
+        Id p, pp;
+
+        FOR_PROVIDES(p, pp, s->name) {
+                const Solvable *t = pool->solvables + p;
+
+                if (t->repo != pool->installed && t->name == s->name && t->evr == s->evr && t->arch == s->arch)
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * Every installed package's verdict from the transaction: libsolv's type
+ * for it says kept, replaced (upgraded, downgraded, changed, reinstalled:
+ * by its name; obsoleted) or erased, and transaction_obs_pkg() by what;
+ * the job behind it (causes, --erase) says why, which outranks the name:
+ * a package map entry or an event that keeps a name still decided on it.
+ * A map entry or an event that replaces a name without Obsoletes erases
+ * it in libsolv's terms: its verdict is a move to what they install.
+ */
+static void add_verdicts(Pool *pool, Transaction *trans, const struct assess_options *o,
+                         const struct causes *causes, struct solve_result *ret) {
+        Queue added;
+        Solvable *s;
+        Id p;
+
+        queue_init(&added);
+        for (int i = 0; i < trans->steps.count; i++)
+                if (pool->solvables[trans->steps.elements[i]].repo != pool->installed)
+                        queue_push(&added, trans->steps.elements[i]);
+        FOR_REPO_SOLVABLES(pool->installed, p, s) {
+                const char *name = pool_id2str(pool, s->name);
+                const struct cause *c = causes_find(causes, name);
+                Id type = transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL | SOLVER_TRANSACTION_SHOW_OBSOLETES);
+                struct verdict *v = verdicts_add(&ret->verdicts, pool_solvable2str(pool, s), name, NULL);
+                enum verdict_reason why = !c ? VERDICT_NAME : c->map_line ? VERDICT_PACKAGE_MAP : VERDICT_PES_EVENT;
+                unsigned event = c ? c->event : 0, line = c ? c->map_line : 0;
+                Id by;
+
+                switch (type) {
+                case SOLVER_TRANSACTION_IGNORE:
+                        if (is_in_repos(pool, s))
+                                verdict_set(v, VERDICT_KEEP, VERDICT_SAME_VERSION, NULL, 0, 0);
+                        else if (installed_by(pool, &added, (char *[]) { (char *) name }, 1))
+                                verdict_set(v, VERDICT_KEEP, VERDICT_INSTALL_ONLY, NULL, 0, 0);
+                        break; /* else kept: not in the target */
+                case SOLVER_TRANSACTION_ERASE:
+                        by = c ? installed_by(pool, &added, c->to, c->n_to) : 0;
+                        if (by)
+                                verdict_set(v, VERDICT_MOVE, why, pool_solvid2str(pool, by), event, line);
+                        else if (strv_contains(o->erase, o->n_erase, name))
+                                verdict_set(v, VERDICT_ERASE, VERDICT_ERASE_OPTION, NULL, 0, 0);
+                        else if (c)
+                                verdict_set(v, VERDICT_ERASE, why, NULL, event, line);
+                        else
+                                verdict_set(v, VERDICT_ERASE, VERDICT_ALLOW_ERASING, NULL, 0, 0);
+                        break;
+                default: /* upgraded, downgraded, changed, reinstalled, obsoleted */
+                        by = transaction_obs_pkg(trans, p);
+                        if (!by)
+                                break;
+                        if (!c)
+                                why = pool->solvables[by].name == s->name ? VERDICT_NAME : VERDICT_OBSOLETES;
+                        verdict_set(v, VERDICT_MOVE, why, pool_solvid2str(pool, by), event, line);
+                }
+        }
+        queue_free(&added);
+}
+
 int solve_target(const struct assess_options *o, struct findings *f, struct solve_result *ret) {
         /* Freed after the pool that points at it (pool_free leaves it). */
         _cleanup_(map_freep) Map considered = {};
@@ -1122,6 +1277,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         _cleanup_free_ struct source *sources = calloc(o->n_repo_dirs, sizeof(struct source));
         _cleanup_(modulemd_done) struct modulemd modules = {};
         bool filtered = false;
+        _cleanup_(causes_done) struct causes causes = {};
         Queue jobs;
         double start = now_seconds(), read_rpmdb, read_repos;
         int r;
@@ -1157,7 +1313,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         ret->n_installed = (unsigned) pool->installed->nsolvables;
 
         queue_init(&jobs);
-        r = make_jobs(pool, o, &jobs, f);
+        r = make_jobs(pool, o, &jobs, f, &causes);
         if (r < 0) {
                 queue_free(&jobs);
                 return r;
@@ -1187,6 +1343,7 @@ int solve_target(const struct assess_options *o, struct findings *f, struct solv
         r = collect(pool, trans, ret, f);
         if (r < 0)
                 return r;
+        add_verdicts(pool, trans, o, &causes, ret);
         /* rpm orders the transaction; the plan lists files sorted, as for
          * --packages, so the same solution always gives the same plan. */
         qsort(ret->packages, ret->n_packages, sizeof(struct solved_package), compare_paths);
@@ -1210,5 +1367,6 @@ void solve_result_done(struct solve_result *r) {
         free(r->packages);
         strv_free(r->erase_nevras, r->n_erase_nevras);
         enabled_modules_free(r->modules, r->n_modules);
+        verdicts_done(&r->verdicts);
         *r = (struct solve_result) {};
 }

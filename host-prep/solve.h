@@ -13,6 +13,7 @@
 #include "assess.h"
 #include "findings.h"
 #include "modulemd.h"
+#include "verdict.h"
 
 struct solved_package {
         char *path;   /* the package file, in a --repo directory */
@@ -37,6 +38,10 @@ struct solve_result {
         struct enabled_module *modules; /* the enabled module streams */
         size_t n_modules;
         unsigned n_modular_excluded; /* packages the module streams left out */
+        /* every installed package's verdict (verdict.h), from libsolv's
+         * transaction and the job that asked for it; unsorted, no
+         * signatures (the caller reads those from the rpmdb) */
+        struct verdicts verdicts;
         unsigned n_installed, n_available, n_repos;
         double rpmdb_seconds, repos_seconds, solve_seconds; /* reading, then solving */
 };
@@ -46,8 +51,8 @@ struct solve_result {
  * or the *.rpm files of a directory without one), solves the distupgrade
  * with o's --erase, --allow-erasing, --install-only, --package-map and the
  * module streams (repomd.xml's modules, the root's /etc/dnf/modules.d,
- * --module-stream; modulemd.h), and
- * fills ret. What stands in the way (unsolvable dependencies with libsolv's
+ * --module-stream; modulemd.h), and fills ret, a verdict on every
+ * installed package with it. What stands in the way (unsolvable dependencies with libsolv's
  * explanation and solutions, damaged repodata) becomes findings; a negative
  * errno only when nothing could be looked at.
  */

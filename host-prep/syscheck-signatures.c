@@ -2,123 +2,76 @@
 /*
  * third-party-package: installed packages signed by no key of the source
  * distribution, or unsigned, and what the upgrade does with each. The
- * distribution's keys: those in --source-keys FILE (Leapp's
- * gpg-signatures.DISTRO.json, or key ids one a line: every string of 16 or
- * 8 hex digits in it), else the key that signed the installed package
- * providing system-release.
+ * distribution's keys: signer_source_keys() (signer.h), read once by
+ * assess.c: those in the --source-keys files, else the key that signed
+ * the installed package providing system-release. What the upgrade does
+ * with each is its verdict (verdict.h) when the solver decided them
+ * before the checks run (--repo), else whether the target has a package
+ * of its name.
  */
-#include <ctype.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
+#include "signer.h"
 #include "strv.h"
 #include "syscheck.h"
 
-/* The signing key id of h, lower-case hex, or NULL when unsigned. */
-static char *key_id(Header h) {
-        _cleanup_free_ char *s = headerFormat(
-                h, "%|RSAHEADER?{%{RSAHEADER:pgpsig}}:{%|DSAHEADER?{%{DSAHEADER:pgpsig}}:{%|SIGPGP?"
-                   "{%{SIGPGP:pgpsig}}:{%|SIGGPG?{%{SIGGPG:pgpsig}}:{}|}|}|}|", NULL);
-        const char *k = s ? strstr(s, "Key ID ") : NULL;
-        char *id;
-
-        if (!k)
-                return NULL;
-        k += 7;
-        id = strndup(k, strspn(k, "0123456789abcdefABCDEF"));
-        if (!id)
-                abort();
-        for (char *p = id; *p; p++)
-                *p = (char) tolower((unsigned char) *p);
-        return id;
-}
-
-/* Every run of exactly 8 or 16 hex digits in text. */
-static void hex_ids(const char *text, char ***v, size_t *n) {
-        for (const char *p = text; *p;) {
-                size_t len = strspn(p, "0123456789abcdefABCDEF");
-                bool word = p == text || !isalnum((unsigned char) p[-1]);
-                if ((len == 16 || len == 8) && word && !isalnum((unsigned char) p[len])) {
-                        _cleanup_free_ char *id = strndup(p, len);
-                        if (!id)
-                                abort();
-                        for (char *q = id; *q; q++)
-                                *q = (char) tolower((unsigned char) *q);
-                        strv_push(v, n, id);
-                }
-                p += len ? len : 1;
-        }
-}
-
-/* A 16-digit id matches a short 8-digit one by its tail. */
-static bool is_source_key(char *const *keys, size_t n, const char *id) {
-        size_t len = strlen(id);
-
-        for (size_t i = 0; i < n; i++) {
-                size_t kl = strlen(keys[i]);
-                if ((kl <= len && strcmp(id + len - kl, keys[i]) == 0) ||
-                    (len < kl && strcmp(keys[i] + kl - len, id) == 0))
-                        return true;
-        }
-        return false;
-}
-
 void syscheck_signatures(struct syscheck_context *c) {
-        char **keys = NULL;
-        size_t n_keys = 0, n_third = 0;
+        char *const *keys = c->source_key_ids;
+        size_t n_keys = c->n_source_key_ids, n_third = 0;
         rpmdbMatchIterator mi;
         Header h;
 
         if (!c->ts)
                 return;
-        if (c->source_keys) {
-                _cleanup_free_ char *text = NULL;
-                if (syscheck_read("/", c->source_keys, &text) < 0) {
-                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
-                                     "could not read --source-keys %s: packages were not sorted by signer",
-                                     c->source_keys);
-                        return;
-                }
-                hex_ids(text, &keys, &n_keys);
-        } else {
-                mi = rpmtsInitIterator(c->ts, RPMDBI_PROVIDENAME, "system-release", 0);
-                while ((h = rpmdbNextIterator(mi)) != NULL) {
-                        _cleanup_free_ char *id = key_id(h);
-                        if (id)
-                                strv_push(&keys, &n_keys, id);
-                }
-                rpmdbFreeIterator(mi);
-        }
         if (n_keys == 0) {
                 findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
                              "could not tell the distribution's signing keys (%s): packages were not "
                              "sorted by signer; give them with --source-keys FILE",
-                             c->source_keys ? "no key ids in --source-keys" : "no signed system-release package");
+                             c->source_keys_given ? "no key ids in --source-keys" : "no signed system-release package");
                 return;
         }
         mi = rpmtsInitIterator(c->ts, RPMDBI_PACKAGES, NULL, 0);
         while ((h = rpmdbNextIterator(mi)) != NULL) {
-                _cleanup_free_ char *id = key_id(h), *nevra = NULL;
+                _cleanup_free_ char *id = signer_key_id(h), *nevra = NULL;
                 const char *name = headerGetString(h, RPMTAG_NAME);
+                const struct verdict *v;
                 Header t;
 
-                if (strcmp(name, "gpg-pubkey") == 0 || (id && is_source_key(keys, n_keys, id)))
+                if (strcmp(name, "gpg-pubkey") == 0 || (id && signer_is_source(keys, n_keys, id)))
                         continue;
                 nevra = headerGetAsString(h, RPMTAG_NEVRA);
-                t = syscheck_target_named(c, name);
+                v = c->verdicts ? verdicts_find(c->verdicts, nevra) : NULL;
+                t = v ? NULL : syscheck_target_named(c, name);
                 n_third++;
-                if (t) {
+                if (v && v->action == VERDICT_MOVE)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the target replaces it "
+                                     "with %s", nevra, id ? "key " : "unsigned", id ?: "", v->target);
+                else if (v && v->action == VERDICT_ERASE)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the upgrade erases it",
+                                     nevra, id ? "key " : "unsigned", id ?: "");
+                else if (v && v->reason == VERDICT_SAME_VERSION)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; the target holds the same",
+                                     nevra, id ? "key " : "unsigned", id ?: "");
+                else if (v && v->reason == VERDICT_INSTALL_ONLY)
+                        findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
+                                     "%s (%s%s) is not from the distribution; a new one of its name is "
+                                     "installed beside it", nevra, id ? "key " : "unsigned", id ?: "");
+                else if (t) {
                         _cleanup_free_ char *tn = headerGetAsString(t, RPMTAG_NEVRA);
                         findings_add(c->findings, SEVERITY_INFO, "third-party-package", "", "",
                                      "%s (%s%s) is not from the distribution; the target replaces it "
                                      "with %s", nevra, id ? "key " : "unsigned", id ?: "", tn);
                 } else
                         findings_add(c->findings, SEVERITY_WARNING, "third-party-package",
-                                     "the package is not the distribution's, and the target has no "
-                                     "package of its name: it stays installed as it is, built for the "
+                                     "the package is not the distribution's, and nothing in the target "
+                                     "replaces it: it stays installed as it is, built for the "
                                      "old release, and may not work (or break dependencies) after the upgrade",
                                      "get a build for the target release from its vendor and add it to the "
                                      "target set, or erase it (--erase NAME); accept it with --accept "
@@ -128,5 +81,4 @@ void syscheck_signatures(struct syscheck_context *c) {
                 findings_set_subject(c->findings, name);
         }
         rpmdbFreeIterator(mi);
-        strv_free(keys, n_keys);
 }

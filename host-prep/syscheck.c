@@ -176,9 +176,12 @@ static char *proc_or_sys(const char *root, const char *var, const char *dir) {
 }
 
 int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
-                  const char *source_keys, struct findings *f) {
+                  char *const *source_key_ids, size_t n_source_key_ids, bool source_keys_given,
+                  const struct verdicts *verdicts, struct findings *f) {
         struct syscheck_context c = {
-                .root = root, .ts = ts, .source_keys = source_keys, .findings = f,
+                .root = root, .ts = ts, .findings = f, .source_key_ids = source_key_ids,
+                .n_source_key_ids = n_source_key_ids, .source_keys_given = source_keys_given,
+                .verdicts = verdicts,
                 .proc = proc_or_sys(root, "OSLIFT_PROC", "proc"),
                 .sys = proc_or_sys(root, "OSLIFT_SYSFS", "sys"),
         };

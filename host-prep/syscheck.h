@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "findings.h"
+#include "verdict.h"
 
 struct syscheck_context {
         const char *root;
@@ -28,7 +29,10 @@ struct syscheck_context {
         Header *targets;     /* the target packages' headers */
         char **target_paths; /* their files, in the same order; NULL in unit tests */
         size_t n_targets;
-        const char *source_keys; /* --source-keys FILE, or NULL */
+        char *const *source_key_ids; /* the source distribution's key ids (signer.h) */
+        size_t n_source_key_ids;
+        bool source_keys_given;      /* they are from --source-keys, not system-release's signer */
+        const struct verdicts *verdicts; /* decided already (--repo), or NULL (verdict.h) */
         struct findings *findings;
 };
 
@@ -38,7 +42,8 @@ struct syscheck_context {
  * Returns 0, or -ENOMEM.
  */
 int syschecks_run(const char *root, rpmts ts, char *const *target_paths, size_t n_targets,
-                  const char *source_keys, struct findings *f);
+                  char *const *source_key_ids, size_t n_source_key_ids, bool source_keys_given,
+                  const struct verdicts *verdicts, struct findings *f);
 
 /* The same on a prepared context (unit tests). */
 void syschecks_run_context(struct syscheck_context *c);

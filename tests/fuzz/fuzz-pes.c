@@ -6,7 +6,8 @@
  * at least one in-package); what is refused must say why in one printable
  * line. What parses is then filtered and applied to a package set made of
  * its own names, as host-prep's solver would. The same bytes also go to
- * the repository map's reader (repomap.json).
+ * the repository map's reader (repomap.json) and to the --source-keys
+ * reader (Leapp's gpg-signatures.json, host-prep/signer.c).
  *
  * Only our code is instrumented for coverage: json-c is Debian's.
  */
@@ -15,6 +16,7 @@
 
 #include "fuzz.h"
 #include "pes.h"
+#include "signer.h"
 #include "strv.h"
 
 static void check_packages(const struct pes_package *p, size_t n) {
@@ -43,6 +45,29 @@ static void fuzz_repomap(const uint8_t *data, size_t size) {
         pes_repomap_done(&m);
 }
 
+/* The same bytes as a --source-keys file: every id found is 8 or 16
+ * lower-case hex digits; a refusal is one printable line. */
+static void fuzz_source_keys(const uint8_t *data, size_t size) {
+        char *text, *error = NULL, **ids = NULL;
+        size_t n = 0;
+        int r;
+
+        if (memchr(data, '\0', size))
+                return; /* refused before parsing: signer_source_keys() */
+        text = strndup((const char *) data, size);
+        fuzz_check(text);
+        r = signer_parse_ids(text, size, &ids, &n, &error);
+        if (r < 0) {
+                fuzz_check(r == -EBADMSG && error && fuzz_printable(error));
+                free(error);
+        }
+        for (size_t i = 0; i < n; i++)
+                fuzz_check((strlen(ids[i]) == 8 || strlen(ids[i]) == 16) &&
+                           strspn(ids[i], "0123456789abcdef") == strlen(ids[i]));
+        strv_free(ids, n);
+        free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct pes_events e;
         struct pes_result res;
@@ -51,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int r;
 
         fuzz_repomap(data, size);
+        fuzz_source_keys(data, size);
         r = pes_parse((const char *) data, size, &e, &error);
         if (r < 0) {
                 fuzz_check(r == -EBADMSG && error && fuzz_printable(error));

@@ -36,7 +36,7 @@ CR=$'\r'
 hp --json check --packages "$rel8"
 t_is "$RC" 1 "check --json: exit status 1 when something blocks"
 json_ok "$tmp/out" "check --json: stdout is one JSON document"
-t_is "$(t_json "$tmp/out" '[d["blockers"], d["packages"], sorted(d["findings"][0].keys())]')" \
+t_is "$(t_json "$tmp/out" '[d["blockers"], d["target_packages"], sorted(d["findings"][0].keys())]')" \
 	"[1, 11, ['acceptable', 'accepted', 'action', 'details', 'id', 'meaning', 'severity', 'subject', 'title']]" "check --json: counts and findings"
 t_is "$(t_json "$tmp/out" '"staged" in d')" False "check --json has no stage keys"
 
@@ -71,7 +71,7 @@ t_is "$(grep -c "[$CR$ESC]" "$tmp/out")" 0 "on a pipe: no carriage returns, no e
 hp --json stage --packages "$rel8" --erase legacy
 t_is "$RC" 0 "stage --json succeeds"
 json_ok "$tmp/out" "stage --json: stdout is one JSON document, no progress in it"
-t_is "$(t_json "$tmp/out" '[d["staged"], d["state_dir"], d["boot_armed"], d["initramfs"], d["reboot"], d["packages"]]')" \
+t_is "$(t_json "$tmp/out" '[d["staged"], d["state_dir"], d["boot_armed"], d["initramfs"], d["reboot"], d["target_packages"]]')" \
 	"[True, '$root/var/lib/oslift', False, None, False, 11]" "stage --json: what was staged, and where"
 
 hp --json stage --packages "$rel8" --erase legacy

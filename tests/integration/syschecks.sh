@@ -122,7 +122,7 @@ def ok(v, s, where):
             raise SystemExit("%s: %r is not %s" % (where, v, t))
     if "enum" in s and v not in s["enum"]:
         raise SystemExit("%s: %r not in %s" % (where, v, s["enum"]))
-    if "minimum" in s and v < s["minimum"]:
+    if "minimum" in s and isinstance(v, (int, float)) and v < s["minimum"]:
         raise SystemExit("%s: %r below %s" % (where, v, s["minimum"]))
     if isinstance(v, dict):
         for k in s.get("required", []):
@@ -321,10 +321,24 @@ if [[ -n $keys && -n $signed && -f $signed ]]; then
 	quiet third-party-package:libsepol "libsepol signed by Red Hat (Leapp's gpg-signatures.rhel.json): quiet"
 	t_match "$(ids info | tr ' ' '\n')" '^third-party-package:webapp$' \
 		"a third-party package the target replaces: info"
+	# --source-keys is repeatable: the ids of every file count.
+	printf '# the rpm.org test key, say\n4344591e1964c5fc\n' >"$tmp/other-keys"
+	check --source-keys "$tmp/other-keys" --source-keys "$keys"
+	quiet third-party-package:libsepol "--source-keys twice: libsepol, signed by a key of the second file, quiet"
+	fires third-party-package:kernel warning "--source-keys twice: the unsigned kernel still fires"
+	printf '{"keys": ["199e2f91fd431d51"]}\n' >"$tmp/bad-keys.json"
+	check --source-keys "$tmp/bad-keys.json"
+	t_is "$RC" 3 "--source-keys JSON without Leapp's \"keys\" object: it fails"
+	t_match "$(cat "$tmp/err")" 'source-keys .*bad-keys\.json: a JSON file without a "keys" object' \
+		"naming the file and what is wrong"
 	root=$saved
 	rm -rf "$tmp/root-signed"
 else
-	t_skip "third-party-package with Leapp's gpg-signatures" "no shared fixtures"
+	for d in "third-party-package with Leapp's gpg-signatures" "--source-keys twice: libsepol, signed by a key of the second file, quiet" \
+		"--source-keys twice: the unsigned kernel still fires" "--source-keys JSON without Leapp's \"keys\" object: it fails" \
+		"naming the file and what is wrong"; do
+		t_skip "$d" "no shared fixtures"
+	done
 fi
 hp check --packages "$rel8" --source-keys "$tmp/nothing"
 t_is "$RC" 2 "--source-keys of a missing file: usage error"
