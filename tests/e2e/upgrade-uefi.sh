@@ -32,8 +32,9 @@ done
 
 # With -m 256 (upgrade.sh's upgrade boot) the kernel's EFI stub fails here
 # before Linux starts ("Decompression failed: XZ-compressed data is
-# corrupt", under OVMF with Debian's linuxefi; the same entry boots with
-# 512), so the upgrade boot gets 512 MiB like the normal ones.
+# corrupt", under OVMF with Debian's linuxefi; the default entry as well,
+# so not oslift's: both boot with 512), so the upgrade boot gets 512 MiB
+# like the normal ones.
 MEM_UPGRADE=${MEM_UPGRADE:-512}
 
 esp_env=/boot/efi/EFI/centos/grubenv
