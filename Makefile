@@ -261,7 +261,7 @@ TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 # The three-boot QEMU upgrade, a failing %pre in an upgrade boot and two
 # power cuts are part of every check;
 # eleven power cuts, the bad upgrade boots, the upgrade on UEFI laid out the
-# EL 7 way (upgrade-uefi.sh: 10 min under TCG here, too long for every
+# EL 7 way (upgrade-uefi.sh: 10-12 min under TCG here, too long for every
 # check) and the harness's own smoke test only of the full one. tests/run.sh judges each file by its TAP, its exit
 # status and its plan, lists every skip and failure, and ends with
 # "N passed, N failed, N skipped".
