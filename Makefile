@@ -258,17 +258,19 @@ fuzz: bootstrap fuzz-build
 TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 	SHARED_FIXTURES=$(SHARED_FIXTURES) CMOCKA_MESSAGE_OUTPUT=TAP
 
-# The three-boot QEMU upgrade, a failing %pre in an upgrade boot and two
-# power cuts are part of every check;
-# eleven power cuts, the bad upgrade boots and the harness's own smoke test
-# only of the full one. tests/run.sh judges each file by its TAP, its exit
-# status and its plan, lists every skip and failure, and ends with
-# "N passed, N failed, N skipped".
+# Every check boots the three-boot QEMU upgrade on UEFI laid out the EL 7
+# way (upgrade-uefi.sh: ESP, separate /boot and /var; it asserts all that
+# the BIOS one does), a failing %pre in an upgrade boot and two power cuts
+# (both on the BIOS layout); the full one adds the BIOS three-boot upgrade
+# (upgrade.sh, also make demo), eleven power cuts, the bad upgrade boots
+# and the harness's own smoke test. tests/run.sh judges each file by its
+# TAP, its exit status and its plan, lists every skip and failure, and ends
+# with "N passed, N failed, N skipped".
 TEST_RUN = $(TEST_ENV) tests/run.sh --log-dir $(BUILD)/test-logs
 
 check: bootstrap all unit-tests fuzz-replay
 	@POWER_CUT_POINTS=quick $(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) \
-		tests/e2e/upgrade.sh tests/e2e/failed-element.sh tests/e2e/power-cut.sh
+		tests/e2e/upgrade-uefi.sh tests/e2e/failed-element.sh tests/e2e/power-cut.sh
 
 check-full: bootstrap all unit-tests fuzz-replay
 	@$(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) $(sort $(wildcard tests/e2e/*.sh))

@@ -32,6 +32,9 @@ packages=(
 	# loop devices (sfdisk, mkfs.ext4 -d, grub-mkimage, debugfs), QEMU under
 	# TCG, and the host's side of the guest's HTTP (curl, ss)
 	debootstrap fdisk e2fsprogs grub-pc-bin grub-common qemu-system-x86 curl iproute2
+	# e2e tests on UEFI (make-image.sh --layout uefi-el7, qemu.sh --uefi):
+	# OVMF firmware, GRUB for x86_64-efi, the ESP built in a file (mkfs.vfat -C, mtools)
+	ovmf grub-efi-amd64-bin mtools dosfstools
 	# tests/e2e/ansible-rollout.sh: ansible/rollout.yml over SSH to the guests
 	ansible-core openssh-client
 	# make bench: /usr/bin/time for the peak RSS; zypper dup as a reference

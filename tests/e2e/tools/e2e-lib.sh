@@ -110,37 +110,120 @@ e2e_wait_http() {
 	done
 }
 
-# e2e_debugfs_cat IMAGE PATH: a file from the image's root filesystem
-# (partition 1, at 1 MiB), read without mounting; fails if it is missing.
-e2e_debugfs_cat() {
-	local out
-	out=$(debugfs -R "stat $2" "$1?offset=1048576" 2>&1) || return 1
-	grep -q 'Inode:' <<<"$out" || return 1
-	debugfs -R "cat $2" "$1?offset=1048576" 2>/dev/null
+# e2e_part IMAGE PATH: where PATH of the guest is in IMAGE, as
+# "OFFSET TYPE PATH_IN_FS" (TYPE ext4 or vfat). make-image.sh's BIOS image
+# has one file system, at 1 MiB; its uefi-el7 image names its GPT
+# partitions esp (/boot/efi), boot (/boot), root (/) and var (/var), and
+# PATH is in the one of the longest mount point it is below.
+e2e_part() {
+	local image=$1 path=$2 table best='' best_off='' best_type='' name start mnt
+	table=$(sfdisk -d "$image" 2>/dev/null) || return 1
+	if ! grep -q '^label: gpt' <<<"$table"; then
+		echo "1048576 ext4 $path"
+		return
+	fi
+	while read -r start name; do
+		case $name in
+		esp) mnt=/boot/efi ;; boot) mnt=/boot ;; root) mnt=/ ;; var) mnt=/var ;; *) continue ;;
+		esac
+		if [[ $mnt == / || $path == "$mnt" || $path == "$mnt"/* ]] && ((${#mnt} > ${#best})); then
+			best=$mnt best_off=$((start * 512)) best_type=$([[ $name == esp ]] && echo vfat || echo ext4)
+		fi
+	done < <(sed -n 's/.*start= *\([0-9]*\),.*name="\([^"]*\)".*/\1 \2/p' <<<"$table")
+	[[ -n $best ]] || return 1
+	path=${path#"${best%/}"}
+	echo "$best_off $best_type ${path:-/}"
 }
 
-# e2e_rpmdb_qa IMAGE: rpm -qa of the rpmdb on the image's root filesystem,
-# one NEVRA a line, sorted.
+# e2e_debugfs IMAGE REQUEST PATH: debugfs's "REQUEST PATH" run on the ext4
+# file system holding PATH (e2e_part), its output on stdout.
+e2e_debugfs() {
+	local off type rel
+	read -r off type rel < <(e2e_part "$1" "$3") && [[ $type == ext4 ]] || return 1
+	debugfs -R "$2 $rel" "$1?offset=$off" 2>/dev/null
+}
+
+# e2e_debugfs_cat IMAGE PATH: a file of the guest from the file system
+# holding it (e2e_part; on the ESP read with mtype), without mounting;
+# fails if it is missing.
+e2e_debugfs_cat() {
+	local out off type rel
+	read -r off type rel < <(e2e_part "$1" "$2") || return 1
+	if [[ $type == vfat ]]; then
+		MTOOLS_SKIP_CHECK=1 mtype -i "$1@@$off" "::$rel" 2>/dev/null
+		return
+	fi
+	out=$(debugfs -R "stat $rel" "$1?offset=$off" 2>&1) || return 1
+	grep -q 'Inode:' <<<"$out" || return 1
+	debugfs -R "cat $rel" "$1?offset=$off" 2>/dev/null
+}
+
+# e2e_esp_clusters IMAGE PATH: the FAT clusters of PATH on the ESP
+# (mshowfat), e.g. "<5-6>": the same list before and after means the file
+# was written in place, not replaced.
+e2e_esp_clusters() {
+	local off type rel
+	read -r off type rel < <(e2e_part "$1" "$2") && [[ $type == vfat ]] || return 1
+	MTOOLS_SKIP_CHECK=1 mshowfat -i "$1@@$off" "::$rel" 2>/dev/null | sed 's/^.* //'
+}
+
+# e2e_esp_size IMAGE PATH: the size in bytes of PATH on the ESP (mdir).
+e2e_esp_size() {
+	local off type rel
+	read -r off type rel < <(e2e_part "$1" "$2") && [[ $type == vfat ]] || return 1
+	MTOOLS_SKIP_CHECK=1 mdir -a -i "$1@@$off" "::$rel" 2>/dev/null |
+		awk -v f="${rel##*/}" 'BEGIN { F = toupper(f) } toupper($0) ~ F { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { print $i; exit } }'
+}
+
+# e2e_fsck_all IMAGE: e2fsck -fn on every ext4 file system of IMAGE and
+# fsck.vfat -n on the ESP, each on a sparse copy of its partition; prints
+# one "NAME: clean" or "NAME: <what fsck said>" line per file system.
+e2e_fsck_all() {
+	local image=$1 start size name part out
+	while read -r start size name; do
+		part=$(mktemp)
+		dd if="$image" of="$part" bs=512 skip="$start" count="$size" conv=sparse status=none
+		if [[ $name == esp ]]; then
+			out=$(fsck.vfat -n "$part" 2>&1) && echo "$name: clean" || echo "$name: $(tr '\n' ' ' <<<"$out")"
+		else
+			out=$(e2fsck -fn "$part" 2>&1) && [[ $(dumpe2fs -h "$part" 2>/dev/null | sed -n 's/^Filesystem state: *//p') == clean ]] &&
+				echo "$name: clean" || echo "$name: $(tr '\n' ' ' <<<"$out")"
+		fi
+		rm -f "$part"
+	done < <(sfdisk -d "$image" | sed -n 's/.*start= *\([0-9]*\), *size= *\([0-9]*\),.*name="\([^"]*\)".*/\1 \2 \3/p')
+}
+
+# e2e_rpmdb_dump IMAGE DIR: the guest's /var/lib/rpm into DIR/rpm.
+e2e_rpmdb_dump() {
+	local off type rel
+	read -r off type rel < <(e2e_part "$1" /var/lib/rpm) && [[ $type == ext4 ]] || return 1
+	debugfs -R "rdump $rel $2" "$1?offset=$off" >/dev/null 2>&1
+}
+
+# e2e_rpmdb_qa IMAGE: rpm -qa of the rpmdb on the image, one NEVRA a line,
+# sorted.
 e2e_rpmdb_qa() {
 	local dir
 	dir=$(mktemp -d -t oslift-e2e-qa.XXXXXX)
-	debugfs -R "rdump /var/lib/rpm $dir" "$1?offset=1048576" >/dev/null 2>&1
+	e2e_rpmdb_dump "$1" "$dir"
 	rpm --dbpath "$dir/rpm" -qa --qf '%{NEVRA}\n' 2>/dev/null | LC_ALL=C sort
 	rm -rf "$dir"
 }
 
-# e2e_owned_files IMAGE: each package-owned regular file on the image
-# checked against the SHA-256 its rpmdb records: a line per file that
-# differs (or is missing), then "owned files: N, differing: M".
+# e2e_owned_files IMAGE: each package-owned regular file on the image's
+# root file system checked against the SHA-256 its rpmdb records: a line
+# per file that differs (or is missing: one on another file system of a
+# uefi-el7 image counts as missing), then "owned files: N, differing: M".
 e2e_owned_files() {
-	local image=$1 dir n=0 bad=0 digest path
+	local image=$1 dir n=0 bad=0 digest path off type rel
 	dir=$(mktemp -d -t oslift-e2e-owned.XXXXXX)
-	debugfs -R "rdump /var/lib/rpm $dir" "$image?offset=1048576" >/dev/null 2>&1
+	e2e_rpmdb_dump "$image" "$dir"
+	read -r off type rel < <(e2e_part "$image" /)
 	# Regular files only (FILEMODES: 0100000), with rpm's SHA-256.
 	rpm --dbpath "$dir/rpm" -qa --qf '[%{FILEMODES:octal} %{FILEDIGESTS} %{FILENAMES}\n]' 2>/dev/null |
 		awk '$1 ~ /^100/ {print $2, $3}' | LC_ALL=C sort -u >"$dir/owned"
 	awk '{print "dump -p " $2 " '"$dir"'/f" NR}' "$dir/owned" >"$dir/cmds"
-	debugfs -f "$dir/cmds" "$image?offset=1048576" >/dev/null 2>&1
+	debugfs -f "$dir/cmds" "$image?offset=$off" >/dev/null 2>&1
 	while read -r digest path; do
 		n=$((n + 1))
 		if [[ ! -f $dir/f$n || $(sha256sum <"$dir/f$n" | cut -d' ' -f1) != "$digest" ]]; then
@@ -193,16 +276,237 @@ e2e_staged_image() {
 # file system in place (dump, sed, write back with its mode and owner).
 e2e_image_edit() {
 	local image=$1 path=$2 script=$3 tmp mode
+	local off type rel
+	read -r off type rel < <(e2e_part "$image" "$path") && [[ $type == ext4 ]] || return 1
 	tmp=$(mktemp)
-	debugfs -R "dump -p $path $tmp" "$image?offset=1048576" >/dev/null 2>&1 || return 1
+	debugfs -R "dump -p $rel $tmp" "$image?offset=$off" >/dev/null 2>&1 || return 1
 	mode=$(stat -c %a "$tmp")
 	sed -i -e "$script" "$tmp"
-	debugfs -w -f - "$image?offset=1048576" >/dev/null 2>&1 <<EOC || return 1
-rm $path
-write $tmp $path
-set_inode_field $path mode 0100$mode
-set_inode_field $path uid 0
-set_inode_field $path gid 0
+	debugfs -w -f - "$image?offset=$off" >/dev/null 2>&1 <<EOC || return 1
+rm $rel
+write $tmp $rel
+set_inode_field $rel mode 0100$mode
+set_inode_field $rel uid 0
+set_inode_field $rel gid 0
 EOC
 	rm -f "$tmp"
+}
+
+# ---- the three-boot upgrade (upgrade.sh, upgrade-uefi.sh) ------------------
+#
+# e2e_upgrade LAYOUT TMP: the whole upgrade of the demo system in three QEMU
+# boots on a make-image.sh --layout LAYOUT disk (bios: 1 GiB; uefi-el7:
+# 2 GiB, booted with qemu.sh --uefi), asserting what every layout must show:
+#   boot 1  normal boot; the host fetches the site; the guest runs
+#           host-prep stage --packages /srv/release8 --reboot
+#   boot 2  GRUB's one-time entry boots the upgrade initramfs; the upgrader
+#           applies the plan, logging every package on the serial console,
+#           and reboots
+#   boot 3  the default entry boots release 8; oslift-restore.service runs
+#           host-prep restore; the site answers with the same data
+# Judged from the serial logs and the disk image. The image is TMP/disk.img,
+# the serial logs TMP/serial.log.boot1, .boot2, .boot3. If the caller
+# defines e2e_upgrade_hook, it is called with "image" once the image is
+# built and with boot1, boot2 and boot3 after each boot, for what a layout
+# asserts besides. Talks through say and phase (upgrade.sh's DEMO=1 tells
+# a person instead); MEM_NORMAL and MEM_UPGRADE are the guest memory of
+# the normal and the upgrade boots.
+say() { printf '# %s\n' "$*"; }
+phase() { say ""; say "== $*"; }
+
+# e2e_up_boot NAME MEM: starts QEMU in the background; sets E2E_UP_PID.
+e2e_up_boot() {
+	say "booting ($1, -m $2)"
+	BOOT_START=$SECONDS
+	"$E2E_TOOLS/qemu.sh" "$E2E_UP_IMAGE" "$E2E_UP_SERIAL.$1" --mem "$2" --timeout 900 --hostfwd "$E2E_UP_PORT" \
+		${E2E_UP_QEMU_ARGS:-} \
+		2>"$E2E_UP_TMP/qemu.$1.err" &
+	E2E_UP_PID=$!
+}
+# e2e_up_finish NAME: waits for QEMU to end; the guest rebooting or powering
+# off ends it.
+e2e_up_finish() {
+	local rc=0
+	wait "$E2E_UP_PID" || rc=$?
+	t_is "$rc" 0 "$1: QEMU ended by itself ($(cat "$E2E_UP_TMP/qemu.$1.err" | tr '\n' ' '))"
+	say "$1 took $((SECONDS - BOOT_START)) s (wall clock, TCG)"
+}
+
+# e2e_up_reach_site NAME DRIVER_BOOT: waits for the boot driver's line for
+# its DRIVER_BOOT-th normal boot, then fetches the site; sets PAGE and DATA.
+e2e_up_reach_site() {
+	if e2e_wait_log "$E2E_UP_SERIAL.$1" "e2e: driver: boot $2 reached multi-user" 600 "$E2E_UP_PID"; then
+		t_pass "$1 reached multi-user"
+	else
+		t_fail "$1 reached multi-user" "$(tail -n 30 "$E2E_UP_SERIAL.$1")"
+	fi
+	PAGE=$(e2e_wait_http "http://127.0.0.1:$E2E_UP_PORT/" 120 "$E2E_UP_PID" || true)
+	DATA=$(e2e_http "http://127.0.0.1:$E2E_UP_PORT/data/hello.txt" || true)
+}
+
+e2e_upgrade() {
+	local layout=$1 tmp=$2 size grub
+	local root=$tmp/root image=$tmp/disk.img serial=$tmp/serial.log
+	: "${MEM_NORMAL:=512}" "${MEM_UPGRADE:=256}"
+	case $layout in
+	# (grub: where GRUB's grub.cfg, custom.cfg and grubenv are)
+	bios) size=1024 grub=/boot/grub E2E_UP_QEMU_ARGS= ;;
+	uefi-el7) size=2048 grub=/boot/efi/EFI/centos E2E_UP_QEMU_ARGS=--uefi ;;
+	*) t_fail "e2e_upgrade: unknown layout $layout"; return 1 ;;
+	esac
+	E2E_UP_TMP=$tmp E2E_UP_IMAGE=$image E2E_UP_SERIAL=$serial
+
+	phase "preparing the demo system (Debian 12 guest, release 7 of the site in its rpmdb)"
+	t=$SECONDS
+	base=$(e2e_rootfs)
+	cp -a --reflink=auto "$base" "$root"
+	make -s -C "$TESTS_DIR/.." install DESTDIR="$root" >/dev/null
+	pkgs=$(e2e_packages)
+	e2e_install_release7 "$root" "$pkgs"
+	mkdir -p "$root/srv/release8"
+	cp "$pkgs"/release8/*.rpm "$root/srv/release8/"
+	before_qa=$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)
+	say "release $(cat "$root/etc/oslift-release"), $(wc -l <<<"$before_qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$before_qa")"
+	say "target packages in /srv/release8: $(ls "$root/srv/release8" | tr '\n' ' ')"
+
+	# Boot 1's part, run by the boot driver once multi-user is reached.
+	e2e_queue "$root" 1-stage.sh <<-'EOF'
+	set -e
+	echo "release $(cat /etc/oslift-release)"
+	e2e-wait-go 300
+	host-prep check --packages /srv/release8 || true
+	if [ -e /root/e2e/measure-initramfs ]; then
+		# The same kernel's plain image, built the same (host-only) way; its
+		# size is read from the disk afterwards, like the upgrade image's.
+		dracut --quiet --force /root/e2e/plain.img
+	fi
+	host-prep stage --packages /srv/release8 --reboot
+	EOF
+	# Boot 3's part: what the new system says about itself.
+	e2e_queue "$root" 2-verify.sh <<-'EOF'
+	set -e
+	e2e-wait-go 300
+	systemctl is-active website.service
+	mkdir -p /root/e2e/out
+	rpm -qa --qf '%{NEVRA}\n' | sort >/root/e2e/out/qa
+	rpm -Va >/root/e2e/out/va 2>&1 || true
+	systemctl show -p ActiveState,Result oslift-restore.service >/root/e2e/out/restore-unit
+	sync
+	systemctl poweroff
+	EOF
+	((${DEMO:-0})) && touch "$root/root/e2e/measure-initramfs"
+	"$E2E_TOOLS/make-image.sh" "$root" "$image" "$size" --layout "$layout" 2>"$tmp/image.err"
+	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook image
+	t_pass "demo system image built ($((SECONDS - t)) s)"
+
+	E2E_UP_PORT=$(e2e_free_port)
+	# ------------------------------------------------------------------ boot 1
+	phase "boot 1: the old system (release 7), staging the upgrade"
+	e2e_up_boot boot1 "$MEM_NORMAL"
+	e2e_up_reach_site boot1 1
+	data_before=$DATA
+	t_match "$PAGE" 'release 7' "boot 1: the site answers (release 7)"
+	say "the site before: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $data_before"
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	e2e_up_finish boot1
+	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook boot1
+	# What boot 1 did, from its disk: the guest's own lines may not all reach
+	# the serial port before stage reboots it.
+	plan=$(e2e_debugfs_cat "$image" /var/lib/oslift/plan || true)
+	t_is "$(grep -cE '^(upgrade|install|install-only) ' <<<"$plan" || true)" 3 "boot 1: host-prep stage staged the 3 release 8 packages (the plan on disk)"
+	t_match "$(e2e_debugfs_cat "$image" "$grub/grubenv" || true)" '^next_entry=oslift-upgrade$' \
+		"boot 1: and armed the one-time boot (next_entry in grubenv)"
+	((${DEMO:-0})) && { grep -a '^e2e: ' "$serial.boot1" | tr -d '\r' | sed 's/^e2e: /  guest: /' >&3 || true; }
+	# The upgrade initramfs, from the disk as boot 1 left it (not from a line
+	# the guest may not get to print before stage reboots it).
+	boot_ls=$(e2e_debugfs "$image" 'ls -l' /boot || true)
+	upgrade_img=$(awk '$NF ~ /^oslift-upgrade-.*\.img$/ {print $NF, $(NF-3)}' <<<"$boot_ls")
+	t_match "$upgrade_img" '^oslift-upgrade-.*\.img [1-9][0-9]*$' "boot 1: stage built the upgrade initramfs in /boot"
+	sizes="oslift upgrade image ${upgrade_img#* } bytes"
+	if ((${DEMO:-0})); then
+		plain=$(e2e_debugfs "$image" stat /root/e2e/plain.img |
+			awk '/Size: / {for (i = 1; i < NF; i++) if ($i == "Size:") print $(i + 1)}' || true)
+		[[ -z $plain ]] || sizes="plain dracut $plain bytes; $sizes"
+	fi
+	say "initramfs sizes: $sizes"
+
+	# ------------------------------------------------------------------ boot 2
+	phase "boot 2: the upgrade initramfs (serial console)"
+	e2e_up_boot boot2 "$MEM_UPGRADE"
+	if ((${DEMO:-0})); then
+		# The upgrader's lines, live, as an operator on the serial console sees
+		# them: GRUB's choice, then every line with the upgrader's timestamp.
+		# Every stage of the pipe passes each line on at once (tr and a plain
+		# sed would hold them in a buffer until the boot is over).
+		follow() {
+			tail -n +1 -F "$1" 2>/dev/null |
+				grep --line-buffered -aE "^ *Booting .oslift|^\[ *[0-9]+\.[0-9]{3}\] " |
+				sed -u 's/\r$//; s/\x1b\[[0-9;]*[A-Za-z]//g; s/^/  console: /' >&3
+		}
+		follow "$serial.boot2" &
+		tailer=$!
+	fi
+	e2e_up_finish boot2
+	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook boot2
+	if ((${DEMO:-0})); then
+		sleep 1 # the last lines, through the pipe
+		pkill -P "$tailer" 2>/dev/null || true
+		wait "$tailer" 2>/dev/null || true
+	fi
+	up=$(tr -d '\r' <"$serial.boot2")
+	t_match "$up" "Booting .oslift upgrade" "boot 2: GRUB booted the one-time upgrade entry"
+	t_match "$up" 'Command line:.*rd\.oslift\.upgrade' "boot 2: the kernel got rd.oslift.upgrade"
+	t_match "$up" '\[ ?[0-9]+/[0-9]+ +[0-9]+%\] upgrading website-8\.0-1\.noarch \(from website-7\.0-1\.noarch\)' \
+		"boot 2: the serial console shows every package (upgrading website)"
+	t_match "$up" 'watchdog armed: the machine reboots after [0-9]+ s without progress' \
+		"boot 2: the upgrader armed the watchdog (softdog)"
+	t_match "$up" 'upgrade applied in [0-9.]+ s' "boot 2: the upgrader reports success"
+	t_is "$(grep -ciE 'systemd-networkd|NetworkManager|network-online|ifup|dhclient|wicked' <<<"$up" || true)" 0 \
+		"boot 2: no network is brought up in the upgrade environment"
+	t_match "$up" 'reboot: Restarting system' "boot 2: and reboots (the kernel's own line)"
+
+	# ------------------------------------------------------------------ boot 3
+	phase "boot 3: the new system (release 8)"
+	e2e_up_boot boot3 "$MEM_NORMAL"
+	# The driver counts normal boots: the upgrade boot was not one.
+	e2e_up_reach_site boot3 2
+	t_match "$PAGE" 'release 8' "boot 3: the site answers, now release 8"
+	t_is "$DATA" "$data_before" "boot 3: with the same site data"
+	say "the site after: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $DATA"
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	e2e_up_finish boot3
+	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook boot3
+	t_match "$(tr -d '\r' <"$serial.boot3")" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
+
+	# ------------------------------------------------------- the disk, afterwards
+	phase "the disk after the upgrade"
+	qa=$(e2e_debugfs_cat "$image" /root/e2e/out/qa || true)
+	t_is "$qa" "base-release-8.0-1.noarch
+debian-sh-1.0-8.noarch
+website-8.0-1.noarch" "rpm -qa in the new system shows release 8"
+	# Every read below must succeed: an unreadable image must not pass as clean.
+	va=$(e2e_debugfs_cat "$image" /root/e2e/out/va) || va="(rpm -Va output missing from the image)"
+	# A config file may differ from the package in content (size, digest,
+	# mtime) as a configured system's do; a missing one, or another change
+	# (mode, owner, link), is not excused.
+	t_is "$(grep -vE '^[S.][.][5.][.]{4}[T.][.]  c /' <<<"$va" || true)" "" \
+		"rpm -Va is clean apart from config files whose content changed"
+	unit=$(e2e_debugfs_cat "$image" /root/e2e/out/restore-unit || true)
+	t_match "$unit" '^Result=success$' "oslift-restore.service ended with success"
+	t_match "$unit" '^ActiveState=active$' "and is active (it ran, RemainAfterExit)"
+	report=$(e2e_debugfs_cat "$image" /var/log/oslift/report.json || true)
+	t_match "$report" '"result":"applied"' "report.json: applied"
+	t_match "$report" '"restore_actions":\[[^]]*removed the one-time upgrade boot entry' "report.json: restore removed the boot entry"
+	status=$(e2e_debugfs_cat "$image" /var/lib/oslift/status.json || true)
+	t_match "$status" '"state": "restored"' "status.json: restored"
+	grubenv=$(e2e_debugfs_cat "$image" "$grub/grubenv" || true)
+	t_match "$grubenv" '^# GRUB Environment Block' "grubenv is still GRUB's environment block"
+	# GRUB's save_env leaves the variable behind, empty.
+	t_is "$(grep -c '^next_entry=.' <<<"$grubenv" || true)" 0 "grubenv has no next_entry left"
+	t_is "$(e2e_debugfs_cat "$image" "$grub/custom.cfg" 2>/dev/null | grep -c oslift || true)" 0 "custom.cfg has no oslift entry"
+	boot_ls=$(e2e_debugfs "$image" ls /boot || true)
+	t_match "$boot_ls" 'vmlinuz-' "/boot is readable in the image"
+	t_is "$(grep -c oslift-upgrade <<<"$boot_ls" || true)" 0 "the upgrade initramfs is gone from /boot"
+	say "release 8 now, $(wc -l <<<"$qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$qa")"
+	say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3}"
 }

@@ -3,7 +3,7 @@
 # panics, with a hard timeout:
 #
 #   qemu.sh IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT]
-#           [--ssh-port PORT] [--expect REGEX] [--smp N]
+#           [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]
 #
 #   --mem MB        guest memory (default 512)
 #   --timeout S     hard limit: QEMU is killed (-9) after S seconds (default 300)
@@ -12,6 +12,10 @@
 #   --expect REGEX  after QEMU ends, a line of the serial log must match
 #                   REGEX (grep -E, \r removed), or the exit status is 1
 #   --smp N         guest CPUs (default 2: the fastest under TCG here)
+#   --uefi          boot with OVMF instead of SeaBIOS: OVMF_CODE_4M.fd
+#                   read-only, and IMAGE.OVMF_VARS.fd as the writable
+#                   variable store (NVRAM), copied from OVMF_VARS_4M.fd when
+#                   missing, so that the boots of one image share it
 #
 # The serial console (ttyS0) goes to SERIAL_LOG (appended to, so one log can
 # hold several boots). -no-reboot makes a guest reboot end QEMU; QEMU exits 0
@@ -29,14 +33,15 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N]" >&2
+	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]" >&2
 	exit 2
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2
+pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0
 while (($#)); do
 	case $1 in
+	--uefi) uefi=1; shift ;;
 	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp)
 		(($# >= 2)) || usage
 		case $1 in
@@ -55,6 +60,16 @@ for n in "$mem" "$timeout" "$smp" ${port:+"$port"} ${ssh_port:+"$ssh_port"}; do
 	[[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (Debian package qemu-system-x86)"
+firmware=()
+if ((uefi)); then
+	ovmf=/usr/share/OVMF
+	[[ -f $ovmf/OVMF_CODE_4M.fd && -f $ovmf/OVMF_VARS_4M.fd ]] || die "$ovmf/OVMF_{CODE,VARS}_4M.fd not found (Debian package ovmf)"
+	vars=$image.OVMF_VARS.fd
+	[[ -f $vars ]] || cp "$ovmf/OVMF_VARS_4M.fd" "$vars"
+	# OVMF_CODE_4M.fd is built without SMM, so the pc machine runs it.
+	firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+		-drive "if=pflash,format=raw,unit=1,file=$vars")
+fi
 
 monitor=$log.monitor
 netdev=user,id=n0,ipv6=off${port:+,hostfwd=tcp:127.0.0.1:$port-:80}${ssh_port:+,hostfwd=tcp:127.0.0.1:$ssh_port-:22}
@@ -64,7 +79,7 @@ touch "$log"
 # kernel to probe. romfile= skips the iPXE option ROM (no network boot).
 # -accel tcg: there is no KVM; multi-threaded TCG is the default with -smp.
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -smp "$smp" -m "$mem"
-	-nodefaults -display none -no-reboot
+	-nodefaults -display none -no-reboot "${firmware[@]}"
 	-drive "file=$image,format=raw,if=virtio"
 	-chardev "file,id=s0,path=$log" -serial chardev:s0
 	-netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile="
