@@ -38,7 +38,7 @@ standin() { # OUTDIR NAME VERSION [EPOCH]
 # zeroepoch: an explicit Epoch: 0, which rpm's NEVRA shows and libsolv's leaves out.
 standin "$tmp/s7" ntpd 4.2 && standin "$tmp/s7" gone-tool 1.0 && standin "$tmp/s7" zeroepoch 1.0 0 &&
 	standin "$tmp/s8" chronyd 4.1 && standin "$tmp/s8" gone-tool 8.0 && standin "$tmp/s8" zeroepoch 8.0 0
-t_is "$(ls "$tmp/s7" "$tmp/s8" | grep -c '\.rpm$')" 6 "the PES stand-ins are built"
+t_is "$(find "$tmp/s7" "$tmp/s8" -maxdepth 1 -name '*.rpm' | wc -l)" 6 "the PES stand-ins are built"
 
 repo=$tmp/repo8
 mkdir -p "$repo"
@@ -46,9 +46,18 @@ cp "$pkgs"/release8/*.rpm "$tmp"/s8/*.rpm "$repo/"
 ((real)) && cp "$foo" "$repo/"
 createrepo_c -q "$repo"
 
+# without_clash DIR: DIR's packages but the clashing pair (clash-*).
+without_clash() {
+	local f
+	for f in "$1"/*.rpm; do
+		[[ $f == */clash-* ]] || printf '%s\n' "$f"
+	done
+}
+
 base=$tmp/base
 mkdir -p "$base"
-t_rpm "$base" -i --quiet $(ls "$pkgs"/release7/*.rpm | grep -v /clash-) "$tmp"/s7/*.rpm
+mapfile -t r7 < <(without_clash "$pkgs/release7")
+t_rpm "$base" -i --quiet "${r7[@]}" "$tmp"/s7/*.rpm
 if ((real)); then
 	# Their dependencies (glibc, ...) are not in these roots: the rpmdb
 	# alone has them, as a package the target does not ship.
@@ -102,7 +111,7 @@ digest=$(t_tree_digest "$tmp/a")
 t_is "$?" 0 "check --repo --pes --package-map passes"
 t_is "$(t_tree_digest "$tmp/a")" "$digest" "check changes nothing in the root"
 j=$tmp/a.json
-t_is "$(verdict_of "$j" webapp-)" "move name webapp-8.0-1.noarch None None $(((real)) && echo unsigned || echo None)" \
+t_is "$(verdict_of "$j" webapp-)" "move name webapp-8.0-1.noarch None None $( ((real)) && echo unsigned || echo None)" \
 	"webapp moves to its own name's version 8"
 t_match "$(verdict_of "$j" oldtool-)" '^move obsoletes newtool-2\.0-1\.noarch None None' "oldtool moves to newtool, which obsoletes it"
 t_match "$(verdict_of "$j" suite-7)" '^move obsoletes suite-(core|tools)-8\.0-1\.noarch ' "suite moves to its split parts by Obsoletes"
@@ -203,7 +212,8 @@ t_match "$(verdict_of "$tmp/e.json" ntpd-)" '^keep not-in-target ' "without --pe
 # ------------------------------------------------------ --packages
 p8=$tmp/p8 # release 8 without the clashing pair
 mkdir -p "$p8"
-cp $(ls "$pkgs"/release8/*.rpm | grep -v /clash-) "$p8/"
+mapfile -t r8 < <(without_clash "$pkgs/release8")
+cp "${r8[@]}" "$p8/"
 copy_root "$base" "$tmp/p"
 "$HOST_PREP" --root "$tmp/p" --json check --packages "$p8" --erase legacy >"$tmp/p.json"
 t_match "$(verdict_of "$tmp/p.json" webapp-)" '^move name webapp-8\.0-1\.noarch ' "--packages: webapp moves by name (rpm's transaction)"

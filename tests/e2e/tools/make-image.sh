@@ -42,7 +42,7 @@ set -euo pipefail
 usage() { echo "usage: $0 ROOTFS_DIR IMAGE SIZE_MB [--kernel-args ARGS] [--layout bios|uefi-el7]" >&2; exit 2; }
 die() { echo "make-image.sh: $*" >&2; exit 1; }
 
-pos=() kargs= layout=bios
+pos=() kargs='' layout=bios
 while (($#)); do
 	case $1 in
 	--kernel-args) (($# >= 2)) || usage; kargs=$2; shift 2 ;;
