@@ -33,6 +33,11 @@ make_upgraded() {
 }
 
 root=$tmp/root
+t_make_release7_root "$tmp/check-root" "$pkgs"
+t_run "$HOST_PREP" --root "$tmp/check-root" check --packages "$pkgs/release8" --erase legacy
+t_match "$T_OUT" "^info +undo-set: the undo set for 'host-prep rollback' takes about [0-9]+ KiB in /var/lib/oslift/undo: the rpmdb \([1-9][0-9]* KiB\).* the old versions of 11 replaced files \([0-9]+ KiB\) kept by hard links$" \
+	"check estimates the undo set: the rpmdb, copies, the files its links keep"
+estimate=$(sed -n "s/^info *undo-set: .* takes about \([0-9]*\) KiB.*/\1/p" <<<"$T_OUT")
 make_upgraded "$root"
 t_is "$?" 0 "staged and upgraded"
 t_match "$(cat "$root/var/lib/oslift/plan")" '^rollback links$' "the plan asks for an undo set (the default)"
@@ -44,6 +49,7 @@ t_match "$undo_line" '^undo set taken in [0-9.]+ s: [0-9]+ paths of 10 packages 
 applied=$(sed -n 's/^upgrade applied in \([0-9.]*\) s.*/\1/p' "$root.upgrade.log")
 read -r undo_s installed copied < <(sed -E 's/^undo set taken in ([0-9.]+) s: .*\(([0-9]+) bytes installed\).* ([0-9]+) bytes copied.*/\1 \2 \3/' <<<"$undo_line")
 undo_bytes=$(du -sb --count-links "$root/var/lib/oslift/undo" | cut -f1)
+echo "# check estimated the undo set at $estimate KiB"
 echo "# undo set: $copied bytes copied (rpmdb and %config files), $undo_bytes bytes in all with the links' files, for $installed bytes installed by the 10 packages it covers; it took $undo_s s of the upgrade's $applied s"
 t_ok "the undo set links the old /var/www/webapp/index.html (no copy)" \
 	test "$(stat -c %h "$root/var/lib/oslift/undo/links/var/www/webapp/index.html")" -eq 1
