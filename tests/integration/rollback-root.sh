@@ -62,6 +62,10 @@ t_is "$T_RC" 0 "restore, as the first boot of release 8 runs it"
 t_run "$HOST_PREP" --root "$root" status
 t_match "$T_OUT" "^undo set: [0-9]+ bytes in $root/var/lib/oslift/undo \('host-prep commit' removes it\)$" "status shows the undo set's size"
 
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 3 "cancel keeps the undo set of an upgraded root"
+t_match "$T_OUT" "'host-prep commit' to keep the upgrade, or 'host-prep rollback'" "and names the two ways on"
+
 # The admin changes a %config file of release 8 after the upgrade.
 echo "# changed on release 8" >>"$root/etc/webapp/webapp.conf"
 changed=$(sha256sum <"$root/etc/webapp/webapp.conf")
@@ -79,6 +83,9 @@ t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" rolling-back "s
 OSLIFT_CRASH_AT=rollback-restored t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 137 "the rollback is killed midway (SIGKILL)"
 t_match "$(t_rpm "$root" -q webapp)" '^webapp-8\.0-1' "the rpmdb is still release 8's"
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 3 "cancel refuses while the rollback is unfinished"
+t_ok "and removes nothing" test -f "$root/var/lib/oslift/undo/manifest"
 t_run "$UPGRADER" --root "$root"
 t_is "$T_RC" 0 "run again, the rollback finishes"
 t_match "$T_OUT" 'going on with the rollback begun before' "going on from what the first run recorded"
@@ -106,6 +113,11 @@ t_ok "the undo set is gone" test ! -e "$root/var/lib/oslift/undo"
 t_run "$HOST_PREP" --root "$root" rollback
 t_is "$T_RC" 3 "a rolled-back root is not rolled back again"
 t_match "$T_OUT" '"rolled-back", not applied: there is nothing to roll back' "with the reason"
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 0 "cancel cleans up after the rollback"
+t_ok "the state directory is gone" test ! -e "$root/var/lib/oslift"
+t_is "$(t_tree_digest "$root" ./var/log ./var/log/oslift './var/log/oslift/*' ./var/lib/scripted/scriptlets.log)" \
+	"$(cat "$root.before-digest")" "the root is the release 7 root again, but for the logs"
 
 # A file damaged in the undo set is named by the rollback's verification.
 root2=$tmp/root2
