@@ -75,6 +75,7 @@ struct entry {
 struct manifest {
         struct entry *e;
         size_t n, allocated;
+        size_t sorted; /* e[0..sorted) is sorted: what manifest_find() searches */
 };
 
 static void manifest_done(struct manifest *m) {
@@ -127,11 +128,11 @@ static void manifest_sort(struct manifest *m) {
                 }
                 m->e[out++] = m->e[i];
         }
-        m->n = out;
+        m->n = m->sorted = out;
 }
 
 static struct entry *manifest_find(const struct manifest *m, const char *path) {
-        size_t lo = 0, hi = m->n;
+        size_t lo = 0, hi = m->sorted;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -625,6 +626,7 @@ static int read_manifest(const char *path, struct manifest *m) {
         if (lineno == 0)
                 return -EBADMSG;
         qsort(m->e, m->n, sizeof(*m->e), compare_entries);
+        m->sorted = m->n;
         return 0;
 }
 
