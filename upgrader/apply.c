@@ -78,6 +78,8 @@ struct apply {
          * packages whose files the undo set keeps. */
         char **removed;
         size_t n_removed;
+        char **added_dirs; /* the directories above what it installs */
+        size_t n_added_dirs;
         unsigned elements_tenth; /* of this run's elements, for status.json's updates */
         /* The plan's entries sorted by NEVRA, for counting them as rpm's
          * elements finish (a lookup per element). */
@@ -355,6 +357,8 @@ static int check_transaction(struct apply *a) {
         if (r < 0)
                 return r;
         r = txn_removed(t, &a->removed, &a->n_removed);
+        if (r == 0 && a->plan->rollback == PLAN_ROLLBACK_LINKS)
+                r = undo_added_dirs(t, &a->added_dirs, &a->n_added_dirs);
         if (r < 0)
                 return r;
         alive(a);
@@ -1076,7 +1080,8 @@ static enum apply_result apply(struct apply *a) {
          * changed: a resumed attempt goes on with the set taken before it. */
         if (!a->resuming && a->plan->rollback == PLAN_ROLLBACK_LINKS) {
                 alive(a);
-                r = undo_take(a->root, a->state_dir_fd, a->removed, a->n_removed, NULL);
+                r = undo_take(a->root, a->state_dir_fd, a->removed, a->n_removed, a->added_dirs, a->n_added_dirs,
+                              NULL);
                 if (r < 0) {
                         log_error("the undo set for 'host-prep rollback' cannot be taken; free space in %s, or "
                                   "stage again with --rollback=none to upgrade without a way back",
@@ -1221,6 +1226,7 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         checkpoint_free(a.checkpoint);
         free(a.entries);
         strv_free(a.removed, a.n_removed);
+        strv_free(a.added_dirs, a.n_added_dirs);
         journal_close(a.writer);
         journal_close(a.removed_writer);
         journal_done(&a.journal);

@@ -5,7 +5,8 @@
  *   manifest   "oslift-undo 1", then one line per path the installed
  *              packages own: KIND TYPE MODE UID GID MTIME KEEP SHA256 PATH
  *              TARGET (KIND r: of a removed package, put back; k: of a
- *              kept one, only named; TYPE f d l m (missing) o (other);
+ *              kept one, only described; a: a directory above what the
+ *              upgrade installs, described (removed when it was missing); TYPE f d l m (missing) o (other);
  *              KEEP L (links/PATH) C (copies/PATH) or -; SHA256 of a
  *              copy or -; PATH and TARGET %XX-escaped, TARGET - unless l)
  *   links/     hard links to the removed packages' files, mirroring paths
@@ -29,6 +30,8 @@
 #include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmtag.h>
+#include <rpm/rpmte.h>
+#include <rpm/rpmts.h>
 
 #include "apply.h"
 #include "chase.h"
@@ -39,6 +42,7 @@
 #include "rpmdb.h"
 #include "strv.h"
 #include "time-util.h"
+#include "transaction.h"
 #include "undo.h"
 
 #define MANIFEST_MAGIC "oslift-undo 1"
@@ -289,12 +293,84 @@ static int foreach_installed(const char *root, int (*fn)(Header h, void *userdat
         return r;
 }
 
+static int compare_strings(const void *x, const void *y) {
+        return strcmp(*(char *const *) x, *(char *const *) y);
+}
+
+static void sort_unique(char **v, size_t *n) {
+        size_t out = 0;
+
+        qsort(v, *n, sizeof(*v), compare_strings);
+        for (size_t i = 0; i < *n; i++) {
+                if (out > 0 && strcmp(v[out - 1], v[i]) == 0) {
+                        free(v[i]);
+                        continue;
+                }
+                v[out++] = v[i];
+        }
+        *n = out;
+}
+
+int undo_added_dirs(struct txn *t, char ***ret, size_t *ret_n) {
+        rpmtsi it = rpmtsiInit(txn_ts(t));
+        char **v = NULL, last[PATH_MAX] = "";
+        size_t n = 0, parents;
+        rpmte te;
+        int r = 0;
+
+        while (r == 0 && (te = rpmtsiNext(it, TR_ADDED))) {
+                rpmfiles files = rpmteFiles(te);
+                rpmfi fi = rpmfilesIter(files, RPMFI_ITER_FWD);
+
+                while (r == 0 && fi && rpmfiNext(fi) >= 0) {
+                        const char *fn = rpmfiFN(fi), *slash = fn ? strrchr(fn, '/') : NULL;
+                        size_t k = slash ? (size_t) (slash - fn) : 0;
+
+                        if (k == 0 || k >= sizeof(last) || (strlen(last) == k && strncmp(last, fn, k) == 0))
+                                continue;
+                        memcpy(last, fn, k);
+                        last[k] = '\0';
+                        r = strv_push(&v, &n, last);
+                }
+                rpmfiFree(fi);
+                rpmfilesFree(files);
+        }
+        rpmtsiFree(it);
+        if (r < 0) {
+                strv_free(v, n);
+                return r;
+        }
+        sort_unique(v, &n);
+        /* And every directory above those. */
+        parents = n;
+        for (size_t i = 0; r == 0 && i < parents; i++) {
+                char dir[PATH_MAX];
+                char *slash;
+
+                snprintf(dir, sizeof(dir), "%s", v[i]);
+                while (r == 0 && (slash = strrchr(dir, '/')) && slash != dir) {
+                        *slash = '\0';
+                        r = strv_push(&v, &n, dir);
+                }
+        }
+        if (r < 0) {
+                strv_free(v, n);
+                return r;
+        }
+        sort_unique(v, &n);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 /* ---- taking it -------------------------------------------------------------- */
 
 struct take {
         const char *root;
         char **removed;
         size_t n_removed;
+        char **dirs;
+        size_t n_dirs;
         struct manifest m;
         struct undo_stats *stats;
         const char *dbpath; /* inside the root */
@@ -473,17 +549,26 @@ static int take(struct take *t, int state_dir_fd, const char *undo_tmp) {
         r = foreach_installed(t->root, collect, t);
         if (r < 0)
                 return log_error_errno(r, "cannot read the installed packages of %s", t->root);
+        for (size_t i = 0; i < t->n_dirs; i++)
+                if (!is_ours(t->dirs[i], t->dbpath) && !manifest_add(&t->m, t->dirs[i], 'a'))
+                        return log_error_errno(-ENOMEM, "out of memory");
         manifest_sort(&t->m);
         n_manifest = t->m.n;
         for (size_t i = 0; i < n_manifest; i++) {
                 struct entry *e = &t->m.e[i];
                 bool config = e->config;
 
-                if (e->kind != 'r')
-                        continue;
                 r = resolve(&rs, e->path, host, sizeof(host));
                 if (r == 0)
                         r = describe(e, host);
+                /* A kept package's path is only described: the
+                 * verification tells what was missing before from what
+                 * the rollback lost. */
+                if (e->kind != 'r') {
+                        if (r < 0)
+                                e->type = 'o'; /* cannot be looked at: not judged by the verification */
+                        continue;
+                }
                 if (r == 0 && e->type == 'f')
                         r = keep_file(t, e, host, undo_tmp, st.st_dev);
                 if (r < 0)
@@ -522,9 +607,11 @@ static int take(struct take *t, int state_dir_fd, const char *undo_tmp) {
         return 0;
 }
 
-int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_removed, struct undo_stats *ret) {
+int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_removed, char **dirs, size_t n_dirs,
+              struct undo_stats *ret) {
         struct undo_stats stats = {};
-        struct take t = { .root = root, .removed = removed, .n_removed = n_removed, .stats = &stats };
+        struct take t = { .root = root, .removed = removed, .n_removed = n_removed, .dirs = dirs, .n_dirs = n_dirs,
+                          .stats = &stats };
         _cleanup_free_ char *dbhost = NULL;
         char undo_tmp[PATH_MAX], dbpath[PATH_MAX] = "";
         struct timespec started;
@@ -714,9 +801,6 @@ static int find_added(Header h, void *userdata) {
         return r;
 }
 
-static int compare_strings(const void *x, const void *y) {
-        return strcmp(*(char *const *) x, *(char *const *) y);
-}
 
 /* Step 1: what the upgrade added, from the upgraded rpmdb, recorded once. */
 static int load_or_find_added(struct rollback *rb) {
@@ -795,6 +879,15 @@ static void remove_added(struct rollback *rb) {
                         removed++;
                 else
                         problem(rb, rb->added[i], "cannot remove what the upgrade added");
+        }
+        /* The directories rpm made above them, owned by no package. */
+        for (size_t i = rb->m.n; i-- > 0;) {
+                const struct entry *e = &rb->m.e[i];
+                char host[PATH_MAX];
+
+                if (e->kind == 'a' && e->type == 'm' && resolve(&rb->rs, e->path, host, sizeof(host)) == 0 &&
+                    rmdir(host) == 0)
+                        removed++;
         }
         log_info("removed %u paths the upgrade added", removed);
 }
@@ -958,7 +1051,9 @@ static int verify(Header h, void *userdata) {
                         int r = file_digest(host, rpmfiDigestAlgo(fi), &have);
 
                         if (r == -ENOENT) {
-                                problem(rb, fn, "missing after the rollback");
+                                const struct entry *e = manifest_find(&rb->m, fn);
+                                if (!e || e->type != 'm') /* not missing before the upgrade */
+                                        problem(rb, fn, "missing after the rollback");
                                 continue;
                         }
                         if (r < 0) {
@@ -983,6 +1078,10 @@ static int verify(Header h, void *userdata) {
                         ssize_t n = readlink(host, target, sizeof(target) - 1);
                         const char *want = rpmfiFLink(fi);
 
+                        const struct entry *e = manifest_find(&rb->m, fn);
+
+                        if (n < 0 && errno == ENOENT && e && e->type == 'm')
+                                continue; /* missing before the upgrade too */
                         if (n >= 0)
                                 target[n] = '\0';
                         if (n < 0 || !want || strcmp(want, target) != 0)

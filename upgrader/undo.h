@@ -41,13 +41,22 @@ struct undo_stats {
 /* Whether state_dir_fd holds a complete undo set. */
 bool undo_exists(int state_dir_fd);
 
+struct txn;
+
+/* The directories above every file the checked transaction t installs,
+ * sorted, each once: rpm makes those missing without any package owning
+ * them, and the rollback removes those it made. */
+int undo_added_dirs(struct txn *t, char ***ret, size_t *ret_n);
+
 /*
  * Takes the undo set of root for the installed packages removed (their
  * NEVRAs), unless a complete one is there already (kept: the tree was not
- * changed since it was taken). 0, or a negative errno (logged) with no
- * complete undo set left behind.
+ * changed since it was taken); dirs (undo_added_dirs()) are described in
+ * the manifest, so that the rollback knows which of them were not there.
+ * 0, or a negative errno (logged) with no complete undo set left behind.
  */
-int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_removed, struct undo_stats *ret);
+int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_removed, char **dirs, size_t n_dirs,
+              struct undo_stats *ret);
 
 /*
  * Puts the old system back from the undo set: removes what the upgrade

@@ -160,3 +160,30 @@ t_is "$T_RC" 3 "rollback is refused"
 t_match "$T_OUT" '\-\-rollback=none' "naming --rollback=none as a cause"
 t_run "$HOST_PREP" --root "$root3" stage --packages "$pkgs/release8" --rollback=snapshot
 t_is "$T_RC" 2 "an unknown --rollback mode is a usage error"
+
+# A real EL8 Berkeley DB: the upgrader converts it to sqlite, the rollback
+# puts the original Packages file back byte for byte, and removes the
+# directories rpm made for release 8's files.
+if bdb=$(t_fixture rpmdb-el8-bdb/Packages); then
+	root5=$tmp/el8
+	mkdir -p "$root5/var/lib/rpm"
+	cp "$bdb" "$root5/var/lib/rpm/Packages"
+	before=$(t_tree_digest "$root5")
+	"$HOST_PREP" --root "$root5" stage --packages "$pkgs/release8" >/dev/null 2>&1
+	"$UPGRADER" --root "$root5" >/dev/null 2>&1
+	t_ok "the EL8 root is upgraded to sqlite" test -f "$root5/var/lib/rpm/rpmdb.sqlite"
+	"$HOST_PREP" --root "$root5" restore >/dev/null 2>&1
+	"$HOST_PREP" --root "$root5" rollback >/dev/null
+	t_run "$UPGRADER" --root "$root5"
+	t_is "$T_RC" 0 "the EL8 root rolls back, every file verified"
+	t_is "$(sha256sum <"$root5/var/lib/rpm/Packages")" "$(sha256sum <"$bdb")" "the Berkeley DB is back byte for byte"
+	t_is "$(ls "$root5/var/lib/rpm")" Packages "and nothing else is in /var/lib/rpm"
+	"$HOST_PREP" --root "$root5" cancel >/dev/null
+	# Left out besides the logs: /var/tmp, where rpm writes its scriptlets,
+	# and the scriptlets' own log directory; both owned by no package.
+	t_is "$(t_tree_digest "$root5" ./var/log ./var/log/oslift './var/log/oslift/*' ./var/tmp ./var/lib/scripted \
+		./var/lib/scripted/scriptlets.log)" "$before" \
+		"the tree is as before: the directories rpm made for release 8 are gone"
+else
+	t_skip "rollback of an EL8 Berkeley DB root" "fixture rpmdb-el8-bdb absent"
+fi
