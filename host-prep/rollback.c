@@ -146,7 +146,7 @@ int cmd_rollback(const struct context *ctx, int argc, char **argv) {
         struct upgrade_status s;
         char text[64], now[TIMESTAMP_SIZE];
         int r = usage_only(argc, argv, "rollback",
-                           "Usage: host-prep --root DIR rollback\n"
+                           "Usage: host-prep --root DIR [--json] rollback\n"
                            "Asks the upgrader to put the old system back from the undo set the upgrade kept;\n"
                            "then run 'upgrader --root DIR'. See host-prep(8).\n");
 
@@ -187,7 +187,9 @@ int cmd_rollback(const struct context *ctx, int argc, char **argv) {
         r = status_write_at(fd, &s);
         if (r < 0)
                 log_error_errno(r, "rollback: cannot write %s", OSLIFT_STATUS_FILE);
-        if (!ctx->quiet)
+        if (ctx->json)
+                printf("{\"requested\":true}\n");
+        else if (!ctx->quiet)
                 printf("rollback requested; now run 'upgrader --root %s' to put the old system back\n", ctx->root);
         return EXIT_OK;
 }
@@ -196,7 +198,7 @@ int cmd_commit(const struct context *ctx, int argc, char **argv) {
         _cleanup_close_ int fd = -1;
         uint64_t size = 0;
         int r = usage_only(argc, argv, "commit",
-                           "Usage: host-prep [--root DIR] commit\n"
+                           "Usage: host-prep [--root DIR] [--json] commit\n"
                            "Keeps the upgrade: removes the undo set, after which it cannot be rolled back.\n");
 
         if (r >= 0)
@@ -211,7 +213,9 @@ int cmd_commit(const struct context *ctx, int argc, char **argv) {
         }
         r = undo_set_size(fd, &size);
         if (r == -ENOENT) {
-                if (!ctx->quiet)
+                if (ctx->json)
+                        printf("{\"removed\":false}\n");
+                else if (!ctx->quiet)
                         printf("no undo set in %s%s: nothing to remove\n", root_prefix(ctx->root), OSLIFT_UNDO_DIR);
                 return EXIT_OK;
         }
@@ -219,7 +223,9 @@ int cmd_commit(const struct context *ctx, int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "commit: cannot remove %s", OSLIFT_UNDO_DIR), EXIT_FAILED;
         (void) remove_in_root(ctx->root, OSLIFT_UNDO_TMP_DIR);
-        if (!ctx->quiet)
+        if (ctx->json)
+                printf("{\"removed\":true,\"bytes\":%llu}\n", (unsigned long long) size);
+        else if (!ctx->quiet)
                 printf("removed the undo set (%llu bytes): the upgrade can no longer be rolled back\n",
                        (unsigned long long) size);
         return EXIT_OK;
