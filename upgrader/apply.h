@@ -51,7 +51,9 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
  * Named points where tests make the upgrader die as a power cut would stop
  * it, for the steps too quick to hit from outside (OSLIFT_CRASH_AT=NAME):
  * "backup" (the rpmdb backup is recorded, the conversion not begun),
- * "converted" (the conversion is done but not recorded), "rollback-restored"
- * (a rollback put the old files back, not yet the rpmdb).
+ * "converted" (the conversion is done but not recorded), "undo-copied" (the
+ * undo set's links and copies are made, its manifest not), "undo-taken"
+ * (it is complete, nothing else written), "rollback-restored" (a rollback
+ * put the old files back, not yet the rpmdb).
  */
 void crash_point(const char *name);

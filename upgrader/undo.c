@@ -599,6 +599,7 @@ static int take(struct take *t, int state_dir_fd, const char *undo_tmp) {
                 }
         }
         manifest_sort(&t->m);
+        crash_point("undo-copied");
         if (snprintf(dst, sizeof(dst), "%s/manifest", undo_tmp) >= (int) sizeof(dst))
                 return -ENAMETOOLONG;
         r = write_manifest(&t->m, dst);
@@ -650,6 +651,7 @@ int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_remov
                 (void) remove_tree(undo_tmp);
                 return r;
         }
+        crash_point("undo-taken");
         stats.seconds = seconds_since(&started);
         log_info("undo set taken in %.1f s: %u paths of %u packages (%llu bytes installed), %u links, %u copies, "
                  "%llu bytes copied (with the rpmdb)",

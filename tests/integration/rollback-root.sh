@@ -148,6 +148,30 @@ t_run "$HOST_PREP" --root "$root4" commit
 t_is "$T_RC" 0 "commit again is harmless"
 t_match "$T_OUT" 'no undo set .*: nothing to remove' "and says there is nothing to remove"
 
+# Cut while the undo set is taken, then right after: the tree is not
+# changed before it is complete, a half-taken set is taken again, a
+# complete one is kept; the rollback then ends as always.
+root6=$tmp/root6
+t_make_release7_root "$root6" "$pkgs"
+before6=$(t_tree_digest "$root6" "${not_compared[@]}")
+"$HOST_PREP" --root "$root6" stage --packages "$pkgs/release8" --erase legacy >/dev/null 2>&1
+OSLIFT_CRASH_AT=undo-copied t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 137 "killed while the undo set is taken"
+t_ok "it is left incomplete, in undo.tmp" test -d "$root6/var/lib/oslift/undo.tmp" -a ! -e "$root6/var/lib/oslift/undo"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" "and the tree is not changed"
+OSLIFT_CRASH_AT=undo-taken t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 137 "killed right after the undo set is complete"
+t_match "$T_OUT" 'removing the undo set an earlier run did not finish taking' "the half-taken one was taken again"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" "still nothing changed in the tree"
+t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 0 "the next run upgrades"
+t_match "$T_OUT" 'keeping the undo set /var/lib/oslift/undo taken before' "with the complete undo set it found"
+"$HOST_PREP" --root "$root6" rollback >/dev/null
+t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 0 "and rolls back from it"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" \
+	"to the tree of before"
+
 # --rollback=none: no undo set, and rollback says so.
 root3=$tmp/root3
 t_make_release7_root "$root3" "$pkgs"
