@@ -32,6 +32,8 @@ static const struct {
         { "disk-space", false, "a transaction that runs out of space leaves a half-upgraded system" },
         { "transaction-problem", false, "the upgrader's own check would refuse the transaction" },
         { "staging-space", false, "the packages would not fit where they are staged" },
+        { "undo-space", false, "the undo set would fill the file system during the upgrade: stage "
+                               "--rollback=none to upgrade without it" },
         { "boot-entry", false, "without the boot entry the upgrade never runs" },
         { "boot-space", false, "without the initramfs the upgrade never runs" },
         /* The system-level checks (syscheck-*.c). */

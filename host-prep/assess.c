@@ -5,6 +5,7 @@
 #include <rpm/header.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmds.h>
+#include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmprob.h>
 #include <rpm/rpmps.h>
@@ -25,6 +26,7 @@
 #include "paths.h"
 #include "progress.h"
 #include "rpm-messages.h"
+#include "rpmdb.h"
 #include "rpmdb-lock.h"
 #include "signer.h"
 #include "solve.h"
@@ -921,6 +923,98 @@ static void check_staging_space(struct assessment *a) {
                              (unsigned long long) (avail >> 20));
 }
 
+/* The bytes of the regular files in directory path (the rpmdb's). */
+static uint64_t dir_files_bytes(const char *path) {
+        DIR *d = opendir(path);
+        struct dirent *de;
+        uint64_t bytes = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                        bytes += (uint64_t) st.st_size;
+        }
+        closedir(d);
+        return bytes;
+}
+
+/*
+ * What the upgrader's undo set (stage --rollback=links, upgrader(8)) will
+ * take on the file system of /var/lib, besides the staged packages: the
+ * rpmdb and the %config files of the packages the transaction removes,
+ * copied, and the files of theirs on other file systems, copied too; and
+ * the old versions of their other files, which the hard links keep
+ * allocated after rpm has replaced them (rpm's own space check counts
+ * them as freed). A blocker when that does not fit.
+ */
+static void check_undo_space(struct assessment *a, rpmts ts, struct txn *t) {
+        _cleanup_free_ char *dbpath = NULL;
+        char **removed = NULL, path[PATH_MAX], file[PATH_MAX];
+        uint64_t db_bytes = 0, copies = 0, linked = 0, avail, needed;
+        unsigned n_linked = 0;
+        size_t n_removed = 0;
+        rpmdbMatchIterator mi;
+        struct statvfs sv;
+        struct stat vst;
+        Header h;
+
+        if (a->opts->rollback_none)
+                return;
+        if (path_in_root(path, sizeof(path), a->opts->root, "/var/lib") < 0 || statvfs(path, &sv) < 0 ||
+            stat(path, &vst) < 0 || txn_removed(t, &removed, &n_removed) < 0)
+                return;
+        if (rpmdb_path(a->opts->root, &dbpath) == 0)
+                db_bytes = dir_files_bytes(dbpath);
+        mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
+        while ((h = rpmdbNextIterator(mi)) != NULL) {
+                _cleanup_free_ char *nevra = headerGetAsString(h, RPMTAG_NEVRA);
+                rpmfi fi;
+
+                if (!nevra || !strv_contains(removed, n_removed, nevra))
+                        continue;
+                fi = rpmfiNew(ts, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);
+                while (fi && rpmfiNext(fi) >= 0) {
+                        struct stat st;
+
+                        if (!S_ISREG(rpmfiFMode(fi)) || (rpmfiFFlags(fi) & RPMFILE_GHOST) ||
+                            path_in_root(file, sizeof(file), a->opts->root, rpmfiFN(fi)) < 0 ||
+                            lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
+                                continue;
+                        if ((rpmfiFFlags(fi) & RPMFILE_CONFIG) || st.st_dev != vst.st_dev)
+                                copies += (uint64_t) st.st_size;
+                        else {
+                                linked += (uint64_t) st.st_size;
+                                n_linked++;
+                        }
+                }
+                rpmfiFree(fi);
+        }
+        rpmdbFreeIterator(mi);
+        strv_free(removed, n_removed);
+
+        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        if (a->opts->spool_dir)
+                avail += a->staging_bytes;
+        needed = db_bytes + copies + linked;
+        findings_add(&a->findings, SEVERITY_INFO, "undo-set", "", "",
+                     "the undo set for 'host-prep rollback' takes about %llu KiB in " OSLIFT_UNDO_DIR ": the rpmdb "
+                     "(%llu KiB) and %%config files or files on other file systems (%llu KiB) copied, the old "
+                     "versions of %u replaced files (%llu KiB) kept by hard links",
+                     (unsigned long long) (needed >> 10), (unsigned long long) (db_bytes >> 10),
+                     (unsigned long long) (copies >> 10), n_linked, (unsigned long long) (linked >> 10));
+        if (avail < a->staging_bytes + a->staging_bytes / 10 + needed)
+                findings_add(&a->findings, SEVERITY_BLOCKER, "undo-space",
+                             "the undo set the upgrader keeps for 'host-prep rollback' would not fit beside the "
+                             "staged packages on the file system holding /var/lib",
+                             "free space there, or stage with --rollback=none to upgrade without a way back",
+                             "the undo set needs %llu MiB and the staged packages %llu MiB in %s, %llu MiB are free",
+                             (unsigned long long) (needed >> 20),
+                             (unsigned long long) (a->staging_bytes * 11 / 10 >> 20), path,
+                             (unsigned long long) (avail >> 20));
+}
+
 /* The upgrade runs from a one-time GRUB entry and an initramfs in /boot. */
 static void check_boot(struct assessment *a) {
         _cleanup_free_ char *reason = NULL;
@@ -1121,6 +1215,7 @@ int assess(const struct assess_options *opts, struct assessment *a) {
         if (r < 0 || !t || findings_have_blockers(&a->findings))
                 goto done;
         report_effects(a, ts, t);
+        check_undo_space(a, ts, t);
         check_protected(a, ts, t);
         if (findings_have_blockers(&a->findings))
                 goto done;

@@ -61,6 +61,7 @@ struct assess_options {
          * the copy. NULL (check): the input is read through one descriptor. */
         const char *spool_dir;
         bool no_boot;       /* stage: do not arm the boot into the upgrade */
+        bool rollback_none; /* stage --rollback=none: the upgrader keeps no undo set */
         /* --boot-initramfs, with --root: check and arm the root's own GRUB
          * with this image (a path in the root below /boot); NULL: the
          * running system's boot only ("/"), dracut building the image. */

@@ -82,6 +82,20 @@ static int check_cancellable(const struct context *ctx, int state_dir_fd) {
                 log_error("'host-prep restore' must run first (on the first boot of the new release)");
                 return -EALREADY;
         }
+        if (s.state == UPGRADE_ROLLING_BACK) {
+                log_error("a rollback of %s was asked for and has not finished (state 'rolling-back'): it needs "
+                          "the undo set in the staging directory, so nothing was removed", ctx->root);
+                log_error("run 'upgrader --root %s' to finish it, and see %s", ctx->root, log ?: OSLIFT_UPGRADE_LOG);
+                return -EBUSY;
+        }
+        /* The way back is the operator's to give up, by its own name. */
+        if ((s.state == UPGRADE_RESTORED || s.state == UPGRADE_RESTORED_WITH_PROBLEMS) &&
+            faccessat(state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_UNDO_DIR), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                log_error("%s is upgraded and its undo set (%s) is the only way back, so nothing was removed",
+                          ctx->root, OSLIFT_UNDO_DIR);
+                log_error("run 'host-prep commit' to keep the upgrade, or 'host-prep rollback' to go back");
+                return -EBUSY;
+        }
         /* A failed upgrade that had begun converting the rpmdb keeps the
          * only copy of the original database here. */
         if (s.state == UPGRADE_FAILED &&

@@ -29,6 +29,8 @@ static const struct subcommand {
         { "cancel", cmd_cancel, "remove everything stage wrote" },
         { "restore", cmd_restore, "finish an applied upgrade: restore settings, report, clean up" },
         { "log", cmd_log, "show the last upgrade's log and report" },
+        { "rollback", cmd_rollback, "ask for the old system back from the upgrade's undo set" },
+        { "commit", cmd_commit, "keep the upgrade: remove its undo set" },
         { "inventory", cmd_inventory, "list installed packages and the rpmdb format (read-only)" },
 };
 

@@ -19,7 +19,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
                OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
-               OPT_UPGRADE_ARG, OPT_MODULE_STREAM, OPT_VERDICTS };
+               OPT_UPGRADE_ARG, OPT_MODULE_STREAM, OPT_VERDICTS, OPT_ROLLBACK };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -42,6 +42,7 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "boot-initramfs", required_argument, NULL, OPT_BOOT_INITRAMFS },
                 { "upgrade-arg", required_argument, NULL, OPT_UPGRADE_ARG },
                 { "verdicts", no_argument, NULL, OPT_VERDICTS },
+                { "rollback", required_argument, NULL, OPT_ROLLBACK },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -174,6 +175,21 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                         if (strv_push(&o->upgrade_args, &o->n_upgrade_args, optarg) < 0)
                                 return -ENOMEM;
                         break;
+                case OPT_ROLLBACK:
+                        if (strcmp(command, "stage") != 0) {
+                                log_error("%s: --rollback belongs to stage", command);
+                                return -EINVAL;
+                        }
+                        if (strcmp(optarg, "links") == 0)
+                                o->rollback_none = false;
+                        else if (strcmp(optarg, "none") == 0)
+                                o->rollback_none = true;
+                        else {
+                                log_error("%s: --rollback %s: give links (keep an undo set, the default) or "
+                                          "none (no rollback possible)", command, optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case OPT_NO_BOOT:
                 case OPT_REBOOT:
                         if (strcmp(command, "stage") != 0) {
@@ -228,6 +244,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "  --upgrade-arg WORD stage: add an rd.oslift.* word (attempts=N,\n"
                                "                     checkpoint=N, watchdog=S, break, debug) to the\n"
                                "                     upgrade boot's command line (repeatable)\n"
+                               "  --rollback MODE    stage: links (default) keeps an undo set for\n"
+                               "                     'host-prep rollback'; none keeps nothing\n"
                                "\n"
                                "See host-prep(8).\n",
                                command, command);

@@ -148,6 +148,7 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
                             a->target_backend);
         if (r < 0)
                 return log_error_errno(r, "invalid plan header");
+        plan->rollback = o->rollback_none ? PLAN_ROLLBACK_NONE : PLAN_ROLLBACK_LINKS;
         r = copy_keys(ctx, a, plan);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "paths.h"
+#include "rollback.h"
 #include "status.h"
 #include "terminal.h"
 #include "utf8.h"
@@ -34,6 +35,11 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
                                            "and what to do ('host-prep log')",
         [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
                             "fix that, then 'host-prep cancel' and 'host-prep stage' again",
+        [UPGRADE_ROLLING_BACK] = "a rollback to the old system is asked for or was interrupted: the upgrader "
+                                 "puts the old system back (run it again to finish)",
+        [UPGRADE_ROLLED_BACK] = "the upgrade was rolled back: the old system is back, every file verified",
+        [UPGRADE_ROLLED_BACK_WITH_PROBLEMS] = "the upgrade was rolled back, but files did not verify against "
+                                              "the old rpmdb: the message and the log name them",
 };
 
 /* The state at a glance on a terminal. */
@@ -45,6 +51,9 @@ static const char *const state_colours[_UPGRADE_STATE_MAX] = {
         [UPGRADE_RESTORED] = ANSI_GREEN,
         [UPGRADE_APPLIED_WITH_PROBLEMS] = ANSI_RED,
         [UPGRADE_RESTORED_WITH_PROBLEMS] = ANSI_RED,
+        [UPGRADE_ROLLING_BACK] = ANSI_YELLOW,
+        [UPGRADE_ROLLED_BACK] = ANSI_GREEN,
+        [UPGRADE_ROLLED_BACK_WITH_PROBLEMS] = ANSI_RED,
 };
 
 /* Prints "key: value" with control characters escaped: the message quotes
@@ -82,6 +91,7 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
         _cleanup_close_ int root_fd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *packages = root_path_join(ctx->root, OSLIFT_PACKAGES_DIR);
         bool log_exists;
+        uint64_t undo;
         unsigned n;
         int r;
 
@@ -95,6 +105,9 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
         /* The log path is inside the root; skip its leading slashes for openat(). */
         log_exists = root_fd >= 0 && exists_at(root_fd, log + strspn(log, "/"));
         print_path_field("log", ctx->root, log, log_exists ? "" : " (not written yet)");
+        if (undo_set_size(state_dir_fd, &undo) == 0)
+                printf("undo set: %llu bytes in %s%s ('host-prep commit' removes it)\n", (unsigned long long) undo,
+                       root_prefix(ctx->root), OSLIFT_UNDO_DIR);
 }
 
 static void print_status(const struct context *ctx, int state_dir_fd, const struct upgrade_status *s) {

@@ -31,6 +31,15 @@
 #define OSLIFT_JOURNAL_FILE OSLIFT_STATE_DIR "/journal"          /* docs/journal.md */
 #define OSLIFT_OUTCOME_FILE OSLIFT_STATE_DIR "/outcome"          /* the upgrade's result, for restore */
 #define OSLIFT_BOOT_ENTRY_RECORD OSLIFT_STATE_DIR "/boot-entry"  /* what arming the boot changed */
+/* The undo set the upgrader takes before its first write (upgrader/undo.h):
+ * complete once renamed from OSLIFT_UNDO_TMP_DIR; host-prep commit
+ * removes it. */
+#define OSLIFT_UNDO_DIR OSLIFT_STATE_DIR "/undo"
+#define OSLIFT_UNDO_TMP_DIR OSLIFT_STATE_DIR "/undo.tmp"
+/* host-prep rollback's request to the upgrader: its presence asks for the
+ * old system back (its one line, "rollback requested TIMESTAMP", is for
+ * people); the upgrader removes it when the rollback is over. */
+#define OSLIFT_ROLLBACK_REQUEST OSLIFT_STATE_DIR "/rollback"
 
 /*
  * One of the constants above below OSLIFT_STATE_DIR relative to the

@@ -422,6 +422,8 @@ enum directive {
         DIRECTIVE_CREATED,
         DIRECTIVE_SOURCE_RPMDB,
         DIRECTIVE_TARGET_BACKEND,
+        /* Optional, after the header and before the keys. */
+        DIRECTIVE_ROLLBACK,
         DIRECTIVE_KEY,
         DIRECTIVE_PACKAGE, /* upgrade, install, install-only */
         DIRECTIVE_ERASE,
@@ -438,6 +440,7 @@ static const struct {
         { "created", DIRECTIVE_CREATED, 0, 1 },
         { "source-rpmdb", DIRECTIVE_SOURCE_RPMDB, 0, 2 },
         { "target-backend", DIRECTIVE_TARGET_BACKEND, 0, 1 },
+        { "rollback", DIRECTIVE_ROLLBACK, 0, 1 },
         { "key", DIRECTIVE_KEY, 0, 1 },
         { "upgrade", DIRECTIVE_PACKAGE, PLAN_OP_UPGRADE, 4 },
         { "install", DIRECTIVE_PACKAGE, PLAN_OP_INSTALL, 4 },
@@ -454,6 +457,7 @@ struct parser {
         size_t n_records;   /* records so far, the end line not counted */
         size_t n_header;    /* header records so far */
         bool seen_package;
+        bool seen_rollback;
         bool seen_end;
         struct plan *plan;
         size_t *key_lines; /* the line of each key and package, for messages */
@@ -550,6 +554,21 @@ static int parse_header(struct parser *ps, enum directive d, char **v) {
         default:
                 return -EINVAL;
         }
+}
+
+static int parse_rollback(struct parser *ps, char **v) {
+        char q[QUOTE_MAX];
+
+        if (ps->seen_rollback)
+                return parser_error(ps, "\"rollback\" may appear only once");
+        if (ps->seen_package || ps->plan->n_keys > 0)
+                return parser_error(ps, "the rollback line must come before key and package lines");
+        ps->seen_rollback = true;
+        /* "none" is what a plan without the line means: never written. */
+        if (strcmp(v[0], "links") != 0)
+                return parser_error(ps, "unknown rollback mode %s (expected links)", quote(v[0], q));
+        ps->plan->rollback = PLAN_ROLLBACK_LINKS;
+        return 0;
 }
 
 static int parse_key(struct parser *ps, char **v) {
@@ -683,6 +702,8 @@ static int parse_record(struct parser *ps, char **fields, size_t n_fields) {
         ps->n_records++;
 
         switch (directives[i].directive) {
+        case DIRECTIVE_ROLLBACK:
+                return parse_rollback(ps, fields + 1);
         case DIRECTIVE_KEY:
                 return parse_key(ps, fields + 1);
         case DIRECTIVE_PACKAGE:
@@ -888,6 +909,8 @@ static void plan_emit(const struct plan *p, FILE *f) {
         fprintf(f, "created %s\n", p->created);
         fprintf(f, "source-rpmdb %s %s\n", p->source_backend, p->source_fingerprint);
         fprintf(f, "target-backend %s\n", p->target_backend);
+        if (p->rollback == PLAN_ROLLBACK_LINKS)
+                fputs("rollback links\n", f);
         for (size_t i = 0; i < p->n_keys; i++)
                 fprintf(f, "key %s\n", p->keys[i]);
         for (size_t i = 0; i < p->n_packages; i++) {
@@ -904,7 +927,7 @@ static void plan_emit(const struct plan *p, FILE *f) {
 int plan_write(const struct plan *p, FILE *f) {
         _cleanup_free_ char *text = NULL;
         char hex[SHA256_HEX_SIZE], end[128];
-        size_t len = 0, records = HEADER_RECORDS + p->n_keys + p->n_packages;
+        size_t len = 0, records = HEADER_RECORDS + (p->rollback != PLAN_ROLLBACK_NONE) + p->n_keys + p->n_packages;
         FILE *m;
         bool failed;
         int r, n;

@@ -34,6 +34,14 @@ struct plan_package {
         char *nevra;
 };
 
+/* What the upgrader keeps to undo the upgrade (docs/plan-format.md's
+ * "rollback" line): nothing, or the undo set of links and copies. */
+enum plan_rollback {
+        PLAN_ROLLBACK_NONE, /* also a plan without the line: older stages */
+        PLAN_ROLLBACK_LINKS,
+        _PLAN_ROLLBACK_MAX,
+};
+
 /* Owned by the plan and freed by plan_free(). Grow keys and packages only
  * through plan_add_*(): their allocation size is implied by the counts. */
 struct plan {
@@ -41,6 +49,7 @@ struct plan {
         char *source_backend;     /* "bdb", "ndb" or "sqlite" */
         char *source_fingerprint; /* rpmdbCookie() of the source rpmdb */
         char *target_backend;     /* "bdb", "ndb" or "sqlite" */
+        enum plan_rollback rollback;
         char **keys;              /* plain file names in the staging dir's keys/ */
         size_t n_keys;
         struct plan_package *packages;

@@ -41,6 +41,9 @@ static const char *const state_names[_UPGRADE_STATE_MAX] = {
         [UPGRADE_RESTORED] = "restored",
         [UPGRADE_APPLIED_WITH_PROBLEMS] = OUTCOME_RESULT_APPLIED_WITH_PROBLEMS,
         [UPGRADE_RESTORED_WITH_PROBLEMS] = "restored-with-problems",
+        [UPGRADE_ROLLING_BACK] = "rolling-back",
+        [UPGRADE_ROLLED_BACK] = "rolled-back",
+        [UPGRADE_ROLLED_BACK_WITH_PROBLEMS] = "rolled-back-with-problems",
 };
 
 /* The keys in the order the writer emits them. */

@@ -48,6 +48,13 @@ enum upgrade_state {
          * elements (those stay at their old version); restore has not run. */
         UPGRADE_APPLIED_WITH_PROBLEMS,
         UPGRADE_RESTORED_WITH_PROBLEMS, /* host-prep restore finished after that */
+        /* host-prep rollback asked for the old system back; the upgrader
+         * is putting it back, or was interrupted doing so. */
+        UPGRADE_ROLLING_BACK,
+        UPGRADE_ROLLED_BACK, /* the old system is back, every file verified */
+        /* The old system is back but files did not verify: the message and
+         * the log name them. */
+        UPGRADE_ROLLED_BACK_WITH_PROBLEMS,
         _UPGRADE_STATE_MAX,
 };
 

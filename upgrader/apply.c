@@ -47,6 +47,7 @@
 #include "strv.h"
 #include "transaction.h"
 #include "time-util.h"
+#include "undo.h"
 
 struct apply {
         const char *root;
@@ -73,6 +74,12 @@ struct apply {
         struct checkpoint *checkpoint;
         struct txn *running; /* the transaction rpm is running now */
         bool begin_noted;
+        /* What the full transaction removes (its check finds it): the
+         * packages whose files the undo set keeps. */
+        char **removed;
+        size_t n_removed;
+        char **added_dirs; /* the directories above what it installs */
+        size_t n_added_dirs;
         unsigned elements_tenth; /* of this run's elements, for status.json's updates */
         /* The plan's entries sorted by NEVRA, for counting them as rpm's
          * elements finish (a lookup per element). */
@@ -102,13 +109,7 @@ static void catch_first_error(enum log_level level, const char *line, void *user
                 snprintf(first_error + n, sizeof(first_error) - n, " %s", line + strspn(line, " "));
 }
 
-/*
- * Named points where tests make the upgrader die as a power cut would stop
- * it, for the steps too quick to hit from outside (OSLIFT_CRASH_AT=NAME):
- * "backup" (the rpmdb backup is recorded, the conversion not begun) and
- * "converted" (the conversion is done but not recorded).
- */
-static void crash_point(const char *name) {
+void crash_point(const char *name) {
         const char *at = getenv("OSLIFT_CRASH_AT");
 
         if (!at || strcmp(at, name) != 0)
@@ -353,6 +354,11 @@ static int check_transaction(struct apply *a) {
                 rpmpsFree(problems);
                 return r;
         }
+        if (r < 0)
+                return r;
+        r = txn_removed(t, &a->removed, &a->n_removed);
+        if (r == 0 && a->plan->rollback == PLAN_ROLLBACK_LINKS)
+                r = undo_added_dirs(t, &a->added_dirs, &a->n_added_dirs);
         if (r < 0)
                 return r;
         alive(a);
@@ -977,6 +983,42 @@ static enum apply_result refuse(struct apply *a, int r) {
         return APPLY_REFUSED;
 }
 
+/* host-prep rollback asked for the old system back (OSLIFT_ROLLBACK_REQUEST):
+ * put it back from the undo set, offline. Run again after an
+ * interruption, it ends where an uninterrupted one ends. */
+static enum apply_result rollback(struct apply *a) {
+        _cleanup_free_ char *problems = NULL;
+        int r;
+
+        if (open_log(a) < 0)
+                log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        set_status(a, UPGRADE_ROLLING_BACK, "rolling back to the old system");
+        r = undo_rollback(a->root, a->state_dir_fd, &problems);
+        if (r == -ENOENT) {
+                set_status(a, UPGRADE_ROLLING_BACK, "rollback refused: there is no undo set (removed by 'host-prep "
+                           "commit', or the upgrade kept none)");
+                return APPLY_REFUSED;
+        }
+        if (r < 0) {
+                set_status(a, UPGRADE_ROLLING_BACK, "the rollback stopped (%s); run the upgrader again to go on: "
+                           "see %s", strerror(-r), OSLIFT_UPGRADE_LOG);
+                return APPLY_RESUMABLE;
+        }
+        if (r > 0)
+                set_status(a, UPGRADE_ROLLED_BACK_WITH_PROBLEMS, "rolled back, but %d files do not match the old "
+                           "rpmdb: %s", r, problems);
+        else
+                set_status(a, UPGRADE_ROLLED_BACK, "rolled back: the old system is back, every file verified");
+        if (unlinkat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), 0) < 0 && errno != ENOENT)
+                log_warning("cannot remove the rollback request %s", OSLIFT_ROLLBACK_REQUEST);
+        if (r > 0) {
+                log_error("rolled back with problems: %d files do not match the old rpmdb (above)", r);
+                return APPLY_ROLLED_BACK_WITH_PROBLEMS;
+        }
+        log_info("rolled back: the old system is back");
+        return APPLY_ROLLED_BACK;
+}
+
 static enum apply_result apply(struct apply *a) {
         struct upgrade_outcome out = {};
         unsigned max_attempts = a->options->max_attempts ?: APPLY_MAX_ATTEMPTS_DEFAULT;
@@ -1004,6 +1046,13 @@ static enum apply_result apply(struct apply *a) {
         r = status_read_at(a->state_dir_fd, &a->status);
         if (r < 0)
                 a->status = (struct upgrade_status) {};
+        if (faccessat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return rollback(a);
+        if (a->status.state == UPGRADE_ROLLED_BACK || a->status.state == UPGRADE_ROLLED_BACK_WITH_PROBLEMS) {
+                log_error("the upgrade of %s was rolled back: nothing is done; for a new upgrade run 'host-prep "
+                          "cancel', then 'host-prep stage' again", a->root);
+                return APPLY_REFUSED;
+        }
         r = checks(a);
         if (r < 0)
                 return refuse(a, r);
@@ -1027,6 +1076,19 @@ static enum apply_result apply(struct apply *a) {
         }
         if (a->attempt > max_attempts)
                 return give_up(a);
+        /* Before the first write, and never over a tree an earlier attempt
+         * changed: a resumed attempt goes on with the set taken before it. */
+        if (!a->resuming && a->plan->rollback == PLAN_ROLLBACK_LINKS) {
+                alive(a);
+                r = undo_take(a->root, a->state_dir_fd, a->removed, a->n_removed, a->added_dirs, a->n_added_dirs,
+                              NULL);
+                if (r < 0) {
+                        log_error("the undo set for 'host-prep rollback' cannot be taken; free space in %s, or "
+                                  "stage again with --rollback=none to upgrade without a way back",
+                                  OSLIFT_STATE_DIR);
+                        return refuse(a, r);
+                }
+        }
 
         /* From here on the root changes: the switch first, so that a power
          * cut from now on boots this again. */
@@ -1163,6 +1225,8 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
         }
         checkpoint_free(a.checkpoint);
         free(a.entries);
+        strv_free(a.removed, a.n_removed);
+        strv_free(a.added_dirs, a.n_added_dirs);
         journal_close(a.writer);
         journal_close(a.removed_writer);
         journal_done(&a.journal);

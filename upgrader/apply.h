@@ -35,6 +35,10 @@ enum apply_result {
         APPLY_REFUSED, /* a check failed: nothing was changed, the boot switch is off */
         APPLY_RESUMABLE, /* it failed after changing things: the switch stays on, the next attempt resumes */
         APPLY_GAVE_UP,   /* too many attempts: nothing more is tried, the switch is off */
+        /* host-prep rollback asked for it: the old system is back, every
+         * file verified; or back but with files that do not verify. */
+        APPLY_ROLLED_BACK,
+        APPLY_ROLLED_BACK_WITH_PROBLEMS,
         /* Boot mode only, never apply_plan()'s: nothing is staged, the
          * boot goes on into the system as it is. */
         APPLY_NO_PLAN,
@@ -42,3 +46,14 @@ enum apply_result {
 
 /* Logs what it does and why it stops; status.json says it for fleet tools. */
 enum apply_result apply_plan(const char *root, const struct apply_options *options);
+
+/*
+ * Named points where tests make the upgrader die as a power cut would stop
+ * it, for the steps too quick to hit from outside (OSLIFT_CRASH_AT=NAME):
+ * "backup" (the rpmdb backup is recorded, the conversion not begun),
+ * "converted" (the conversion is done but not recorded), "undo-copied" (the
+ * undo set's links and copies are made, its manifest not), "undo-taken"
+ * (it is complete, nothing else written), "rollback-restored" (a rollback
+ * put the old files back, not yet the rpmdb).
+ */
+void crash_point(const char *name);

@@ -290,6 +290,9 @@ static enum apply_result run(struct boot *b) {
                 break;
         case APPLY_REFUSED:
         case APPLY_RESUMABLE:
+        /* The old system is back: nothing of the new one to enable. */
+        case APPLY_ROLLED_BACK:
+        case APPLY_ROLLED_BACK_WITH_PROBLEMS:
                 return result;
         case APPLY_GAVE_UP:
         default:

@@ -28,6 +28,7 @@ enum {
         EXIT_INCOMPLETE = 3,  /* changed things, then stopped: run again to resume */
         EXIT_GAVE_UP = 4,     /* the attempt limit is reached */
         EXIT_APPLIED_WITH_PROBLEMS = 5, /* applied, but rpm failed some packages (kept at their old version) */
+        EXIT_ROLLED_BACK_WITH_PROBLEMS = 6, /* rolled back, but files do not match the old rpmdb */
 };
 
 static void help(void) {
@@ -46,7 +47,9 @@ static void help(void) {
                "\n"
                "Exit status: 0 applied, 1 refused (nothing was changed), 2 usage error,\n"
                "3 stopped after changing the system (run again to resume), 4 gave up,\n"
-               "5 applied with problems (rpm failed some packages, which keep their old version).\n"
+               "5 applied with problems (rpm failed some packages, which keep their old version),\n"
+               "6 rolled back with problems (files that do not match the old rpmdb, named).\n"
+               "After 'host-prep rollback' it puts the old system back instead.\n"
                "Kernel arguments and files: upgrader(8).\n",
                APPLY_MAX_ATTEMPTS_DEFAULT, CHECKPOINT_EVERY_DEFAULT);
 }
@@ -125,7 +128,10 @@ int main(int argc, char **argv) {
 
         switch (apply_plan(root, &opts)) {
         case APPLY_APPLIED:
+        case APPLY_ROLLED_BACK:
                 return EXIT_OK;
+        case APPLY_ROLLED_BACK_WITH_PROBLEMS:
+                return EXIT_ROLLED_BACK_WITH_PROBLEMS;
         case APPLY_APPLIED_WITH_PROBLEMS:
                 return EXIT_APPLIED_WITH_PROBLEMS;
         case APPLY_REFUSED:

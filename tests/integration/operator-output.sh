@@ -137,6 +137,11 @@ t_is "$(t_json "$tmp/out" 'd["report"]')" None "the damaged report is left out"
 t_match "$(cat "$tmp/err")" 'report.json is not a JSON document' "with a warning naming it"
 cp "$tmp/report.json" "$root/var/log/oslift/report.json"
 
+# --- commit --json: the undo set goes (cancel keeps a restored root's) ---
+hp --json commit
+t_is "$RC" 0 "commit --json after restore"
+t_match "$(cat "$tmp/out")" '^\{"removed":true,"bytes":[0-9]+\}$' "commit --json: one JSON document, the bytes it freed"
+
 # --- cancel --json ---
 hp --json cancel
 t_is "$RC" 0 "cancel --json after restore removes what is left"

@@ -201,6 +201,34 @@ static void test_minimal_plan(void **state _unused_) {
         assert_int_equal(p->n_packages, 0);
 }
 
+/* The optional rollback line: read, written back, refused out of place. */
+static void test_rollback_line(void **state _unused_) {
+        _cleanup_(plan_freep) struct plan *none = expect_accept(HEADER);
+        _cleanup_(plan_freep) struct plan *links = expect_accept(HEADER "rollback links\nkey K\n");
+        _cleanup_(plan_freep) struct plan *back = NULL, *sample = sample_plan();
+        _cleanup_free_ char *text = NULL, *error = NULL, *plain = NULL;
+        size_t len;
+
+        assert_int_equal(none->rollback, PLAN_ROLLBACK_NONE);
+        assert_int_equal(links->rollback, PLAN_ROLLBACK_LINKS);
+        /* none is never written: the text of a plan without the line. */
+        plain = plan_to_text(sample, NULL);
+        assert_null(strstr(plain, "rollback"));
+        sample->rollback = PLAN_ROLLBACK_LINKS;
+        text = plan_to_text(sample, &len);
+        assert_non_null(strstr(text, "\ntarget-backend sqlite\nrollback links\nkey "));
+        assert_int_equal(plan_parse(text, len, &back, &error), 0);
+        assert_int_equal(back->rollback, PLAN_ROLLBACK_LINKS);
+        assert_plans_equal(sample, back);
+
+        expect_reject(HEADER "rollback snapshot\n", "line 5: unknown rollback mode \"snapshot\" (expected links)");
+        expect_reject(HEADER "rollback links\nrollback links\n", "line 6: \"rollback\" may appear only once");
+        expect_reject(HEADER "key K\nrollback links\n", "line 6: the rollback line must come before key and package lines");
+        expect_reject(HEADER "erase a-1-1.noarch\nrollback links\n", "line 6: the rollback line must come before");
+        expect_reject("oslift-plan 1\ncreated 2026-11-23T12:00:00Z\nsource-rpmdb bdb " FINGERPRINT "\nrollback links\n",
+                      "line 4: expected \"target-backend\" here, found \"rollback\"");
+}
+
 static void test_comments_and_blank_lines(void **state _unused_) {
         _cleanup_(plan_freep) struct plan *p = expect_accept(
                 "# leading comment\n"
@@ -753,6 +781,7 @@ int main(void) {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_exact_text),
                 cmocka_unit_test(test_minimal_plan),
+                cmocka_unit_test(test_rollback_line),
                 cmocka_unit_test(test_comments_and_blank_lines),
                 cmocka_unit_test(test_numbers),
                 cmocka_unit_test(test_op_names),

@@ -1,0 +1,213 @@
+#!/bin/bash
+# host-prep rollback in root-directory mode: the undo set the upgrader
+# takes before its first write puts the release-7 root back after the
+# upgrade to 8, file by file and in the rpmdb, and verifies it.
+. "$(dirname "$0")/../lib.sh"
+
+tmp=$(t_tmpdir)
+pkgs=$(t_packages)
+
+# What a rollback cannot give back, and why, left out of the comparison:
+# oslift's own state and logs (the undo set, status, upgrade.log and
+# report), /var/log, which the upgrader made to hold its log, and the log
+# the test packages' scriptlets append to in a directory no package owns
+# (a scriptlet's writes to files no package owns are outside the undo set:
+# host-prep(8), "rollback").
+not_compared=(./var/lib/oslift './var/lib/oslift/*' ./var/log ./var/log/oslift './var/log/oslift/*'
+	./var/lib/scripted/scriptlets.log)
+
+# make_upgraded ROOT: release 7 with user data, its digest, rpm -qa and
+# rpm -Va recorded in ROOT.before*, then staged and upgraded to 8.
+make_upgraded() {
+	local root=$1
+	t_make_release7_root "$root" "$pkgs"
+	mkdir -p "$root/home/alice" "$root/var/www/site"
+	echo "alice's notes" >"$root/home/alice/notes.txt"
+	echo "<p>the site's own page</p>" >"$root/var/www/site/page.html"
+	t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort >"$root.before-qa"
+	t_rpm "$root" -Va >"$root.before-va" 2>&1 || true
+	t_tree_digest "$root" "${not_compared[@]}" >"$root.before-digest"
+	(cd "$root" && sha256sum home/alice/notes.txt var/www/site/page.html var/lib/site/data.bin) >"$root.user-data"
+	"$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy >"$root.stage.log" 2>&1
+	"$UPGRADER" --root "$root" >"$root.upgrade.log" 2>&1
+}
+
+root=$tmp/root
+t_make_release7_root "$tmp/check-root" "$pkgs"
+t_run "$HOST_PREP" --root "$tmp/check-root" check --packages "$pkgs/release8" --erase legacy
+t_match "$T_OUT" "^info +undo-set: the undo set for 'host-prep rollback' takes about [0-9]+ KiB in /var/lib/oslift/undo: the rpmdb \([1-9][0-9]* KiB\).* the old versions of 11 replaced files \([0-9]+ KiB\) kept by hard links$" \
+	"check estimates the undo set: the rpmdb, copies, the files its links keep"
+estimate=$(sed -n "s/^info *undo-set: .* takes about \([0-9]*\) KiB.*/\1/p" <<<"$T_OUT")
+make_upgraded "$root"
+t_is "$?" 0 "staged and upgraded"
+t_match "$(cat "$root/var/lib/oslift/plan")" '^rollback links$' "the plan asks for an undo set (the default)"
+t_ok "the undo set is complete" test -f "$root/var/lib/oslift/undo/manifest"
+t_ok "and no half-taken one is left" test ! -e "$root/var/lib/oslift/undo.tmp"
+undo_line=$(grep '^undo set taken in' "$root.upgrade.log")
+t_match "$undo_line" '^undo set taken in [0-9.]+ s: [0-9]+ paths of 10 packages \([0-9]+ bytes installed\), [1-9][0-9]* links, [1-9][0-9]* copies, [0-9]+ bytes copied' \
+	"the upgrader says what the undo set took: links for the 10 packages' files, copies"
+applied=$(sed -n 's/^upgrade applied in \([0-9.]*\) s.*/\1/p' "$root.upgrade.log")
+read -r undo_s installed copied < <(sed -E 's/^undo set taken in ([0-9.]+) s: .*\(([0-9]+) bytes installed\).* ([0-9]+) bytes copied.*/\1 \2 \3/' <<<"$undo_line")
+undo_bytes=$(du -sb --count-links "$root/var/lib/oslift/undo" | cut -f1)
+echo "# check estimated the undo set at $estimate KiB"
+echo "# undo set: $copied bytes copied (rpmdb and %config files), $undo_bytes bytes in all with the links' files, for $installed bytes installed by the 10 packages it covers; it took $undo_s s of the upgrade's $applied s"
+t_ok "the undo set links the old /var/www/webapp/index.html (no copy)" \
+	test "$(stat -c %h "$root/var/lib/oslift/undo/links/var/www/webapp/index.html")" -eq 1
+t_match "$(cat "$root/var/lib/oslift/undo/links/var/www/webapp/index.html")" 'webapp 7' "which keeps release 7's content"
+t_ok "the rpmdb is copied whole" test -f "$root/var/lib/oslift/undo/rpmdb/rpmdb.sqlite"
+t_ok "the admin's %config file is copied" test -f "$root/var/lib/oslift/undo/copies/etc/webapp/webapp.conf"
+t_match "$(t_rpm "$root" -q webapp)" '^webapp-8\.0-1' "upgraded to release 8"
+t_run "$HOST_PREP" --root "$root" restore
+t_is "$T_RC" 0 "restore, as the first boot of release 8 runs it"
+t_run "$HOST_PREP" --root "$root" status
+t_match "$T_OUT" "^undo set: [0-9]+ bytes in $root/var/lib/oslift/undo \('host-prep commit' removes it\)$" "status shows the undo set's size"
+
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 3 "cancel keeps the undo set of an upgraded root"
+t_match "$T_OUT" "'host-prep commit' to keep the upgrade, or 'host-prep rollback'" "and names the two ways on"
+
+# The admin changes a %config file of release 8 after the upgrade.
+echo "# changed on release 8" >>"$root/etc/webapp/webapp.conf"
+changed=$(sha256sum <"$root/etc/webapp/webapp.conf")
+
+t_run "$HOST_PREP" rollback
+t_is "$T_RC" 3 "rollback of the running system is refused (no rollback boot yet)"
+t_match "$T_OUT" 'needs a rollback boot.*--root DIR' "and says what works instead"
+t_run "$HOST_PREP" --root "$root" rollback
+t_is "$T_RC" 0 "host-prep rollback asks for the rollback"
+t_ok "as a request in the state directory" test -f "$root/var/lib/oslift/rollback"
+t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" rolling-back "status.json says rolling-back"
+
+# Cut short after the files are back, before the rpmdb: run again, it ends
+# where an uninterrupted rollback ends.
+OSLIFT_CRASH_AT=rollback-restored t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 137 "the rollback is killed midway (SIGKILL)"
+t_match "$(t_rpm "$root" -q webapp)" '^webapp-8\.0-1' "the rpmdb is still release 8's"
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 3 "cancel refuses while the rollback is unfinished"
+t_ok "and removes nothing" test -f "$root/var/lib/oslift/undo/manifest"
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 0 "run again, the rollback finishes"
+t_match "$T_OUT" 'going on with the rollback begun before' "going on from what the first run recorded"
+t_match "$T_OUT" '^rolled back: the old system is back$' "and says the old system is back"
+t_is "$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)" "$(cat "$root.before-qa")" "rpm -qa is release 7's again"
+t_is "$(t_rpm "$root" -Va 2>&1)" "$(cat "$root.before-va")" "rpm -Va says what it said before the upgrade (the admin's edit of 7's webapp.conf)"
+t_is "$(cat "$root/etc/webapp/webapp.conf.oslift-rollback" | sha256sum)" "$changed" \
+	"the admin's change made after the upgrade is kept as webapp.conf.oslift-rollback"
+t_ok "webapp.conf is 7's with the admin's edit from before" grep -qx '# edited by the admin' "$root/etc/webapp/webapp.conf"
+rm "$root/etc/webapp/webapp.conf.oslift-rollback"
+t_is "$(t_tree_digest "$root" "${not_compared[@]}")" "$(cat "$root.before-digest")" \
+	"every other path is as before the upgrade: type, mode, owner, symlink target, content"
+t_is "$(cd "$root" && sha256sum home/alice/notes.txt var/www/site/page.html var/lib/site/data.bin)" "$(cat "$root.user-data")" \
+	"user data (/home, /var/www, /var/lib/site) untouched throughout"
+t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" rolled-back "status.json says rolled-back"
+t_ok "the request is gone" test ! -e "$root/var/lib/oslift/rollback"
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 1 "the upgrader does not upgrade a rolled-back root again by itself"
+t_match "$T_OUT" 'was rolled back: nothing is done' "and says why"
+
+t_run "$HOST_PREP" --root "$root" commit
+t_is "$T_RC" 0 "commit"
+t_match "$T_OUT" '^removed the undo set \([0-9]+ bytes\)' "says what it removed"
+t_ok "the undo set is gone" test ! -e "$root/var/lib/oslift/undo"
+t_run "$HOST_PREP" --root "$root" rollback
+t_is "$T_RC" 3 "a rolled-back root is not rolled back again"
+t_match "$T_OUT" '"rolled-back", not applied: there is nothing to roll back' "with the reason"
+t_run "$HOST_PREP" --root "$root" cancel
+t_is "$T_RC" 0 "cancel cleans up after the rollback"
+t_ok "the state directory is gone" test ! -e "$root/var/lib/oslift"
+t_is "$(t_tree_digest "$root" ./var/log ./var/log/oslift './var/log/oslift/*' ./var/lib/scripted/scriptlets.log)" \
+	"$(cat "$root.before-digest")" "the root is the release 7 root again, but for the logs"
+
+# A file damaged in the undo set is named by the rollback's verification.
+root2=$tmp/root2
+make_upgraded "$root2"
+echo "damaged" >>"$root2/var/lib/oslift/undo/links/var/www/webapp/index.html"
+"$HOST_PREP" --root "$root2" rollback >/dev/null
+t_run "$UPGRADER" --root "$root2"
+t_is "$T_RC" 6 "a rollback whose files do not verify exits 6"
+t_match "$T_OUT" '/var/www/webapp/index.html: its content does not match the old rpmdb' "naming the file"
+t_is "$(t_json "$root2/var/lib/oslift/status.json" 'd["state"]')" rolled-back-with-problems "status.json says rolled-back-with-problems"
+t_match "$(t_json "$root2/var/lib/oslift/status.json" 'd["message"]')" '1 files do not match the old rpmdb: /var/www/webapp/index.html' \
+	"and its message names it"
+
+# commit keeps the upgrade: rollback then refuses.
+root4=$tmp/root4
+make_upgraded "$root4"
+t_run "$HOST_PREP" --root "$root4" commit
+t_is "$T_RC" 0 "commit on an upgraded root"
+t_ok "removes the undo set" test ! -e "$root4/var/lib/oslift/undo"
+t_run "$HOST_PREP" --root "$root4" status
+t_ok "status no longer shows one" bash -c '! grep -q "^undo set" <<<"$1"' _ "$T_OUT"
+t_run "$HOST_PREP" --root "$root4" rollback
+t_is "$T_RC" 3 "rollback after commit is refused"
+t_match "$T_OUT" "no undo set.*'host-prep commit' removed it" "with the reason"
+t_ok "and writes no request" test ! -e "$root4/var/lib/oslift/rollback"
+t_match "$(t_rpm "$root4" -q webapp)" '^webapp-8\.0-1' "the upgrade stays"
+t_run "$HOST_PREP" --root "$root4" commit
+t_is "$T_RC" 0 "commit again is harmless"
+t_match "$T_OUT" 'no undo set .*: nothing to remove' "and says there is nothing to remove"
+
+# Cut while the undo set is taken, then right after: the tree is not
+# changed before it is complete, a half-taken set is taken again, a
+# complete one is kept; the rollback then ends as always.
+root6=$tmp/root6
+t_make_release7_root "$root6" "$pkgs"
+before6=$(t_tree_digest "$root6" "${not_compared[@]}")
+"$HOST_PREP" --root "$root6" stage --packages "$pkgs/release8" --erase legacy >/dev/null 2>&1
+OSLIFT_CRASH_AT=undo-copied t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 137 "killed while the undo set is taken"
+t_ok "it is left incomplete, in undo.tmp" test -d "$root6/var/lib/oslift/undo.tmp" -a ! -e "$root6/var/lib/oslift/undo"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" "and the tree is not changed"
+OSLIFT_CRASH_AT=undo-taken t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 137 "killed right after the undo set is complete"
+t_match "$T_OUT" 'removing the undo set an earlier run did not finish taking' "the half-taken one was taken again"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" "still nothing changed in the tree"
+t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 0 "the next run upgrades"
+t_match "$T_OUT" 'keeping the undo set /var/lib/oslift/undo taken before' "with the complete undo set it found"
+"$HOST_PREP" --root "$root6" rollback >/dev/null
+t_run "$UPGRADER" --root "$root6"
+t_is "$T_RC" 0 "and rolls back from it"
+t_is "$(t_tree_digest "$root6" "${not_compared[@]}")" "$before6" \
+	"to the tree of before"
+
+# --rollback=none: no undo set, and rollback says so.
+root3=$tmp/root3
+t_make_release7_root "$root3" "$pkgs"
+"$HOST_PREP" --root "$root3" stage --packages "$pkgs/release8" --erase legacy --rollback=none >/dev/null 2>&1
+t_ok "--rollback=none writes no rollback line" bash -c '! grep -q "^rollback" "$1"' _ "$root3/var/lib/oslift/plan"
+"$UPGRADER" --root "$root3" >/dev/null 2>&1
+t_ok "and the upgrader keeps no undo set" test ! -e "$root3/var/lib/oslift/undo"
+t_run "$HOST_PREP" --root "$root3" rollback
+t_is "$T_RC" 3 "rollback is refused"
+t_match "$T_OUT" '\-\-rollback=none' "naming --rollback=none as a cause"
+t_run "$HOST_PREP" --root "$root3" stage --packages "$pkgs/release8" --rollback=snapshot
+t_is "$T_RC" 2 "an unknown --rollback mode is a usage error"
+
+# A real EL8 Berkeley DB: the upgrader converts it to sqlite, the rollback
+# puts the original Packages file back byte for byte, and removes the
+# directories rpm made for release 8's files.
+if bdb=$(t_fixture rpmdb-el8-bdb/Packages); then
+	root5=$tmp/el8
+	mkdir -p "$root5/var/lib/rpm"
+	cp "$bdb" "$root5/var/lib/rpm/Packages"
+	before=$(t_tree_digest "$root5")
+	"$HOST_PREP" --root "$root5" stage --packages "$pkgs/release8" >/dev/null 2>&1
+	"$UPGRADER" --root "$root5" >/dev/null 2>&1
+	t_ok "the EL8 root is upgraded to sqlite" test -f "$root5/var/lib/rpm/rpmdb.sqlite"
+	"$HOST_PREP" --root "$root5" restore >/dev/null 2>&1
+	"$HOST_PREP" --root "$root5" rollback >/dev/null
+	t_run "$UPGRADER" --root "$root5"
+	t_is "$T_RC" 0 "the EL8 root rolls back, every file verified"
+	t_is "$(sha256sum <"$root5/var/lib/rpm/Packages")" "$(sha256sum <"$bdb")" "the Berkeley DB is back byte for byte"
+	t_is "$(ls "$root5/var/lib/rpm")" Packages "and nothing else is in /var/lib/rpm"
+	"$HOST_PREP" --root "$root5" cancel >/dev/null
+	# Left out besides the logs: /var/tmp, where rpm writes its scriptlets,
+	# and the scriptlets' own log directory; both owned by no package.
+	t_is "$(t_tree_digest "$root5" ./var/log ./var/log/oslift './var/log/oslift/*' ./var/tmp ./var/lib/scripted \
+		./var/lib/scripted/scriptlets.log)" "$before" \
+		"the tree is as before: the directories rpm made for release 8 are gone"
+else
+	t_skip "rollback of an EL8 Berkeley DB root" "fixture rpmdb-el8-bdb absent"
+fi
