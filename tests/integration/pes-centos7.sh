@@ -100,6 +100,16 @@ t_match "$(cat "$tmp/titles")" 'emacs-libidn and libidn are merged into libidn \
 t_match "$(cat "$tmp/titles")" 'nss moves to repository almalinux8-appstream \(event 56\)$' "nss: moved (event 56)"
 t_is "$(findings '[f["id"] for f in d["findings"] if f["id"] in ("pes-missing","pes-not-applied","unsolvable")]')" "[]" \
 	"nothing missing, nothing unsolvable"
+# A verdict for every installed package (the rpmdb's own list), and what
+# they are: the counts are printed for the record.
+t_is "$(findings '"\n".join(sorted(p["name"] for p in d["packages"]))')" \
+	"$(t_rpm "$root" -qa --qf '%{NAME}\n' | grep -vx gpg-pubkey | LC_ALL=C sort)" \
+	"a verdict for every installed package"
+findings '"\n".join("%d %s by %s" % (n, v, r) for (v, r), n in sorted(__import__("collections").Counter((p["verdict"], p["reason"]) for p in d["packages"]).items()))' |
+	sed 's/^/# verdicts: /'
+awk '$1 == "event" {print $3}' "$tmp/ref" | sort -n | uniq -c |
+	awk 'BEGIN {split("present removed deprecated replaced split merged moved renamed reinstalled", n)}
+	     {print "# events applied: " $1 " " n[$2 + 1]}'
 
 # ------------------------------------------------- stage and upgrade
 # Without the events first, on a copy: distro-sync keeps the old names.
