@@ -12,6 +12,8 @@
 #include "fsutil.h"
 #include "macro.h"
 #include "number.h"
+#include "package-name.h"
+#include "parse-error.h"
 #include "pes.h"
 #include "strv.h"
 
@@ -35,23 +37,18 @@ const char *pes_action_name(enum pes_action a) {
 
 static int refuse(char **ret_error, long id, size_t index, const char *fmt, ...) _printf_(4, 5);
 static int refuse(char **ret_error, long id, size_t index, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
+        char where[64];
         va_list ap;
         int r;
 
-        va_start(ap, fmt);
-        if (vasprintf(&what, fmt, ap) < 0)
-                what = NULL;
-        va_end(ap);
-        if (!what)
-                return -ENOMEM;
         if (id >= 0)
-                r = asprintf(ret_error, "event %ld: %s", id, what);
+                snprintf(where, sizeof where, "event %ld", id);
         else if (index != SIZE_MAX)
-                r = asprintf(ret_error, "event #%zu of packageinfo: %s", index + 1, what);
-        else
-                r = asprintf(ret_error, "%s", what);
-        return r < 0 ? -ENOMEM : -EBADMSG;
+                snprintf(where, sizeof where, "event #%zu of packageinfo", index + 1);
+        va_start(ap, fmt);
+        r = parse_error_va(ret_error, id >= 0 || index != SIZE_MAX ? where : NULL, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static json_object *member(json_object *o, const char *key) {
@@ -99,16 +96,6 @@ static int parse_release(json_object *v, long id, size_t index, const char *key,
                               key);
         *ret = (struct pes_release) { (int) major, (int) minor };
         return 0;
-}
-
-static bool name_is_valid(const char *s) {
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      strchr("._+-~^", *s)))
-                        return false;
-        return true;
 }
 
 /* A repository id, module or stream name: printable ASCII, no space or
@@ -199,7 +186,7 @@ static int parse_packageset(json_object *v, long id, size_t index, const char *k
                 r = get_string(p, "name", &pkg->name);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || !pkg->name || !name_is_valid(pkg->name))
+                if (r < 0 || !pkg->name || !package_name_valid(pkg->name))
                         return refuse(ret_error, id, index, "%s.package[%zu] has no valid package name", key, i);
                 for (size_t j = 0; j < i; j++)
                         if (strcmp((*ret)[j].name, pkg->name) == 0)
@@ -292,7 +279,7 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
                 for (size_t i = 0; i < n; i++) {
                         json_object *a = json_object_array_get_idx(v, i);
 
-                        if (!json_object_is_type(a, json_type_string) || !name_is_valid(json_object_get_string(a)))
+                        if (!json_object_is_type(a, json_type_string) || !package_name_valid(json_object_get_string(a)))
                                 return refuse(ret_error, id, index, "architectures[%zu] is not an architecture", i);
                         r = strv_push(&e->arches, &e->n_arches, json_object_get_string(a));
                         if (r < 0)
