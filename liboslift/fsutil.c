@@ -366,7 +366,7 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+int read_regular_file_full(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
         struct stat st;
@@ -379,14 +379,27 @@ int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        r = read_bounded(fd, max + 1, (size_t) st.st_size, &data, &len);
+        r = read_bounded(fd, flags & READ_TRUNCATE ? max : max + 1, (size_t) st.st_size, &data, &len);
         if (r < 0)
                 return r;
         if (len > max)
                 return -EFBIG;
+        if (flags & READ_NUL_TERMINATE) {
+                /* read_bounded() leaves no room for a terminator. */
+                char *t = realloc(data, len + 1);
+
+                if (!t)
+                        return -ENOMEM;
+                data = t;
+                data[len] = '\0';
+        }
         *ret = TAKE_PTR(data);
         *ret_len = len;
         return 0;
+}
+
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_regular_file_full(path, max, 0, ret, ret_len);
 }
 
 static unsigned digits_value(const char *s, size_t n) {

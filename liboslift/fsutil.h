@@ -79,6 +79,17 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
  * -EFBIG beyond max, else what open() or reading says. */
 int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
+/* How read_regular_file_full() reads. */
+enum {
+        /* The first max bytes of a larger file, not -EFBIG: for files whose
+         * head is all that is wanted (/proc, configuration). */
+        READ_TRUNCATE = 1 << 0,
+        /* A NUL after the data (not counted in *ret_len), for text. */
+        READ_NUL_TERMINATE = 1 << 1,
+};
+/* read_regular_file() with flags (READ_*). */
+int read_regular_file_full(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_len);
+
 /* Exactly what timestamp_now() writes, for a real UTC time. */
 bool timestamp_is_valid(const char *s);
 
