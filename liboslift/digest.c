@@ -43,27 +43,31 @@ int sha256_buffer(const void *data, size_t len, char hex[static SHA256_HEX_SIZE]
         return sha256_end(ctx, hex);
 }
 
+struct digest_feed {
+        DIGEST_CTX ctx;
+        uint64_t size;
+};
+
+static int digest_piece(const void *piece, size_t n, void *userdata) {
+        struct digest_feed *feed = userdata;
+
+        rpmDigestUpdate(feed->ctx, piece, n);
+        feed->size += n;
+        return 0;
+}
+
 /* Reads fd to its end into ctx, counting bytes. Does not consume ctx. */
 static int sha256_update_fd(DIGEST_CTX ctx, int fd, uint64_t *ret_size) {
         _cleanup_free_ void *buf = malloc(READ_CHUNK_SIZE);
-        uint64_t size = 0;
+        struct digest_feed feed = { .ctx = ctx };
+        int r;
 
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, READ_CHUNK_SIZE);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                rpmDigestUpdate(ctx, buf, (size_t) n);
-                size += (uint64_t) n;
-        }
-        *ret_size = size;
+        r = read_fd_pieces(fd, buf, READ_CHUNK_SIZE, digest_piece, &feed);
+        if (r < 0)
+                return r;
+        *ret_size = feed.size;
         return 0;
 }
 

@@ -138,42 +138,50 @@ int copy_file(const char *src, const char *dst) {
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_close_ int out = -1;
         struct stat st;
-        char buf[1 << 16];
-        ssize_t n;
 
         if (in < 0 || fstat(in, &st) < 0)
                 return negative_errno();
         out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
         if (out < 0)
                 return negative_errno();
-        while ((n = read(in, buf, sizeof(buf))) > 0) {
-                int r = write_all(out, buf, (size_t) n);
+        return copy_fd_data(in, out);
+}
+
+ssize_t read_retry(int fd, void *buf, size_t size) {
+        for (;;) {
+                ssize_t n = read(fd, buf, size);
+
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece, size_t n, void *userdata),
+                   void *userdata) {
+        for (;;) {
+                ssize_t n = read_retry(fd, buf, size);
+                int r;
+
+                if (n <= 0)
+                        return (int) n;
+                r = each(buf, (size_t) n, userdata);
                 if (r < 0)
                         return r;
         }
-        if (n < 0 || fsync(out) < 0)
-                return negative_errno();
-        return 0;
+}
+
+static int write_piece(const void *piece, size_t n, void *userdata) {
+        return write_all(*(const int *) userdata, piece, n);
 }
 
 int copy_fd_data(int in, int out) {
         char buf[1 << 16];
+        int r = read_fd_pieces(in, buf, sizeof(buf), write_piece, &out);
 
-        for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
-                int r;
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                r = write_all(out, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-        }
+        if (r < 0)
+                return r;
         return fsync(out) < 0 ? negative_errno() : 0;
 }
 
@@ -351,12 +359,9 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
                                 return -ENOMEM;
                         buf = b;
                 }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
+                n = read_retry(fd, buf + len, cap - len);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 len += (size_t) n;

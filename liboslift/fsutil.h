@@ -42,6 +42,16 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
  * dir_fd, never following or reusing what is there; *ret_tmp is its name. */
 int open_temporary_at(int dir_fd, const char *name, char **ret_tmp);
 
+/* read(2), going on after EINTR: the number of bytes read, 0 at the end,
+ * or a negative errno. */
+ssize_t read_retry(int fd, void *buf, size_t size);
+
+/* Reads fd from its offset to its end, at most size bytes at a time into
+ * buf, and hands each piece to each(). Returns 0 at the end, the first
+ * negative value each() returns, or read's negative errno. */
+int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece, size_t n, void *userdata),
+                   void *userdata);
+
 /* Copies src to dst (created, mode kept), data synced to disk. */
 int copy_file(const char *src, const char *dst);
 
