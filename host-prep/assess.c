@@ -374,7 +374,7 @@ static int open_candidate(struct assessment *a, const char *path, const char *ba
         }
         if (out < 0)
                 return log_error_errno(negative_errno(), "cannot create %s/%s", a->opts->spool_dir, base);
-        r = copy_fd_data(in, out);
+        r = copy_fd_data(in, out, COPY_FSYNC, NULL);
         if (r < 0)
                 return log_error_errno(r, "cannot copy %s to %s", path, a->opts->spool_dir);
         *ret_fd = TAKE_FD(out);

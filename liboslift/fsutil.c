@@ -144,7 +144,7 @@ int copy_file(const char *src, const char *dst) {
         out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
         if (out < 0)
                 return negative_errno();
-        return copy_fd_data(in, out);
+        return copy_fd_data(in, out, COPY_FSYNC, NULL);
 }
 
 ssize_t read_retry(int fd, void *buf, size_t size) {
@@ -172,17 +172,30 @@ int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece
         }
 }
 
+struct copy_to {
+        int fd;
+        uint64_t bytes;
+};
+
 static int write_piece(const void *piece, size_t n, void *userdata) {
-        return write_all(*(const int *) userdata, piece, n);
+        struct copy_to *to = userdata;
+
+        to->bytes += n;
+        return write_all(to->fd, piece, n);
 }
 
-int copy_fd_data(int in, int out) {
+int copy_fd_data(int in, int out, unsigned flags, uint64_t *bytes) {
+        struct copy_to to = { .fd = out };
         char buf[1 << 16];
-        int r = read_fd_pieces(in, buf, sizeof(buf), write_piece, &out);
+        int r = read_fd_pieces(in, buf, sizeof(buf), write_piece, &to);
 
+        if (bytes)
+                *bytes += to.bytes;
         if (r < 0)
                 return r;
-        return fsync(out) < 0 ? negative_errno() : 0;
+        if ((flags & COPY_FSYNC) && fsync(out) < 0)
+                return negative_errno();
+        return 0;
 }
 
 int copy_dir_files(const char *src, const char *dst) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -56,8 +57,13 @@ int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece
 int copy_file(const char *src, const char *dst);
 
 /* Copies what is left of in (from its offset) to out, going on after short
- * writes and EINTR, then fsyncs out. */
-int copy_fd_data(int in, int out);
+ * writes and EINTR, then fsyncs out with COPY_FSYNC (without it, the
+ * caller makes the data durable, with one syncfs() for many files). Adds
+ * the bytes copied to *bytes unless it is NULL. */
+enum {
+        COPY_FSYNC = 1 << 0,
+};
+int copy_fd_data(int in, int out, unsigned flags, uint64_t *bytes);
 
 /* Copies the regular files of directory src into dst (created 0700). */
 int copy_dir_files(const char *src, const char *dst);

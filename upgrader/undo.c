@@ -230,31 +230,32 @@ static int mkdir_parents(const char *path) {
         return 0;
 }
 
-/* Copies the regular file src to dst (replaced), mode kept, not synced:
- * the undo set is synced as a whole. Adds the bytes to *bytes. */
+/*
+ * Copies the regular file src to dst (replaced), mode kept; adds the bytes
+ * to *bytes unless NULL. Not synced file by file, and that is enough:
+ * - the undo set is written below undo.tmp, in the state directory; one
+ *   syncfs() of that file system makes all of it durable before undo.tmp
+ *   is renamed to undo (undo_take()), and a cut-short take leaves only
+ *   undo.tmp, which the next take removes. An fsync() per copy would add
+ *   a flush per %config file and rpmdb file and make nothing safer.
+ * - a rollback writes each copy to a temporary and renames it over the
+ *   file; cut short, it runs again from the undo set, which it does not
+ *   change, and it ends with a syncfs().
+ */
 static int copy_plain(const char *src, const char *dst, uint64_t *bytes) {
-        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        _cleanup_close_ int in = open_regular_at(AT_FDCWD, src);
         _cleanup_close_ int out = -1;
-        char buf[1 << 16];
         struct stat st;
-        ssize_t n;
 
-        if (in < 0 || fstat(in, &st) < 0)
+        if (in < 0)
+                return in;
+        if (fstat(in, &st) < 0)
                 return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
         (void) unlink(dst);
         out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
         if (out < 0)
                 return negative_errno();
-        while ((n = read(in, buf, sizeof(buf))) > 0) {
-                int r = write_all(out, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-                if (bytes)
-                        *bytes += (uint64_t) n;
-        }
-        return n < 0 ? negative_errno() : 0;
+        return copy_fd_data(in, out, 0, bytes);
 }
 
 /* The hex digest of the regular file path with rpm's algorithm algo; -ENOENT,
