@@ -258,32 +258,6 @@ static int copy_plain(const char *src, const char *dst, uint64_t *bytes) {
         return copy_fd_data(in, out, 0, bytes);
 }
 
-/* The hex digest of the regular file path with rpm's algorithm algo; -ENOENT,
- * -EBADFD (not a regular file) or another negative errno. */
-static int file_digest(const char *path, int algo, char **ret) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        char buf[1 << 16];
-        DIGEST_CTX ctx;
-        struct stat st;
-        ssize_t n;
-
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        ctx = rpmDigestInit(algo, RPMDIGEST_NONE);
-        if (!ctx)
-                return -EOPNOTSUPP;
-        while ((n = read(fd, buf, sizeof(buf))) > 0)
-                rpmDigestUpdate(ctx, buf, (size_t) n);
-        if (n < 0) {
-                int r = negative_errno();
-                rpmDigestFinal(ctx, NULL, NULL, 1);
-                return r;
-        }
-        return rpmDigestFinal(ctx, (void **) ret, NULL, 1) == 0 ? 0 : -EIO;
-}
-
 /* rpmdb_foreach_installed(), saying why the rpmdb could not be read whole. */
 static int foreach_installed(const char *root, int (*fn)(Header h, void *userdata), void *userdata) {
         _cleanup_free_ char *error = NULL;
@@ -753,7 +727,7 @@ static int save_admin_change(struct rollback *rb, const char *path, const char *
         int algo = rpmfiDigestAlgo(fi);
         int r;
 
-        if (file_digest(host, algo, &now) < 0)
+        if (digest_file_hex(AT_FDCWD, host, algo, &now) < 0)
                 return 0; /* not there, not a regular file: nothing to keep */
         packaged = rpmfiFDigestHex(fi, NULL);
         if (packaged && strcmp(now, packaged) == 0)
@@ -1051,7 +1025,7 @@ static int verify(Header h, void *userdata) {
                         continue;
                 if (S_ISREG(mode)) {
                         _cleanup_free_ char *want = rpmfiFDigestHex(fi, NULL), *have = NULL;
-                        int r = file_digest(host, rpmfiDigestAlgo(fi), &have);
+                        int r = digest_file_hex(AT_FDCWD, host, rpmfiDigestAlgo(fi), &have);
 
                         if (r == -ENOENT) {
                                 const struct entry *e = manifest_find(&rb->m, fn);
