@@ -292,6 +292,26 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
 /* One JSON value, all of text: *ret, or -EBADMSG saying why not. */
 static int parse_json(const char *text, size_t len, json_object **ret, char **ret_error);
 
+/* text as the JSON object a PES file or a repository map is, with its list
+ * key: *ret_root (the caller puts it) and, in it, *ret_list. The
+ * refusals: not_object when it is not an object, no_list when it has no
+ * such list. *ret_error is NULL unless refused. */
+static int parse_document(const char *text, size_t len, const char *key, const char *not_object,
+                          const char *no_list, json_object **ret_root, json_object **ret_list, char **ret_error) {
+        int r;
+
+        *ret_error = NULL;
+        r = parse_json(text, len, ret_root, ret_error);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(*ret_root, json_type_object))
+                return refuse(ret_error, -1, SIZE_MAX, "%s", not_object);
+        *ret_list = member(*ret_root, key);
+        if (!*ret_list || !json_object_is_type(*ret_list, json_type_array))
+                return refuse(ret_error, -1, SIZE_MAX, "%s", no_list);
+        return 0;
+}
+
 int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_error) {
         _cleanup_(json_putp) json_object *root = NULL;
         struct pes_events out = {};
@@ -300,15 +320,10 @@ int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_e
         int r;
 
         *ret = (struct pes_events) {};
-        *ret_error = NULL;
-        r = parse_json(text, len, &root, ret_error);
+        r = parse_document(text, len, "packageinfo", "not a PES file: want an object with packageinfo",
+                           "not a PES file: no packageinfo list", &root, &list, ret_error);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(root, json_type_object))
-                return refuse(ret_error, -1, SIZE_MAX, "not a PES file: want an object with packageinfo");
-        list = member(root, "packageinfo");
-        if (!list || !json_object_is_type(list, json_type_array))
-                return refuse(ret_error, -1, SIZE_MAX, "not a PES file: no packageinfo list");
         n = json_object_array_length(list);
         if (n) {
                 out.events = calloc(n, sizeof(struct pes_event));
@@ -329,17 +344,19 @@ int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_e
         return 0;
 }
 
+/* The file a loader parses: whole, at most PES_SIZE_MAX. */
+static int read_input(const char *path, char **ret, size_t *ret_len, char **ret_error) {
+        *ret_error = NULL;
+        return read_regular_file(path, PES_SIZE_MAX, ret, ret_len);
+}
+
 int pes_load(const char *path, struct pes_events *ret, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len;
-        int r;
+        int r = read_input(path, &data, &len, ret_error);
 
         *ret = (struct pes_events) {};
-        *ret_error = NULL;
-        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
-        if (r < 0)
-                return r;
-        return pes_parse(data, len, ret, ret_error);
+        return r < 0 ? r : pes_parse(data, len, ret, ret_error);
 }
 
 int pes_events_append(struct pes_events *a, struct pes_events *b) {
@@ -580,13 +597,10 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
         int r;
 
         *ret = (struct pes_repomap) {};
-        *ret_error = NULL;
-        r = parse_json(text, len, &root, ret_error);
+        r = parse_document(text, len, "repositories", "not a repository map: no repositories list",
+                           "not a repository map: no repositories list", &root, &list, ret_error);
         if (r < 0)
                 return r;
-        list = json_object_is_type(root, json_type_object) ? member(root, "repositories") : NULL;
-        if (!list || !json_object_is_type(list, json_type_array))
-                return refuse(ret_error, -1, SIZE_MAX, "not a repository map: no repositories list");
         n = json_object_array_length(list);
         for (size_t i = 0; i < n; i++) {
                 json_object *repo = json_object_array_get_idx(list, i), *entries, *v;
@@ -647,14 +661,10 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
 int pes_repomap_load(const char *path, struct pes_repomap *ret, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len;
-        int r;
+        int r = read_input(path, &data, &len, ret_error);
 
         *ret = (struct pes_repomap) {};
-        *ret_error = NULL;
-        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
-        if (r < 0)
-                return r;
-        return pes_repomap_parse(data, len, ret, ret_error);
+        return r < 0 ? r : pes_repomap_parse(data, len, ret, ret_error);
 }
 
 void pes_repomap_done(struct pes_repomap *m) {
