@@ -374,7 +374,7 @@ static int open_candidate(struct assessment *a, const char *path, const char *ba
         }
         if (out < 0)
                 return log_error_errno(negative_errno(), "cannot create %s/%s", a->opts->spool_dir, base);
-        r = copy_fd_data(in, out);
+        r = copy_fd_data(in, out, COPY_FSYNC, NULL);
         if (r < 0)
                 return log_error_errno(r, "cannot copy %s to %s", path, a->opts->spool_dir);
         *ret_fd = TAKE_FD(out);
@@ -552,38 +552,15 @@ static int add_solved(struct assessment *a, rpmts ts, rpmKeyring keyring) {
         for (size_t i = 0; i < s.verdicts.n; i++) {
                 const struct verdict *sv = &s.verdicts.v[i];
                 struct verdict *v = verdicts_find(&a->verdicts, sv->nevra);
-                size_t len = strlen(sv->name);
-
-                /* libsolv leaves out an epoch of 0 that rpm's NEVRA shows. */
-                if (!v && strncmp(sv->nevra, sv->name, len) == 0 && sv->nevra[len] == '-') {
-                        _cleanup_free_ char *with_epoch = NULL;
-
-                        if (asprintf(&with_epoch, "%s-0:%s", sv->name, sv->nevra + len + 1) < 0)
-                                abort();
-                        v = verdicts_find(&a->verdicts, with_epoch);
-                }
 
                 if (v)
                         verdict_set(v, sv->action, sv->reason, sv->target, sv->event, sv->map_line);
         }
         a->verdicts_decided = s.verdicts.n > 0;
-        /* The same for the targets: what a move goes to is named as rpm
-         * names the candidate (few have an epoch of 0). */
-        for (size_t i = 0; r >= 0 && i < a->n_candidates; i++) {
-                const char *full = a->candidates[i].nevra, *zero = strstr(full, "-0:");
-                _cleanup_free_ char *short_nevra = NULL;
-
-                if (!zero)
-                        continue;
-                if (asprintf(&short_nevra, "%.*s-%s", (int) (zero - full), full, zero + 3) < 0)
-                        abort();
-                for (size_t j = 0; j < a->verdicts.n; j++) {
-                        struct verdict *v = &a->verdicts.v[j];
-
-                        if (v->target && strcmp(v->target, short_nevra) == 0)
-                                verdict_set(v, v->action, v->reason, full, v->event, v->map_line);
-                }
-        }
+        /* What a move goes to is named as rpm names the candidate, with
+         * the epoch of 0 libsolv leaves out (few packages state one). */
+        for (size_t i = 0; r >= 0 && i < a->n_candidates; i++)
+                verdicts_name_targets(&a->verdicts, a->candidates[i].nevra);
         solve_result_done(&s);
         return r;
 }

@@ -65,8 +65,10 @@ int boot_read_file(const char *root, const char *path, size_t max, char **ret, s
         _cleanup_free_ char *full = root_path_join(root, path);
         _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = -1;
-        size_t done = 0, cap = 0;
         struct stat st;
+        size_t done;
+        char *t;
+        int r;
 
         if (!full)
                 return -ENOMEM;
@@ -77,30 +79,15 @@ int boot_read_file(const char *root, const char *path, size_t max, char **ret, s
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADMSG;
-        for (;;) {
-                ssize_t n;
-
-                if (done == cap) {
-                        char *grown;
-                        if (cap > max)
-                                return -EFBIG;
-                        cap = cap == 0 ? 4096 : cap * 2;
-                        grown = realloc(buf, cap + 1);
-                        if (!grown)
-                                return -ENOMEM;
-                        buf = grown;
-                }
-                n = read(fd, buf + done, cap - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
+        r = read_bounded(fd, max + 1, 4096, &buf, &done);
+        if (r < 0)
+                return r;
         if (done > max)
                 return -EFBIG;
+        t = realloc(buf, done + 1);
+        if (!t)
+                return -ENOMEM;
+        buf = t;
         buf[done] = '\0';
         *ret = TAKE_PTR(buf);
         if (ret_size)

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "macro.h"
 #include "modulemd.h"
+#include "parse-error.h"
 #include "strv.h"
 
 /* Names, streams, contexts and NEVRAs: printable, no blanks, bounded. */
@@ -29,19 +30,13 @@ struct reader {
 
 static int refuse(struct reader *rd, const yaml_node_t *at, const char *fmt, ...) _printf_(3, 4);
 static int refuse(struct reader *rd, const yaml_node_t *at, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&what, fmt, ap);
+        r = parse_error_line_va(rd->error, at ? (unsigned long) at->start_mark.line + 1 : rd->first_line, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (asprintf(rd->error, "line %lu: %s", at ? (unsigned long) at->start_mark.line + 1 : rd->first_line,
-                     what) < 0)
-                return -ENOMEM;
-        return -EBADMSG;
+        return r;
 }
 
 static yaml_node_t *node(struct reader *rd, int index) {
@@ -273,38 +268,21 @@ static int parse_document(struct reader *rd, struct modulemd *m) {
         data = get(rd, root, "data");
         if (!data || data->type != YAML_MAPPING_NODE)
                 return refuse(rd, root, "data is missing or not a mapping");
+        /* Parsed, then appended; on either failure the item is freed. */
         if (strcmp(kind, "modulemd") == 0) {
-                struct module_stream s, *p;
+                struct module_stream s;
 
-                r = parse_modulemd(rd, data, &s);
-                if (r < 0) {
+                if ((r = parse_modulemd(rd, data, &s)) < 0 ||
+                    (r = array_append(&m->streams, &m->n_streams, &s, sizeof(s))) < 0)
                         module_stream_done(&s);
-                        return r;
-                }
-                p = realloc(m->streams, (m->n_streams + 1) * sizeof(*p));
-                if (!p) {
-                        module_stream_done(&s);
-                        return -ENOMEM;
-                }
-                m->streams = p;
-                m->streams[m->n_streams++] = s;
         } else {
-                struct module_default d, *p;
+                struct module_default d;
 
-                r = parse_defaults(rd, data, &d);
-                if (r < 0) {
+                if ((r = parse_defaults(rd, data, &d)) < 0 ||
+                    (r = array_append(&m->defaults, &m->n_defaults, &d, sizeof(d))) < 0)
                         module_default_done(&d);
-                        return r;
-                }
-                p = realloc(m->defaults, (m->n_defaults + 1) * sizeof(*p));
-                if (!p) {
-                        module_default_done(&d);
-                        return -ENOMEM;
-                }
-                m->defaults = p;
-                m->defaults[m->n_defaults++] = d;
         }
-        return 0;
+        return r;
 }
 
 int modulemd_parse(const char *text, size_t len, struct modulemd *m, char **ret_error) {
@@ -511,34 +489,22 @@ static bool has_stream(const struct modulemd *m, const char *name, const char *s
         return false;
 }
 
-/* "a, b, c": the streams of module name in m. */
-static char *streams_of(const struct modulemd *m, const char *name) {
+/* "a, b, c", each once: the streams of module name in m, or, name NULL,
+ * every module of m. */
+static char *names_of(const struct modulemd *m, const char *name) {
         char **seen = NULL, *text = NULL;
         size_t n = 0, len = 0;
         FILE *out = open_memstream(&text, &len);
 
         if (!out)
                 return NULL;
-        for (size_t i = 0; i < m->n_streams; i++)
-                if (strcmp(m->streams[i].name, name) == 0 && !strv_contains(seen, n, m->streams[i].stream) &&
-                    strv_push(&seen, &n, m->streams[i].stream) >= 0)
-                        fprintf(out, "%s%s", n > 1 ? ", " : "", m->streams[i].stream);
-        strv_free(seen, n);
-        fclose(out);
-        return text;
-}
+        for (size_t i = 0; i < m->n_streams; i++) {
+                const char *s = name ? m->streams[i].stream : m->streams[i].name;
 
-/* "a, b, c": every module of m. */
-static char *modules_of(const struct modulemd *m) {
-        char **seen = NULL, *text = NULL;
-        size_t n = 0, len = 0;
-        FILE *out = open_memstream(&text, &len);
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < m->n_streams; i++)
-                if (!strv_contains(seen, n, m->streams[i].name) && strv_push(&seen, &n, m->streams[i].name) >= 0)
-                        fprintf(out, "%s%s", n > 1 ? ", " : "", m->streams[i].name);
+                if ((!name || strcmp(m->streams[i].name, name) == 0) && !strv_contains(seen, n, s) &&
+                    strv_push(&seen, &n, s) >= 0)
+                        fprintf(out, "%s%s", n > 1 ? ", " : "", s);
+        }
         strv_free(seen, n);
         fclose(out);
         return text;
@@ -748,7 +714,7 @@ int module_choose(const struct modulemd *m, char *const *asked, size_t n_asked, 
                         continue;
                 }
                 if (has_module(m, name)) {
-                        list = streams_of(m, name);
+                        list = names_of(m, name);
                         findings_add(f, SEVERITY_BLOCKER, "module-stream-unknown",
                                      "the stream asked for is not in the target repositories' module metadata",
                                      "choose one of the streams listed with --module-stream, or add the "
@@ -757,7 +723,7 @@ int module_choose(const struct modulemd *m, char *const *asked, size_t n_asked, 
                                      name, stream, list ? list : "?");
                 } else {
                         if (!all)
-                                all = modules_of(m);
+                                all = names_of(m, NULL);
                         findings_add(f, SEVERITY_BLOCKER, "module-stream-unknown",
                                      "the module asked for is not in the target repositories' module metadata",
                                      "choose one of the modules listed with --module-stream, or add the "
@@ -795,7 +761,7 @@ int module_choose(const struct modulemd *m, char *const *asked, size_t n_asked, 
                         continue;
                 }
                 if (has_module(m, s->name)) {
-                        _cleanup_free_ char *list = streams_of(m, s->name);
+                        _cleanup_free_ char *list = names_of(m, s->name);
                         const char *def = default_stream(m, s->name);
 
                         findings_add(f, SEVERITY_WARNING, "module-stream-dropped",

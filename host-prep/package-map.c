@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,41 +9,11 @@
 #include "fsutil.h"
 #include "macro.h"
 #include "package-map.h"
+#include "package-name.h"
+#include "parse-error.h"
 #include "strv.h"
 
 #define PACKAGE_MAP_SIZE_MAX (16u * 1024u * 1024u)
-
-/* What rpm accepts in a package name, without the shell's and our own
- * separators: letters, digits and ._+-~^ (rpm also allows a few more,
- * which no distribution uses in names). */
-static bool name_is_valid(const char *s) {
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      strchr("._+-~^", *s)))
-                        return false;
-        return true;
-}
-
-static int refuse(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static int refuse(char **ret_error, unsigned line, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&what, fmt, ap) < 0)
-                what = NULL;
-        va_end(ap);
-        if (!what)
-                return -ENOMEM;
-        /* Line 0: the file as a whole. */
-        if (line == 0)
-                *ret_error = TAKE_PTR(what);
-        else if (asprintf(ret_error, "line %u: %s", line, what) < 0)
-                return -ENOMEM;
-        return -EBADMSG;
-}
 
 static int parse_line(char *s, unsigned line, struct package_map_entry *e, char **ret_error) {
         const char *sep = " \t";
@@ -56,25 +25,25 @@ static int parse_line(char *s, unsigned line, struct package_map_entry *e, char 
         for (word = strtok_r(s, sep, &save); word; word = strtok_r(NULL, sep, &save)) {
                 if (strcmp(word, "->") == 0) {
                         if (arrow || !e->from)
-                                return refuse(ret_error, line, "want 'OLD -> NEW...'");
+                                return parse_error_line(ret_error, line, "want 'OLD -> NEW...'");
                         arrow = true;
                         continue;
                 }
-                if (!name_is_valid(word))
-                        return refuse(ret_error, line, "'%s' is not a package name", word);
+                if (!package_name_valid(word))
+                        return parse_error_line(ret_error, line, "'%s' is not a package name", word);
                 if (!arrow && e->from)
-                        return refuse(ret_error, line, "one installed name before '->', not '%s'", word);
+                        return parse_error_line(ret_error, line, "one installed name before '->', not '%s'", word);
                 if (!arrow)
                         e->from = strdup(word);
                 else if (strv_contains(e->to, e->n_to, word))
-                        return refuse(ret_error, line, "'%s' is named twice", word);
+                        return parse_error_line(ret_error, line, "'%s' is named twice", word);
                 else if ((r = strv_push(&e->to, &e->n_to, word)) < 0)
                         return r;
                 if (!e->from)
                         return -ENOMEM;
         }
         if (!arrow)
-                return refuse(ret_error, line, "no '->': want 'OLD -> NEW...' or 'OLD ->'");
+                return parse_error_line(ret_error, line, "no '->': want 'OLD -> NEW...' or 'OLD ->'");
         return 0;
 }
 
@@ -158,7 +127,7 @@ int package_map_parse(const char *text, struct package_map *ret, char **ret_erro
                 if (r == 0) {
                         slot = name_index_slot(&index, &m, e.from);
                         if (*slot != 0)
-                                r = refuse(ret_error, number, "'%s' is already mapped on line %u", e.from,
+                                r = parse_error_line(ret_error, number, "'%s' is already mapped on line %u", e.from,
                                            m.entries[*slot - 1].line);
                 }
                 if (r == 0 && m.n == capacity) {
@@ -200,7 +169,7 @@ int package_map_load(const char *path, struct package_map *ret, char **ret_error
         if (r < 0)
                 return r;
         if (memchr(data, '\0', len))
-                return refuse(ret_error, 0, "the file contains a NUL byte");
+                return parse_error_line(ret_error, 0, "the file contains a NUL byte");
         text = strndup(data, len);
         if (!text)
                 return -ENOMEM;

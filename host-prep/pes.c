@@ -12,6 +12,8 @@
 #include "fsutil.h"
 #include "macro.h"
 #include "number.h"
+#include "package-name.h"
+#include "parse-error.h"
 #include "pes.h"
 #include "strv.h"
 
@@ -35,23 +37,18 @@ const char *pes_action_name(enum pes_action a) {
 
 static int refuse(char **ret_error, long id, size_t index, const char *fmt, ...) _printf_(4, 5);
 static int refuse(char **ret_error, long id, size_t index, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
+        char where[64];
         va_list ap;
         int r;
 
-        va_start(ap, fmt);
-        if (vasprintf(&what, fmt, ap) < 0)
-                what = NULL;
-        va_end(ap);
-        if (!what)
-                return -ENOMEM;
         if (id >= 0)
-                r = asprintf(ret_error, "event %ld: %s", id, what);
+                snprintf(where, sizeof where, "event %ld", id);
         else if (index != SIZE_MAX)
-                r = asprintf(ret_error, "event #%zu of packageinfo: %s", index + 1, what);
-        else
-                r = asprintf(ret_error, "%s", what);
-        return r < 0 ? -ENOMEM : -EBADMSG;
+                snprintf(where, sizeof where, "event #%zu of packageinfo", index + 1);
+        va_start(ap, fmt);
+        r = parse_error_va(ret_error, id >= 0 || index != SIZE_MAX ? where : NULL, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static json_object *member(json_object *o, const char *key) {
@@ -99,16 +96,6 @@ static int parse_release(json_object *v, long id, size_t index, const char *key,
                               key);
         *ret = (struct pes_release) { (int) major, (int) minor };
         return 0;
-}
-
-static bool name_is_valid(const char *s) {
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      strchr("._+-~^", *s)))
-                        return false;
-        return true;
 }
 
 /* A repository id, module or stream name: printable ASCII, no space or
@@ -199,7 +186,7 @@ static int parse_packageset(json_object *v, long id, size_t index, const char *k
                 r = get_string(p, "name", &pkg->name);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || !pkg->name || !name_is_valid(pkg->name))
+                if (r < 0 || !pkg->name || !package_name_valid(pkg->name))
                         return refuse(ret_error, id, index, "%s.package[%zu] has no valid package name", key, i);
                 for (size_t j = 0; j < i; j++)
                         if (strcmp((*ret)[j].name, pkg->name) == 0)
@@ -292,7 +279,7 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
                 for (size_t i = 0; i < n; i++) {
                         json_object *a = json_object_array_get_idx(v, i);
 
-                        if (!json_object_is_type(a, json_type_string) || !name_is_valid(json_object_get_string(a)))
+                        if (!json_object_is_type(a, json_type_string) || !package_name_valid(json_object_get_string(a)))
                                 return refuse(ret_error, id, index, "architectures[%zu] is not an architecture", i);
                         r = strv_push(&e->arches, &e->n_arches, json_object_get_string(a));
                         if (r < 0)
@@ -305,6 +292,26 @@ static int parse_event(json_object *o, size_t index, struct pes_event *e, char *
 /* One JSON value, all of text: *ret, or -EBADMSG saying why not. */
 static int parse_json(const char *text, size_t len, json_object **ret, char **ret_error);
 
+/* text as the JSON object a PES file or a repository map is, with its list
+ * key: *ret_root (the caller puts it) and, in it, *ret_list. The
+ * refusals: not_object when it is not an object, no_list when it has no
+ * such list. *ret_error is NULL unless refused. */
+static int parse_document(const char *text, size_t len, const char *key, const char *not_object,
+                          const char *no_list, json_object **ret_root, json_object **ret_list, char **ret_error) {
+        int r;
+
+        *ret_error = NULL;
+        r = parse_json(text, len, ret_root, ret_error);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(*ret_root, json_type_object))
+                return refuse(ret_error, -1, SIZE_MAX, "%s", not_object);
+        *ret_list = member(*ret_root, key);
+        if (!*ret_list || !json_object_is_type(*ret_list, json_type_array))
+                return refuse(ret_error, -1, SIZE_MAX, "%s", no_list);
+        return 0;
+}
+
 int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_error) {
         _cleanup_(json_putp) json_object *root = NULL;
         struct pes_events out = {};
@@ -313,15 +320,10 @@ int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_e
         int r;
 
         *ret = (struct pes_events) {};
-        *ret_error = NULL;
-        r = parse_json(text, len, &root, ret_error);
+        r = parse_document(text, len, "packageinfo", "not a PES file: want an object with packageinfo",
+                           "not a PES file: no packageinfo list", &root, &list, ret_error);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(root, json_type_object))
-                return refuse(ret_error, -1, SIZE_MAX, "not a PES file: want an object with packageinfo");
-        list = member(root, "packageinfo");
-        if (!list || !json_object_is_type(list, json_type_array))
-                return refuse(ret_error, -1, SIZE_MAX, "not a PES file: no packageinfo list");
         n = json_object_array_length(list);
         if (n) {
                 out.events = calloc(n, sizeof(struct pes_event));
@@ -342,17 +344,19 @@ int pes_parse(const char *text, size_t len, struct pes_events *ret, char **ret_e
         return 0;
 }
 
+/* The file a loader parses: whole, at most PES_SIZE_MAX. */
+static int read_input(const char *path, char **ret, size_t *ret_len, char **ret_error) {
+        *ret_error = NULL;
+        return read_regular_file(path, PES_SIZE_MAX, ret, ret_len);
+}
+
 int pes_load(const char *path, struct pes_events *ret, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len;
-        int r;
+        int r = read_input(path, &data, &len, ret_error);
 
         *ret = (struct pes_events) {};
-        *ret_error = NULL;
-        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
-        if (r < 0)
-                return r;
-        return pes_parse(data, len, ret, ret_error);
+        return r < 0 ? r : pes_parse(data, len, ret, ret_error);
 }
 
 int pes_events_append(struct pes_events *a, struct pes_events *b) {
@@ -593,13 +597,10 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
         int r;
 
         *ret = (struct pes_repomap) {};
-        *ret_error = NULL;
-        r = parse_json(text, len, &root, ret_error);
+        r = parse_document(text, len, "repositories", "not a repository map: no repositories list",
+                           "not a repository map: no repositories list", &root, &list, ret_error);
         if (r < 0)
                 return r;
-        list = json_object_is_type(root, json_type_object) ? member(root, "repositories") : NULL;
-        if (!list || !json_object_is_type(list, json_type_array))
-                return refuse(ret_error, -1, SIZE_MAX, "not a repository map: no repositories list");
         n = json_object_array_length(list);
         for (size_t i = 0; i < n; i++) {
                 json_object *repo = json_object_array_get_idx(list, i), *entries, *v;
@@ -660,14 +661,10 @@ int pes_repomap_parse(const char *text, size_t len, struct pes_repomap *ret, cha
 int pes_repomap_load(const char *path, struct pes_repomap *ret, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len;
-        int r;
+        int r = read_input(path, &data, &len, ret_error);
 
         *ret = (struct pes_repomap) {};
-        *ret_error = NULL;
-        r = read_regular_file(path, PES_SIZE_MAX, &data, &len);
-        if (r < 0)
-                return r;
-        return pes_repomap_parse(data, len, ret, ret_error);
+        return r < 0 ? r : pes_repomap_parse(data, len, ret, ret_error);
 }
 
 void pes_repomap_done(struct pes_repomap *m) {

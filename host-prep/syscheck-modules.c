@@ -28,10 +28,20 @@ static void normalise(char *s) {
                         *s = '_';
 }
 
+/* The module name of the file name at base, which ends its name at ko
+ * (".ko..."), normalised. */
+static char *module_name(const char *base, const char *ko) {
+        char *name = strndup(base, (size_t) (ko - base));
+
+        if (!name)
+                abort();
+        normalise(name);
+        return name;
+}
+
 /* NAME of ".../lib/modules/KVER/.../NAME.ko[.COMP]", or NULL. */
 static char *module_of_path(const char *path) {
         const char *base = strrchr(path, '/'), *ko;
-        char *name;
 
         if (!strstr(path, "/lib/modules/") || !base)
                 return NULL;
@@ -40,26 +50,17 @@ static char *module_of_path(const char *path) {
         if (!ko || (ko[3] != '\0' && strcmp(ko + 3, ".xz") != 0 && strcmp(ko + 3, ".gz") != 0 &&
                     strcmp(ko + 3, ".zst") != 0))
                 return NULL;
-        name = strndup(base, (size_t) (ko - base));
-        if (!name)
-                abort();
-        normalise(name);
-        return name;
+        return module_name(base, ko);
 }
 
 /* NAME of "kernel/.../NAME.ko" (a line of modules.builtin), or NULL. */
 static char *module_of_builtin(const char *line) {
         const char *base = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
         const char *ko = strstr(base, ".ko");
-        char *name;
 
         if (!ko || ko == base)
                 return NULL;
-        name = strndup(base, (size_t) (ko - base));
-        if (!name)
-                abort();
-        normalise(name);
-        return name;
+        return module_name(base, ko);
 }
 
 static bool is_modules_builtin(const char *fn) {

@@ -190,15 +190,41 @@ static const struct {
         const char *name;
         const char *tool;   /* what dracut needs on the system to assemble it */
         const char *module; /* dracut's module for it */
+        /* What it means for the upgrade boot beyond that, when anything:
+         * a finding "MOUNTPOINT is on <on>". */
+        struct {
+                enum severity severity;
+                const char *id, *meaning, *action, *on;
+        } finding;
 } layers[] = {
         [LAYER_LVM] = { "LVM", "lvm", "90lvm" },
         [LAYER_MD] = { "MD RAID", "mdadm", "90mdraid" },
-        [LAYER_CRYPT] = { "LUKS/dm-crypt", "cryptsetup", "90crypt" },
-        [LAYER_MULTIPATH] = { "multipath", "multipath", "90multipath" },
-        [LAYER_ISCSI] = { "iSCSI", "iscsiadm", "95iscsi" },
+        [LAYER_CRYPT] = { "LUKS/dm-crypt", "cryptsetup", "90crypt",
+                { SEVERITY_WARNING, "storage-encrypted",
+                  "the upgrade boot unlocks the encrypted device as every boot does: it waits "
+                  "for the passphrase on the console, and an unattended upgrade stops there",
+                  "be at the console (or its remote equivalent) for the upgrade boot, or unlock "
+                  "with a key file or TPM/clevis binding that dracut includes",
+                  "an encrypted (LUKS/dm-crypt) device" } },
+        [LAYER_MULTIPATH] = { "multipath", "multipath", "90multipath",
+                { SEVERITY_WARNING, "storage-multipath",
+                  "the upgrade boot assembles multipath with /etc/multipath.conf and the "
+                  "bindings file as dracut copies them; the target's multipath tools may "
+                  "name the maps differently",
+                  "keep user_friendly_names and /etc/multipath/bindings as they are, and "
+                  "mount by UUID or LVM name rather than by map name",
+                  "a multipath device" } },
+        [LAYER_ISCSI] = { "iSCSI", "iscsiadm", "95iscsi",
+                { SEVERITY_BLOCKER, "storage-network-root",
+                  "the file system is on iSCSI: the upgrade boot must bring up the network "
+                  "and log in to the target before it can mount it, which oslift does not "
+                  "test",
+                  "make sure the system's initramfs boots from iSCSI today (rd.iscsi.* "
+                  "arguments, dracut's 95iscsi), then accept it with --accept "
+                  "storage-network-root",
+                  "iSCSI" } },
 };
 
-/* The layers below name, and a description "lvm(dm-0) < sda2" in *desc. */
 static void walk(const struct syscheck_context *c, const char *name, bool found[_LAYER_MAX], FILE *desc, int depth) {
         _cleanup_free_ char *uuid = block_attr(c, name, "dm/uuid");
         char **slaves = NULL;
@@ -292,36 +318,13 @@ static void check_mountpoint(struct syscheck_context *c, const char *mountpoint)
                         findings_set_subject(c->findings, mountpoint);
                 }
         }
-        if (found[LAYER_CRYPT]) {
-                findings_add(c->findings, SEVERITY_WARNING, "storage-encrypted",
-                             "the upgrade boot unlocks the encrypted device as every boot does: it waits "
-                             "for the passphrase on the console, and an unattended upgrade stops there",
-                             "be at the console (or its remote equivalent) for the upgrade boot, or unlock "
-                             "with a key file or TPM/clevis binding that dracut includes",
-                             "%s is on an encrypted (LUKS/dm-crypt) device", mountpoint);
-                findings_set_subject(c->findings, mountpoint);
-        }
-        if (found[LAYER_MULTIPATH]) {
-                findings_add(c->findings, SEVERITY_WARNING, "storage-multipath",
-                             "the upgrade boot assembles multipath with /etc/multipath.conf and the "
-                             "bindings file as dracut copies them; the target's multipath tools may "
-                             "name the maps differently",
-                             "keep user_friendly_names and /etc/multipath/bindings as they are, and "
-                             "mount by UUID or LVM name rather than by map name",
-                             "%s is on a multipath device", mountpoint);
-                findings_set_subject(c->findings, mountpoint);
-        }
-        if (found[LAYER_ISCSI]) {
-                findings_add(c->findings, SEVERITY_BLOCKER, "storage-network-root",
-                             "the file system is on iSCSI: the upgrade boot must bring up the network "
-                             "and log in to the target before it can mount it, which oslift does not "
-                             "test",
-                             "make sure the system's initramfs boots from iSCSI today (rd.iscsi.* "
-                             "arguments, dracut's 95iscsi), then accept it with --accept "
-                             "storage-network-root",
-                             "%s is on iSCSI", mountpoint);
-                findings_set_subject(c->findings, mountpoint);
-        }
+        for (enum layer l = 0; l < _LAYER_MAX; l++)
+                if (found[l] && layers[l].finding.id) {
+                        findings_add(c->findings, layers[l].finding.severity, layers[l].finding.id,
+                                     layers[l].finding.meaning, layers[l].finding.action, "%s is on %s", mountpoint,
+                                     layers[l].finding.on);
+                        findings_set_subject(c->findings, mountpoint);
+                }
 }
 
 void syscheck_storage(struct syscheck_context *c) {

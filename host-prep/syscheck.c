@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry of the system-level checks and what they share. */
-#include <fcntl.h>
 #include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmts.h>
@@ -11,6 +10,8 @@
 #include "fsutil.h"
 #include "log.h"
 #include "syscheck.h"
+
+#define SYSCHECK_READ_MAX (1u << 20)
 
 static void (*const registry[])(struct syscheck_context *c) = {
         syscheck_release,   syscheck_memory,  syscheck_kernel,  syscheck_modules,     syscheck_storage,
@@ -30,32 +31,13 @@ char *syscheck_path(const char *base, const char *rel) {
 
 int syscheck_read(const char *base, const char *rel, char **ret) {
         _cleanup_free_ char *path = syscheck_path(base, rel);
-        /* Symlinks followed: /proc/mounts is one. O_NONBLOCK: a FIFO
-         * planted in a root does not hang the check. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
         size_t len;
-        char *buf;
         int r;
 
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
-        r = read_bounded(fd, 1 << 20, 4096, &buf, &len);
-        if (r < 0)
-                return r;
-        /* read_bounded leaves room for no terminator: make one. */
-        char *t = realloc(buf, len + 1);
-        if (!t) {
-                free(buf);
-                return -ENOMEM;
-        }
-        t[len] = '\0';
-        *ret = t;
-        return (int) len;
+        /* Symlinks followed: /proc/mounts is one. A FIFO planted in a root
+         * does not hang the check. What is beyond 1 MiB is not looked at. */
+        r = read_regular_file_full(path, SYSCHECK_READ_MAX, READ_TRUNCATE | READ_NUL_TERMINATE, ret, &len);
+        return r < 0 ? r : (int) len;
 }
 
 char *syscheck_read_line(const char *base, const char *rel) {

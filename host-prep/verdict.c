@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,10 +86,61 @@ void verdicts_sort(struct verdicts *x) {
                 qsort(x->v, x->n, sizeof(struct verdict), compare_verdicts);
 }
 
-struct verdict *verdicts_find(const struct verdicts *x, const char *nevra) {
+/* The other spelling of nevra's epoch of 0: "N-0:V-R.A" for "N-V-R.A" and
+ * the reverse (rpm's NEVRA shows an epoch of 0 that a package states,
+ * libsolv's leaves it out); NULL for another epoch or what is not a
+ * NEVRA. A name holds no ':', a version and a release no '-'. */
+static char *nevra_other_zero_epoch(const char *nevra) {
+        const char *colon = strchr(nevra, ':'), *version;
+        char *s = NULL;
+        int r;
+
+        if (colon) {
+                if (colon - nevra < 2 || colon[-1] != '0' || colon[-2] != '-')
+                        return NULL;
+                r = asprintf(&s, "%.*s%s", (int) (colon - 1 - nevra), nevra, colon + 1);
+        } else {
+                const char *release = strrchr(nevra, '-');
+
+                if (!release)
+                        return NULL;
+                for (version = release; version > nevra && version[-1] != '-'; version--)
+                        ;
+                if (version == nevra)
+                        return NULL;
+                r = asprintf(&s, "%.*s0:%s", (int) (version - nevra), nevra, version);
+        }
+        if (r < 0)
+                abort();
+        return s;
+}
+
+static struct verdict *verdicts_find_exactly(const struct verdicts *x, const char *nevra) {
         struct verdict key = { .nevra = (char *) nevra };
 
         return x->n ? bsearch(&key, x->v, x->n, sizeof(struct verdict), compare_verdicts) : NULL;
+}
+
+struct verdict *verdicts_find(const struct verdicts *x, const char *nevra) {
+        struct verdict *v = verdicts_find_exactly(x, nevra);
+        _cleanup_free_ char *other = NULL;
+
+        if (v || !(other = nevra_other_zero_epoch(nevra)))
+                return v;
+        return verdicts_find_exactly(x, other);
+}
+
+void verdicts_name_targets(struct verdicts *x, const char *nevra) {
+        _cleanup_free_ char *other = strchr(nevra, ':') ? nevra_other_zero_epoch(nevra) : NULL;
+
+        if (!other)
+                return;
+        for (size_t i = 0; i < x->n; i++) {
+                struct verdict *v = &x->v[i];
+
+                if (v->target && strcmp(v->target, other) == 0)
+                        verdict_set(v, v->action, v->reason, nevra, v->event, v->map_line);
+        }
 }
 
 void verdicts_done(struct verdicts *x) {

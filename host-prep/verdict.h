@@ -70,8 +70,14 @@ const char *verdict_signature_name(enum verdict_signature s); /* NULL for unknow
  * replaces it until said otherwise. Returns it; aborts out of memory. */
 struct verdict *verdicts_add(struct verdicts *x, const char *nevra, const char *name, const char *key_id);
 void verdicts_sort(struct verdicts *x);
-/* The verdict on nevra (after verdicts_sort()), or NULL. */
+/* The verdict on nevra (after verdicts_sort()), or NULL. An epoch of 0
+ * matches whether it is spelled out ("N-0:V-R.A") or not ("N-V-R.A"):
+ * libsolv leaves out what rpm's NEVRA shows. */
 struct verdict *verdicts_find(const struct verdicts *x, const char *nevra);
+/* Names the targets spelled without nevra's epoch of 0 as nevra does
+ * (rpm's name for a candidate), so that a move names the package as rpm
+ * does; nothing when nevra has no epoch of 0. */
+void verdicts_name_targets(struct verdicts *x, const char *nevra);
 void verdicts_done(struct verdicts *x);
 
 /* Sets what happens to v: for VERDICT_MOVE target is the replacing

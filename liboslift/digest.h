@@ -32,3 +32,12 @@ int sha256_fd(int fd, char hex[static SHA256_HEX_SIZE], uint64_t *ret_size);
  * digest context (then hex is "", which never equals a real digest).
  */
 int sha256_buffer(const void *data, size_t len, char hex[static SHA256_HEX_SIZE]);
+
+/*
+ * The digest of the regular file path (opened as sha256_file() opens it)
+ * with librpm's hash algorithm algo (a PGPHASHALGO_* value, as
+ * rpmfiDigestAlgo() gives a package's file digests), as lowercase hex in
+ * a new string *ret. Returns 0 or a negative errno: as sha256_file(), and
+ * -EOPNOTSUPP when librpm has no such algorithm. On error *ret is NULL.
+ */
+int digest_file_hex(int dirfd, const char *path, int algo, char **ret);

@@ -138,43 +138,64 @@ int copy_file(const char *src, const char *dst) {
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_close_ int out = -1;
         struct stat st;
-        char buf[1 << 16];
-        ssize_t n;
 
         if (in < 0 || fstat(in, &st) < 0)
                 return negative_errno();
         out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
         if (out < 0)
                 return negative_errno();
-        while ((n = read(in, buf, sizeof(buf))) > 0) {
-                int r = write_all(out, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-        }
-        if (n < 0 || fsync(out) < 0)
-                return negative_errno();
-        return 0;
+        return copy_fd_data(in, out, COPY_FSYNC, NULL);
 }
 
-int copy_fd_data(int in, int out) {
-        char buf[1 << 16];
-
+ssize_t read_retry(int fd, void *buf, size_t size) {
         for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
+                ssize_t n = read(fd, buf, size);
+
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece, size_t n, void *userdata),
+                   void *userdata) {
+        for (;;) {
+                ssize_t n = read_retry(fd, buf, size);
                 int r;
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                r = write_all(out, buf, (size_t) n);
+                if (n <= 0)
+                        return (int) n;
+                r = each(buf, (size_t) n, userdata);
                 if (r < 0)
                         return r;
         }
-        return fsync(out) < 0 ? negative_errno() : 0;
+}
+
+struct copy_to {
+        int fd;
+        uint64_t bytes;
+};
+
+static int write_piece(const void *piece, size_t n, void *userdata) {
+        struct copy_to *to = userdata;
+
+        to->bytes += n;
+        return write_all(to->fd, piece, n);
+}
+
+int copy_fd_data(int in, int out, unsigned flags, uint64_t *bytes) {
+        struct copy_to to = { .fd = out };
+        char buf[1 << 16];
+        int r = read_fd_pieces(in, buf, sizeof(buf), write_piece, &to);
+
+        if (bytes)
+                *bytes += to.bytes;
+        if (r < 0)
+                return r;
+        if ((flags & COPY_FSYNC) && fsync(out) < 0)
+                return negative_errno();
+        return 0;
 }
 
 int copy_dir_files(const char *src, const char *dst) {
@@ -351,12 +372,9 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
                                 return -ENOMEM;
                         buf = b;
                 }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
+                n = read_retry(fd, buf + len, cap - len);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 len += (size_t) n;
@@ -366,7 +384,7 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+int read_regular_file_full(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
         struct stat st;
@@ -379,14 +397,27 @@ int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        r = read_bounded(fd, max + 1, (size_t) st.st_size, &data, &len);
+        r = read_bounded(fd, flags & READ_TRUNCATE ? max : max + 1, (size_t) st.st_size, &data, &len);
         if (r < 0)
                 return r;
         if (len > max)
                 return -EFBIG;
+        if (flags & READ_NUL_TERMINATE) {
+                /* read_bounded() leaves no room for a terminator. */
+                char *t = realloc(data, len + 1);
+
+                if (!t)
+                        return -ENOMEM;
+                data = t;
+                data[len] = '\0';
+        }
         *ret = TAKE_PTR(data);
         *ret_len = len;
         return 0;
+}
+
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_regular_file_full(path, max, 0, ret, ret_len);
 }
 
 static unsigned digits_value(const char *s, size_t n) {

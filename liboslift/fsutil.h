@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -42,12 +43,27 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
  * dir_fd, never following or reusing what is there; *ret_tmp is its name. */
 int open_temporary_at(int dir_fd, const char *name, char **ret_tmp);
 
+/* read(2), going on after EINTR: the number of bytes read, 0 at the end,
+ * or a negative errno. */
+ssize_t read_retry(int fd, void *buf, size_t size);
+
+/* Reads fd from its offset to its end, at most size bytes at a time into
+ * buf, and hands each piece to each(). Returns 0 at the end, the first
+ * negative value each() returns, or read's negative errno. */
+int read_fd_pieces(int fd, void *buf, size_t size, int (*each)(const void *piece, size_t n, void *userdata),
+                   void *userdata);
+
 /* Copies src to dst (created, mode kept), data synced to disk. */
 int copy_file(const char *src, const char *dst);
 
 /* Copies what is left of in (from its offset) to out, going on after short
- * writes and EINTR, then fsyncs out. */
-int copy_fd_data(int in, int out);
+ * writes and EINTR, then fsyncs out with COPY_FSYNC (without it, the
+ * caller makes the data durable, with one syncfs() for many files). Adds
+ * the bytes copied to *bytes unless it is NULL. */
+enum {
+        COPY_FSYNC = 1 << 0,
+};
+int copy_fd_data(int in, int out, unsigned flags, uint64_t *bytes);
 
 /* Copies the regular files of directory src into dst (created 0700). */
 int copy_dir_files(const char *src, const char *dst);
@@ -78,6 +94,17 @@ int read_bounded(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
  * anything but a regular file (a FIFO fails at once, it never blocks),
  * -EFBIG beyond max, else what open() or reading says. */
 int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* How read_regular_file_full() reads. */
+enum {
+        /* The first max bytes of a larger file, not -EFBIG: for files whose
+         * head is all that is wanted (/proc, configuration). */
+        READ_TRUNCATE = 1 << 0,
+        /* A NUL after the data (not counted in *ret_len), for text. */
+        READ_NUL_TERMINATE = 1 << 1,
+};
+/* read_regular_file() with flags (READ_*). */
+int read_regular_file_full(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_len);
 
 /* Exactly what timestamp_now() writes, for a real UTC time. */
 bool timestamp_is_valid(const char *s);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -51,6 +52,21 @@ static inline void closedirp(DIR **d) {
                 (fd) = -1;                   \
                 _tf;                         \
         })
+
+/* Appends a copy of the size-byte item to the array *array (a pointer to
+ * a T *, reallocated) of *n items; -ENOMEM leaves both as they were. */
+static inline int array_append(void *array, size_t *n, const void *item, size_t size) {
+        void *v, *grown;
+
+        memcpy(&v, array, sizeof(v));
+        grown = reallocarray(v, *n + 1, size);
+        if (!grown)
+                return -ENOMEM;
+        memcpy((char *) grown + *n * size, item, size);
+        memcpy(array, &grown, sizeof(grown));
+        (*n)++;
+        return 0;
+}
 
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;

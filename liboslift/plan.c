@@ -9,6 +9,7 @@
 #include "digest.h"
 #include "macro.h"
 #include "fsutil.h"
+#include "parse-error.h"
 #include "plan.h"
 #include "utf8.h"
 
@@ -477,24 +478,14 @@ static void parser_done(struct parser *ps) {
 
 /* Records a message for the current line; returns -EBADMSG (or -ENOMEM). */
 static _printf_(2, 3) int parser_error(struct parser *ps, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
         free(ps->error);
-        ps->error = NULL;
-        if (ps->line == 0)
-                ps->error = TAKE_PTR(msg);
-        else if (asprintf(&ps->error, "line %zu: %s", ps->line, msg) < 0) {
-                ps->error = NULL;
-                return -ENOMEM;
-        }
-        return -EBADMSG;
+        va_start(ap, fmt);
+        r = parse_error_line_va(&ps->error, ps->line, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static int record_line(size_t **lines, size_t n, size_t line) {

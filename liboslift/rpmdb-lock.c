@@ -78,18 +78,30 @@ static void refuse_held(pid_t pid, const char *what, const char *path) {
                   "changed)", what, path, who, lock_wait_seconds());
 }
 
+#define SHOWN_SIZE 4096
+
+/* Opens, inside root, the file librpm's macro names. *shown gets root and
+ * the path, for messages; it is "" when the macro is not an absolute path
+ * (then -EINVAL). Else what open_in_root() returns. */
+static int open_rpm_file(const char *root, const char *macro, int flags, char shown[static SHOWN_SIZE]) {
+        _cleanup_free_ char *path = rpmExpand(macro, NULL);
+
+        shown[0] = '\0';
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        snprintf(shown, SHOWN_SIZE, "%s%s", root_prefix(root), path);
+        return open_in_root(root, path, flags, 0);
+}
+
 int rpmdb_wait_unlocked(const char *root) {
-        _cleanup_free_ char *dbpath = rpmExpand("%{_dbpath}/rpmdb.sqlite", NULL);
-        _cleanup_close_ int fd = -1;
-        char shown[4096];
+        char shown[SHOWN_SIZE];
+        _cleanup_close_ int fd = open_rpm_file(root, "%{_dbpath}/rpmdb.sqlite", O_RDONLY, shown);
         pid_t pid;
 
-        if (!dbpath || dbpath[0] != '/')
-                return 0; /* librpm says what is wrong with its configuration */
-        fd = open_in_root(root, dbpath, O_RDONLY, 0);
+        /* Not an absolute path: librpm says what is wrong with its
+         * configuration. Not there: no sqlite rpmdb, nothing to wait for. */
         if (fd < 0)
-                return 0; /* no sqlite rpmdb: nothing to wait for */
-        snprintf(shown, sizeof(shown), "%s%s", root_prefix(root), dbpath);
+                return 0;
         pid = wait_for(fd, sqlite_holder, "the rpm database", shown);
         if (pid == 0)
                 return 0;
@@ -108,17 +120,14 @@ static int take(int fd) {
 }
 
 int rpm_transaction_lock(const char *root) {
-        _cleanup_free_ char *path = rpmExpand("%{?_rpmlock_path}", NULL);
-        _cleanup_close_ int fd = -1;
-        char shown[4096];
-        pid_t pid;
-
-        if (!path || path[0] != '/')
-                return log_error_errno(-EINVAL, "librpm's %%_rpmlock_path is not an absolute path");
-        snprintf(shown, sizeof(shown), "%s%s", root_prefix(root), path);
+        char shown[SHOWN_SIZE];
         /* Not created here: the checks write nothing. librpm creates it
          * for its transaction, and nobody holds a file that is not there. */
-        fd = open_in_root(root, path, O_RDWR | O_NOFOLLOW, 0);
+        _cleanup_close_ int fd = open_rpm_file(root, "%{?_rpmlock_path}", O_RDWR | O_NOFOLLOW, shown);
+        pid_t pid;
+
+        if (!shown[0])
+                return log_error_errno(-EINVAL, "librpm's %%_rpmlock_path is not an absolute path");
         if (fd == -ENOENT || fd == -EROFS)
                 return -ENOENT; /* read-only: librpm says so when it gets there */
         if (fd < 0)

@@ -162,6 +162,29 @@ t_rpm() {
 	rpm --root "$root" --dbpath /var/lib/rpm "$@" 2> >(grep -v 'Alien\|assuming you know' >&2)
 }
 
+# A root's installed packages as "NAME NEVRA" lines, sorted, without rpm's
+# gpg-pubkey entries: t_rpm_qa ROOT.
+t_rpm_qa() { t_rpm "$1" -qa --qf '%{NAME} %{NEVRA}\n' | grep -v '^gpg-pubkey ' | LC_ALL=C sort; }
+
+# What happened between two t_rpm_qa lists, one line per package:
+# "install N" (a new name, or beside an install-only one that stays),
+# "upgrade N" (replaces its own name), "erase N" (its name is gone).
+# t_rpm_qa_changes BEFORE AFTER.
+t_rpm_qa_changes() {
+	awk 'NR == FNR { before[$2] = 1; bname[$1] = 1; next }
+	     { after[$2] = 1; aname[$1] = 1; if (!($2 in before)) new[$2] = $1 }
+	     END {
+		for (n in before) if (!(n in after)) gone[n] = 1
+		for (n in new) {
+			replaced = 0
+			for (o in gone) if (o ~ "^" new[n] "-[0-9]") replaced = 1
+			print (replaced ? "upgrade " : "install ") n
+		}
+		for (o in gone) { name = o; sub(/-[^-]+-[^-]+$/, "", name)
+			if (!(name in aname)) print "erase " o }
+	     }' "$1" "$2" | LC_ALL=C sort
+}
+
 # The test package sets (tests/packages), built once per build directory.
 # Prints the directory holding release7/ and release8/.
 t_packages() {

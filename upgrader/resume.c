@@ -21,6 +21,17 @@
 #include "resume.h"
 #include "strv.h"
 
+#define STAGED_PATH_SIZE (PATH_MAX * 2)
+
+/* The staged file of plan package p, in packages_dir, into path; false for
+ * an erasure, which has none. */
+static bool staged_file(const char *packages_dir, const struct plan_package *p, char path[static STAGED_PATH_SIZE]) {
+        if (p->op == PLAN_OP_ERASE)
+                return false;
+        snprintf(path, STAGED_PATH_SIZE, "%s/%s", packages_dir, p->file);
+        return true;
+}
+
 static bool plan_has(const struct plan *plan, const char *nevra, bool erase) {
         for (size_t i = 0; i < plan->n_packages; i++)
                 if ((plan->packages[i].op == PLAN_OP_ERASE) == erase && strcmp(plan->packages[i].nevra, nevra) == 0)
@@ -171,11 +182,10 @@ int resume_build(struct txn *t, const struct plan *plan, const char *packages_di
 
         for (size_t i = 0; r == 0 && i < plan->n_packages; i++) {
                 const struct plan_package *p = &plan->packages[i];
-                char path[PATH_MAX * 2];
+                char path[STAGED_PATH_SIZE];
 
-                if (p->op == PLAN_OP_ERASE)
+                if (!staged_file(packages_dir, p, path))
                         continue;
-                snprintf(path, sizeof(path), "%s/%s", packages_dir, p->file);
                 if (!strv_contains(installed, n_installed, p->nevra)) {
                         r = txn_add_package(t, p->op, path, p->nevra);
                         counts.installed++;
@@ -276,11 +286,10 @@ int resume_remove_temp_files(const char *root, const struct plan *plan, const ch
         rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
         for (size_t i = 0; r == 0 && i < plan->n_packages; i++) {
                 const struct plan_package *p = &plan->packages[i];
-                char path[PATH_MAX * 2];
+                char path[STAGED_PATH_SIZE];
 
-                if (p->op == PLAN_OP_ERASE)
+                if (!staged_file(packages_dir, p, path))
                         continue;
-                snprintf(path, sizeof(path), "%s/%s", packages_dir, p->file);
                 r = remove_temp_files_of(root, ts, path, j, &removed);
                 if (r < 0)
                         log_error_errno(r, "cannot read the file list of %s", p->file);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The undo set (OSLIFT_UNDO_DIR) and the rollback that uses it.
+ * The undo set (OSLIFT_UNDO_DIR) and the rollback that uses it: taken in
+ * undo.c, used by rollback.c, its layout and manifest in undo-set.h.
  *
  * Taken before the upgrader's first write, from the files of the
  * installed packages the transaction removes (its erasures and what its

@@ -53,8 +53,9 @@ for c in $commands; do
 	t_match "$(cat "$tmp/host-prep.8.txt")" "^   $c\$" "host-prep.8 has a subsection for the command $c"
 done
 
-# The stable ids of check's findings.
-ids=$(grep -ohzP 'findings_add\([^,]+,\s*SEVERITY_[A-Z]+,\s*"\K[a-z-]+' "$top"/host-prep/*.c | tr '\0' '\n' | sort -u)
+# The stable ids of check's findings: in findings_add() calls, and in the
+# tables that hold a finding's severity and id ("{ SEVERITY_..., "id"").
+ids=$(grep -ohzP '(findings_add\([^,]+,|\{)\s*SEVERITY_[A-Z]+,\s*"\K[a-z-]+' "$top"/host-prep/*.c | tr '\0' '\n' | sort -u)
 [[ -n $ids ]] || t_fail "finding ids found in host-prep/*.c"
 for id in $ids; do has host-prep.8 "$id" "host-prep.8 explains the finding $id"; done
 

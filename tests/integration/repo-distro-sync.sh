@@ -41,43 +41,23 @@ dnf_in() { # ROOT DNF-ARGS...: dnf on ROOT with only the target repository
 		--repofrompath=target,"file://${dnf_repo:-$repo}" --repo target --releasever 8 --nogpgcheck "$@"
 }
 
-qa() { t_rpm "$1" -qa --qf '%{NAME} %{NEVRA}\n' | grep -v '^gpg-pubkey ' | LC_ALL=C sort; }
-
-# What happened between two rpm -qa lists, one line per package:
-# "install N" (a new name, or beside an install-only one that stays),
-# "upgrade N" (replaces its own name), "erase N" (its name is gone).
-changes() {
-	awk 'NR == FNR { before[$2] = 1; bname[$1] = 1; next }
-	     { after[$2] = 1; aname[$1] = 1; if (!($2 in before)) new[$2] = $1 }
-	     END {
-		for (n in before) if (!(n in after)) gone[n] = 1
-		for (n in new) {
-			replaced = 0
-			for (o in gone) if (o ~ "^" new[n] "-[0-9]") replaced = 1
-			print (replaced ? "upgrade " : "install ") n
-		}
-		for (o in gone) { name = o; sub(/-[^-]+-[^-]+$/, "", name)
-			if (!(name in aname)) print "erase " o }
-	     }' "$1" "$2" | LC_ALL=C sort
-}
-
 # Stages with host-prep, applies with the upgrader; prints the changes.
 host_prep_apply() { # ROOT HOST-PREP-ARGS...
 	local root=$1; shift
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	"$HOST_PREP" --root "$root" stage "$@" >"$root.stage" 2>&1 || { cat "$root.stage"; return 1; }
 	"$UPGRADER" --root "$root" >"$root.upgrade" 2>&1 || { cat "$root.upgrade"; return 1; }
-	qa "$root" >"$root.after"
-	changes "$root.before" "$root.after"
+	t_rpm_qa "$root" >"$root.after"
+	t_rpm_qa_changes "$root.before" "$root.after"
 }
 
 # The same with dnf: DNF-COMMAND... is distro-sync, or shell SCRIPT.
 dnf_apply() { # ROOT DNF-ARGS...
 	local root=$1; shift
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	dnf_in "$root" "$@" >"$root.dnf" 2>&1 || { cat "$root.dnf"; return 1; }
-	qa "$root" >"$root.after"
-	changes "$root.before" "$root.after"
+	t_rpm_qa "$root" >"$root.after"
+	t_rpm_qa_changes "$root.before" "$root.after"
 }
 
 plan_nevras() { awk '$1 ~ /^(upgrade|install|install-only)$/ {print $5}' "$1/var/lib/oslift/plan" | LC_ALL=C sort; }

@@ -42,26 +42,25 @@ dnf_in() { # ROOT DNF-ARGS...
 		--repofrompath=target,"file://${dnf_repo:-$repo}" --repo target --releasever 8 --nogpgcheck "$@"
 }
 
-qa() { t_rpm "$1" -qa --qf '%{NAME} %{NEVRA}\n' | grep -v '^gpg-pubkey ' | LC_ALL=C sort; }
 # The NEVRAs a root gained: what was installed or upgraded to.
 gained() { comm -13 <(awk '{print $2}' "$1.before") <(awk '{print $2}' "$1.after"); }
 
 host_prep_apply() { # ROOT HOST-PREP-ARGS...
 	local root=$1
 	shift
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	"$HOST_PREP" --root "$root" stage "$@" >"$root.stage" 2>&1 || { cat "$root.stage"; return 1; }
 	"$UPGRADER" --root "$root" >"$root.upgrade" 2>&1 || { cat "$root.upgrade"; return 1; }
-	qa "$root" >"$root.after"
+	t_rpm_qa "$root" >"$root.after"
 	gained "$root"
 }
 
 dnf_apply() { # ROOT DNF-ARGS...
 	local root=$1
 	shift
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	dnf_in "$root" "$@" >"$root.dnf" 2>&1 || { cat "$root.dnf"; return 1; }
-	qa "$root" >"$root.after"
+	t_rpm_qa "$root" >"$root.after"
 	gained "$root"
 }
 

@@ -141,28 +141,13 @@ reference "$tmp/installed.names" "$tmp/available.names" >"$tmp/ref.nomap"
 reference "$tmp/installed.names" "$tmp/available.names" "$map" >"$tmp/ref.map"
 t_is "$(grep -c '^event .* applied$' "$tmp/ref.nomap")" 10 "the reference applies 10 events without the map"
 
-qa() { t_rpm "$1" -qa --qf '%{NAME} %{NEVRA}\n' | grep -v '^gpg-pubkey ' | LC_ALL=C sort; }
-changes() { # BEFORE AFTER: install/upgrade/erase lines, as repo-distro-sync.sh
-	awk 'NR == FNR { before[$2] = 1; bname[$1] = 1; next }
-	     { after[$2] = 1; aname[$1] = 1; if (!($2 in before)) new[$2] = $1 }
-	     END {
-		for (n in before) if (!(n in after)) gone[n] = 1
-		for (n in new) {
-			replaced = 0
-			for (o in gone) if (o ~ "^" new[n] "-[0-9]") replaced = 1
-			print (replaced ? "upgrade " : "install ") n
-		}
-		for (o in gone) { name = o; sub(/-[^-]+-[^-]+$/, "", name)
-			if (!(name in aname)) print "erase " o }
-	     }' "$1" "$2" | LC_ALL=C sort
-}
 host_prep_apply() { # ROOT HOST-PREP-ARGS...
 	local root=$1; shift
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	"$HOST_PREP" --root "$root" stage --no-boot "$@" >"$root.stage" 2>&1 || { cat "$root.stage"; return 1; }
 	"$UPGRADER" --root "$root" >"$root.upgrade" 2>&1 || { cat "$root.upgrade"; return 1; }
-	qa "$root" >"$root.after"
-	changes "$root.before" "$root.after"
+	t_rpm_qa "$root" >"$root.after"
+	t_rpm_qa_changes "$root.before" "$root.after"
 }
 printf '%%_dbpath /var/lib/rpm\n' >"$tmp/home/.rpmmacros"
 dnf_apply() { # ROOT REFERENCE-FILE: distro-sync with the reference's removes and installs
@@ -173,13 +158,13 @@ dnf_apply() { # ROOT REFERENCE-FILE: distro-sync with the reference's removes an
 		if grep -q '^install ' "$ref"; then echo "install $(awk '$1 == "install" {printf "%s ", $2}' "$ref")"; fi
 		echo run
 	} >"$root.dnf-script"
-	qa "$root" >"$root.before"
+	t_rpm_qa "$root" >"$root.before"
 	HOME=$tmp/home dnf -y --installroot "$root" --setopt=reposdir="$tmp/no-repos" \
 		--setopt=cachedir="$tmp/dnf-cache" --setopt=keepcache=0 \
 		--repofrompath=target,"file://$repo" --repo target --releasever 8 --nogpgcheck \
 		shell "$root.dnf-script" >"$root.dnf" 2>&1 || { cat "$root.dnf"; return 1; }
-	qa "$root" >"$root.after"
-	changes "$root.before" "$root.after"
+	t_rpm_qa "$root" >"$root.after"
+	t_rpm_qa_changes "$root.before" "$root.after"
 }
 have_dnf=1
 command -v dnf >/dev/null || have_dnf=0

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A scratch root directory for unit tests, like the root directories the
- * programs act on with --root: made under /tmp with the directories a test
- * needs, removed with everything below it.
+ * What unit tests share: a scratch root directory, like the root
+ * directories the programs act on with --root (made under /tmp with the
+ * directories a test needs, removed with everything below it), and the
+ * real files of SHARED_FIXTURES.
  */
 #pragma once
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -28,4 +30,21 @@ static inline int fake_root_make(char root[static FAKE_ROOT_SIZE], const char *n
 
 static inline int fake_root_remove(const char *root) {
         return remove_tree(root) < 0 ? -1 : 0;
+}
+
+/* The path of rel below SHARED_FIXTURES (a new string), or NULL when that
+ * is not set or the file cannot be read: the test then skips. */
+static inline char *shared_fixture(const char *rel) {
+        const char *dir = getenv("SHARED_FIXTURES");
+        char *path;
+
+        if (!dir || !*dir)
+                return NULL;
+        if (asprintf(&path, "%s/%s", dir, rel) < 0)
+                abort();
+        if (access(path, R_OK) < 0) {
+                free(path);
+                return NULL;
+        }
+        return path;
 }

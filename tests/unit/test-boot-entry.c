@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "boot-common.h"
 #include "boot-entry.h"
 #include "boot-entry-internal.h"
 #include "grubenv.h"
@@ -202,6 +203,31 @@ static int teardown(void **state) {
 
         free(fx);
         return r;
+}
+
+/* boot_read_file: all of a file up to max, NUL-terminated, its size and
+ * mode; -EFBIG beyond max, -EBADMSG for what is not a regular file. */
+static void test_read_file(void **state) {
+        struct fixture *fx = *state;
+        char *text = NULL, full[256];
+        size_t size = 0;
+        mode_t mode = 0;
+        struct stat st;
+
+        assert_int_equal(boot_read_file(fx->root, "/boot/grub/grub.cfg", strlen(grub_cfg), &text, &size, &mode), 0);
+        assert_string_equal(text, grub_cfg);
+        assert_int_equal(size, strlen(grub_cfg));
+        snprintf(full, sizeof(full), "%s/grub.cfg", fx->grub_dir);
+        assert_int_equal(stat(full, &st), 0);
+        assert_int_equal(mode, st.st_mode & 07777);
+        free(text);
+        text = NULL;
+        assert_int_equal(boot_read_file(fx->root, "/boot/grub/grub.cfg", strlen(grub_cfg) - 1, &text, NULL, NULL),
+                         -EFBIG);
+        assert_null(text);
+        assert_int_equal(boot_read_file(fx->root, "/boot/grub/absent", 100, &text, NULL, NULL), -ENOENT);
+        assert_int_equal(boot_read_file(fx->root, "/boot/grub", 100, &text, NULL, NULL), -EBADMSG);
+        assert_null(text);
 }
 
 /* ---- arm and disarm --------------------------------------------------------- */
@@ -1174,6 +1200,7 @@ static void test_default_kver(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_read_file, setup_bare, teardown),
                 cmocka_unit_test_setup_teardown(test_arm_disarm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_entry_text, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_arm_creates, setup_bare, teardown),

@@ -160,6 +160,30 @@ static void test_file_refusals(void **state) {
         assert_int_equal(size, 42);
 }
 
+/* digest_file_hex: the algorithm a package's file digests name (rpm's
+ * PGPHASHALGO_* numbers), the file opened as sha256_file() opens it. */
+static void test_file_hex_algorithms(void **state) {
+        struct fixture *fx = *state;
+        char *hex = NULL;
+
+        write_file(fx->dirfd, "abc", "abc", 3);
+        assert_int_equal(digest_file_hex(fx->dirfd, "abc", 8 /* SHA-256 */, &hex), 0);
+        assert_string_equal(hex, SHA256_ABC);
+        free(hex);
+        assert_int_equal(digest_file_hex(fx->dirfd, "abc", 1 /* MD5, EL 5's packages */, &hex), 0);
+        assert_string_equal(hex, "900150983cd24fb0d6963f7d28e17f72");
+        free(hex);
+
+        assert_int_equal(digest_file_hex(fx->dirfd, "missing", 8, &hex), -ENOENT);
+        assert_null(hex);
+        assert_int_equal(symlinkat("abc", fx->dirfd, "link"), 0);
+        assert_int_equal(digest_file_hex(fx->dirfd, "link", 8, &hex), -ELOOP);
+        assert_int_equal(mkfifoat(fx->dirfd, "fifo", 0600), 0);
+        assert_int_equal(digest_file_hex(fx->dirfd, "fifo", 8, &hex), -EBADFD);
+        assert_int_equal(digest_file_hex(fx->dirfd, "abc", 12345, &hex), -EOPNOTSUPP);
+        assert_null(hex);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_buffer_vectors),
@@ -168,6 +192,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_file_small_and_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_file_exactly_one_chunk, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_file_refusals, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_file_hex_algorithms, setup, teardown),
         };
         return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }

@@ -17,21 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake-root.h"
+
 #include "pes.h"
-
-static char *fixture(const char *rel) {
-        const char *dir = getenv("SHARED_FIXTURES");
-        char *path;
-
-        if (!dir || !*dir)
-                return NULL;
-        assert_true(asprintf(&path, "%s/%s", dir, rel) > 0);
-        if (access(path, R_OK) < 0) {
-                free(path);
-                return NULL;
-        }
-        return path;
-}
 
 static const struct pes_event *find(const struct pes_events *e, unsigned id) {
         for (size_t i = 0; i < e->n; i++)
@@ -51,7 +39,7 @@ static const struct pes_release el79 = { 7, 9 }, el8 = { 8, PES_MINOR_ANY };
 /* CentOS 7 -> AlmaLinux 8 on x86_64: the counts Leapp's filter gives
  * (python3's json on the same file agrees), and known events. */
 static void test_real_almalinux(void **state) {
-        char *path = fixture("leapp-data/almalinux-leapp-data/almalinux/pes-events.json"), *error = NULL;
+        char *path = shared_fixture("leapp-data/almalinux-leapp-data/almalinux/pes-events.json"), *error = NULL;
         struct pes_events e;
         size_t counts[_PES_ACTION_MAX];
         const struct pes_event *ev;
@@ -150,7 +138,7 @@ static void test_real_others(void **state) {
         size_t found = 0;
 
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-                char *path = fixture(files[i].path), *error = NULL;
+                char *path = shared_fixture(files[i].path), *error = NULL;
                 struct pes_events e;
                 size_t counts[_PES_ACTION_MAX];
 
@@ -173,7 +161,7 @@ static void test_real_others(void **state) {
 
 /* Upstream Leapp's newer format: "modulestreams" lists, null out sets. */
 static void test_real_modulestreams(void **state) {
-        char *path = fixture("leapp-data/oamg-leapp-repository/pes-sample04.json"), *error = NULL;
+        char *path = shared_fixture("leapp-data/oamg-leapp-repository/pes-sample04.json"), *error = NULL;
         struct pes_events e;
 
         if (!path)
@@ -312,8 +300,8 @@ static void test_apply(void **state) {
 /* Leapp's repository maps: ELevate's (one repoid per pesid) and
  * upstream's (the same repoid in several majors). */
 static void test_repomap(void **state) {
-        char *alma = fixture("leapp-data/almalinux-leapp-data/almalinux/repomap.json.el8"),
-             *upstream = fixture("leapp-data/oamg-leapp-repository/repomap.json"), *error = NULL;
+        char *alma = shared_fixture("leapp-data/almalinux-leapp-data/almalinux/repomap.json.el8"),
+             *upstream = shared_fixture("leapp-data/oamg-leapp-repository/repomap.json"), *error = NULL;
         struct pes_repomap m;
         static const char hand[] = "{\"repositories\": [{\"pesid\": \"t8-baseos\", \"entries\": ["
                                    "{\"repoid\": \"baseos\", \"major_version\": \"8\"}, "

@@ -16,32 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake-root.h"
+
 #include "fsutil.h"
 #include "signer.h"
 #include "strv.h"
 
-static char *fixture(const char *rel) {
-        const char *dir = getenv("SHARED_FIXTURES");
-        char *path;
-
-        if (!dir || !*dir)
-                return NULL;
-        assert_true(asprintf(&path, "%s/%s", dir, rel) > 0);
-        if (access(path, R_OK) < 0) {
-                free(path);
-                return NULL;
-        }
-        return path;
-}
-
-/* The file at path, NUL-terminated (read_regular_file() does not). */
+/* The file at path, NUL-terminated. */
 static char *read_text(const char *path, size_t *len) {
-        _cleanup_free_ char *data = NULL;
-        char *text;
+        char *text = NULL;
 
-        assert_int_equal(read_regular_file(path, SIGNER_FILE_MAX, &data, len), 0);
-        text = strndup(data, *len);
-        assert_non_null(text);
+        assert_int_equal(read_regular_file_full(path, SIGNER_FILE_MAX, READ_NUL_TERMINATE, &text, len), 0);
         return text;
 }
 
@@ -76,7 +61,7 @@ static void test_parse_ids(void **state) {
 }
 
 static void test_real_gpg_signatures(void **state) {
-        _cleanup_free_ char *path = fixture("leapp-data/oamg-leapp-repository/gpg-signatures.centos.json");
+        _cleanup_free_ char *path = shared_fixture("leapp-data/oamg-leapp-repository/gpg-signatures.centos.json");
         _cleanup_free_ char *text = NULL, *error = NULL;
         char **ids = NULL;
         size_t n = 0, len = 0;
@@ -98,8 +83,8 @@ static void test_real_gpg_signatures(void **state) {
 }
 
 static void test_key_file_ids(void **state) {
-        _cleanup_free_ char *path = fixture("keys/rpm.org-rsa-2048-test.pub");
-        _cleanup_free_ char *redhat = fixture("el/keys/RPM-GPG-KEY-redhat8-release");
+        _cleanup_free_ char *path = shared_fixture("keys/rpm.org-rsa-2048-test.pub");
+        _cleanup_free_ char *redhat = shared_fixture("el/keys/RPM-GPG-KEY-redhat8-release");
         _cleanup_free_ char *text = NULL;
         char **ids = NULL;
         size_t n = 0, len = 0;

@@ -298,6 +298,28 @@ static void test_accept_file(void **state) {
         free(path);
 }
 
+/* syscheck_read: the first MiB of a larger file, NUL-terminated, and
+ * its length; a directory or an absent file is an error. */
+static void test_read(void **state) {
+        struct fixture *x = *state;
+        size_t big = (1u << 20) + 100;
+        _cleanup_free_ char *data = malloc(big);
+        char *text = NULL;
+
+        assert_non_null(data);
+        memset(data, 'a', big);
+        put(x, "/etc/big", data, big);
+        assert_int_equal(syscheck_read(x->root, "etc/big", &text), 1 << 20);
+        assert_int_equal(strlen(text), 1 << 20);
+        free(text);
+        PUT(x, "/etc/small", "one\ntwo\n");
+        assert_int_equal(syscheck_read(x->root, "/etc/small", &text), 8);
+        assert_string_equal(text, "one\ntwo\n");
+        free(text);
+        assert_true(syscheck_read(x->root, "etc", &text) < 0);
+        assert_int_equal(syscheck_read(x->root, "etc/absent", &text), -ENOENT);
+}
+
 static void test_env_value(void **state) {
         _cleanup_free_ char *a = syscheck_env_value("NAME=\"CentOS Linux\"\nID=centos\n  VERSION_ID='7'\n", "VERSION_ID");
         _cleanup_free_ char *b = syscheck_env_value("IDX=1\nID=centos\n", "ID");
@@ -322,6 +344,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_accept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_accept_file, setup, teardown),
                 cmocka_unit_test(test_env_value),
+                cmocka_unit_test_setup_teardown(test_read, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,9 +169,43 @@ static void test_json(void **state) {
         verdicts_done(&x);
 }
 
+/* An epoch of 0: rpm's NEVRA shows it when the package states it,
+ * libsolv's does not; both spellings find the verdict, and a target is
+ * named as rpm names the candidate. */
+static void test_zero_epoch(void **state) {
+        struct verdicts x = {};
+
+        verdicts_add(&x, "grub2-1:2.02-0.87.el7.x86_64", "grub2", NULL);
+        verdicts_add(&x, "perl-Carp-0:1.26-244.el7.noarch", "perl-Carp", NULL);
+        verdict_set(verdicts_add(&x, "dhclient-12:4.2.5-83.el7.x86_64", "dhclient", NULL), VERDICT_MOVE,
+                    VERDICT_NAME, "dhcp-client-4.3.6-47.el8.x86_64", 0, 0);
+        verdict_set(verdicts_add(&x, "tar-2:1.26-35.el7.x86_64", "tar", NULL), VERDICT_MOVE, VERDICT_NAME,
+                    "tar-1.30-5.el8.x86_64", 0, 0);
+        verdicts_add(&x, "zlib-1.2.7-18.el7.x86_64", "zlib", NULL);
+        verdicts_sort(&x);
+
+        assert_non_null(verdicts_find(&x, "perl-Carp-1.26-244.el7.noarch"));
+        assert_string_equal(verdicts_find(&x, "perl-Carp-1.26-244.el7.noarch")->nevra,
+                            "perl-Carp-0:1.26-244.el7.noarch");
+        assert_non_null(verdicts_find(&x, "zlib-0:1.2.7-18.el7.x86_64"));
+        assert_non_null(verdicts_find(&x, "grub2-1:2.02-0.87.el7.x86_64"));
+        assert_null(verdicts_find(&x, "grub2-2.02-0.87.el7.x86_64")); /* epoch 1 is not 0 */
+        assert_null(verdicts_find(&x, "grub2-0:2.02-0.87.el7.x86_64"));
+        assert_null(verdicts_find(&x, "zlib"));
+
+        verdicts_name_targets(&x, "dhcp-client-12:4.3.6-47.el8.x86_64"); /* not 0: left alone */
+        verdicts_name_targets(&x, "tar-0:1.30-5.el8.x86_64");
+        verdicts_name_targets(&x, "zlib-1.2.11-40.el8.x86_64");
+        assert_string_equal(verdicts_find(&x, "dhclient-12:4.2.5-83.el7.x86_64")->target,
+                            "dhcp-client-4.3.6-47.el8.x86_64");
+        assert_string_equal(verdicts_find(&x, "tar-2:1.26-35.el7.x86_64")->target, "tar-0:1.30-5.el8.x86_64");
+        verdicts_done(&x);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_set_and_find), cmocka_unit_test(test_classify),
+                cmocka_unit_test(test_zero_epoch),
                 cmocka_unit_test(test_text),         cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
