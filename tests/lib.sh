@@ -158,8 +158,13 @@ t_tree_digest() {
 # Debian's rpm on a root directory (its own default dbpath is ~/.rpmdb),
 # without its "use Alien" nag.
 t_rpm() {
-	local root=$1; shift
-	rpm --root "$root" --dbpath /var/lib/rpm "$@" 2> >(grep -v 'Alien\|assuming you know' >&2)
+	local root=$1 rc; shift
+	# A pipeline, not a process substitution: the filter of stderr has
+	# finished when t_rpm returns, so a caller that sends both streams to a
+	# file and reads it at once reads all of it.
+	{ rpm --root "$root" --dbpath /var/lib/rpm "$@" 2>&1 1>&3 3>&- |
+		{ grep -v 'Alien\|assuming you know' >&2 || true; }; rc=${PIPESTATUS[0]}; } 3>&1
+	return "$rc"
 }
 
 # A root's installed packages as "NAME NEVRA" lines, sorted, without rpm's
