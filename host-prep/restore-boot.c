@@ -27,11 +27,14 @@
 struct snippet {
         char *id;
         char *kver;
+        char *linux_path, *initrd; /* as the snippet names them: on /boot's file system */
 };
 
 static void snippet_done(struct snippet *s) {
         free(s->id);
         free(s->kver);
+        free(s->linux_path);
+        free(s->initrd);
 }
 
 /* An id goes on a command line and is looked for in grub.cfg between
@@ -90,6 +93,8 @@ static int newest_snippet(const char *root, struct snippet *ret) {
                 snippet_done(ret);
                 ret->id = TAKE_PTR(id);
                 ret->kver = TAKE_PTR(kver);
+                ret->linux_path = snippet_field(text, "linux");
+                ret->initrd = snippet_field(text, "initrd");
         }
         return ret->kver ? 1 : 0;
 }
@@ -146,6 +151,18 @@ static bool cfg_first_entry_boots(const char *cfg, const char *kver) {
                 return false;
         k = find_kernel(p, kver);
         return k && k < end;
+}
+
+/* Whether a snippet's path names a file: on the file system holding
+ * /boot, so below /boot when that is a file system of its own. */
+static bool snippet_file_exists(const char *root, const char *path) {
+        _cleanup_free_ char *below_boot = NULL;
+
+        if (!path || path[0] != '/' || strstr(path, "/../") || strlen(path) >= PATH_MAX - 8)
+                return false;
+        if (boot_exists_in_root(root, path, S_IFREG))
+                return true;
+        return asprintf(&below_boot, "/boot%s", path) >= 0 && boot_exists_in_root(root, below_boot, S_IFREG);
 }
 
 /* The first of the paths that is an executable in root, NULL if none. */
@@ -207,6 +224,15 @@ int restore_boot_entries(const char *root, const char *old_kver, char **ret_acti
                 return 0; /* nothing changed scheme, or it was dealt with */
 
         /* The scheme changed: the snippet is there, grub.cfg never reads it. */
+        if (!snippet_file_exists(root, s.linux_path) || (s.initrd && !snippet_file_exists(root, s.initrd)))
+                return problem(ret_problem, -ENOENT,
+                               "the new kernel %s has a Boot Loader Specification entry (%s) that GRUB's %s "
+                               "never reads, but the kernel or initramfs it names (%s, %s) is missing, so it "
+                               "was not made the default; the system still boots %s. Reinstall the kernel "
+                               "package (its %%posttrans runs kernel-install add), then run the target's "
+                               "'grub2-mkconfig -o %s' and 'grubby --set-default %s'",
+                               s.kver, snippet_path, cfg_path, s.linux_path ?: "no linux line",
+                               s.initrd ?: "none", old_kver ?: "the old kernel", cfg_path, kernel);
         if (asprintf(&fix, "run the target's 'grub2-mkconfig -o %s' and 'grubby --set-default %s' (or "
                            "'grub2-set-default %s'), check that %s is the first and default entry, and "
                            "reboot",
@@ -279,7 +305,7 @@ int restore_boot_entries(const char *root, const char *old_kver, char **ret_acti
                              s.kver, snippet_path, cfg_path, mkconfig, cfg_path, set_tool, grubby ? kernel : s.id,
                              old_kver ?: "the old kernel") < 0)
                         *ret_action = NULL;
-                return 0;
+                return 1;
         }
 
         /* Back to how it was: the old kernel stays the default. */

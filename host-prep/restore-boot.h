@@ -16,6 +16,7 @@
  *    GRUBDIR/grub.cfg (EL 8's writes blscfg or the kernels' entries), then
  *    grubby --set-default /boot/vmlinuz-KVER, or without grubby
  *    grub2-set-default ID;
+ *  - only when the snippet's kernel and initramfs are on disk;
  *  - the result counts only when the new grub.cfg boots the new kernel,
  *    still has the old kernel (the one the upgrade booted: the fallback),
  *    still reads custom.cfg and next_entry (the one-time boot), and its
@@ -29,7 +30,9 @@
  */
 #pragma once
 
-/* *ret_action: what was done (NULL when nothing was needed); on failure a
- * negative errno and *ret_problem, the problem and its fix in one text.
- * old_kver: the kernel the system booted before (NULL: unknown). */
+/* 1 when the new kernel was made the default (*ret_action says how), 0
+ * when nothing was needed; on failure a negative errno and *ret_problem,
+ * the problem and its fix in one text. old_kver: the kernel the system
+ * booted before (NULL: unknown). Also refused: a snippet whose kernel or
+ * initramfs is not on disk (never an unbootable default). */
 int restore_boot_entries(const char *root, const char *old_kver, char **ret_action, char **ret_problem);

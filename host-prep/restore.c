@@ -30,6 +30,7 @@
 #include "restore-boot.h"
 #include "restore-record.h"
 #include "root-lock.h"
+#include "run.h"
 #include "rpmdb.h"
 #include "status.h"
 #include "strv.h"
@@ -506,18 +507,28 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         /* The new kernel's boot entry, after a change of scheme (EL 7 -> 8):
          * after the upgrade entry is gone, with the kernel it booted as the
          * old one. */
+        bool reboot = false;
         {
                 _cleanup_free_ char *action = NULL, *old_kver = NULL;
                 if (armed_rec.kver && *armed_rec.kver)
                         old_kver = strdup(armed_rec.kver);
                 else if (boot_entry_default_kver(ctx->root, &old_kver) < 0)
                         old_kver = NULL;
-                if (restore_boot_entries(ctx->root, old_kver, &action, &x.boot_problem) < 0) {
+                r = restore_boot_entries(ctx->root, old_kver, &action, &x.boot_problem);
+                if (r < 0) {
                         if (!x.boot_problem)
                                 x.boot_problem = strdup("making the new kernel the default failed (out of memory)");
                         log_error("the new kernel is not the default boot entry: %s", x.boot_problem);
-                } else if (action)
-                        note(&x.actions, &x.n_actions, "%s", action);
+                } else if (r > 0 && action) {
+                        /* This boot still runs the old kernel: on the running
+                         * system, reboot into the new one before the services
+                         * start (restore runs before sysinit.target), so they
+                         * come up once, on the kernel they keep. */
+                        reboot = strcmp(ctx->root, "/") == 0;
+                        note(&x.actions, &x.n_actions, "%s; %s", action,
+                             reboot ? "rebooting into it now, before the services start"
+                                    : "it runs from the next boot");
+                }
         }
 
         /* One first boot only. */
@@ -552,6 +563,18 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         }
         if (status_write(ctx->root, &st) < 0)
                 r = -EIO;
+
+        if (reboot) {
+                static const char *const systemctls[] = { "/usr/bin/systemctl", "/bin/systemctl", NULL };
+                const char *systemctl = NULL;
+                for (size_t i = 0; systemctls[i] && !systemctl; i++)
+                        if (access(systemctls[i], X_OK) == 0)
+                                systemctl = systemctls[i];
+                log_info("rebooting into the new kernel (the default boot entry now)");
+                if (!systemctl ||
+                    run_logged((char *const[]) { (char *) systemctl, (char *) "reboot", (char *) "--no-block", NULL }) < 0)
+                        log_warning("could not reboot (systemctl reboot): the new kernel runs from the next boot");
+        }
 
         upgrade_outcome_done(&x.outcome);
         plan_free(x.plan);

@@ -23,7 +23,7 @@ old=7.0 new=4.18.0-513.el8.x86_64 id=0e2e-4.18.0-513.el8.x86_64
 # The upgraded release-8 root, before restore: release 7's grub.cfg (with
 # the one-time entry stage arms, so restore knows the kernel the upgrade
 # booted: kernel-core-7.0's /boot/vmlinuz-7.0), and the snippet release 8's
-# kernel left (its image is not needed here).
+# kernel left, with its kernel image.
 base=$tmp/base
 t_make_release7_root "$base" "$pkgs"
 mkdir -p "$base/boot/grub2" "$base/proc"
@@ -45,6 +45,7 @@ t_is "$T_RC" 0 "the upgrader applies the plan"
 mkdir -p "$base/boot/loader/entries"
 printf 'title Release 8 (%s)\nversion %s\nlinux /vmlinuz-%s\noptions root=/dev/sda1 ro\n' "$new" "$new" "$new" \
 	>"$base/boot/loader/entries/$id.conf"
+: >"$base/boot/vmlinuz-$new"
 [[ -e $base/bin/sh ]] || { mkdir -p "$base/bin"; cp "$busybox" "$base/bin/busybox"; ln -s busybox "$base/bin/sh"; }
 mkdir -p "$base/usr/sbin"
 cfg_before=$(sha256sum <"$base/boot/grub2/grub.cfg")
@@ -93,6 +94,19 @@ t_is "$(sha256sum <"$root/boot/grub2/grub.cfg") $(sha256sum <"$root/boot/grub2/g
 	"missing: grub.cfg and grubenv are untouched"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored-with-problems "missing: status.json: restored-with-problems"
 
+# --- the snippet's kernel is not there ----------------------------------------------
+root=$(case_root no-kernel)
+rm "$root/boot/vmlinuz-$new"
+mkconfig "$new" "$old" >"$root/usr/sbin/grub2-mkconfig"
+cp "$tmp/set-default" "$root/usr/sbin/grub2-set-default"
+chmod +x "$root/usr/sbin/grub2-mkconfig" "$root/usr/sbin/grub2-set-default"
+t_run "$HOST_PREP" --root "$root" restore
+t_is "$T_RC" 3 "no-kernel: restore exits 3"
+t_match "$(report "$root" 'd["boot_problem"]')" "but the kernel or initramfs it names \(/vmlinuz-$new, none\) is missing, so it was not made the default; the system still boots $old" \
+	"no-kernel: a snippet whose kernel is missing is never made the default"
+t_is "$(sha256sum <"$root/boot/grub2/grub.cfg") $(sha256sum <"$root/boot/grub2/grubenv")" "$cfg_before $env_before" \
+	"no-kernel: grub.cfg and grubenv are untouched"
+
 # --- grub2-mkconfig fails ------------------------------------------------------
 root=$(case_root fails)
 printf '#!/bin/sh\necho "grub2-mkconfig: /etc/default/grub: syntax error" >&2\n: >"$2"\nexit 1\n' >"$root/usr/sbin/grub2-mkconfig"
@@ -137,7 +151,7 @@ cp "$tmp/set-default" "$root/usr/sbin/grub2-set-default"
 chmod +x "$root/usr/sbin/grub2-mkconfig" "$root/usr/sbin/grub2-set-default"
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "ok: restore succeeds"
-t_match "$(report "$root" '"\n".join(d["restore_actions"])')" "^the new kernel $new boots by default: its Boot Loader Specification entry \(/boot/loader/entries/$id\.conf\) was not read by GRUB's /boot/grub2/grub\.cfg, so restore ran the target's /usr/sbin/grub2-mkconfig -o /boot/grub2/grub\.cfg and /usr/sbin/grub2-set-default $id; $old stays in the menu as the fallback$" \
+t_match "$(report "$root" '"\n".join(d["restore_actions"])')" "^the new kernel $new boots by default: its Boot Loader Specification entry \(/boot/loader/entries/$id\.conf\) was not read by GRUB's /boot/grub2/grub\.cfg, so restore ran the target's /usr/sbin/grub2-mkconfig -o /boot/grub2/grub\.cfg and /usr/sbin/grub2-set-default $id; $old stays in the menu as the fallback; it runs from the next boot$" \
 	"ok: report.json says what it ran and that the old kernel is the fallback"
 t_is "$(report "$root" 'd["boot_problem"]')" None "ok: no boot problem"
 t_is "$(grub-editenv "$root/boot/grub2/grubenv" list)" "saved_entry=$id" "ok: grubenv's saved_entry is the new kernel's entry"
