@@ -396,7 +396,7 @@ e2e_downtime() {
 		if (w3 != "") printf "#   boot 3: first boot of release 8 (restore)%s%s\n", n == "boot4" ? ", to its reboot " : " ", s(w3)
 		if (site != "") printf "#   %s: QEMU start to the site answering  %s\n", n, s(site)
 		if (w2 != "" && w3 != "" && site != "") printf "#   total, upgrade boot to the site up       %s\n", s(w2 + (n == "boot4" ? w3 : 0) + site)
-	}'
+	}' | while IFS= read -r line; do say "${line#\# }"; done # (say: DEMO=1 tells a person)
 }
 
 e2e_upgrade() {
