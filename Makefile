@@ -258,10 +258,11 @@ fuzz: bootstrap fuzz-build
 TEST_ENV = OSLIFT_BUILD=$(abspath $(BUILD)) OSLIFT_SYSROOT=$(SYSROOT) \
 	SHARED_FIXTURES=$(SHARED_FIXTURES) CMOCKA_MESSAGE_OUTPUT=TAP
 
-# Every check boots the three-boot QEMU upgrade on UEFI laid out the EL 7
-# way (upgrade-uefi.sh: ESP, separate /boot and /var; it asserts all that
-# the BIOS one does), a failing %pre in an upgrade boot and two power cuts
-# (both on the BIOS layout); the full one adds the BIOS three-boot upgrade
+# Every check boots the QEMU upgrade (four boots, a kernel switch) on UEFI
+# laid out the EL 7 way (upgrade-uefi.sh: ESP, separate /boot and /var; it
+# asserts all that the BIOS one does), a failing %pre in an upgrade boot
+# and two power cuts
+# (both on the BIOS layout); the full one adds the BIOS upgrade
 # (upgrade.sh, also make demo), eleven power cuts, the bad upgrade boots
 # and the harness's own smoke test. tests/run.sh judges each file by its
 # TAP, its exit status and its plan, lists every skip and failure, and ends
@@ -275,7 +276,7 @@ check: bootstrap all unit-tests fuzz-replay
 check-full: bootstrap all unit-tests fuzz-replay
 	@$(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) $(sort $(wildcard tests/e2e/*.sh))
 
-# The same three boots, told for a person.
+# The same four boots, told for a person.
 demo: bootstrap all
 	@$(TEST_ENV) DEMO=1 tests/e2e/upgrade.sh
 

@@ -27,8 +27,10 @@
 #include "outcome.h"
 #include "paths.h"
 #include "plan.h"
+#include "restore-boot.h"
 #include "restore-record.h"
 #include "root-lock.h"
+#include "run.h"
 #include "rpmdb.h"
 #include "status.h"
 #include "strv.h"
@@ -44,6 +46,7 @@ struct restore {
         char **warnings; /* what it could not do */
         size_t n_warnings;
         char *rpmdb_problem; /* why the system's rpm cannot read its database; NULL: it can */
+        char *boot_problem;  /* why the new kernel is not the default, and the fix; NULL: none */
 };
 
 static void note(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
@@ -332,6 +335,8 @@ static int write_reports(struct restore *x) {
                 fprintf(f, "\nPROBLEM: the system's rpm cannot read its database: %s\n  what to do: %s\n",
                         x->rpmdb_problem, hint);
         }
+        if (x->boot_problem)
+                fprintf(f, "\nPROBLEM: the new kernel is not the default boot entry: %s\n", x->boot_problem);
         fprintf(f, "plan: %zu upgrades, %zu new packages, %zu install-only (kernels), %zu erasures\n",
                 counts[PLAN_OP_UPGRADE], counts[PLAN_OP_INSTALL], counts[PLAN_OP_INSTALL_ONLY],
                 counts[PLAN_OP_ERASE]);
@@ -407,6 +412,11 @@ static int write_reports(struct restore *x) {
         fprintf(f, ",\"rpmdb_problem\":");
         if (x->rpmdb_problem)
                 json_write_string(f, x->rpmdb_problem);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"boot_problem\":");
+        if (x->boot_problem)
+                json_write_string(f, x->boot_problem);
         else
                 fputs("null", f);
         fprintf(f, ",\"log\":\"%s\"}\n", OSLIFT_UPGRADE_LOG);
@@ -494,6 +504,33 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         else if (armed)
                 note(&x.actions, &x.n_actions, "removed the one-time upgrade boot entry and its initramfs");
 
+        /* The new kernel's boot entry, after a change of scheme (EL 7 -> 8):
+         * after the upgrade entry is gone, with the kernel it booted as the
+         * old one. */
+        bool reboot = false;
+        {
+                _cleanup_free_ char *action = NULL, *old_kver = NULL;
+                if (armed_rec.kver && *armed_rec.kver)
+                        old_kver = strdup(armed_rec.kver);
+                else if (boot_entry_default_kver(ctx->root, &old_kver) < 0)
+                        old_kver = NULL;
+                r = restore_boot_entries(ctx->root, old_kver, &action, &x.boot_problem);
+                if (r < 0) {
+                        if (!x.boot_problem)
+                                x.boot_problem = strdup("making the new kernel the default failed (out of memory)");
+                        log_error("the new kernel is not the default boot entry: %s", x.boot_problem);
+                } else if (r > 0 && action) {
+                        /* This boot still runs the old kernel: on the running
+                         * system, reboot into the new one before the services
+                         * start (restore runs before sysinit.target), so they
+                         * come up once, on the kernel they keep. */
+                        reboot = strcmp(ctx->root, "/") == 0;
+                        note(&x.actions, &x.n_actions, "%s; %s", action,
+                             reboot ? "rebooting into it now, before the services start"
+                                    : "it runs from the next boot");
+                }
+        }
+
         /* One first boot only. */
         if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
                 note(&x.actions, &x.n_actions, "disabled oslift-restore.service");
@@ -501,7 +538,12 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         r = write_reports(&x);
         if (r < 0)
                 log_error_errno(r, "cannot write the report");
-        if (x.rpmdb_problem) {
+        if (x.boot_problem && !x.rpmdb_problem) {
+                st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
+                snprintf(st.message, sizeof(st.message),
+                         "restored with problems: the new kernel is not the default boot entry; see %s",
+                         OSLIFT_REPORT_TXT);
+        } else if (x.rpmdb_problem) {
                 st.state = UPGRADE_RESTORED_WITH_PROBLEMS;
                 snprintf(st.message, sizeof(st.message),
                          "restored with problems: the system's rpm cannot read its database: %s; see %s",
@@ -522,11 +564,24 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         if (status_write(ctx->root, &st) < 0)
                 r = -EIO;
 
+        if (reboot) {
+                static const char *const systemctls[] = { "/usr/bin/systemctl", "/bin/systemctl", NULL };
+                const char *systemctl = NULL;
+                for (size_t i = 0; systemctls[i] && !systemctl; i++)
+                        if (access(systemctls[i], X_OK) == 0)
+                                systemctl = systemctls[i];
+                log_info("rebooting into the new kernel (the default boot entry now)");
+                if (!systemctl ||
+                    run_logged((char *const[]) { (char *) systemctl, (char *) "reboot", (char *) "--no-block", NULL }) < 0)
+                        log_warning("could not reboot (systemctl reboot): the new kernel runs from the next boot");
+        }
+
         upgrade_outcome_done(&x.outcome);
         plan_free(x.plan);
         strv_free(x.actions, x.n_actions);
         strv_free(x.warnings, x.n_warnings);
-        bool problem = x.rpmdb_problem;
+        bool problem = x.rpmdb_problem || x.boot_problem;
         free(x.rpmdb_problem);
+        free(x.boot_problem);
         return r < 0 || problem ? EXIT_FAILED : EXIT_OK;
 }

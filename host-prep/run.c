@@ -16,6 +16,10 @@
 #define TAIL_LINES 20
 
 int run_logged(char *const argv[]) {
+        return run_logged_in("/", argv);
+}
+
+int run_logged_in(const char *root, char *const argv[]) {
         _cleanup_free_ char *line = NULL;
         char *tail[TAIL_LINES] = {};
         size_t n_lines = 0, cap = 0;
@@ -39,6 +43,10 @@ int run_logged(char *const argv[]) {
                 if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0 ||
                     dup2(fds[1], STDERR_FILENO) < 0)
                         _exit(127);
+                if (strcmp(root, "/") != 0 && (chroot(root) < 0 || chdir("/") < 0)) {
+                        dprintf(STDERR_FILENO, "cannot chroot into %s: %s\n", root, strerror(errno));
+                        _exit(127);
+                }
                 execv(argv[0], argv);
                 dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
                 _exit(127);

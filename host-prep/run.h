@@ -6,3 +6,6 @@
  * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines
  * logged as errors; a negative errno when it cannot be started. */
 int run_logged(char *const argv[]);
+/* The same with argv[0] a program of root, run chrooted into it (root "/":
+ * run_logged()). */
+int run_logged_in(const char *root, char *const argv[]);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The three-boot upgrade of upgrade.sh (e2e_upgrade, tools/e2e-lib.sh) on a
+# The upgrade of upgrade.sh (e2e_upgrade, tools/e2e-lib.sh) on a
 # UEFI machine laid out the EL 7 way (make-image.sh --layout uefi-el7,
 # booted with OVMF: qemu.sh --uefi): GRUB's grub.cfg, custom.cfg and
 # grubenv on the EFI system partition (/boot/efi/EFI/centos, vfat), /boot
@@ -14,19 +14,24 @@
 #     lines), and found the plan on the separate /var
 #   - GRUB took the one-time entry from the ESP's grubenv and save_env
 #     cleared it there without an error; the upgrader's and restore's
-#     writes kept the file in place (1024 bytes, the same FAT clusters
+#     writes (and release 8's grub2-set-default's) kept the file in place
+#     (1024 bytes, the same FAT clusters
 #     from the image build to the end: never replaced by a new file)
 #   - every file system is clean afterwards (e2fsck -fn, fsck.vfat -n)
+# The kernel switch (e2e_upgrade): release 8's kernel-core writes a Boot
+# Loader Specification snippet on /boot; Debian's GRUB has no blscfg, so
+# release 8's grub2-tools is a stand-in whose grub2-mkconfig turns the
+# snippets into menu entries of the ESP's grub.cfg (packages/kernel/).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$TESTS_DIR/e2e/tools/e2e-lib.sh"
 
-e2e_require "three-boot upgrade on UEFI (EL 7 layout)"
+e2e_require "upgrade on UEFI (EL 7 layout)"
 for tool in mkfs.vfat mcopy mtype mshowfat fsck.vfat; do
-	command -v $tool >/dev/null || { t_skip "three-boot upgrade on UEFI" "$tool not found (initrd/bootstrap-debian.sh)"; exit 0; }
+	command -v $tool >/dev/null || { t_skip "upgrade on UEFI" "$tool not found (initrd/bootstrap-debian.sh)"; exit 0; }
 done
 [[ -f /usr/share/OVMF/OVMF_CODE_4M.fd && -f /usr/lib/grub/x86_64-efi/linuxefi.mod ]] || {
-	t_skip "three-boot upgrade on UEFI" "OVMF or GRUB for x86_64-efi missing (ovmf, grub-efi-amd64-bin: initrd/bootstrap-debian.sh)"
+	t_skip "upgrade on UEFI" "OVMF or GRUB for x86_64-efi missing (ovmf, grub-efi-amd64-bin: initrd/bootstrap-debian.sh)"
 	exit 0
 }
 
@@ -91,11 +96,13 @@ t_match "$(e2e_debugfs_cat "$image" /var/log/oslift/upgrade.log || true)" 'debug
 
 # The ESP's grubenv: cleared, and never replaced.
 t_is "$(grep -c '^next_entry=.' <<<"${envs[boot2]}" || true)" 0 "after boot 2: the ESP's grubenv has no next_entry left"
-t_match "${envs[boot3]}" '^saved_entry=CentOS Linux' "after boot 3: grubenv still holds saved_entry"
-t_is "${sizes[image]} ${sizes[boot1]} ${sizes[boot2]} ${sizes[boot3]}" "1024 1024 1024 1024" \
-	"the ESP's grubenv stayed 1024 bytes through the three boots"
-t_is "${clusters[boot1]} ${clusters[boot2]} ${clusters[boot3]}" \
-	"${clusters[image]} ${clusters[image]} ${clusters[image]}" \
+t_match "${envs[boot1]}" '^saved_entry=CentOS Linux' "boot 1: grubenv's saved_entry is release 7's entry"
+t_match "${envs[boot3]}" '^saved_entry=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-' \
+	"after boot 3: saved_entry is the new kernel's BLS entry (release 8's grub2-set-default, run by restore)"
+t_is "${sizes[image]} ${sizes[boot1]} ${sizes[boot2]} ${sizes[boot3]} ${sizes[boot4]}" "1024 1024 1024 1024 1024" \
+	"the ESP's grubenv stayed 1024 bytes through the four boots"
+t_is "${clusters[boot1]} ${clusters[boot2]} ${clusters[boot3]} ${clusters[boot4]}" \
+	"${clusters[image]} ${clusters[image]} ${clusters[image]} ${clusters[image]}" \
 	"the ESP's grubenv kept its FAT clusters (${clusters[image]}): written in place, never replaced"
 t_is "$(e2e_debugfs_cat "$image" /boot/efi/EFI/centos/custom.cfg 2>/dev/null | grep -c oslift || true)" 0 \
 	"custom.cfg on the ESP has no oslift entry left"

@@ -1,14 +1,25 @@
 #!/bin/bash
 # The boot path, for real: a Debian guest whose rpmdb holds release 7 of a
-# small web site is upgraded to release 8 by oslift in three QEMU boots.
+# small web site is upgraded to release 8 by oslift in four QEMU boots.
 #
 #   boot 1  normal boot; the host fetches the site; the guest runs
 #           host-prep stage --packages /srv/release8 --reboot
 #   boot 2  GRUB's one-time entry boots the upgrade initramfs; the upgrader
 #           applies the plan, logging every package on the serial console,
 #           and reboots
-#   boot 3  the default entry boots release 8; oslift-restore.service runs
-#           host-prep restore; the site answers with the same data
+#   boot 3  the default entry boots release 8, on the old kernel;
+#           oslift-restore.service runs host-prep restore, which reboots
+#           into the new kernel
+#   boot 4  release 8 on its kernel; the site answers with the same data
+#
+# Release 8 brings another kernel (kernel-core: Debian's cloud kernel as
+# EL 8 packages its kernel), whose %posttrans writes a Boot Loader
+# Specification snippet, as EL 8's does, that release 7's grub.cfg never
+# reads. Debian's GRUB has no blscfg: release 8's grub2-tools is a stand-in
+# whose grub2-mkconfig writes the snippets' menu entries into grub.cfg
+# (blscfg's work) and grub2-set-default; restore runs them on boot 3 (still
+# the old kernel) and reboots, and boot 4 must come up on the new kernel
+# (uname -r on the serial console) with the old one as the fallback entry.
 #
 # Everything is judged from the serial log and the disk image (debugfs),
 # never from what a script claims. The flow is e2e_upgrade (tools/e2e-lib.sh),
@@ -30,5 +41,5 @@ if ((DEMO)); then
 	say() { printf '%s\n' "$*" >&3; }
 fi
 
-e2e_require "three-boot upgrade"
+e2e_require "upgrade (four boots)"
 e2e_upgrade bios "$(t_tmpdir)"

@@ -54,6 +54,16 @@ e2e_packages() {
 	"$E2E_DIR/packages/build.sh" "$out" >/dev/null && echo "$out"
 }
 
+# The kernel switch of the upgrade flows (packages/kernel.sh): release 8's
+# kernel-core (Debian's cloud kernel, packaged as EL 8 packages its kernel)
+# and grub2-tools (stand-ins for EL 8's grub2-mkconfig with blscfg,
+# grub2-set-default and the kernel-install plugins), built once per build
+# directory; prints the directory holding release8/.
+e2e_kernel_packages() {
+	local out=$OSLIFT_BUILD/e2e-kernel
+	"$E2E_DIR/packages/kernel.sh" "$out" >/dev/null && echo "$out"
+}
+
 # e2e_install_release7 ROOT PKGDIR: the demo site's release 7, installed by
 # Debian's rpm into /var/lib/rpm of the root, plus site data owned by no
 # package (/var/www/site/data/hello.txt).
@@ -292,9 +302,9 @@ EOC
 	rm -f "$tmp"
 }
 
-# ---- the three-boot upgrade (upgrade.sh, upgrade-uefi.sh) ------------------
+# ---- the upgrade (upgrade.sh, upgrade-uefi.sh) ------------------------------
 #
-# e2e_upgrade LAYOUT TMP: the whole upgrade of the demo system in three QEMU
+# e2e_upgrade LAYOUT TMP: the whole upgrade of the demo system in four QEMU
 # boots on a make-image.sh --layout LAYOUT disk (bios: 1 GiB; uefi-el7:
 # 2 GiB, booted with qemu.sh --uefi), asserting what every layout must show:
 #   boot 1  normal boot; the host fetches the site; the guest runs
@@ -302,12 +312,18 @@ EOC
 #   boot 2  GRUB's one-time entry boots the upgrade initramfs; the upgrader
 #           applies the plan, logging every package on the serial console,
 #           and reboots
-#   boot 3  the default entry boots release 8; oslift-restore.service runs
-#           host-prep restore; the site answers with the same data
+#   boot 3  the default entry boots release 8 on the old kernel (release 7's
+#           grub.cfg never reads the BLS snippet of release 8's
+#           kernel-core); oslift-restore.service runs host-prep restore,
+#           which makes the new kernel the default with release 8's
+#           grub2-tools (packages/kernel/) and reboots before multi-user
+#   boot 4  release 8 on its new kernel (uname -r on the serial console);
+#           the site answers with the same data; the old kernel is the
+#           fallback entry
 # Judged from the serial logs and the disk image. The image is TMP/disk.img,
-# the serial logs TMP/serial.log.boot1, .boot2, .boot3. If the caller
-# defines e2e_upgrade_hook, it is called with "image" once the image is
-# built and with boot1, boot2 and boot3 after each boot, for what a layout
+# the serial logs TMP/serial.log.boot1 ... .boot4. If the caller defines
+# e2e_upgrade_hook, it is called with "image" once the image is built and
+# with boot1 ... boot4 after each boot, for what a layout
 # asserts besides. Talks through say and phase (upgrade.sh's DEMO=1 tells
 # a person instead); MEM_NORMAL and MEM_UPGRADE are the guest memory of
 # the normal and the upgrade boots.
@@ -341,17 +357,57 @@ e2e_up_reach_site() {
 		t_fail "$1 reached multi-user" "$(tail -n 30 "$E2E_UP_SERIAL.$1")"
 	fi
 	PAGE=$(e2e_wait_http "http://127.0.0.1:$E2E_UP_PORT/" 120 "$E2E_UP_PID" || true)
+	E2E_UP_SITE_S=$((SECONDS - BOOT_START)) E2E_UP_LAST_BOOT=$1
 	DATA=$(e2e_http "http://127.0.0.1:$E2E_UP_PORT/data/hello.txt" || true)
 }
 
+# e2e_downtime SERIAL: the downtime by phase, from the serial logs of the
+# upgrade boot (SERIAL.boot2) and the boots after it (.boot3: restore, and
+# with a kernel switch .boot4 up to the site) and qemu.sh's wall-clock
+# lines: a diagnostic for a person (# lines), never a timed assertion.
+# Kernel-side times are the console lines' [uptime] stamps; firmware and
+# GRUB are what the wall clock has before the kernel's first stamp.
+# $E2E_UP_SITE_S: seconds from the last boot's QEMU start to the site
+# answering (e2e_up_reach_site).
+e2e_downtime() {
+	local serial=$1 wall2 wall3 t_first t_applied t_last_pkg t_reboot t_end3
+	_wall() { sed -n 's/^qemu.sh: guest ran \([0-9.]*\) s.*/\1/p' "$E2E_UP_TMP/qemu.$1.err" 2>/dev/null | tail -1; }
+	# _ts FILE REGEX [last]: the [uptime] stamp of the first (last) line matching.
+	_ts() {
+		tr -d '\r' <"$1" | grep -aE "^\[ *[0-9]+\.[0-9]+\] .*$2" | { if [[ ${3:-} == last ]]; then tail -1; else head -1; fi; } |
+			sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p'
+	}
+	wall2=$(_wall boot2) wall3=$(_wall boot3)
+	t_first=$(_ts "$serial.boot2" '\[ *1/[0-9]+ +[0-9]+%\] ')
+	t_last_pkg=$(_ts "$serial.boot2" '\[ *[0-9]+/[0-9]+ +100%\] ' last)
+	t_applied=$(_ts "$serial.boot2" 'upgrade applied in ')
+	t_reboot=$(_ts "$serial.boot2" 'reboot: Restarting system')
+	t_end3=$(_ts "$serial.boot3" 'reboot: Restarting system|reboot: Power down')
+	awk -v w2="$wall2" -v w3="$wall3" -v f="$t_first" -v lp="$t_last_pkg" -v a="$t_applied" \
+		-v r="$t_reboot" -v e3="$t_end3" -v site="${E2E_UP_SITE_S:-}" -v n="${E2E_UP_LAST_BOOT:-boot3}" '
+	function s(x) { return x == "" ? "?" : sprintf("%.0f s", x) }
+	BEGIN {
+		print "# downtime by phase (wall clock under TCG; a diagnostic, not asserted):"
+		if (w2 != "" && r != "") printf "#   upgrade boot: firmware + GRUB             %s\n", s(w2 - r)
+		if (f != "") printf "#   upgrade boot: kernel to first package    %s\n", s(f)
+		if (f != "" && lp != "") printf "#   upgrade boot: transaction (rpm)          %s\n", s(lp - f)
+		if (lp != "" && a != "") printf "#   upgrade boot: %%posttrans and the end     %s\n", s(a - lp)
+		if (a != "" && r != "") printf "#   upgrade boot: unmount and reboot          %s\n", s(r - a)
+		if (w3 != "") printf "#   boot 3: first boot of release 8 (restore)%s%s\n", n == "boot4" ? ", to its reboot " : " ", s(w3)
+		if (site != "") printf "#   %s: QEMU start to the site answering  %s\n", n, s(site)
+		if (w2 != "" && w3 != "" && site != "") printf "#   total, upgrade boot to the site up       %s\n", s(w2 + (n == "boot4" ? w3 : 0) + site)
+	}' | while IFS= read -r line; do say "${line#\# }"; done # (say: DEMO=1 tells a person)
+}
+
 e2e_upgrade() {
-	local layout=$1 tmp=$2 size grub
+	local layout=$1 tmp=$2 size grub grub_kpath
 	local root=$tmp/root image=$tmp/disk.img serial=$tmp/serial.log
 	: "${MEM_NORMAL:=512}" "${MEM_UPGRADE:=256}"
 	case $layout in
 	# (grub: where GRUB's grub.cfg, custom.cfg and grubenv are)
-	bios) size=1024 grub=/boot/grub E2E_UP_QEMU_ARGS= ;;
-	uefi-el7) size=2048 grub=/boot/efi/EFI/centos E2E_UP_QEMU_ARGS=--uefi ;;
+	# (grub_kpath: where its entries find the kernels: /boot on its own file system or not)
+	bios) size=1024 grub=/boot/grub grub_kpath=/boot/ E2E_UP_QEMU_ARGS= ;;
+	uefi-el7) size=2048 grub=/boot/efi/EFI/centos grub_kpath=/ E2E_UP_QEMU_ARGS=--uefi ;;
 	*) t_fail "e2e_upgrade: unknown layout $layout"; return 1 ;;
 	esac
 	E2E_UP_TMP=$tmp E2E_UP_IMAGE=$image E2E_UP_SERIAL=$serial
@@ -365,6 +421,17 @@ e2e_upgrade() {
 	e2e_install_release7 "$root" "$pkgs"
 	mkdir -p "$root/srv/release8"
 	cp "$pkgs"/release8/*.rpm "$root/srv/release8/"
+	# The kernel switch: release 7 boots the guest's Debian kernel (dpkg's),
+	# release 8 brings kernel-core with another one, whose %posttrans
+	# (kernel-install) writes a BLS snippet that release 7's grub.cfg never
+	# reads; restore makes it the default with release 8's grub2-tools.
+	kpkgs=$(e2e_kernel_packages)
+	cp "$kpkgs"/release8/*.rpm "$root/srv/release8/"
+	old_kver=$(ls "$root/usr/lib/modules")
+	new_kver=$(rpm -qp --qf '[%{FILENAMES}\n]' "$kpkgs"/release8/kernel-core-*.rpm 2>/dev/null |
+		sed -n 's|^/lib/modules/\([^/]*\)/vmlinuz$|\1|p')
+	n_target=$(ls "$root/srv/release8" | wc -l)
+	say "kernels: release 7 boots $old_kver (the guest's, dpkg's), release 8 brings kernel-core with $new_kver"
 	before_qa=$(t_rpm "$root" -qa --qf '%{NEVRA}\n' | sort)
 	say "release $(cat "$root/etc/oslift-release"), $(wc -l <<<"$before_qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$before_qa")"
 	say "target packages in /srv/release8: $(ls "$root/srv/release8" | tr '\n' ' ')"
@@ -373,6 +440,7 @@ e2e_upgrade() {
 	e2e_queue "$root" 1-stage.sh <<-'EOF'
 	set -e
 	echo "release $(cat /etc/oslift-release)"
+	echo "uname -r: $(uname -r)"
 	e2e-wait-go 300
 	host-prep check --packages /srv/release8 || true
 	if [ -e /root/e2e/measure-initramfs ]; then
@@ -385,12 +453,14 @@ e2e_upgrade() {
 	# Boot 3's part: what the new system says about itself.
 	e2e_queue "$root" 2-verify.sh <<-'EOF'
 	set -e
+	echo "uname -r: $(uname -r)"
 	e2e-wait-go 300
 	systemctl is-active website.service
 	mkdir -p /root/e2e/out
+	uname -r >/root/e2e/out/uname
 	rpm -qa --qf '%{NEVRA}\n' | sort >/root/e2e/out/qa
 	rpm -Va >/root/e2e/out/va 2>&1 || true
-	systemctl show -p ActiveState,Result oslift-restore.service >/root/e2e/out/restore-unit
+	systemctl show -p ActiveState,Result,UnitFileState oslift-restore.service >/root/e2e/out/restore-unit
 	sync
 	systemctl poweroff
 	EOF
@@ -413,7 +483,8 @@ e2e_upgrade() {
 	# What boot 1 did, from its disk: the guest's own lines may not all reach
 	# the serial port before stage reboots it.
 	plan=$(e2e_debugfs_cat "$image" /var/lib/oslift/plan || true)
-	t_is "$(grep -cE '^(upgrade|install|install-only) ' <<<"$plan" || true)" 3 "boot 1: host-prep stage staged the 3 release 8 packages (the plan on disk)"
+	t_is "$(grep -cE '^(upgrade|install|install-only) ' <<<"$plan" || true)" "$n_target" "boot 1: host-prep stage staged the $n_target release 8 packages (the plan on disk)"
+	t_match "$plan" '^install-only kernel-core-' "boot 1: the new kernel is in the plan as install-only (kernel-core)"
 	t_match "$(e2e_debugfs_cat "$image" "$grub/grubenv" || true)" '^next_entry=oslift-upgrade$' \
 		"boot 1: and armed the one-time boot (next_entry in grubenv)"
 	((${DEMO:-0})) && { grep -a '^e2e: ' "$serial.boot1" | tr -d '\r' | sed 's/^e2e: /  guest: /' >&3 || true; }
@@ -464,26 +535,58 @@ e2e_upgrade() {
 	t_is "$(grep -ciE 'systemd-networkd|NetworkManager|network-online|ifup|dhclient|wicked' <<<"$up" || true)" 0 \
 		"boot 2: no network is brought up in the upgrade environment"
 	t_match "$up" 'reboot: Restarting system' "boot 2: and reboots (the kernel's own line)"
+	t_match "$up" "Linux version $old_kver " "boot 2: the upgrade boot ran the old kernel ($old_kver)"
 
 	# ------------------------------------------------------------------ boot 3
-	phase "boot 3: the new system (release 8)"
+	phase "boot 3: the first boot of release 8, on the old kernel: restore"
 	e2e_up_boot boot3 "$MEM_NORMAL"
-	# The driver counts normal boots: the upgrade boot was not one.
-	e2e_up_reach_site boot3 2
-	t_match "$PAGE" 'release 8' "boot 3: the site answers, now release 8"
-	t_is "$DATA" "$data_before" "boot 3: with the same site data"
-	say "the site after: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $DATA"
-	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	# Restore makes the new kernel the default and reboots into it before
+	# the services start: QEMU ends by itself.
 	e2e_up_finish boot3
 	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook boot3
-	t_match "$(tr -d '\r' <"$serial.boot3")" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
+	boot3_log=$(tr -d '\r' <"$E2E_UP_SERIAL.boot3")
+	t_match "$boot3_log" "Linux version $old_kver " \
+		"boot 3: GRUB booted the old kernel (release 7's grub.cfg never reads the new kernel's BLS snippet)"
+	t_match "$boot3_log" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
+	t_match "$boot3_log" "the new kernel $new_kver boots by default: .*; rebooting into it now, before the services start" \
+		"boot 3: restore made the new kernel the default with release 8's own tools, and reboots into it"
+	# (systemd then says "Stopped oslift-restore.service": the reboot's
+	# transaction stops the unit, which conflicts with shutdown.target.)
+	t_match "$boot3_log" 'host-prep\[[0-9]+\]: rebooting into the new kernel \(the default boot entry now\)$' \
+		"boot 3: restore's last line: the reboot, after the report"
+	t_is "$(grep -c '^e2e: driver: boot' <<<"$boot3_log" || true)" 0 \
+		"boot 3: rebooted before multi-user: the site never came up on the old kernel"
+
+	# ------------------------------------------------------------------ boot 4
+	phase "boot 4: release 8 on its own kernel"
+	e2e_up_boot boot4 "$MEM_NORMAL"
+	# The driver counts normal boots: neither the upgrade boot nor boot 3
+	# (restore rebooted it before multi-user) was one.
+	e2e_up_reach_site boot4 2
+	# The guest script's first line, which the driver may run after the
+	# site is up.
+	e2e_wait_log "$E2E_UP_SERIAL.boot4" '^e2e: uname -r: ' 120 "$E2E_UP_PID" || true
+	boot4_log=$(tr -d '\r' <"$E2E_UP_SERIAL.boot4")
+	# What the guest itself says, on the serial console, before anything
+	# else can cut it short (the script's first line), and the kernel's
+	# own banner.
+	t_match "$boot4_log" "^e2e: uname -r: $new_kver\$" "boot 4: runs the new kernel by default ($new_kver, uname -r on the serial console)"
+	t_match "$boot4_log" "Linux version $new_kver " "boot 4: the kernel's banner names it too"
+	t_match "$PAGE" 'release 8' "boot 4: the site answers, now release 8"
+	t_is "$DATA" "$data_before" "boot 4: with the same site data"
+	say "the site after: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $DATA"
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	e2e_up_finish boot4
+	! declare -F e2e_upgrade_hook >/dev/null || e2e_upgrade_hook boot4
 
 	# ------------------------------------------------------- the disk, afterwards
 	phase "the disk after the upgrade"
 	qa=$(e2e_debugfs_cat "$image" /root/e2e/out/qa || true)
 	t_is "$qa" "base-release-8.0-1.noarch
 debian-sh-1.0-8.noarch
-website-8.0-1.noarch" "rpm -qa in the new system shows release 8"
+grub2-tools-2.02-8.noarch
+$(rpm -qp --qf '%{NEVRA}' "$kpkgs"/release8/kernel-core-*.rpm)
+website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kernel-core and grub2-tools)"
 	# Every read below must succeed: an unreadable image must not pass as clean.
 	va=$(e2e_debugfs_cat "$image" /root/e2e/out/va) || va="(rpm -Va output missing from the image)"
 	# A config file may differ from the package in content (size, digest,
@@ -492,8 +595,8 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8"
 	t_is "$(grep -vE '^[S.][.][5.][.]{4}[T.][.]  c /' <<<"$va" || true)" "" \
 		"rpm -Va is clean apart from config files whose content changed"
 	unit=$(e2e_debugfs_cat "$image" /root/e2e/out/restore-unit || true)
-	t_match "$unit" '^Result=success$' "oslift-restore.service ended with success"
-	t_match "$unit" '^ActiveState=active$' "and is active (it ran, RemainAfterExit)"
+	t_match "$unit" '^UnitFileState=disabled$' "oslift-restore.service disabled itself (it ran on boot 3 only)"
+	t_match "$unit" '^ActiveState=inactive$' "and did not run on boot 4"
 	report=$(e2e_debugfs_cat "$image" /var/log/oslift/report.json || true)
 	t_match "$report" '"result":"applied"' "report.json: applied"
 	t_match "$report" '"restore_actions":\[[^]]*removed the one-time upgrade boot entry' "report.json: restore removed the boot entry"
@@ -507,6 +610,37 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8"
 	boot_ls=$(e2e_debugfs "$image" ls /boot || true)
 	t_match "$boot_ls" 'vmlinuz-' "/boot is readable in the image"
 	t_is "$(grep -c oslift-upgrade <<<"$boot_ls" || true)" 0 "the upgrade initramfs is gone from /boot"
+
+	phase "the kernels after the upgrade"
+	t_is "$(e2e_debugfs_cat "$image" /root/e2e/out/uname || true)" "$new_kver" "boot 4 ran $new_kver (uname -r, on the disk)"
+	# kernel-core's %posttrans in the upgrade boot: kernel-install, the
+	# stand-ins of EL 8's 20-grubby.install and 50-dracut.install.
+	snippet=$(e2e_debugfs_cat "$image" "/boot/loader/entries/0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver.conf" || true)
+	t_match "$snippet" "^version $new_kver\$" "kernel-core's %posttrans (kernel-install add) wrote its BLS snippet in /boot/loader/entries"
+	t_match "$boot_ls" "(^| )vmlinuz-$new_kver( |\$)" "kernel-install copied the new kernel to /boot/vmlinuz-$new_kver"
+	new_initrd=$(e2e_debugfs "$image" stat "/boot/initramfs-$new_kver.img" | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1 || true)
+	t_match "${new_initrd:-0}" '^[1-9][0-9]{6,}$' "and dracut built its initramfs in the upgrade boot (/boot/initramfs-$new_kver.img, $((${new_initrd:-0} / 1024)) KiB)"
+	# The old kernel: still installed, still in the menu: the fallback.
+	t_match "$boot_ls" "(^| )vmlinuz-$old_kver( |\$)" "the old kernel stays installed (/boot/vmlinuz-$old_kver)"
+	t_match "$boot_ls" "(^| )initrd\.img-$old_kver( |\$)" "with its initramfs (/boot/initrd.img-$old_kver)"
+	cfg=$(e2e_debugfs_cat "$image" "$grub/grub.cfg" || true)
+	t_match "$cfg" "Written by grub2-mkconfig: oslift's e2e stand-in" "grub.cfg was regenerated by release 8's grub2-mkconfig (the stand-in for blscfg)"
+	entries=$(grep -E "^[[:space:]]*(menuentry|linux|linuxefi) " <<<"$cfg" | sed -E 's/^[[:space:]]*//' | awk '{print $1 == "menuentry" ? "entry" : $2}' | grep -v '^entry$' || true)
+	t_is "$(sed -n 1p <<<"$entries")" "${grub_kpath}vmlinuz-$new_kver" "grub.cfg's first entry boots the new kernel"
+	t_is "$(sed -n 2p <<<"$entries")" "${grub_kpath}vmlinuz-$old_kver" "and the old kernel has the next entry: the fallback"
+	new_id=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver
+	t_match "$grubenv" "^saved_entry=$new_id\$" "grubenv's saved_entry is the new kernel's entry (grub2-set-default)"
+	if [[ $layout == bios ]]; then
+		# Debian's GRUB_DEFAULT=0: the first entry, the new kernel's.
+		t_match "$cfg" '^   set default="0"$' "and grub.cfg's default is its first entry (GRUB_DEFAULT=0)"
+	else
+		t_match "$cfg" "set default=\"\\\$\{saved_entry\}\"" "and grub.cfg's default is saved_entry (GRUB_DEFAULT=saved)"
+	fi
+	t_match "$cfg" "--unrestricted \\\$menuentry_id_option '$new_id'" "the new kernel's menu entry has that id"
+	t_match "$report" "\"restore_actions\":\\[[^]]*the new kernel $new_kver boots by default" "report.json: restore made the new kernel the default with the target's tools"
+	t_match "$report" '"boot_problem":null' "report.json: no boot problem"
+	say "kernels: boot 3 ran $old_kver and restore switched, boot 4 ran $new_kver; grub.cfg menu: $(tr '\n' ' ' <<<"$entries")"
 	say "release 8 now, $(wc -l <<<"$qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$qa")"
-	say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3}"
+	e2e_downtime "$serial"
+	say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3,4}"
 }

@@ -110,21 +110,13 @@ initrd_s=$((SECONDS - t))
 # The kernel's command line after root= (see the top of this file).
 kcmdline="ro console=ttyS0,115200 rd.shell=0 rd.emergency=reboot panic=5 no_timer_check SYSTEMD_COLORS=0${kargs:+ $kargs}"
 
-# --- BIOS: GRUB's files, the image ---------------------------------------------
-bios_image() {
-mkdir -p "$root/boot/grub/i386-pc"
-# insmod (and the command autoloader) read modules and *.lst from here.
-cp "$grubdir"/*.mod "$grubdir"/*.lst "$root/boot/grub/i386-pc/"
-rm -f "$root/boot/grub/grubenv"
-grub-editenv "$root/boot/grub/grubenv" create
-
-# Mimics what Debian's grub-mkconfig writes, in the parts that matter for a
-# one-time boot: 00_header (grubenv, next_entry), 10_linux (the default
-# entry), 41_custom (custom.cfg, where host-prep stage adds its entry).
-cat >"$root/boot/grub/grub.cfg" <<EOF
-# Written by oslift's tests/e2e/tools/make-image.sh, in the shape of
-# Debian's grub-mkconfig output.
-
+# grub_header DEFAULT: grub.cfg's 00_header in the shape grub-mkconfig
+# writes it (Debian's and EL 7's alike in what matters here): load_env;
+# next_entry, when set, is the default once and cleared with save_env (the
+# one-time boot); otherwise DEFAULT ("0", or '${saved_entry}' for EL's
+# GRUB_DEFAULT=saved); the serial terminal; no timeout.
+grub_header() {
+	cat <<EOF
 ### BEGIN /etc/grub.d/00_header ###
 if [ -s \$prefix/grubenv ]; then
   set have_grubenv=true
@@ -136,7 +128,7 @@ if [ "\${next_entry}" ] ; then
    save_env next_entry
    set boot_once=true
 else
-   set default="0"
+   set default="$1"
 fi
 
 if [ x"\${feature_menuentry_id}" = xy ]; then
@@ -168,6 +160,44 @@ terminal_output serial
 set timeout_style=menu
 set timeout=0
 ### END /etc/grub.d/00_header ###
+EOF
+}
+
+# default_grub DEFAULT DISTRIBUTOR: /etc/default/grub as the system's
+# grub-mkconfig reads it (release 8's, the grub2-tools stand-in of
+# packages/kernel/), in step with the grub.cfg written here: GRUB_DEFAULT
+# (0, or saved), the serial terminal, no timeout, the default entry's
+# command line after root=.
+default_grub() {
+	mkdir -p "$root/etc/default"
+	cat >"$root/etc/default/grub" <<EOF
+GRUB_TIMEOUT=0
+GRUB_DISTRIBUTOR="$2"
+GRUB_DEFAULT=$1
+GRUB_TERMINAL_OUTPUT="serial"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_CMDLINE_LINUX="$kcmdline"
+GRUB_DISABLE_RECOVERY="true"
+EOF
+}
+
+# --- BIOS: GRUB's files, the image ---------------------------------------------
+bios_image() {
+mkdir -p "$root/boot/grub/i386-pc"
+# insmod (and the command autoloader) read modules and *.lst from here.
+cp "$grubdir"/*.mod "$grubdir"/*.lst "$root/boot/grub/i386-pc/"
+rm -f "$root/boot/grub/grubenv"
+grub-editenv "$root/boot/grub/grubenv" create
+default_grub 0 "Debian GNU/Linux"
+
+# Mimics what Debian's grub-mkconfig writes, in the parts that matter for a
+# one-time boot: 00_header (grubenv, next_entry), 10_linux (the default
+# entry), 41_custom (custom.cfg, where host-prep stage adds its entry).
+cat >"$root/boot/grub/grub.cfg" <<EOF
+# Written by oslift's tests/e2e/tools/make-image.sh, in the shape of
+# Debian's grub-mkconfig output.
+
+$(grub_header 0)
 
 ### BEGIN /etc/grub.d/10_linux ###
 menuentry 'Debian GNU/Linux' --class debian --class gnu-linux --class gnu --class os \$menuentry_id_option 'gnulinux-simple-root' {
@@ -282,6 +312,7 @@ EOT
 	cp "$efi/centos/grubx64.efi" "$efi/BOOT/BOOTX64.EFI"
 	grub-editenv "$efi/centos/grubenv" create
 	grub-editenv "$efi/centos/grubenv" set "saved_entry=$title"
+	default_grub saved "CentOS Linux"
 	# EL 7's grub2-mkconfig output in the parts that matter for a one-time
 	# boot: 00_header (grubenv, next_entry, saved_entry), 10_linux
 	# (linuxefi/initrdefi, paths on the /boot file system), 41_custom
@@ -294,47 +325,7 @@ EOT
 # Written by oslift's tests/e2e/tools/make-image.sh (layout uefi-el7), in
 # the shape of CentOS 7's grub2-mkconfig output.
 #
-### BEGIN /etc/grub.d/00_header ###
-if [ -s \$prefix/grubenv ]; then
-  load_env
-fi
-if [ "\${next_entry}" ] ; then
-   set default="\${next_entry}"
-   set next_entry=
-   save_env next_entry
-   set boot_once=true
-else
-   set default="\${saved_entry}"
-fi
-
-if [ x"\${feature_menuentry_id}" = xy ]; then
-  menuentry_id_option="--id"
-else
-  menuentry_id_option=""
-fi
-
-export menuentry_id_option
-
-if [ "\${prev_saved_entry}" ]; then
-  set saved_entry="\${prev_saved_entry}"
-  save_env saved_entry
-  set prev_saved_entry=
-  save_env prev_saved_entry
-  set boot_once=true
-fi
-
-function savedefault {
-  if [ -z "\${boot_once}" ]; then
-    saved_entry="\${chosen}"
-    save_env saved_entry
-  fi
-}
-serial --unit=0 --speed=115200
-terminal_input serial
-terminal_output serial
-set timeout_style=menu
-set timeout=0
-### END /etc/grub.d/00_header ###
+$(grub_header '${saved_entry}')
 
 ### BEGIN /etc/grub.d/10_linux ###
 menuentry '$title' --class centos --class gnu-linux --class gnu --class os --unrestricted \$menuentry_id_option 'gnulinux-$kver-advanced-$root_uuid' {

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The new kernel's boot entry after a change of scheme; see restore-boot.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <rpm/rpmver.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot-common.h"
+#include "boot-entry.h"
+#include "chase.h"
+#include "fsutil.h"
+#include "grubenv.h"
+#include "log.h"
+#include "restore-boot.h"
+#include "run.h"
+
+#define BLS_DIR "/boot/loader/entries"
+#define BLS_SNIPPET_MAX ((size_t) 64 << 10)
+
+/* The newest snippet: its id (file name without .conf) and version. */
+struct snippet {
+        char *id;
+        char *kver;
+        char *linux_path, *initrd; /* as the snippet names them: on /boot's file system */
+};
+
+static void snippet_done(struct snippet *s) {
+        free(s->id);
+        free(s->kver);
+        free(s->linux_path);
+        free(s->initrd);
+}
+
+/* An id goes on a command line and is looked for in grub.cfg between
+ * single quotes: what kernel-install names them of (machine id or entry
+ * token, kernel version). */
+static bool id_valid(const char *id) {
+        if (!*id || strlen(id) > 200)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-~", *p))
+                        return false;
+        return true;
+}
+
+/* The value of "key value" in a snippet (a copy), NULL when absent. */
+static char *snippet_field(const char *text, const char *key) {
+        size_t klen = strlen(key);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                if (strncmp(l, key, klen) != 0 || (l[klen] != ' ' && l[klen] != '\t'))
+                        continue;
+                const char *v = l + klen + strspn(l + klen, " \t");
+                size_t n = strcspn(v, "\r\n");
+                while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                        n--;
+                return strndup(v, n);
+        }
+        return NULL;
+}
+
+/* The snippet of the newest kernel version: 1, 0 when there is none. */
+static int newest_snippet(const char *root, struct snippet *ret) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char dir[PATH_MAX];
+        struct dirent *de;
+
+        *ret = (struct snippet) {};
+        if (path_in_root(dir, sizeof(dir), root, BLS_DIR) < 0 || !(d = opendir(dir)))
+                return 0;
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                _cleanup_free_ char *path = NULL, *text = NULL, *kver = NULL, *id = NULL;
+
+                if (n <= 5 || strcmp(de->d_name + n - 5, ".conf") != 0)
+                        continue;
+                id = strndup(de->d_name, n - 5);
+                if (!id || !id_valid(id) || asprintf(&path, "%s/%s", BLS_DIR, de->d_name) < 0)
+                        continue;
+                if (boot_read_file(root, path, BLS_SNIPPET_MAX, &text, NULL, NULL) < 0)
+                        continue;
+                kver = snippet_field(text, "version");
+                if (!kver || !boot_kver_valid(kver))
+                        continue;
+                if (ret->kver && rpmvercmp(kver, ret->kver) <= 0)
+                        continue;
+                snippet_done(ret);
+                ret->id = TAKE_PTR(id);
+                ret->kver = TAKE_PTR(kver);
+                ret->linux_path = snippet_field(text, "linux");
+                ret->initrd = snippet_field(text, "initrd");
+        }
+        return ret->kver ? 1 : 0;
+}
+
+/* Where "vmlinuz-KVER" is in text as a whole word, NULL when nowhere. */
+static const char *find_kernel(const char *text, const char *kver) {
+        char word[PATH_MAX];
+        size_t n;
+
+        n = (size_t) snprintf(word, sizeof(word), "vmlinuz-%s", kver);
+        for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+                if (!p[n] || strchr(" \t\r\n", p[n]))
+                        return p;
+        return NULL;
+}
+
+/* Whether grub.cfg boots kver: an entry of its own, or blscfg (which reads
+ * the snippets at boot). */
+static bool cfg_boots(const char *cfg, const char *kver) {
+        return strstr(cfg, "blscfg") || find_kernel(cfg, kver);
+}
+
+/* Whether the menu entry named entry (title or id, single-quoted as
+ * grub-mkconfig writes them) boots kver; with blscfg, whether entry is the
+ * snippet's id. */
+static bool cfg_entry_boots(const char *cfg, const char *entry, const struct snippet *s) {
+        _cleanup_free_ char *quoted = NULL;
+
+        if (strstr(cfg, "blscfg") && strcmp(entry, s->id) == 0)
+                return true;
+        if (asprintf(&quoted, "'%s'", entry) < 0)
+                return false;
+        for (const char *p = strstr(cfg, quoted); p; p = strstr(p + 1, quoted)) {
+                const char *start = p, *end = strstr(p, "\n}"), *k;
+
+                while (start > cfg && start[-1] != '\n')
+                        start--;
+                if (strncmp(start, "menuentry ", 10) != 0 || !end)
+                        continue;
+                k = find_kernel(p, s->kver);
+                if (k && k < end)
+                        return true;
+        }
+        return false;
+}
+
+/* Whether grub.cfg's first menu entry boots kver. */
+static bool cfg_first_entry_boots(const char *cfg, const char *kver) {
+        const char *p = strstr(cfg, "\nmenuentry "), *end, *k;
+
+        if (strncmp(cfg, "menuentry ", 10) == 0)
+                p = cfg;
+        if (!p || !(end = strstr(p, "\n}")))
+                return false;
+        k = find_kernel(p, kver);
+        return k && k < end;
+}
+
+/* Whether a snippet's path names a file: on the file system holding
+ * /boot, so below /boot when that is a file system of its own. */
+static bool snippet_file_exists(const char *root, const char *path) {
+        _cleanup_free_ char *below_boot = NULL;
+
+        if (!path || path[0] != '/' || strstr(path, "/../") || strlen(path) >= PATH_MAX - 8)
+                return false;
+        if (boot_exists_in_root(root, path, S_IFREG))
+                return true;
+        return asprintf(&below_boot, "/boot%s", path) >= 0 && boot_exists_in_root(root, below_boot, S_IFREG);
+}
+
+/* The first of the paths that is an executable in root, NULL if none. */
+static const char *find_tool(const char *root, const char *const *paths) {
+        char path[PATH_MAX];
+
+        for (; *paths; paths++)
+                if (path_in_root(path, sizeof(path), root, *paths) == 0 && access(path, X_OK) == 0)
+                        return *paths;
+        return NULL;
+}
+
+static int problem(char **ret, int r, const char *fmt, ...) _printf_(3, 4);
+static int problem(char **ret, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+        return r;
+}
+
+int restore_boot_entries(const char *root, const char *old_kver, char **ret_action, char **ret_problem) {
+        static const char *const mkconfigs[] = { "/usr/sbin/grub2-mkconfig", "/usr/bin/grub2-mkconfig", NULL };
+        static const char *const grubbys[] = { "/usr/sbin/grubby", "/usr/bin/grubby", NULL };
+        static const char *const set_defaults[] = { "/usr/sbin/grub2-set-default", "/usr/bin/grub2-set-default",
+                                                    NULL };
+        _cleanup_(boot_grub_done) struct boot_grub g = {};
+        _cleanup_(grubenv_freep) struct grubenv *env_before = NULL, *env_after = NULL;
+        _cleanup_free_ char *reason = NULL, *cfg = NULL, *cfg_path = NULL, *new_cfg = NULL,
+                            *kernel = NULL, *fix = NULL;
+        struct snippet s __attribute__((cleanup(snippet_done))) = {};
+        const char *mkconfig, *set_tool, *saved, *was;
+        char snippet_path[PATH_MAX];
+        bool have_env;
+        int r;
+
+        *ret_action = *ret_problem = NULL;
+        if (newest_snippet(root, &s) <= 0)
+                return 0;
+        snprintf(snippet_path, sizeof(snippet_path), "%s/%s.conf", BLS_DIR, s.id);
+        r = boot_grub_find(root, &g, &reason);
+        if (r < 0)
+                return problem(ret_problem, r,
+                               "the new kernel %s has a Boot Loader Specification entry (%s), but GRUB's "
+                               "configuration was not found (%s), so it could not be made the default; "
+                               "the system boots what it booted before. Make %s the default with the "
+                               "system's boot loader tools (grubby --set-default /boot/vmlinuz-%s)",
+                               s.kver, snippet_path, reason ?: strerror(-r), s.kver, s.kver);
+        if (asprintf(&cfg_path, "%s/grub.cfg", g.grub_dir) < 0 ||
+            asprintf(&kernel, "/boot/vmlinuz-%s", s.kver) < 0)
+                return -ENOMEM;
+        r = boot_read_grub_cfg(root, g.grub_dir, &cfg);
+        if (r < 0)
+                return problem(ret_problem, r, "%s%s cannot be read (%s), so the new kernel %s was not made "
+                               "the default", root_prefix(root), cfg_path, strerror(-r), s.kver);
+        if (cfg_boots(cfg, s.kver))
+                return 0; /* nothing changed scheme, or it was dealt with */
+
+        /* The scheme changed: the snippet is there, grub.cfg never reads it. */
+        if (!snippet_file_exists(root, s.linux_path) || (s.initrd && !snippet_file_exists(root, s.initrd)))
+                return problem(ret_problem, -ENOENT,
+                               "the new kernel %s has a Boot Loader Specification entry (%s) that GRUB's %s "
+                               "never reads, but the kernel or initramfs it names (%s, %s) is missing, so it "
+                               "was not made the default; the system still boots %s. Reinstall the kernel "
+                               "package (its %%posttrans runs kernel-install add), then run the target's "
+                               "'grub2-mkconfig -o %s' and 'grubby --set-default %s'",
+                               s.kver, snippet_path, cfg_path, s.linux_path ?: "no linux line",
+                               s.initrd ?: "none", old_kver ?: "the old kernel", cfg_path, kernel);
+        if (asprintf(&fix, "run the target's 'grub2-mkconfig -o %s' and 'grubby --set-default %s' (or "
+                           "'grub2-set-default %s'), check that %s is the first and default entry, and "
+                           "reboot",
+                     cfg_path, kernel, s.id, s.kver) < 0)
+                return -ENOMEM;
+        mkconfig = find_tool(root, mkconfigs);
+        set_tool = find_tool(root, grubbys);
+        bool grubby = set_tool;
+        if (!set_tool)
+                set_tool = find_tool(root, set_defaults);
+        if (!mkconfig || !set_tool)
+                return problem(ret_problem, -ENOENT,
+                               "the new kernel %s has a Boot Loader Specification entry (%s) that GRUB's "
+                               "%s never reads, and the target's %s is not installed, so the system "
+                               "still boots %s by default. To boot the new kernel: install grub2-tools "
+                               "(and grubby), then %s",
+                               s.kver, snippet_path, cfg_path,
+                               !mkconfig ? "grub2-mkconfig" : "grubby or grub2-set-default",
+                               old_kver ?: "the old kernel", fix);
+
+        r = grubenv_read(root, g.grubenv, &env_before);
+        have_env = r == 0;
+        if (r < 0 && r != -ENOENT)
+                return problem(ret_problem, r, "the new kernel %s was not made the default: %s%s cannot be "
+                               "read (%s); %s", s.kver, root_prefix(root), g.grubenv, strerror(-r), fix);
+
+        log_info("the new kernel %s has a Boot Loader Specification entry that %s does not read: running "
+                 "the target's %s -o %s", s.kver, cfg_path, mkconfig, cfg_path);
+        r = run_logged_in(root, (char *const[]) { (char *) mkconfig, (char *) "-o", cfg_path, NULL });
+        const char *failed = NULL;
+        if (r < 0)
+                failed = "grub2-mkconfig failed (its output is in the log above)";
+        else if (boot_read_grub_cfg(root, g.grub_dir, &new_cfg) < 0)
+                failed = "grub2-mkconfig left no readable grub.cfg";
+        else if (!cfg_boots(new_cfg, s.kver))
+                failed = "the grub.cfg grub2-mkconfig wrote does not boot the new kernel";
+        else if (old_kver && !find_kernel(new_cfg, old_kver))
+                failed = "the grub.cfg grub2-mkconfig wrote has no entry for the old kernel, the fallback";
+        else if (!strstr(new_cfg, "custom.cfg") || !strstr(new_cfg, "next_entry"))
+                failed = "the grub.cfg grub2-mkconfig wrote reads no custom.cfg or next_entry (one-time "
+                         "boots would not work)";
+        else {
+                char *const grubby_argv[] = { (char *) set_tool, (char *) "--set-default", kernel, NULL };
+                char *const set_argv[] = { (char *) set_tool, s.id, NULL };
+
+                log_info("making the new kernel %s the default: %s %s", s.kver, set_tool,
+                         grubby ? kernel : s.id);
+                r = run_logged_in(root, grubby ? grubby_argv : set_argv);
+                if (r < 0)
+                        failed = grubby ? "grubby --set-default failed (its output is in the log above)"
+                                        : "grub2-set-default failed (its output is in the log above)";
+                else if (strstr(new_cfg, "set default=\"0\"") && !strstr(new_cfg, "${saved_entry}")) {
+                        /* GRUB_DEFAULT=0 (Debian's default): the first entry. */
+                        if (!cfg_first_entry_boots(new_cfg, s.kver))
+                                failed = "the new grub.cfg boots its first entry by default, and that is not "
+                                         "the new kernel";
+                } else if (grubenv_read(root, g.grubenv, &env_after) < 0 ||
+                           !(saved = grubenv_get(env_after, "saved_entry")) || !*saved)
+                        failed = "no saved_entry was set in grubenv";
+                else if (!strstr(new_cfg, "${saved_entry}"))
+                        failed = "the new grub.cfg's default is neither grubenv's saved_entry nor its first entry";
+                else if (!cfg_entry_boots(new_cfg, saved, &s))
+                        failed = "grubenv's saved_entry does not name the new kernel's entry";
+        }
+        if (!failed) {
+                if (asprintf(ret_action,
+                             "the new kernel %s boots by default: its Boot Loader Specification entry (%s) was "
+                             "not read by GRUB's %s, so restore ran the target's %s -o %s and %s %s; %s stays "
+                             "in the menu as the fallback",
+                             s.kver, snippet_path, cfg_path, mkconfig, cfg_path, set_tool, grubby ? kernel : s.id,
+                             old_kver ?: "the old kernel") < 0)
+                        *ret_action = NULL;
+                return 1;
+        }
+
+        /* Back to how it was: the old kernel stays the default. */
+        bool put_back = write_file_atomic(root, cfg_path, cfg, strlen(cfg), 0644) == 0;
+        if (have_env) {
+                _cleanup_(grubenv_freep) struct grubenv *now = NULL;
+                was = grubenv_get(env_before, "saved_entry");
+                /* Only saved_entry back, unless the tool left no block to edit:
+                 * then the whole block as it was. */
+                if (grubenv_read(root, g.grubenv, &now) == 0 &&
+                    (was ? grubenv_set(now, "saved_entry", was) : grubenv_unset(now, "saved_entry")) >= 0)
+                        put_back = grubenv_write(root, g.grubenv, now) == 0 && put_back;
+                else
+                        put_back = grubenv_write(root, g.grubenv, env_before) == 0 && put_back;
+        }
+        return problem(ret_problem, -EIO,
+                       "the new kernel %s has a Boot Loader Specification entry (%s) that GRUB's %s did not "
+                       "read, and making it the default failed: %s. %s; the system boots %s by default. To "
+                       "boot the new kernel: %s",
+                       s.kver, snippet_path, cfg_path, failed,
+                       put_back ? "grub.cfg and grubenv were put back as they were"
+                                : "PUTTING BACK grub.cfg AND grubenv FAILED: check them before rebooting",
+                       old_kver ?: "the old kernel", fix);
+}

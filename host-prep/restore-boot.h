@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * restore's part for the boot entries of the new release's kernel, when
+ * the release changed how they are made (EL 7 -> 8): the source's grub.cfg
+ * has generated menu entries, the target's kernel package writes a Boot
+ * Loader Specification snippet (/boot/loader/entries/ID.conf, through
+ * kernel-install) that such a grub.cfg never reads, so the machine would
+ * go on booting the old kernel. Decided by what is on disk, never by the
+ * release's name:
+ *
+ *  - the newest snippet (by its "version" line, rpm's version order) names
+ *    a kernel that GRUB's grub.cfg (boot_grub_find()) neither boots in an
+ *    entry of its own ("vmlinuz-KVER") nor reads through blscfg: the
+ *    scheme changed;
+ *  - then the target's own tools run in the root: grub2-mkconfig -o
+ *    GRUBDIR/grub.cfg (EL 8's writes blscfg or the kernels' entries), then
+ *    grubby --set-default /boot/vmlinuz-KVER, or without grubby
+ *    grub2-set-default ID;
+ *  - only when the snippet's kernel and initramfs are on disk;
+ *  - the result counts only when the new grub.cfg boots the new kernel,
+ *    still has the old kernel (the one the upgrade booted: the fallback),
+ *    still reads custom.cfg and next_entry (the one-time boot), and its
+ *    default is the new kernel's entry: grubenv's saved_entry naming it
+ *    (GRUB_DEFAULT=saved, EL's), or its first entry (default="0").
+ *
+ * Anything else puts grub.cfg and grubenv back as they were (the old
+ * kernel stays the default: never an unbootable one) and returns the
+ * problem with what to do. No snippet, or one grub.cfg already boots: 0,
+ * nothing done.
+ */
+#pragma once
+
+/* 1 when the new kernel was made the default (*ret_action says how), 0
+ * when nothing was needed; on failure a negative errno and *ret_problem,
+ * the problem and its fix in one text. old_kver: the kernel the system
+ * booted before (NULL: unknown). Also refused: a snippet whose kernel or
+ * initramfs is not on disk (never an unbootable default). */
+int restore_boot_entries(const char *root, const char *old_kver, char **ret_action, char **ret_problem);
