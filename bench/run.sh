@@ -6,12 +6,14 @@
 # installs the old release into a root with Debian's rpm, then K times, in
 # an order that rotates from run to run, each on a fresh copy (cp -a) of
 # that root:
-#   (a) upgrader --root R          after host-prep stage (not timed in (a))
+#   (a) upgrader --root R          after host-prep stage (not timed in (a)),
+#       which keeps an undo set (stage's default --rollback=links)
 #   (b) rpm -Uvh --root R --dbpath /var/lib/rpm NEW/*.rpm  (Debian's rpm)
 #   (c) extraction bound: rpm2cpio P | cpio -idm for every new package
 #   (d) host-prep --root R stage --packages NEW
 #   (e) dnf --installroot R distro-sync, cache-only, after dnf makecache
 #   (f) zypper --root R dup, after zypper refresh
+#   (g) upgrader --root R after stage --rollback=none: no undo set
 # from a createrepo_c repository of NEW.  Prints medians and ratios; writes
 # bench/results/latest.json.  Then, when bench/boot.sh exists (and no
 # --no-boot), runs it and adds its JSON under "boot".
@@ -119,6 +121,7 @@ nold=$(rpm_root "$old" -qa | wc -l)
 files_new=$(rpm --dbpath "$work/empty-rpmdb" -qpl "$pkgs"/new/*.rpm 2>/dev/null | wc -l)
 bytes_new=$(rpm --dbpath "$work/empty-rpmdb" -qp --qf '%{SIZE}\n' "$pkgs"/new/*.rpm 2>/dev/null | awk '{s += $1} END {print s}')
 rpms_bytes=$(du -sb "$pkgs/new" | cut -f1)
+bytes_old=$(rpm_root "$old" -qa --qf '%{SIZE}\n' | awk '{s += $1} END {print s}')
 nnew=$(ls "$pkgs"/new/*.rpm | wc -l)
 echo "bench: $nold packages installed; upgrading to $nnew packages, $files_new files, $((bytes_new >> 20)) MiB installed, $((rpms_bytes >> 20)) MiB of rpms"
 
@@ -134,7 +137,28 @@ run_a() {
 	timed stage "$work/stage.log" "$HOST_PREP" --root "$roots/a" stage --packages "$pkgs/new"
 	timed upgrader "$work/upgrader.log" "$UPGRADER" --root "$roots/a"
 	check_root "$roots/a" upgrader
+	# The undo set (stage's default, --rollback=links): the disk space it
+	# holds (du counts each inode once: the hard links keep the old files'
+	# blocks, which nothing else references after the upgrade) and its
+	# file count, for the "undo" row.
+	[[ -d $roots/a/var/lib/oslift/undo ]] || die "upgrader: no undo set in the root (stage's default is --rollback=links)"
+	# The upgrader's own figure for taking it: "undo set taken in S s".
+	local took
+	took=$(sed -nE 's/.*undo set taken in ([0-9.]+) s.*/\1/p' "$work/upgrader.log" | head -n 1)
+	[[ -n $took ]] || die "upgrader: its log has no 'undo set taken in' line"
+	printf '%s %s %s %s\n' "$run" "$(du -sk "$roots/a/var/lib/oslift/undo" | cut -f1)" \
+		"$(find "$roots/a/var/lib/oslift/undo" -type f | wc -l)" "$took" >>"$work/undo"
 	rm -rf "$roots/a"
+}
+# (g) the same upgrade without an undo set: what taking it costs.
+run_g() {
+	cp -a "$old" "$roots/g"
+	"$HOST_PREP" --root "$roots/g" stage --rollback=none --packages "$pkgs/new" >"$work/stage-g.log" 2>&1 ||
+		{ cat "$work/stage-g.log" >&2; die "stage --rollback=none failed"; }
+	timed upgrader-no-undo "$work/upgrader-g.log" "$UPGRADER" --root "$roots/g"
+	check_root "$roots/g" upgrader-no-undo
+	[[ ! -e $roots/g/var/lib/oslift/undo ]] || die "upgrader-no-undo: an undo set was taken with --rollback=none"
+	rm -rf "$roots/g"
 }
 run_b() {
 	cp -a "$old" "$roots/b"
@@ -213,11 +237,12 @@ run_c() {
 }
 
 : >"$work/samples"
+: >"$work/undo"
 for ((run = 1; run <= runs; run++)); do
 	echo "bench: run $run/$runs"
 	# Rotate the order, so that no method always goes first, or always
 	# right after the same other one.
-	order=(run_a run_b run_c run_dnf run_zypper)
+	order=(run_a run_b run_c run_dnf run_zypper run_g)
 	for ((i = 0; i < ${#order[@]}; i++)); do
 		"${order[(i + run - 1) % ${#order[@]}]}"
 	done
@@ -241,12 +266,12 @@ python3 - "$work" "$here/results/latest.json" "$size" "$runs" "$nnew" "$files_ne
 	"$("$UPGRADER" --version 2>&1)" "$(rpm --version)" \
 	"$(dnf --version 2>/dev/null | head -n 1 || true)" "$(zypper --version 2>/dev/null || true)" \
 	"$([[ $fs == loop ]] && echo "ext4 with a journal, loop image of its own" || findmnt -n -o FSTYPE,OPTIONS -T "$work")" \
-	"$cold" <<'PY'
+	"$cold" "$bytes_old" <<'PY'
 import json, os, platform, statistics, sys, datetime
-work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver, rootsfs, cold = sys.argv[1:]
+work, out, size, runs, nnew, files, bytes_, rpms, upver, rpmver, dnfver, zypperver, rootsfs, cold, oldbytes = sys.argv[1:]
 rows = [l.split() for l in open(os.path.join(work, "samples"))]
 skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "skipped")))
-names = ["upgrader", "rpm", "extract", "stage", "dnf", "dnf-makecache", "zypper", "zypper-refresh"]
+names = ["upgrader", "upgrader-no-undo", "rpm", "extract", "stage", "dnf", "dnf-makecache", "zypper", "zypper-refresh"]
 m = {}
 for name in names:
     s = [r for r in rows if r[1] == name]
@@ -259,6 +284,12 @@ for name in names:
         median_seconds_with_sync=statistics.median(float(r[2]) + float(r[3]) for r in s),
         median_peak_rss_kib=statistics.median(int(r[4]) for r in s))
 ok = lambda n: "median_seconds" in m[n]
+undo_rows = [l.split() for l in open(os.path.join(work, "undo"))]
+undo = dict(runs=[dict(run=int(r[0]), kib=int(r[1]), files=int(r[2]), seconds=float(r[3])) for r in undo_rows],
+            median_kib=statistics.median(int(r[1]) for r in undo_rows),
+            median_files=statistics.median(int(r[2]) for r in undo_rows),
+            median_seconds=statistics.median(float(r[3]) for r in undo_rows),
+            old_installed_bytes=int(oldbytes)) if undo_rows else None
 def ratio(a, b, k="median_seconds"):
     a, b = ([a] if isinstance(a, str) else a), ([b] if isinstance(b, str) else b)
     if not all(ok(n) for n in a + b):
@@ -266,6 +297,8 @@ def ratio(a, b, k="median_seconds"):
     return sum(m[n][k] for n in a) / sum(m[n][k] for n in b)
 ratios = {
     "upgrader/rpm": ratio("upgrader", "rpm"),
+    # what taking the undo set (--rollback=links, the default) costs
+    "upgrader/upgrader-no-undo": ratio("upgrader", "upgrader-no-undo"),
     "upgrader/extract": ratio("upgrader", "extract"),
     "rpm/extract": ratio("rpm", "extract"),
     "upgrader/dnf": ratio("upgrader", "dnf"),
@@ -291,7 +324,7 @@ res = dict(
                   upgrader_version_output=upver, debian_rpm=rpmver, dnf=dnfver or None, zypper=zypperver or None),
     set=dict(size=size, packages=int(nnew), files=int(files), installed_bytes=int(bytes_), rpm_bytes=int(rpms)),
     runs=int(runs),
-    measurements=m, ratios=ratios)
+    measurements=m, ratios=ratios, undo_set=undo)
 boot_json, boot_failed = os.path.join(work, "boot.json"), os.path.join(work, "boot.failed")
 if os.path.exists(boot_failed):
     res["boot"] = dict(error=open(boot_failed).read().strip())
@@ -305,7 +338,7 @@ res["page_cache"] = "dropped before each timed command" if cold == "1" else "war
 json.dump(res, open(out, "w"), indent=2)
 print()
 print("%-30s %10s %12s %12s" % ("", "median s", "s incl sync", "peak RSS MiB"))
-label = {"upgrader": "(a) upgrader --root", "rpm": "(b) rpm -Uvh (Debian)",
+label = {"upgrader": "(a) upgrader --root", "upgrader-no-undo": "(g) upgrader, no undo set", "rpm": "(b) rpm -Uvh (Debian)",
          "extract": "(c) extraction bound", "stage": "(d) host-prep stage",
          "dnf": "(e) dnf distro-sync -C", "dnf-makecache": "    dnf makecache (before e)",
          "zypper": "(f) zypper dup", "zypper-refresh": "    zypper refresh (before f)"}
@@ -315,6 +348,10 @@ for n in names:
                                               m[n]["median_peak_rss_kib"] / 1024))
     else:
         print("%-30s not measured: %s" % (label[n], m[n]["not_measured"]))
+if undo:
+    print("%-30s %10.2f s (the upgrader's own figure); %.1f MiB on disk, %d files; the old packages' "
+          "installed size: %.1f MiB" % ("    undo set of (a)", undo["median_seconds"], undo["median_kib"] / 1024,
+                                        undo["median_files"], int(oldbytes) / 2**20))
 print()
 for k, v in ratios.items():
     print("%-38s %s" % (k, "%.2f" % v if v is not None else "-"))
