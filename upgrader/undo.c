@@ -44,6 +44,7 @@
 #include "time-util.h"
 #include "transaction.h"
 #include "undo.h"
+#include "undo-boot.h"
 
 #define MANIFEST_MAGIC "oslift-undo 1"
 #define ADDED_MAGIC "oslift-undo-added 1"
@@ -599,6 +600,9 @@ static int take(struct take *t, int state_dir_fd, const char *undo_tmp) {
                 }
         }
         manifest_sort(&t->m);
+        r = undo_boot_take(t->root, OSLIFT_UNDO_TMP_DIR);
+        if (r < 0)
+                return r;
         crash_point("undo-copied");
         if (snprintf(dst, sizeof(dst), "%s/manifest", undo_tmp) >= (int) sizeof(dst))
                 return -ENAMETOOLONG;
