@@ -179,16 +179,22 @@ static int rollback_parse(int argc, char **argv, const char **ret_image) {
 }
 
 int cmd_rollback(const struct context *ctx, int argc, char **argv) {
-        _cleanup_free_ char *image = NULL, *reason = NULL, *kver = NULL;
-        _cleanup_close_ int fd = -1;
-        struct upgrade_status s, before;
-        char text[64], now[TIMESTAMP_SIZE];
         const char *given = NULL;
-        bool own = strcmp(ctx->root, "/") == 0, arm;
         int r = rollback_parse(argc, argv, &given);
 
         if (r >= 0)
                 return r;
+        return rollback_arm(ctx, given, NULL);
+}
+
+int rollback_arm(const struct context *ctx, const char *given, const char *why) {
+        _cleanup_free_ char *image = NULL, *reason = NULL, *kver = NULL;
+        _cleanup_close_ int fd = -1;
+        struct upgrade_status s, before;
+        char text[1024], now[TIMESTAMP_SIZE];
+        bool own = strcmp(ctx->root, "/") == 0, arm;
+        int r;
+
         if (own && given) {
                 log_error("rollback: --boot-initramfs is for a root directory (--root DIR); on the running "
                           "system host-prep builds the image itself");
@@ -251,7 +257,8 @@ int cmd_rollback(const struct context *ctx, int argc, char **argv) {
 
         before = s;
         timestamp_now(now);
-        snprintf(text, sizeof(text), "rollback requested %s\n", now);
+        /* The reason is for people and for the rolled-back system's status. */
+        snprintf(text, sizeof(text), "rollback requested %s%s%s\n", now, why ? ": " : "", why ?: "");
         r = write_file_atomic_at(fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), text, strlen(text), 0600);
         if (r < 0) {
                 log_error_errno(r, "rollback: cannot write %s", OSLIFT_ROLLBACK_REQUEST);
@@ -260,9 +267,11 @@ int cmd_rollback(const struct context *ctx, int argc, char **argv) {
                 return EXIT_FAILED;
         }
         s.state = UPGRADE_ROLLING_BACK;
-        snprintf(s.message, sizeof(s.message), arm ? "rollback armed: the next boot puts the old system back, "
-                                                    "verifies it and reboots into it"
-                                                  : "rollback requested: the upgrader puts the old system back");
+        snprintf(s.message, sizeof(s.message), "%s%s%s", arm ? "rollback armed: the next boot puts the old system "
+                                                              "back, verifies it and reboots into it"
+                                                            : "rollback requested: the upgrader puts the old "
+                                                              "system back",
+                 why ? "; because " : "", why ?: "");
         r = status_write_at(fd, &s);
         if (r < 0)
                 log_error_errno(r, "rollback: cannot write %s", OSLIFT_STATUS_FILE);

@@ -48,6 +48,7 @@
 #include "transaction.h"
 #include "time-util.h"
 #include "undo.h"
+#include "utf8.h"
 #include "undo-boot.h"
 
 struct apply {
@@ -1011,16 +1012,43 @@ static int finish_rollback_boot(struct apply *a) {
         return 0;
 }
 
+/* What asked for the rollback, from the request's line ("rollback
+ * requested TIMESTAMP: WHY", host-prep's), as " (WHY)"; "" when the
+ * operator asked. */
+static void request_reason(struct apply *a, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST),
+                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        char line[1024] = "", *why, *nl;
+        ssize_t n;
+
+        buf[0] = '\0';
+        if (fd < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0)
+                return;
+        line[n] = '\0';
+        if ((nl = strchr(line, '\n')))
+                *nl = '\0';
+        why = strstr(line, "Z: ");
+        if (!why || !utf8_valid(why + 3, strlen(why + 3)))
+                return;
+        for (char *c = why + 3; *c; c++)
+                if ((unsigned char) *c < 0x20)
+                        *c = ' ';
+        snprintf(buf, size, " (%.300s)", why + 3);
+        log_info("the rollback was asked for because %s", why + 3);
+}
+
 /* host-prep rollback asked for the old system back (OSLIFT_ROLLBACK_REQUEST):
  * put it back from the undo set, offline. Run again after an
  * interruption, it ends where an uninterrupted one ends: the boot switch
  * is on from the first write until the old grubenv is back. */
 static enum apply_result rollback(struct apply *a) {
         _cleanup_free_ char *problems = NULL;
+        char because[320] = "";
         int r;
 
         if (open_log(a) < 0)
                 log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        request_reason(a, because, sizeof(because));
         if (find_boot_switch(a) < 0)
                 log_warning("the rollback boot is not switched on again: a power cut during it boots the "
                             "system as it is then, and 'host-prep rollback' must be run again");
@@ -1046,10 +1074,11 @@ static enum apply_result rollback(struct apply *a) {
         }
         crash_point("rollback-boot-files");
         if (r > 0)
-                set_status(a, UPGRADE_ROLLED_BACK_WITH_PROBLEMS, "rolled back, but %d files do not match the old "
-                           "rpmdb: %s", r, problems);
+                set_status(a, UPGRADE_ROLLED_BACK_WITH_PROBLEMS, "rolled back%s, but %d files do not match the old "
+                           "rpmdb: %s", because, r, problems);
         else
-                set_status(a, UPGRADE_ROLLED_BACK, "rolled back: the old system is back, every file verified");
+                set_status(a, UPGRADE_ROLLED_BACK, "rolled back%s: the old system is back, every file verified",
+                           because);
         if (unlinkat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), 0) < 0 && errno != ENOENT)
                 log_warning("cannot remove the rollback request %s", OSLIFT_ROLLBACK_REQUEST);
         crash_point("rollback-request-removed");

@@ -323,3 +323,60 @@ EOF
 else
 	t_skip "the boot configuration put back by the rollback" "grub-editenv (grub-common) is not installed"
 fi
+
+# stage --verify: the health check restore runs on the restored root,
+# chrooted into it (no service of release 8 runs there, and nothing
+# reboots): failing within its time, it asks for the rollback, which the
+# upgrader performs; succeeding, nothing is rolled back; a command that
+# hangs is stopped at the timeout.
+verify_upgraded() {
+	local root=$1; shift
+	t_make_release7_root "$root" "$pkgs"
+	t_tree_digest "$root" "${not_compared[@]}" >"$root.before-digest"
+	"$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy "$@" >"$root.stage.log" 2>&1
+	"$UPGRADER" --root "$root" >"$root.upgrade.log" 2>&1
+}
+rootv=$tmp/verify-fails
+verify_upgraded "$rootv" --verify 'test -e /etc/never' --verify-timeout 3
+t_match "$(cat "$rootv/var/lib/oslift/plan")" '^verify 3 test%20-e%20/etc/never$' "the plan holds the verify command and its timeout"
+t_run "$HOST_PREP" --root "$rootv" restore
+t_is "$T_RC" 3 "restore runs the verify command, which fails"
+t_match "$T_OUT" "the verify command 'test -e /etc/never' did not succeed within 3 s \([0-9]+ attempts, the last exited 1\)" \
+	"and says so, with the attempts and the exit status"
+t_match "$(cat "$rootv/var/log/oslift/verify.log")" '^--- attempt 2 failed after' "verify.log has every attempt"
+t_ok "the rollback is asked for" test -f "$rootv/var/lib/oslift/rollback"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" "^rollback requested: .*; because the verify command 'test -e /etc/never'" \
+	"status says why"
+t_run "$UPGRADER" --root "$rootv"
+t_is "$T_RC" 0 "the upgrader rolls back"
+t_is "$(t_tree_digest "$rootv" "${not_compared[@]}")" "$(cat "$rootv.before-digest")" "the tree is the pre-upgrade one again"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" "^rolled back \(the verify command 'test -e /etc/never' did not succeed within 3 s.*\): the old system is back, every file verified$" \
+	"and the rolled-back root's status says why it was rolled back"
+
+rootv=$tmp/verify-passes
+# (The test root's /bin/sh is busybox's; grep and the like are not there.)
+verify_upgraded "$rootv" --verify 'read -r page </var/www/webapp/index.html && [ "${page#*webapp 8}" != "$page" ]' --verify-timeout 20
+t_run "$HOST_PREP" --root "$rootv" restore
+t_is "$T_RC" 0 "a verify command that succeeds: restore exits 0"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" '^restored and verified: the verify command succeeded in [0-9.]+ s \(attempt 1\)$' \
+	"status says it was verified"
+t_ok "no rollback is asked for" test ! -e "$rootv/var/lib/oslift/rollback"
+t_match "$(t_rpm "$rootv" -q webapp)" '^webapp-8\.0-1' "release 8 stays"
+
+rootv=$tmp/verify-hangs
+verify_upgraded "$rootv" --verify 'sleep 60' --verify-timeout 2
+start=$SECONDS
+t_run "$HOST_PREP" --root "$rootv" restore
+took=$((SECONDS - start))
+t_is "$T_RC" 3 "a verify command that hangs fails"
+t_ok "at its 2 s timeout (restore took $took s)" test "$took" -lt 10
+t_match "$T_OUT" "'sleep 60' did not succeed within 2 s \(1 attempts, the last timed out\)" "and says it timed out"
+t_ok "the rollback is asked for" test -f "$rootv/var/lib/oslift/rollback"
+t_run "$UPGRADER" --root "$rootv"
+t_is "$T_RC" 0 "and performed"
+t_is "$(t_tree_digest "$rootv" "${not_compared[@]}")" "$(cat "$rootv.before-digest")" "to the pre-upgrade tree"
+
+t_run "$HOST_PREP" --root "$rootv" stage --packages "$pkgs/release8" --verify-timeout 0
+t_is "$T_RC" 2 "--verify-timeout 0 is a usage error"
+t_run "$HOST_PREP" --root "$rootv" stage --packages "$pkgs/release8" --verify "$(printf 'a\nb')"
+t_is "$T_RC" 2 "a verify command with a newline is a usage error"
