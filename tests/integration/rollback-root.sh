@@ -347,6 +347,10 @@ t_match "$(cat "$rootv/var/log/oslift/verify.log")" '^--- attempt 2 failed after
 t_ok "the rollback is asked for" test -f "$rootv/var/lib/oslift/rollback"
 t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" "^rollback requested: .*; because the verify command 'test -e /etc/never'" \
 	"status says why"
+t_run "$HOST_PREP" --root "$rootv" status
+t_match "$T_OUT" "^rollback request: rollback requested [0-9T:-]+Z: the verify command 'test -e /etc/never' did not succeed" \
+	"host-prep status shows the request and what asked for it"
+t_match "$T_OUT" "^state: rolling-back \(a rollback to the old system is asked for or was interrupted" "and explains the state"
 t_run "$UPGRADER" --root "$rootv"
 t_is "$T_RC" 0 "the upgrader rolls back"
 t_is "$(t_tree_digest "$rootv" "${not_compared[@]}")" "$(cat "$rootv.before-digest")" "the tree is the pre-upgrade one again"
