@@ -29,6 +29,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "restore-record.h"
+#include "run.h"
 #include "root-lock.h"
 #include "rpmdb.h"
 #include "status.h"
@@ -520,10 +521,19 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 if (enable_verify_unit(ctx->root) < 0)
                         note(&x.warnings, &x.n_warnings, "could not enable %s: run 'host-prep verify' by hand "
                              "once the system is up", OSLIFT_VERIFY_UNIT_NAME);
-                else
+                else {
                         note(&x.actions, &x.n_actions, "enabled %s: it runs '%s' once the system is up (%u s to "
                              "succeed) and rolls back when it does not succeed", OSLIFT_VERIFY_UNIT_NAME,
                              x.plan->verify, x.plan->verify_timeout);
+                        /* This boot's transaction was computed before the
+                         * link: queue the unit for it (after multi-user). */
+                        if (access("/run/systemd/system", F_OK) == 0 &&
+                            run_logged((char *const[]) { (char *) "/usr/bin/systemctl", (char *) "--no-block",
+                                                         (char *) "start", (char *) OSLIFT_VERIFY_UNIT_NAME,
+                                                         NULL }) < 0)
+                                note(&x.warnings, &x.n_warnings, "could not queue %s for this boot: it runs at "
+                                     "the next one", OSLIFT_VERIFY_UNIT_NAME);
+                }
         } else if (x.plan && x.plan->verify)
                 note(&x.actions, &x.n_actions, "the verify command '%s' runs next, chrooted into %s (no "
                      "service of the new release runs there); when it fails the rollback is asked for",
