@@ -1054,7 +1054,9 @@ static enum apply_result rollback(struct apply *a) {
                             "system as it is then, and 'host-prep rollback' must be run again");
         boot_switch(a, true);
         set_status(a, UPGRADE_ROLLING_BACK, "rolling back to the old system");
+        undo_set_alive(a->options->alive);
         r = undo_rollback(a->root, a->state_dir_fd, &problems);
+        undo_set_alive(NULL);
         if (r == -ENOENT) {
                 boot_switch(a, false);
                 set_status(a, UPGRADE_ROLLING_BACK, "rollback refused: there is no undo set (removed by 'host-prep "
