@@ -308,6 +308,7 @@ install: all
 	$(call install_edited,755,dracut-module/oslift-upgrade.sh,$(DESTDIR)$(DRACUTDIR))
 	$(call install_edited,644,dracut-module/oslift-upgrade.service,$(DESTDIR)$(DRACUTDIR))
 	$(call install_edited,644,host-prep/oslift-restore.service,$(DESTDIR)$(UNITDIR))
+	$(call install_edited,644,host-prep/oslift-verify.service,$(DESTDIR)$(UNITDIR))
 	$(call install_edited,644,man/oslift-plan.5,$(DESTDIR)$(MANDIR)/man5)
 	$(call install_edited,644,man/host-prep.8,$(DESTDIR)$(MANDIR)/man8)
 	$(call install_edited,644,man/upgrader.8,$(DESTDIR)$(MANDIR)/man8)
@@ -324,7 +325,7 @@ install: all
 # needs bash but names /bin/sh.
 RPM_FILE := $(BUILD)/oslift-$(VERSION)-1.x86_64.rpm
 RPM_INPUTS := oslift.spec Makefile COPYING README.md $(wildcard docs/*.md man/* completion/* dracut-module/*) \
-	host-prep/oslift-restore.service tools/rpmbuild-isolated
+	host-prep/oslift-restore.service host-prep/oslift-verify.service tools/rpmbuild-isolated
 RPM_EPOCH = $(shell git -C $(CURDIR) log -1 --format=%ct 2>/dev/null)
 
 rpm: $(RPM_FILE)

@@ -62,6 +62,8 @@ struct assess_options {
         const char *spool_dir;
         bool no_boot;       /* stage: do not arm the boot into the upgrade */
         bool rollback_none; /* stage --rollback=none: the upgrader keeps no undo set */
+        const char *verify;      /* stage --verify CMD, NULL for none */
+        unsigned verify_timeout; /* --verify-timeout; 0: PLAN_VERIFY_TIMEOUT_DEFAULT */
         /* --boot-initramfs, with --root: check and arm the root's own GRUB
          * with this image (a path in the root below /boot); NULL: the
          * running system's boot only ("/"), dracut building the image. */

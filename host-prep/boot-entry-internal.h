@@ -51,11 +51,6 @@ struct boot_entry_params {
  * end of BOOT_ENTRY_END_MARKER's. 0 or -ENOMEM. */
 int boot_entry_format_block(const struct boot_entry_params *p, char **ret);
 
-/* Our block in text, from its BEGIN line to the end of its END line:
- * 1 and the offsets, 0 when there is none, -EBADMSG for a BEGIN without
- * an END (we cannot tell where ours ends). */
-int boot_entry_find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end);
-
 /* custom.cfg (old, old_size bytes) with block in place of our old one, or
  * at the end (after a newline that rec->newline_added records, when old
  * did not end with one). fresh: the first arm, so a block found is a

@@ -57,10 +57,6 @@
 #include "kernel-args.h"
 #include "paths.h"
 
-/* The lines around our block in GRUBDIR/custom.cfg. */
-#define BOOT_ENTRY_BEGIN_MARKER "### BEGIN oslift ###"
-#define BOOT_ENTRY_END_MARKER "### END oslift ###"
-
 /* boot_space_check(): dracut copies the finished image next to its final
  * name; the slack covers what our module adds (the upgrader, ~10 MiB
  * uncompressed). A host-only EL image is 20-40 MiB; a generic one up to

@@ -75,35 +75,6 @@ int boot_entry_format_block(const struct boot_entry_params *p, char **ret) {
         return 0;
 }
 
-/* Trailing blanks and a CR do not count: an editor may have saved the
- * file with CRLF line ends, and the block must still be found. */
-static bool line_is(const char *line, const char *end, const char *what) {
-        size_t n = strlen(what);
-
-        while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-                end--;
-        return (size_t) (end - line) == n && memcmp(line, what, n) == 0;
-}
-
-int boot_entry_find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end) {
-        const char *p = text, *end = text + size, *begin = NULL;
-
-        while (p < end) {
-                const char *nl = memchr(p, '\n', (size_t) (end - p));
-                const char *eol = nl ?: end, *next = nl ? nl + 1 : end;
-
-                if (!begin && line_is(p, eol, BOOT_ENTRY_BEGIN_MARKER))
-                        begin = p;
-                else if (begin && line_is(p, eol, BOOT_ENTRY_END_MARKER)) {
-                        *ret_begin = (size_t) (begin - text);
-                        *ret_end = (size_t) (next - text);
-                        return 1;
-                }
-                p = next;
-        }
-        return begin ? -EBADMSG : 0;
-}
-
 int boot_entry_compose_custom(const char *old, size_t old_size, const char *block, struct boot_record *rec,
                               bool fresh, char **ret, size_t *ret_size) {
         size_t begin, end;

@@ -33,6 +33,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv);
 int cmd_log(const struct context *ctx, int argc, char **argv);
 int cmd_rollback(const struct context *ctx, int argc, char **argv);
 int cmd_commit(const struct context *ctx, int argc, char **argv);
+int cmd_verify(const struct context *ctx, int argc, char **argv);
 
 struct assessment;
 /* Prints check's report (text, or JSON with --json); EXIT_BLOCKED when

@@ -31,6 +31,7 @@ static const struct subcommand {
         { "log", cmd_log, "show the last upgrade's log and report" },
         { "rollback", cmd_rollback, "ask for the old system back from the upgrade's undo set" },
         { "commit", cmd_commit, "keep the upgrade: remove its undo set" },
+        { "verify", cmd_verify, "run stage --verify's health check; roll back when it fails" },
         { "inventory", cmd_inventory, "list installed packages and the rpmdb format (read-only)" },
 };
 

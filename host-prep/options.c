@@ -12,14 +12,17 @@
 #include "boot-entry.h"
 #include "kernel-args.h"
 #include "log.h"
+#include "number.h"
 #include "pes.h"
+#include "plan.h"
 #include "strv.h"
 
 int assess_options_parse(struct assess_options *o, const char *command, int argc, char **argv) {
         enum { OPT_PACKAGES = 0x100, OPT_REPO, OPT_PACKAGE_MAP, OPT_KEY, OPT_ERASE, OPT_ALLOW_ERASING, OPT_ALLOW_DOWNGRADE,
                OPT_INSTALL_ONLY, OPT_NO_BOOT, OPT_REBOOT, OPT_FORCE_UNPROTECTED, OPT_ACCEPT,
                OPT_ACCEPT_FILE, OPT_SOURCE_KEYS, OPT_BOOT_INITRAMFS, OPT_PES, OPT_PES_RELEASE, OPT_REPOMAP,
-               OPT_UPGRADE_ARG, OPT_MODULE_STREAM, OPT_VERDICTS, OPT_ROLLBACK };
+               OPT_UPGRADE_ARG, OPT_MODULE_STREAM, OPT_VERDICTS, OPT_ROLLBACK,
+               OPT_VERIFY, OPT_VERIFY_TIMEOUT };
         static const struct option options[] = {
                 { "packages", required_argument, NULL, OPT_PACKAGES },
                 { "repo", required_argument, NULL, OPT_REPO },
@@ -43,6 +46,8 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                 { "upgrade-arg", required_argument, NULL, OPT_UPGRADE_ARG },
                 { "verdicts", no_argument, NULL, OPT_VERDICTS },
                 { "rollback", required_argument, NULL, OPT_ROLLBACK },
+                { "verify", required_argument, NULL, OPT_VERIFY },
+                { "verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -190,6 +195,26 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                 return -EINVAL;
                         }
                         break;
+                case OPT_VERIFY:
+                case OPT_VERIFY_TIMEOUT:
+                        if (strcmp(command, "stage") != 0) {
+                                log_error("%s: --verify and --verify-timeout belong to stage", command);
+                                return -EINVAL;
+                        }
+                        if (c == OPT_VERIFY && !plan_verify_is_valid(optarg)) {
+                                log_error("%s: --verify: give a shell command of 1 to %d bytes of text without "
+                                          "control characters (a newline included)", command, PLAN_VERIFY_MAX);
+                                return -EINVAL;
+                        }
+                        if (c == OPT_VERIFY)
+                                o->verify = optarg;
+                        else if (!parse_unsigned_range(optarg, PLAN_VERIFY_TIMEOUT_MIN, PLAN_VERIFY_TIMEOUT_MAX,
+                                                       &o->verify_timeout)) {
+                                log_error("%s: --verify-timeout %s: give whole seconds from %d to %d", command,
+                                          optarg, PLAN_VERIFY_TIMEOUT_MIN, PLAN_VERIFY_TIMEOUT_MAX);
+                                return -EINVAL;
+                        }
+                        break;
                 case OPT_NO_BOOT:
                 case OPT_REBOOT:
                         if (strcmp(command, "stage") != 0) {
@@ -246,6 +271,9 @@ int assess_options_parse(struct assess_options *o, const char *command, int argc
                                "                     upgrade boot's command line (repeatable)\n"
                                "  --rollback MODE    stage: links (default) keeps an undo set for\n"
                                "                     'host-prep rollback'; none keeps nothing\n"
+                               "  --verify CMD       stage: health check for the first boot of the new\n"
+                               "                     release; when it fails, the system rolls back\n"
+                               "  --verify-timeout S stage: how long CMD may take to succeed (300)\n"
                                "\n"
                                "See host-prep(8).\n",
                                command, command);

@@ -20,6 +20,7 @@
 #include "boot-record.h"
 #include "chase.h"
 #include "fsutil.h"
+#include "health.h"
 #include "host-prep.h"
 #include "json.h"
 #include "log.h"
@@ -29,6 +30,7 @@
 #include "plan.h"
 #include "restore-boot.h"
 #include "restore-record.h"
+#include "run.h"
 #include "root-lock.h"
 #include "run.h"
 #include "rpmdb.h"
@@ -434,6 +436,21 @@ static int write_reports(struct restore *x) {
         return r;
 }
 
+/* As systemctl enable would, by a symlink (the unit's [Install]). */
+static int enable_verify_unit(const char *root) {
+        _cleanup_free_ char *dir = NULL, *link = NULL;
+        int r = mkdir_in_root(root, OSLIFT_VERIFY_WANTS_DIR, 0755);
+
+        if (r == 0)
+                r = chase_in_root(root, OSLIFT_VERIFY_WANTS_DIR, &dir);
+        if (r < 0)
+                return r;
+        if (asprintf(&link, "%s%s/%s", root_prefix(root), strcmp(dir, "/") ? dir : "", OSLIFT_VERIFY_UNIT_NAME) < 0)
+                return -ENOMEM;
+        (void) unlink(link);
+        return symlink(OSLIFT_VERIFY_UNIT, link) < 0 ? negative_errno() : 0;
+}
+
 int cmd_restore(const struct context *ctx, int argc, char **argv) {
         struct restore x = { .root = ctx->root, .json = ctx->json, .quiet = ctx->quiet };
         struct upgrade_status st;
@@ -534,6 +551,33 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         /* One first boot only. */
         if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
                 note(&x.actions, &x.n_actions, "disabled oslift-restore.service");
+        /* The health check, once the new release is up (its services
+         * running): a unit after multi-user on the running system; in a
+         * root directory right after this, below. */
+        if (x.plan && x.plan->verify && strcmp(ctx->root, "/") == 0) {
+                if (enable_verify_unit(ctx->root) < 0)
+                        note(&x.warnings, &x.n_warnings, "could not enable %s: run 'host-prep verify' by hand "
+                             "once the system is up", OSLIFT_VERIFY_UNIT_NAME);
+                else {
+                        note(&x.actions, &x.n_actions, "enabled %s: it runs '%s' once the system is up (%u s to "
+                             "succeed) and rolls back when it does not succeed", OSLIFT_VERIFY_UNIT_NAME,
+                             x.plan->verify, x.plan->verify_timeout);
+                        /* This boot's transaction was computed before the
+                         * link: queue the unit for it (after multi-user),
+                         * unless restore reboots into the new kernel first:
+                         * then the link starts it in that boot, where the
+                         * check belongs. */
+                        if (!reboot && access("/run/systemd/system", F_OK) == 0 &&
+                            run_logged((char *const[]) { (char *) "/usr/bin/systemctl", (char *) "--no-block",
+                                                         (char *) "start", (char *) OSLIFT_VERIFY_UNIT_NAME,
+                                                         NULL }) < 0)
+                                note(&x.warnings, &x.n_warnings, "could not queue %s for this boot: it runs at "
+                                     "the next one", OSLIFT_VERIFY_UNIT_NAME);
+                }
+        } else if (x.plan && x.plan->verify)
+                note(&x.actions, &x.n_actions, "the verify command '%s' runs next, chrooted into %s (no "
+                     "service of the new release runs there); when it fails the rollback is asked for",
+                     x.plan->verify, ctx->root);
 
         r = write_reports(&x);
         if (r < 0)
@@ -576,6 +620,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                         log_warning("could not reboot (systemctl reboot): the new kernel runs from the next boot");
         }
 
+        bool verify = x.plan && x.plan->verify && strcmp(ctx->root, "/") != 0 && r >= 0;
         upgrade_outcome_done(&x.outcome);
         plan_free(x.plan);
         strv_free(x.actions, x.n_actions);
@@ -583,5 +628,14 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         bool problem = x.rpmdb_problem || x.boot_problem;
         free(x.rpmdb_problem);
         free(x.boot_problem);
+        if (verify) {
+                /* The lock is taken again by the rollback it may ask for. */
+                if (lock_fd >= 0) {
+                        close(lock_fd);
+                        lock_fd = -1;
+                }
+                if (health_verify(ctx) != EXIT_OK)
+                        return EXIT_FAILED;
+        }
         return r < 0 || problem ? EXIT_FAILED : EXIT_OK;
 }

@@ -4,9 +4,11 @@
  * system, once it has been looked at. rollback writes the request the
  * upgrader acts on (OSLIFT_ROLLBACK_REQUEST: it puts the old system back
  * offline from the undo set it took, upgrader/undo.h); commit removes the
- * undo set, after which there is no way back. In root mode the operator
- * runs `upgrader --root DIR` after rollback; arming a rollback boot for the
- * running system is not done yet, so rollback refuses without --root.
+ * undo set, after which there is no way back. On the running system
+ * rollback also builds the upgrade initramfs and arms the one-time boot
+ * into it, as stage does (boot-entry.h): the upgrader there finds the
+ * request, rolls back and reboots into the old release. In root mode the
+ * operator runs `upgrader --root DIR` after rollback.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot-common.h"
+#include "boot-entry.h"
 #include "chase.h"
 #include "fsutil.h"
 #include "host-prep.h"
@@ -141,23 +145,62 @@ static int usage_only(int argc, char **argv, const char *command, const char *he
         return -1;
 }
 
+static int rollback_parse(int argc, char **argv, const char **ret_image) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "boot-initramfs", required_argument, NULL, 'b' },
+                {},
+        };
+        int c;
+
+        *ret_image = NULL;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs("Usage: host-prep [--root DIR] [--json] rollback [--boot-initramfs IMAGE]\n"
+                              "Puts the old system back from the undo set the upgrade kept. On the running\n"
+                              "system it builds the upgrade initramfs and arms a one-time boot into it, where\n"
+                              "the upgrader rolls back, verifies and reboots into the old release. With --root\n"
+                              "it asks for the rollback; then run 'upgrader --root DIR' (--boot-initramfs also\n"
+                              "arms DIR's GRUB, with an image built beforehand). See host-prep(8).\n",
+                              stdout);
+                        return EXIT_OK;
+                }
+                if (c == 'b') {
+                        *ret_image = optarg;
+                        continue;
+                }
+                return EXIT_USAGE;
+        }
+        if (optind < argc) {
+                log_error("rollback takes no arguments, got '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        return -1;
+}
+
 int cmd_rollback(const struct context *ctx, int argc, char **argv) {
-        _cleanup_close_ int fd = -1;
-        struct upgrade_status s;
-        char text[64], now[TIMESTAMP_SIZE];
-        int r = usage_only(argc, argv, "rollback",
-                           "Usage: host-prep --root DIR [--json] rollback\n"
-                           "Asks the upgrader to put the old system back from the undo set the upgrade kept;\n"
-                           "then run 'upgrader --root DIR'. See host-prep(8).\n");
+        const char *given = NULL;
+        int r = rollback_parse(argc, argv, &given);
 
         if (r >= 0)
                 return r;
-        if (strcmp(ctx->root, "/") == 0) {
-                log_error("rollback: putting the running system back needs a rollback boot, which this version "
-                          "does not arm yet; it rolls back a root directory (host-prep --root DIR rollback, then "
-                          "upgrader --root DIR)");
-                return EXIT_FAILED;
+        return rollback_arm(ctx, given, NULL);
+}
+
+int rollback_arm(const struct context *ctx, const char *given, const char *why) {
+        _cleanup_free_ char *image = NULL, *reason = NULL, *kver = NULL;
+        _cleanup_close_ int fd = -1;
+        struct upgrade_status s, before;
+        char text[1024], now[TIMESTAMP_SIZE];
+        bool own = strcmp(ctx->root, "/") == 0, arm;
+        int r;
+
+        if (own && given) {
+                log_error("rollback: --boot-initramfs is for a root directory (--root DIR); on the running "
+                          "system host-prep builds the image itself");
+                return EXIT_USAGE;
         }
+        arm = own || given;
         fd = open_locked(ctx, "rollback");
         if (fd < 0)
                 return EXIT_FAILED;
@@ -171,24 +214,88 @@ int cmd_rollback(const struct context *ctx, int argc, char **argv) {
                                                                                    "stage)" : "");
                 return EXIT_FAILED;
         }
+        if (s.state == UPGRADE_APPLIED || s.state == UPGRADE_APPLIED_WITH_PROBLEMS) {
+                if (own) {
+                        log_error("rollback: the upgrade of %s is applied but not restored yet (state \"%s\"): "
+                                  "let the first boot of the new release finish ('host-prep restore'), then roll "
+                                  "back", ctx->root, upgrade_state_name(s.state));
+                        return EXIT_FAILED;
+                }
+        }
         if (fstatat(fd, STATE_DIR_RELATIVE(OSLIFT_UNDO_DIR), &(struct stat) {}, AT_SYMLINK_NOFOLLOW) < 0) {
                 log_error("rollback: there is no undo set in %s%s: 'host-prep commit' removed it, or the upgrade "
                           "was staged with --rollback=none; oslift cannot put the old system back",
                           root_prefix(ctx->root), OSLIFT_UNDO_DIR);
                 return EXIT_FAILED;
         }
+        /* A root's kernel: the one its image is named for, when it is
+         * oslift's name (another root may hold both releases' kernels). */
+        if (given) {
+                const char *base = strrchr(given, '/') ? strrchr(given, '/') + 1 : given;
+                size_t n = strlen(base);
+
+                if (strncmp(base, IMAGE_PREFIX, strlen(IMAGE_PREFIX)) == 0 &&
+                    n > strlen(IMAGE_PREFIX) + strlen(IMAGE_SUFFIX) &&
+                    strcmp(base + n - strlen(IMAGE_SUFFIX), IMAGE_SUFFIX) == 0)
+                        kver = strndup(base + strlen(IMAGE_PREFIX), n - strlen(IMAGE_PREFIX) - strlen(IMAGE_SUFFIX));
+        }
+        if (arm && boot_entry_check(ctx->root, kver, &reason) < 0) {
+                log_error("rollback: cannot arm the rollback boot: %s", reason ?: "see above");
+                return EXIT_FAILED;
+        }
+        if (own) {
+                /* Before anything is written: slow, and may run out of space in /boot. */
+                if (!ctx->quiet && !ctx->json)
+                        log_info("building the upgrade initramfs with dracut for the rollback boot");
+                r = boot_entry_build_initramfs(ctx->root, NULL, &image);
+                if (r < 0) {
+                        log_error("rollback: the upgrade initramfs cannot be built; nothing was changed");
+                        return EXIT_FAILED;
+                }
+        } else if (given && !(image = strdup(given)))
+                return EXIT_FAILED;
+
+        before = s;
         timestamp_now(now);
-        snprintf(text, sizeof(text), "rollback requested %s\n", now);
+        /* The reason is for people and for the rolled-back system's status. */
+        snprintf(text, sizeof(text), "rollback requested %s%s%s\n", now, why ? ": " : "", why ?: "");
         r = write_file_atomic_at(fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), text, strlen(text), 0600);
-        if (r < 0)
-                return log_error_errno(r, "rollback: cannot write %s", OSLIFT_ROLLBACK_REQUEST), EXIT_FAILED;
+        if (r < 0) {
+                log_error_errno(r, "rollback: cannot write %s", OSLIFT_ROLLBACK_REQUEST);
+                if (own)
+                        (void) boot_entry_disarm(ctx->root);
+                return EXIT_FAILED;
+        }
         s.state = UPGRADE_ROLLING_BACK;
-        snprintf(s.message, sizeof(s.message), "rollback requested: the upgrader puts the old system back");
+        snprintf(s.message, sizeof(s.message), "%s%s%s", arm ? "rollback armed: the next boot puts the old system "
+                                                              "back, verifies it and reboots into it"
+                                                            : "rollback requested: the upgrader puts the old "
+                                                              "system back",
+                 why ? "; because " : "", why ?: "");
         r = status_write_at(fd, &s);
         if (r < 0)
                 log_error_errno(r, "rollback: cannot write %s", OSLIFT_STATUS_FILE);
+        /* The switch last: nothing boots into a half-made rollback. */
+        if (arm) {
+                r = boot_entry_arm(ctx->root, &(struct boot_entry_spec) {
+                                                      .kver = kver,
+                                                      .initramfs = image,
+                                                      .initramfs_built = own,
+                                              });
+                if (r < 0) {
+                        (void) unlinkat(fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), 0);
+                        (void) status_write_at(fd, &before);
+                        if (own)
+                                (void) boot_entry_disarm(ctx->root);
+                        log_error("rollback: the rollback boot could not be armed; nothing is asked for");
+                        return EXIT_FAILED;
+                }
+        }
         if (ctx->json)
-                printf("{\"requested\":true}\n");
+                printf("{\"requested\":true,\"armed\":%s}\n", arm ? "true" : "false");
+        else if (!ctx->quiet && own)
+                printf("rollback armed: the next boot (once) puts the old system back from the undo set, "
+                       "verifies it and reboots into the old release: reboot to roll back\n");
         else if (!ctx->quiet)
                 printf("rollback requested; now run 'upgrader --root %s' to put the old system back\n", ctx->root);
         return EXIT_OK;

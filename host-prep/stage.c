@@ -149,6 +149,12 @@ static int write_plan(const struct context *ctx, const struct assess_options *o,
         if (r < 0)
                 return log_error_errno(r, "invalid plan header");
         plan->rollback = o->rollback_none ? PLAN_ROLLBACK_NONE : PLAN_ROLLBACK_LINKS;
+        if (o->verify) {
+                plan->verify = strdup(o->verify);
+                if (!plan->verify)
+                        return -ENOMEM;
+                plan->verify_timeout = o->verify_timeout ?: PLAN_VERIFY_TIMEOUT_DEFAULT;
+        }
         r = copy_keys(ctx, a, plan);
         if (r < 0)
                 return r;

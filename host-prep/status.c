@@ -35,9 +35,14 @@ static const char *const state_hints[_UPGRADE_STATE_MAX] = {
                                            "and what to do ('host-prep log')",
         [UPGRADE_REFUSED] = "the upgrade boot refused the plan and changed nothing; the message says why: "
                             "fix that, then 'host-prep cancel' and 'host-prep stage' again",
-        [UPGRADE_ROLLING_BACK] = "a rollback to the old system is asked for or was interrupted: the upgrader "
-                                 "puts the old system back (run it again to finish)",
-        [UPGRADE_ROLLED_BACK] = "the upgrade was rolled back: the old system is back, every file verified",
+        [UPGRADE_ROLLING_BACK] = "a rollback to the old system is asked for or was interrupted: the next boot "
+                                 "(armed by 'host-prep rollback', or by a failed verify command) puts the old "
+                                 "system back, verifies it and reboots into it; a rollback boot cut short boots "
+                                 "again and goes on ('upgrader --root DIR' for a root directory); the message "
+                                 "says who asked for it",
+        [UPGRADE_ROLLED_BACK] = "the upgrade was rolled back: the old system is back, every file verified, "
+                                "its boot configuration too; the message says why it was rolled back; "
+                                "'host-prep cancel' cleans up",
         [UPGRADE_ROLLED_BACK_WITH_PROBLEMS] = "the upgrade was rolled back, but files did not verify against "
                                               "the old rpmdb: the message and the log name them",
 };
@@ -105,6 +110,19 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
         /* The log path is inside the root; skip its leading slashes for openat(). */
         log_exists = root_fd >= 0 && exists_at(root_fd, log + strspn(log, "/"));
         print_path_field("log", ctx->root, log, log_exists ? "" : " (not written yet)");
+        {
+                /* Who asked for a rollback not yet done, and why. */
+                _cleanup_close_ int fd = openat(state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST),
+                                                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                char line[1024];
+                ssize_t k = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+
+                if (k > 0) {
+                        line[k] = '\0';
+                        line[strcspn(line, "\n")] = '\0';
+                        print_field("rollback request", line);
+                }
+        }
         if (undo_set_size(state_dir_fd, &undo) == 0)
                 printf("undo set: %llu bytes in %s%s ('host-prep commit' removes it)\n", (unsigned long long) undo,
                        root_prefix(ctx->root), OSLIFT_UNDO_DIR);

@@ -10,10 +10,16 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "paths.h"
 
 #define BOOT_ENTRY_ID "oslift-upgrade"
+/* The lines around our block in GRUBDIR/custom.cfg: host-prep writes it,
+ * the upgrader's rollback takes it out of the boot configuration it puts
+ * back. */
+#define BOOT_ENTRY_BEGIN_MARKER "### BEGIN oslift ###"
+#define BOOT_ENTRY_END_MARKER "### END oslift ###"
 #define BOOT_ENTRY_RECORD OSLIFT_BOOT_ENTRY_RECORD
 
 /* Where GRUB 2 keeps grub.cfg and grubenv on /boot: EL first, then Debian. */
@@ -76,3 +82,9 @@ int boot_record_write(const char *root, const struct boot_record *rec);
  */
 int boot_switch_on(const char *root, const char *grubenv);
 int boot_switch_off(const char *root, const char *grubenv, const struct boot_record *rec);
+
+/* Our block in text, from its BEGIN line to the end of its END line:
+ * 1 and the offsets, 0 when there is none, -EBADMSG for a BEGIN without
+ * an END (we cannot tell where ours ends). Trailing blanks and a CR on a
+ * marker line do not count. */
+int boot_entry_find_block(const char *text, size_t size, size_t *ret_begin, size_t *ret_end);

@@ -55,10 +55,18 @@
 #define OSLIFT_RESTORE_UNIT OSLIFT_UNITDIR "/" OSLIFT_RESTORE_UNIT_NAME
 #define OSLIFT_RESTORE_WANTS_DIR "/etc/systemd/system/sysinit.target.wants"
 #define OSLIFT_RESTORE_UNIT_LINK OSLIFT_RESTORE_WANTS_DIR "/" OSLIFT_RESTORE_UNIT_NAME
+/* Restore enables the health check of stage --verify for when the new
+ * system is up; host-prep verify removes the link before it runs. */
+#define OSLIFT_VERIFY_UNIT_NAME "oslift-verify.service"
+#define OSLIFT_VERIFY_UNIT OSLIFT_UNITDIR "/" OSLIFT_VERIFY_UNIT_NAME
+#define OSLIFT_VERIFY_WANTS_DIR "/etc/systemd/system/multi-user.target.wants"
+#define OSLIFT_VERIFY_UNIT_LINK OSLIFT_VERIFY_WANTS_DIR "/" OSLIFT_VERIFY_UNIT_NAME
 
 #define OSLIFT_LOG_DIR "/var/log/oslift"
 /* The upgrade boot's own steps (mounting, checks), before upgrade.log. */
 #define OSLIFT_BOOT_LOG OSLIFT_LOG_DIR "/boot.log"
 #define OSLIFT_UPGRADE_LOG OSLIFT_LOG_DIR "/upgrade.log"
+/* What host-prep verify ran (stage --verify) and what the command said. */
+#define OSLIFT_VERIFY_LOG OSLIFT_LOG_DIR "/verify.log"
 #define OSLIFT_REPORT_TXT OSLIFT_LOG_DIR "/report.txt"
 #define OSLIFT_REPORT_JSON OSLIFT_LOG_DIR "/report.json"

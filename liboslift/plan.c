@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The upgrade plan's text format; see docs/plan-format.md. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -221,6 +222,7 @@ void plan_free(struct plan *p) {
         free(p->source_backend);
         free(p->source_fingerprint);
         free(p->target_backend);
+        free(p->verify);
         for (size_t i = 0; i < p->n_keys; i++)
                 free(p->keys[i]);
         free(p->keys);
@@ -425,6 +427,7 @@ enum directive {
         DIRECTIVE_TARGET_BACKEND,
         /* Optional, after the header and before the keys. */
         DIRECTIVE_ROLLBACK,
+        DIRECTIVE_VERIFY,
         DIRECTIVE_KEY,
         DIRECTIVE_PACKAGE, /* upgrade, install, install-only */
         DIRECTIVE_ERASE,
@@ -442,6 +445,7 @@ static const struct {
         { "source-rpmdb", DIRECTIVE_SOURCE_RPMDB, 0, 2 },
         { "target-backend", DIRECTIVE_TARGET_BACKEND, 0, 1 },
         { "rollback", DIRECTIVE_ROLLBACK, 0, 1 },
+        { "verify", DIRECTIVE_VERIFY, 0, 2 },
         { "key", DIRECTIVE_KEY, 0, 1 },
         { "upgrade", DIRECTIVE_PACKAGE, PLAN_OP_UPGRADE, 4 },
         { "install", DIRECTIVE_PACKAGE, PLAN_OP_INSTALL, 4 },
@@ -459,6 +463,7 @@ struct parser {
         size_t n_header;    /* header records so far */
         bool seen_package;
         bool seen_rollback;
+        bool seen_verify;
         bool seen_end;
         struct plan *plan;
         size_t *key_lines; /* the line of each key and package, for messages */
@@ -559,6 +564,63 @@ static int parse_rollback(struct parser *ps, char **v) {
         if (strcmp(v[0], "links") != 0)
                 return parser_error(ps, "unknown rollback mode %s (expected links)", quote(v[0], q));
         ps->plan->rollback = PLAN_ROLLBACK_LINKS;
+        return 0;
+}
+
+bool plan_verify_is_valid(const char *cmd) {
+        size_t n = cmd ? strlen(cmd) : 0;
+
+        if (n == 0 || n > PLAN_VERIFY_MAX || !utf8_valid(cmd, n))
+                return false;
+        for (const unsigned char *c = (const unsigned char *) cmd; *c; c++)
+                if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+                        return false;
+        return true;
+}
+
+/* The command as one field: '%', blanks and control bytes as %XX. */
+static void put_verify(FILE *f, const char *cmd) {
+        for (const unsigned char *c = (const unsigned char *) cmd; *c; c++)
+                if (*c <= ' ' || *c == '%' || *c == 0x7f)
+                        fprintf(f, "%%%02x", *c);
+                else
+                        fputc(*c, f);
+}
+
+static int parse_verify(struct parser *ps, char **v) {
+        _cleanup_free_ char *cmd = NULL;
+        uint64_t secs;
+        char *o;
+
+        if (ps->seen_verify)
+                return parser_error(ps, "\"verify\" may appear only once");
+        if (ps->seen_package || ps->plan->n_keys > 0)
+                return parser_error(ps, "the verify line must come before key and package lines");
+        ps->seen_verify = true;
+        if (!parse_u64(v[0], &secs) || secs < PLAN_VERIFY_TIMEOUT_MIN || secs > PLAN_VERIFY_TIMEOUT_MAX)
+                return parser_error(ps, "the verify timeout must be a whole number of seconds from %d to %d",
+                                    PLAN_VERIFY_TIMEOUT_MIN, PLAN_VERIFY_TIMEOUT_MAX);
+        cmd = o = malloc(strlen(v[1]) + 1);
+        if (!cmd)
+                return -ENOMEM;
+        for (const char *c = v[1]; *c; c++) {
+                unsigned x;
+
+                if (*c != '%') {
+                        *o++ = *c;
+                        continue;
+                }
+                if (!isxdigit((unsigned char) c[1]) || !isxdigit((unsigned char) c[2]) ||
+                    sscanf(c + 1, "%2x", &x) != 1 || x == 0)
+                        return parser_error(ps, "the verify command has a bad %%XX escape");
+                *o++ = (char) x;
+                c += 2;
+        }
+        *o = '\0';
+        if (!plan_verify_is_valid(cmd))
+                return parser_error(ps, "the verify command is empty, too long or holds control characters");
+        ps->plan->verify = TAKE_PTR(cmd);
+        ps->plan->verify_timeout = (unsigned) secs;
         return 0;
 }
 
@@ -695,6 +757,8 @@ static int parse_record(struct parser *ps, char **fields, size_t n_fields) {
         switch (directives[i].directive) {
         case DIRECTIVE_ROLLBACK:
                 return parse_rollback(ps, fields + 1);
+        case DIRECTIVE_VERIFY:
+                return parse_verify(ps, fields + 1);
         case DIRECTIVE_KEY:
                 return parse_key(ps, fields + 1);
         case DIRECTIVE_PACKAGE:
@@ -871,6 +935,9 @@ static int plan_check(const struct plan *p) {
         if (!timestamp_is_valid(p->created) || !backend_is_valid(p->source_backend) ||
             !fingerprint_is_valid(p->source_fingerprint) || !backend_is_valid(p->target_backend))
                 return -EINVAL;
+        if (p->verify && (!plan_verify_is_valid(p->verify) || p->verify_timeout < PLAN_VERIFY_TIMEOUT_MIN ||
+                          p->verify_timeout > PLAN_VERIFY_TIMEOUT_MAX))
+                return -EINVAL;
         for (size_t i = 0; i < p->n_keys; i++)
                 if (!plan_file_name_is_valid(p->keys[i]))
                         return -EINVAL;
@@ -902,6 +969,11 @@ static void plan_emit(const struct plan *p, FILE *f) {
         fprintf(f, "target-backend %s\n", p->target_backend);
         if (p->rollback == PLAN_ROLLBACK_LINKS)
                 fputs("rollback links\n", f);
+        if (p->verify) {
+                fprintf(f, "verify %u ", p->verify_timeout);
+                put_verify(f, p->verify);
+                fputc('\n', f);
+        }
         for (size_t i = 0; i < p->n_keys; i++)
                 fprintf(f, "key %s\n", p->keys[i]);
         for (size_t i = 0; i < p->n_packages; i++) {
@@ -918,7 +990,8 @@ static void plan_emit(const struct plan *p, FILE *f) {
 int plan_write(const struct plan *p, FILE *f) {
         _cleanup_free_ char *text = NULL;
         char hex[SHA256_HEX_SIZE], end[128];
-        size_t len = 0, records = HEADER_RECORDS + (p->rollback != PLAN_ROLLBACK_NONE) + p->n_keys + p->n_packages;
+        size_t len = 0, records = HEADER_RECORDS + (p->rollback != PLAN_ROLLBACK_NONE) + (p->verify != NULL) +
+                                 p->n_keys + p->n_packages;
         FILE *m;
         bool failed;
         int r, n;

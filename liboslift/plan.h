@@ -50,11 +50,26 @@ struct plan {
         char *source_fingerprint; /* rpmdbCookie() of the source rpmdb */
         char *target_backend;     /* "bdb", "ndb" or "sqlite" */
         enum plan_rollback rollback;
+        /* The operator's health check for the first boot of the new
+         * release (docs/plan-format.md's "verify" line): a shell command,
+         * NULL for none, and how long it may take to succeed. */
+        char *verify;
+        unsigned verify_timeout;
         char **keys;              /* plain file names in the staging dir's keys/ */
         size_t n_keys;
         struct plan_package *packages;
         size_t n_packages;
 };
+
+/* The bounds of verify_timeout, in seconds, and of the command's length. */
+#define PLAN_VERIFY_TIMEOUT_MIN 1
+#define PLAN_VERIFY_TIMEOUT_MAX 86400
+#define PLAN_VERIFY_TIMEOUT_DEFAULT 300
+#define PLAN_VERIFY_MAX 4096
+
+/* Whether cmd can be a verify command: 1 to PLAN_VERIFY_MAX bytes of
+ * UTF-8 text without control characters but tab. */
+bool plan_verify_is_valid(const char *cmd);
 
 /* "upgrade", "install", "install-only", "erase"; NULL for anything else. */
 const char *plan_op_name(enum plan_op op);

@@ -48,6 +48,8 @@
 #include "transaction.h"
 #include "time-util.h"
 #include "undo.h"
+#include "utf8.h"
+#include "undo-boot.h"
 
 struct apply {
         const char *root;
@@ -983,18 +985,80 @@ static enum apply_result refuse(struct apply *a, int r) {
         return APPLY_REFUSED;
 }
 
+/* The end of a rollback: the old grubenv (the switch off: the next boot
+ * is the old release), our block out of custom.cfg, then what armed the
+ * rollback boot. Run again after a power cut (undo_boot_pending()). */
+static int finish_rollback_boot(struct apply *a) {
+        struct boot_record rec = {};
+        int r;
+
+        r = undo_boot_switch_back(a->root);
+        if (r < 0)
+                return r;
+        if (boot_record_read(a->root, &rec) == 0) {
+                /* The image host-prep rollback built; the record last. */
+                if (rec.initramfs_built && rec.initramfs && remove_in_root(a->root, rec.initramfs) == 0)
+                        log_info("removed the rollback boot's initramfs %s", rec.initramfs);
+                boot_record_done(&rec);
+                r = remove_in_root(a->root, BOOT_ENTRY_RECORD);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "cannot remove %s", BOOT_ENTRY_RECORD);
+        }
+        r = undo_boot_mark_done(a->root);
+        if (r < 0)
+                return log_error_errno(r, "cannot record that the boot configuration is back");
+        if (a->state_dir_fd >= 0 && syncfs(a->state_dir_fd) < 0)
+                return log_error_errno(negative_errno(), "cannot flush %s to disk", a->root);
+        return 0;
+}
+
+/* What asked for the rollback, from the request's line ("rollback
+ * requested TIMESTAMP: WHY", host-prep's), as " (WHY)"; "" when the
+ * operator asked. */
+static void request_reason(struct apply *a, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST),
+                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        char line[1024] = "", *why, *nl;
+        ssize_t n;
+
+        buf[0] = '\0';
+        if (fd < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0)
+                return;
+        line[n] = '\0';
+        if ((nl = strchr(line, '\n')))
+                *nl = '\0';
+        why = strstr(line, "Z: ");
+        if (!why || !utf8_valid(why + 3, strlen(why + 3)))
+                return;
+        for (char *c = why + 3; *c; c++)
+                if ((unsigned char) *c < 0x20)
+                        *c = ' ';
+        snprintf(buf, size, " (%.300s)", why + 3);
+        log_info("the rollback was asked for because %s", why + 3);
+}
+
 /* host-prep rollback asked for the old system back (OSLIFT_ROLLBACK_REQUEST):
  * put it back from the undo set, offline. Run again after an
- * interruption, it ends where an uninterrupted one ends. */
+ * interruption, it ends where an uninterrupted one ends: the boot switch
+ * is on from the first write until the old grubenv is back. */
 static enum apply_result rollback(struct apply *a) {
         _cleanup_free_ char *problems = NULL;
+        char because[320] = "";
         int r;
 
         if (open_log(a) < 0)
                 log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        request_reason(a, because, sizeof(because));
+        if (find_boot_switch(a) < 0)
+                log_warning("the rollback boot is not switched on again: a power cut during it boots the "
+                            "system as it is then, and 'host-prep rollback' must be run again");
+        boot_switch(a, true);
         set_status(a, UPGRADE_ROLLING_BACK, "rolling back to the old system");
+        undo_set_alive(a->options->alive);
         r = undo_rollback(a->root, a->state_dir_fd, &problems);
+        undo_set_alive(NULL);
         if (r == -ENOENT) {
+                boot_switch(a, false);
                 set_status(a, UPGRADE_ROLLING_BACK, "rollback refused: there is no undo set (removed by 'host-prep "
                            "commit', or the upgrade kept none)");
                 return APPLY_REFUSED;
@@ -1004,13 +1068,27 @@ static enum apply_result rollback(struct apply *a) {
                            "see %s", strerror(-r), OSLIFT_UPGRADE_LOG);
                 return APPLY_RESUMABLE;
         }
+        alive(a);
+        if (undo_boot_put_back(a->root) < 0) {
+                set_status(a, UPGRADE_ROLLING_BACK, "the rollback could not put the old boot configuration back; "
+                           "run the upgrader again to go on: see %s", OSLIFT_UPGRADE_LOG);
+                return APPLY_RESUMABLE;
+        }
+        crash_point("rollback-boot-files");
         if (r > 0)
-                set_status(a, UPGRADE_ROLLED_BACK_WITH_PROBLEMS, "rolled back, but %d files do not match the old "
-                           "rpmdb: %s", r, problems);
+                set_status(a, UPGRADE_ROLLED_BACK_WITH_PROBLEMS, "rolled back%s, but %d files do not match the old "
+                           "rpmdb: %s", because, r, problems);
         else
-                set_status(a, UPGRADE_ROLLED_BACK, "rolled back: the old system is back, every file verified");
+                set_status(a, UPGRADE_ROLLED_BACK, "rolled back%s: the old system is back, every file verified",
+                           because);
         if (unlinkat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), 0) < 0 && errno != ENOENT)
                 log_warning("cannot remove the rollback request %s", OSLIFT_ROLLBACK_REQUEST);
+        crash_point("rollback-request-removed");
+        if (finish_rollback_boot(a) < 0) {
+                log_error("the old system is back, but its boot configuration is not yet all back; the next "
+                          "boot goes on with it");
+                return APPLY_RESUMABLE;
+        }
         if (r > 0) {
                 log_error("rolled back with problems: %d files do not match the old rpmdb (above)", r);
                 return APPLY_ROLLED_BACK_WITH_PROBLEMS;
@@ -1048,6 +1126,16 @@ static enum apply_result apply(struct apply *a) {
                 a->status = (struct upgrade_status) {};
         if (faccessat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return rollback(a);
+        if ((a->status.state == UPGRADE_ROLLED_BACK || a->status.state == UPGRADE_ROLLED_BACK_WITH_PROBLEMS) &&
+            undo_boot_pending(a->root)) {
+                /* Cut short after the request was done with. */
+                if (open_log(a) < 0)
+                        log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+                log_info("the old system is back; putting the rest of its boot configuration back");
+                if (find_boot_switch(a) < 0 || finish_rollback_boot(a) < 0)
+                        return APPLY_RESUMABLE;
+                return a->status.state == UPGRADE_ROLLED_BACK ? APPLY_ROLLED_BACK : APPLY_ROLLED_BACK_WITH_PROBLEMS;
+        }
         if (a->status.state == UPGRADE_ROLLED_BACK || a->status.state == UPGRADE_ROLLED_BACK_WITH_PROBLEMS) {
                 log_error("the upgrade of %s was rolled back: nothing is done; for a new upgrade run 'host-prep "
                           "cancel', then 'host-prep stage' again", a->root);

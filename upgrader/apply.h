@@ -54,6 +54,9 @@ enum apply_result apply_plan(const char *root, const struct apply_options *optio
  * "converted" (the conversion is done but not recorded), "undo-copied" (the
  * undo set's links and copies are made, its manifest not), "undo-taken"
  * (it is complete, nothing else written), "rollback-restored" (a rollback
- * put the old files back, not yet the rpmdb).
+ * put the old files back, not yet the rpmdb), "rollback-boot-files" (the
+ * old grub.cfg and custom.cfg are back, with the rollback boot's block, not
+ * yet the grubenv), "rollback-request-removed" (the rollback is recorded as
+ * done, the old grubenv is not back yet).
  */
 void crash_point(const char *name);

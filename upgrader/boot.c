@@ -379,6 +379,11 @@ static int finish(struct boot *b, enum apply_result result) {
         else if (result == APPLY_APPLIED_WITH_PROBLEMS)
                 log_warning("rebooting into the new system, applied with problems: the packages rpm failed "
                             "(above) kept their old version; 'host-prep status' and the report say which");
+        else if (result == APPLY_ROLLED_BACK)
+                log_info("rebooting into the old system, rolled back and verified");
+        else if (result == APPLY_ROLLED_BACK_WITH_PROBLEMS)
+                log_warning("rebooting into the old system, rolled back with problems: the files named above do "
+                            "not match the old rpmdb; 'host-prep status' names them");
         else if (result == APPLY_RESUMABLE)
                 log_info("rebooting into the upgrade again, which goes on from where this attempt stopped");
         else

@@ -42,6 +42,17 @@ struct rollback {
         char problem_names[PROBLEMS_MAX];
 };
 
+static void (*undo_alive)(void);
+
+void undo_set_alive(void (*alive)(void)) {
+        undo_alive = alive;
+}
+
+static void ping(void) {
+        if (undo_alive)
+                undo_alive();
+}
+
 static void problem(struct rollback *rb, const char *path, const char *what) {
         size_t n = strlen(rb->problem_names);
 
@@ -297,6 +308,8 @@ static void restore_paths(struct rollback *rb) {
 
                 if (e->kind != 'r')
                         continue;
+                if (i % 256 == 0)
+                        ping();
                 r = restore_entry(rb, e);
                 if (r == -ENOENT) {
                         /* A parent the upgrade removed and no old package owned. */
@@ -349,6 +362,7 @@ static int verify(Header h, void *userdata) {
         struct rollback *rb = userdata;
         rpmfi fi = rpmfiNew(NULL, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);
 
+        ping();
         while (fi && rpmfiNext(fi) >= 0) {
                 const char *fn = rpmfiFN(fi);
                 rpmfileAttrs flags = rpmfiFFlags(fi);

@@ -28,6 +28,7 @@
 #include "transaction.h"
 #include "undo-set.h"
 #include "undo.h"
+#include "undo-boot.h"
 
 
 static void sort_unique(char **v, size_t *n) {
@@ -300,6 +301,9 @@ static int take(struct take *t, int state_dir_fd, const char *undo_tmp) {
                 }
         }
         undo_manifest_sort(&t->m);
+        r = undo_boot_take(t->root, OSLIFT_UNDO_TMP_DIR);
+        if (r < 0)
+                return r;
         crash_point("undo-copied");
         if (snprintf(dst, sizeof(dst), "%s/manifest", undo_tmp) >= (int) sizeof(dst))
                 return -ENAMETOOLONG;

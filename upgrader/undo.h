@@ -70,3 +70,7 @@ int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_remov
  * when it could not go on (logged; running it again goes on).
  */
 int undo_rollback(const char *root, int state_dir_fd, char **ret_problems);
+
+/* Called as the rollback goes on (every path put back, every package
+ * verified): the boot mode pets the watchdog there. NULL for none. */
+void undo_set_alive(void (*alive)(void));

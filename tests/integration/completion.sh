@@ -35,8 +35,8 @@ t_is "$(complete_words host-prep --root /tmp --json -q "")" "$(complete_words ho
 
 assess=$(options_of "$top/host-prep/options.c")
 t_is "$(complete_words host-prep stage --)" "$assess" "stage: every option of options.c's parser"
-t_is "$(complete_words host-prep check --)" "$(tr ' ' '\n' <<<"$assess" | grep -vxE -- '--(no-boot|reboot|upgrade-arg|rollback)|' | tr '\n' ' ')" \
-	"check: the same, without stage's --no-boot, --reboot, --upgrade-arg and --rollback"
+t_is "$(complete_words host-prep check --)" "$(tr ' ' '\n' <<<"$assess" | grep -vxE -- '--(no-boot|reboot|upgrade-arg|rollback|verify|verify-timeout)|' | tr '\n' ' ')" \
+	"check: the same, without stage's --no-boot, --reboot, --upgrade-arg, --rollback, --verify and --verify-timeout"
 t_is "$(complete_words host-prep stage --rollback '')" "links none " "stage --rollback: its modes"
 t_is "$(complete_words host-prep stage --upgrade-arg rd.oslift.w)" "rd.oslift.watchdog= " \
 	"stage --upgrade-arg: the upgrader's words"

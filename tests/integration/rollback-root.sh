@@ -70,9 +70,8 @@ t_match "$T_OUT" "'host-prep commit' to keep the upgrade, or 'host-prep rollback
 echo "# changed on release 8" >>"$root/etc/webapp/webapp.conf"
 changed=$(sha256sum <"$root/etc/webapp/webapp.conf")
 
-t_run "$HOST_PREP" rollback
-t_is "$T_RC" 3 "rollback of the running system is refused (no rollback boot yet)"
-t_match "$T_OUT" 'needs a rollback boot.*--root DIR' "and says what works instead"
+t_run "$HOST_PREP" --root "$root" rollback --boot-initramfs
+t_is "$T_RC" 2 "rollback --boot-initramfs without an image is a usage error"
 t_run "$HOST_PREP" --root "$root" rollback
 t_is "$T_RC" 0 "host-prep rollback asks for the rollback"
 t_ok "as a request in the state directory" test -f "$root/var/lib/oslift/rollback"
@@ -211,3 +210,177 @@ if bdb=$(t_fixture rpmdb-el8-bdb/Packages); then
 else
 	t_skip "rollback of an EL8 Berkeley DB root" "fixture rpmdb-el8-bdb absent"
 fi
+
+# The boot configuration: a root armed for the upgrade boot (GRUB in
+# /boot/grub2, loader entries), whose boot files the upgrade then changes
+# as a new kernel's scriptlets would. host-prep rollback --boot-initramfs
+# arms the rollback boot as on a running system; the upgrader switches it
+# on again, puts the old grub.cfg, loader entries and custom.cfg back, the
+# grubenv last and in place, and takes the blocks of both one-time boots
+# out: /boot is as before the stage, byte for byte.
+if command -v grub-editenv >/dev/null; then
+	kver=7.0 # release 7's kernel-core: /boot/vmlinuz-7.0
+	image=/boot/oslift-upgrade-$kver.img
+	make_bios_root() {
+		local root=$1
+		t_make_release7_root "$root" "$pkgs"
+		mkdir -p "$root/boot/grub2" "$root/boot/loader/entries" "$tmp/proc"
+		echo "upgrade initramfs" >"$root$image"
+		cat >"$root/boot/grub2/grub.cfg" <<EOF
+if [ -s \$prefix/grubenv ]; then
+  load_env
+fi
+if [ "\${next_entry}" ] ; then
+   set default="\${next_entry}"
+   set next_entry=
+   save_env next_entry
+else
+   set default="\${saved_entry}"
+fi
+menuentry 'release 7 ($kver)' {
+	linux /boot/vmlinuz-$kver root=LABEL=root ro
+}
+### BEGIN /etc/grub.d/41_custom ###
+if [ -f  \${config_directory}/custom.cfg ]; then
+  source \${config_directory}/custom.cfg
+elif [ -z "\${config_directory}" -a -f  \$prefix/custom.cfg ]; then
+  source \$prefix/custom.cfg;
+fi
+### END /etc/grub.d/41_custom ###
+EOF
+		printf 'title release 7\nlinux /vmlinuz-%s\n' "$kver" >"$root/boot/loader/entries/abc-$kver.conf"
+		grub-editenv "$root/boot/grub2/grubenv" create
+		grub-editenv "$root/boot/grub2/grubenv" set "saved_entry=abc-$kver"
+		printf 'BOOT_IMAGE=/boot/vmlinuz-%s root=LABEL=root ro console=ttyS0\n' "$kver" >"$tmp/proc/cmdline"
+	}
+	hp() { t_run env OSLIFT_PROC="$tmp/proc" OSLIFT_SYSFS="$tmp/nosys" "$HOST_PREP" "$@"; }
+	boot_digest() { (cd "$1/boot" && find . -printf '%p %y %m %s\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) | sha256sum; }
+	# upgrade_armed ROOT: staged with the boot armed, upgraded, restored,
+	# and the boot files changed as release 8's kernel would.
+	upgrade_armed() {
+		local root=$1
+		hp --root "$root" stage --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
+		[[ $T_RC == 0 ]] || echo "# stage: $T_OUT"
+		"$UPGRADER" --root "$root" >"$root.upgrade.log" 2>&1
+		hp --root "$root" restore
+		sed -i 's/release 7 (7.0)/release 8 (8.0)/; s/vmlinuz-7.0/vmlinuz-8.0/' "$root/boot/grub2/grub.cfg"
+		printf 'title release 8\n' >"$root/boot/loader/entries/abc-8.0.conf"
+		grub-editenv "$root/boot/grub2/grubenv" set "saved_entry=abc-8.0"
+	}
+	root7=$tmp/bios
+	make_bios_root "$root7"
+	boot_before=$(boot_digest "$root7")
+	tree_before=$(t_tree_digest "$root7" "${not_compared[@]}")
+	env_inode=$(stat -c %i "$root7/boot/grub2/grubenv")
+	upgrade_armed "$root7"
+	t_match "$(cat "$root7.upgrade.log")" 'the undo set holds the boot configuration: 5 paths \(GRUB.s grub.cfg, custom.cfg, grubenv, the loader entries\)' \
+		"the undo set takes the boot configuration (grub.cfg, custom.cfg, grubenv, the loader entries)"
+	t_match "$(cat "$root7/var/lib/oslift/undo/boot/list")" $'\nC 0600 - /boot/grub2/custom.cfg\n' \
+		"custom.cfg, made by the stage's arm, is recorded as absent before"
+	hp --root "$root7" rollback --boot-initramfs "$image"
+	[[ $T_RC == 0 ]] || echo "# rollback: $T_OUT"
+	t_is "$T_RC" 0 "host-prep rollback --boot-initramfs arms the rollback boot"
+	t_match "$(grub-editenv "$root7/boot/grub2/grubenv" list)" '^next_entry=oslift-upgrade$' "next_entry selects it"
+	t_ok "with our block in custom.cfg" grep -q '^### BEGIN oslift ###$' "$root7/boot/grub2/custom.cfg"
+	t_match "$(t_json "$root7/var/lib/oslift/status.json" 'd["message"]')" '^rollback armed: the next boot puts the old system back' \
+		"status says the rollback boot is armed"
+	# GRUB uses next_entry up (save_env): the upgrader must switch it on again.
+	grub-editenv "$root7/boot/grub2/grubenv" set next_entry=
+	OSLIFT_CRASH_AT=rollback-boot-files t_run "$UPGRADER" --root "$root7"
+	t_is "$T_RC" 137 "cut short after the old grub.cfg and custom.cfg are back, before the grubenv"
+	t_match "$(grub-editenv "$root7/boot/grub2/grubenv" list)" '^next_entry=oslift-upgrade$' \
+		"the switch is on: a boot now would be the rollback boot again"
+	t_ok "whose block custom.cfg still holds" grep -q '^### BEGIN oslift ###$' "$root7/boot/grub2/custom.cfg"
+	grub-editenv "$root7/boot/grub2/grubenv" set next_entry=
+	OSLIFT_CRASH_AT=rollback-request-removed t_run "$UPGRADER" --root "$root7"
+	t_is "$T_RC" 137 "run again, cut short after the rollback is recorded, before the grubenv"
+	t_is "$(t_json "$root7/var/lib/oslift/status.json" 'd["state"]')" rolled-back "status.json says rolled-back"
+	t_match "$(grub-editenv "$root7/boot/grub2/grubenv" list)" '^next_entry=oslift-upgrade$' "and the switch is still on"
+	grub-editenv "$root7/boot/grub2/grubenv" set next_entry=
+	t_run "$UPGRADER" --root "$root7"
+	t_is "$T_RC" 0 "the next run finishes it"
+	t_match "$T_OUT" 'putting the rest of its boot configuration back' "going on with the boot configuration"
+	t_is "$(boot_digest "$root7")" "$boot_before" \
+		"/boot is as before the stage: grub.cfg, the loader entries, no custom.cfg, grubenv byte for byte"
+	t_is "$(stat -c %i "$root7/boot/grub2/grubenv")" "$env_inode" "grubenv was rewritten in place (the same inode)"
+	t_is "$(t_tree_digest "$root7" "${not_compared[@]}")" "$tree_before" "and the whole tree is as before the upgrade"
+	t_ok "the rollback boot's record is gone" test ! -e "$root7/var/lib/oslift/boot-entry"
+	t_run "$UPGRADER" --root "$root7"
+	t_is "$T_RC" 1 "a later run does nothing"
+
+	# An uninterrupted rollback ends the same; custom.cfg of the admin's
+	# own, before the stage, keeps its lines.
+	root8=$tmp/bios2
+	make_bios_root "$root8"
+	printf 'menuentry "rescue" {\n}\n' >"$root8/boot/grub2/custom.cfg"
+	boot_before=$(boot_digest "$root8")
+	upgrade_armed "$root8"
+	hp --root "$root8" rollback --boot-initramfs "$image"
+	t_run "$UPGRADER" --root "$root8"
+	t_is "$T_RC" 0 "an uninterrupted rollback of an armed root"
+	t_match "$T_OUT" 'put /boot/grub2/grubenv back as it was before the upgrade' "says when the grubenv is back"
+	t_is "$(boot_digest "$root8")" "$boot_before" "/boot as before, the admin's custom.cfg kept as it was"
+else
+	t_skip "the boot configuration put back by the rollback" "grub-editenv (grub-common) is not installed"
+fi
+
+# stage --verify: the health check restore runs on the restored root,
+# chrooted into it (no service of release 8 runs there, and nothing
+# reboots): failing within its time, it asks for the rollback, which the
+# upgrader performs; succeeding, nothing is rolled back; a command that
+# hangs is stopped at the timeout.
+verify_upgraded() {
+	local root=$1; shift
+	t_make_release7_root "$root" "$pkgs"
+	t_tree_digest "$root" "${not_compared[@]}" >"$root.before-digest"
+	"$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy "$@" >"$root.stage.log" 2>&1
+	"$UPGRADER" --root "$root" >"$root.upgrade.log" 2>&1
+}
+rootv=$tmp/verify-fails
+verify_upgraded "$rootv" --verify 'test -e /etc/never' --verify-timeout 3
+t_match "$(cat "$rootv/var/lib/oslift/plan")" '^verify 3 test%20-e%20/etc/never$' "the plan holds the verify command and its timeout"
+t_run "$HOST_PREP" --root "$rootv" restore
+t_is "$T_RC" 3 "restore runs the verify command, which fails"
+t_match "$T_OUT" "the verify command 'test -e /etc/never' did not succeed within 3 s \([0-9]+ attempts, the last exited 1\)" \
+	"and says so, with the attempts and the exit status"
+t_match "$(cat "$rootv/var/log/oslift/verify.log")" '^--- attempt 2 failed after' "verify.log has every attempt"
+t_ok "the rollback is asked for" test -f "$rootv/var/lib/oslift/rollback"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" "^rollback requested: .*; because the verify command 'test -e /etc/never'" \
+	"status says why"
+t_run "$HOST_PREP" --root "$rootv" status
+t_match "$T_OUT" "^rollback request: rollback requested [0-9T:-]+Z: the verify command 'test -e /etc/never' did not succeed" \
+	"host-prep status shows the request and what asked for it"
+t_match "$T_OUT" "^state: rolling-back \(a rollback to the old system is asked for or was interrupted" "and explains the state"
+t_run "$UPGRADER" --root "$rootv"
+t_is "$T_RC" 0 "the upgrader rolls back"
+t_is "$(t_tree_digest "$rootv" "${not_compared[@]}")" "$(cat "$rootv.before-digest")" "the tree is the pre-upgrade one again"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" "^rolled back \(the verify command 'test -e /etc/never' did not succeed within 3 s.*\): the old system is back, every file verified$" \
+	"and the rolled-back root's status says why it was rolled back"
+
+rootv=$tmp/verify-passes
+# (The test root's /bin/sh is busybox's; grep and the like are not there.)
+verify_upgraded "$rootv" --verify 'read -r page </var/www/webapp/index.html && [ "${page#*webapp 8}" != "$page" ]' --verify-timeout 20
+t_run "$HOST_PREP" --root "$rootv" restore
+t_is "$T_RC" 0 "a verify command that succeeds: restore exits 0"
+t_match "$(t_json "$rootv/var/lib/oslift/status.json" 'd["message"]')" '^restored and verified: the verify command succeeded in [0-9.]+ s \(attempt 1\)$' \
+	"status says it was verified"
+t_ok "no rollback is asked for" test ! -e "$rootv/var/lib/oslift/rollback"
+t_match "$(t_rpm "$rootv" -q webapp)" '^webapp-8\.0-1' "release 8 stays"
+
+rootv=$tmp/verify-hangs
+verify_upgraded "$rootv" --verify 'sleep 60' --verify-timeout 2
+start=$SECONDS
+t_run "$HOST_PREP" --root "$rootv" restore
+took=$((SECONDS - start))
+t_is "$T_RC" 3 "a verify command that hangs fails"
+t_ok "at its 2 s timeout (restore took $took s)" test "$took" -lt 10
+t_match "$T_OUT" "'sleep 60' did not succeed within 2 s \(1 attempts, the last timed out\)" "and says it timed out"
+t_ok "the rollback is asked for" test -f "$rootv/var/lib/oslift/rollback"
+t_run "$UPGRADER" --root "$rootv"
+t_is "$T_RC" 0 "and performed"
+t_is "$(t_tree_digest "$rootv" "${not_compared[@]}")" "$(cat "$rootv.before-digest")" "to the pre-upgrade tree"
+
+t_run "$HOST_PREP" --root "$rootv" stage --packages "$pkgs/release8" --verify-timeout 0
+t_is "$T_RC" 2 "--verify-timeout 0 is a usage error"
+t_run "$HOST_PREP" --root "$rootv" stage --packages "$pkgs/release8" --verify "$(printf 'a\nb')"
+t_is "$T_RC" 2 "a verify command with a newline is a usage error"

@@ -51,6 +51,7 @@ f 644 root root /usr/lib/oslift/rpm/platform/x86_64-linux/macros
 f 644 root root /usr/lib/oslift/rpm/rpmrc
 f 755 root root /usr/lib/oslift/upgrader
 f 644 root root /usr/lib/systemd/system/oslift-restore.service
+f 644 root root /usr/lib/systemd/system/oslift-verify.service
 f 755 root root /usr/sbin/host-prep
 d 755 root root /usr/share/bash-completion
 d 755 root root /usr/share/bash-completion/completions

@@ -109,6 +109,12 @@ sb=$root/fake/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098
 printf '\x06\x00\x00\x00\x01' >"$sb"
 
 before=$(t_tree_digest "$root")
+# What a rollback gives back: all but oslift's own state and logs, and the
+# log the test packages' scriptlets append to (rollback-root.sh says why).
+not_rolled_back=(./var/lib/oslift './var/lib/oslift/*' ./var/log ./var/log/oslift './var/log/oslift/*'
+	./var/lib/scripted/scriptlets.log)
+before_rollback=$(t_tree_digest "$root" "${not_rolled_back[@]}")
+env_first=$(od -An -tx1 "$root$esp/grubenv")
 hp "$root" check --packages "$pkgs/release8" --erase legacy --boot-initramfs "$image"
 t_is "$T_RC" 0 "check: the EL 7 UEFI layout has no blocker"
 t_is "$(t_tree_digest "$root")" "$before" "check changes nothing in the root"
@@ -213,6 +219,24 @@ t_is "$(sha256sum <"$root$image" 2>&1)" "$image_sum" "the image given with --boo
 t_match "$(cat "$root/var/log/oslift/report.txt")" "the initramfs $image, given with --boot-initramfs, is kept" \
 	"and the report says so"
 t_is "$(inode_size "$root")" "$ino" "grubenv: still the same inode, 1024 bytes"
+
+# --- the rollback boot on the ESP: the old grub.cfg, custom.cfg and
+# grubenv there, grubenv in place ---
+hp "$root" rollback --boot-initramfs "$image"
+t_is "$T_RC" 0 "rollback arms the rollback boot in the ESP's GRUB"
+t_match "$(env_list "$root")" "^next_entry=oslift-upgrade$" "next_entry on the ESP selects it"
+t_match "$(cat "$root$esp/custom.cfg")" "^	initrdefi $image$" "its entry is in the ESP's custom.cfg"
+sed -i 's/(Core)/(Core) after the upgrade/' "$root$esp/grub.cfg" # as release 8's kernel scriptlets would
+grub-editenv "$root$esp/grubenv" unset next_entry # GRUB used the entry
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 0 "the upgrader rolls back"
+t_match "$T_OUT" "put $esp/grubenv back as it was before the upgrade" "and puts the ESP's grubenv back last"
+t_is "$(od -An -tx1 "$root$esp/grubenv")" "$env_first" "the ESP's grubenv has the very bytes it had before the stage"
+t_is "$(inode_size "$root")" "$ino" "in the same inode, 1024 bytes: rewritten in place"
+t_ok "the ESP's custom.cfg is gone (stage made it)" test ! -e "$root$esp/custom.cfg"
+t_ok "/boot/grub2/grubenv is still the symlink" test -L "$root/boot/grub2/grubenv"
+t_is "$(t_tree_digest "$root" "${not_rolled_back[@]}")" "$before_rollback" \
+	"the whole tree, the ESP's grub.cfg included, is as before the stage"
 
 # --- stage, then cancel: the ESP as it was ---
 root=$tmp/cancel

@@ -229,6 +229,38 @@ static void test_rollback_line(void **state _unused_) {
                       "line 4: expected \"target-backend\" here, found \"rollback\"");
 }
 
+/* The optional verify line: the command escaped as one field, read back
+ * as given; refused out of place, with a bad escape or timeout. */
+static void test_verify_line(void **state _unused_) {
+        _cleanup_(plan_freep) struct plan *p = expect_accept(HEADER "rollback links\nverify 60 curl%20-fsS%20'http://localhost/?a=1%25'%09x\nkey K\n");
+        _cleanup_(plan_freep) struct plan *back = NULL, *sample = sample_plan();
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        size_t len;
+
+        assert_string_equal(p->verify, "curl -fsS 'http://localhost/?a=1%'\tx");
+        assert_int_equal(p->verify_timeout, 60);
+        sample->verify = strdup("test -e /run/ok && echo 100%");
+        sample->verify_timeout = 5;
+        text = plan_to_text(sample, &len);
+        assert_non_null(strstr(text, "\ntarget-backend sqlite\nverify 5 test%20-e%20/run/ok%20&&%20echo%20100%25\nkey "));
+        assert_int_equal(plan_parse(text, len, &back, &error), 0);
+        assert_string_equal(back->verify, sample->verify);
+        assert_int_equal(back->verify_timeout, 5);
+        assert_plans_equal(sample, back);
+        assert_false(plan_verify_is_valid("a\nb"));
+        assert_false(plan_verify_is_valid(""));
+        assert_true(plan_verify_is_valid("a\tb"));
+
+        expect_reject(HEADER "verify 0 true\n", "line 5: the verify timeout must be a whole number of seconds from 1 to 86400");
+        expect_reject(HEADER "verify 86401 true\n", "line 5: the verify timeout must be");
+        expect_reject(HEADER "verify 5 a%0ab\n", "line 5: the verify command is empty, too long or holds control characters");
+        expect_reject(HEADER "verify 5 a%00b\n", "line 5: the verify command has a bad %XX escape");
+        expect_reject(HEADER "verify 5 a%2\n", "line 5: the verify command has a bad %XX escape");
+        expect_reject(HEADER "verify 5 a\nverify 5 b\n", "line 6: \"verify\" may appear only once");
+        expect_reject(HEADER "key K\nverify 5 a\n", "line 6: the verify line must come before key and package lines");
+        expect_reject(HEADER "verify 5\n", "line 5: \"verify\" takes 2 fields after the directive, found 1");
+}
+
 static void test_comments_and_blank_lines(void **state _unused_) {
         _cleanup_(plan_freep) struct plan *p = expect_accept(
                 "# leading comment\n"
@@ -782,6 +814,7 @@ int main(void) {
                 cmocka_unit_test(test_exact_text),
                 cmocka_unit_test(test_minimal_plan),
                 cmocka_unit_test(test_rollback_line),
+                cmocka_unit_test(test_verify_line),
                 cmocka_unit_test(test_comments_and_blank_lines),
                 cmocka_unit_test(test_numbers),
                 cmocka_unit_test(test_op_names),

@@ -302,6 +302,24 @@ EOC
 	rm -f "$tmp"
 }
 
+# e2e_image_put IMAGE PATH: writes stdin as the new file PATH (mode 0644,
+# owned by root) of the image's root file system; its directory must exist.
+e2e_image_put() {
+	local image=$1 path=$2 tmp off type rel
+	read -r off type rel < <(e2e_part "$image" "$path") && [[ $type == ext4 ]] || return 1
+	tmp=$(mktemp)
+	cat >"$tmp"
+	debugfs -w -f - "$image?offset=$off" >/dev/null 2>&1 <<EOC || return 1
+rm $rel
+write $tmp $rel
+set_inode_field $rel mode 0100644
+set_inode_field $rel uid 0
+set_inode_field $rel gid 0
+EOC
+	rm -f "$tmp"
+	[[ -n $(debugfs -R "stat $rel" "$image?offset=$off" 2>/dev/null) ]]
+}
+
 # ---- the upgrade (upgrade.sh, upgrade-uefi.sh) ------------------------------
 #
 # e2e_upgrade LAYOUT TMP: the whole upgrade of the demo system in four QEMU
