@@ -532,6 +532,17 @@ e2e_upgrade() {
 	t_match "$up" 'watchdog armed: the machine reboots after [0-9]+ s without progress' \
 		"boot 2: the upgrader armed the watchdog (softdog)"
 	t_match "$up" 'upgrade applied in [0-9.]+ s' "boot 2: the upgrader reports success"
+	# The old system's command line (boot 1's, as its kernel printed it),
+	# without GRUB's BOOT_IMAGE=, one blank between words.
+	old_cmdline=$(tr -d '\r' <"$serial.boot1" | sed -n 's/^.*Command line: //p' | head -1 |
+		tr -s '[:space:]' '\n' | grep -v '^BOOT_IMAGE=' | paste -sd ' ' || true)
+	t_match "$old_cmdline" '(^| )root=' "boot 1: the old system's kernel printed its command line ($old_cmdline)"
+	shown=$(sed -n "s|^.*the root's /proc/cmdline is the old system's kernel command line, for the new kernel's boot entry: ||p" <<<"$up" | head -1)
+	t_is "$(tr ' ' '\n' <<<"$shown" | grep -v '^BOOT_IMAGE=' | paste -sd ' ' || true)" "$old_cmdline" \
+		"boot 2: the upgrader showed the scriptlets the old system's command line as /proc/cmdline (its console line)"
+	t_match "$(e2e_debugfs_cat "$image" /var/log/oslift/upgrade.log || true)" \
+		"the root's /proc/cmdline is the old system's kernel command line, for the new kernel's boot entry: " \
+		"boot 2: and said so in the upgrader's log on disk"
 	t_is "$(grep -ciE 'systemd-networkd|NetworkManager|network-online|ifup|dhclient|wicked' <<<"$up" || true)" 0 \
 		"boot 2: no network is brought up in the upgrade environment"
 	t_match "$up" 'reboot: Restarting system' "boot 2: and reboots (the kernel's own line)"
@@ -617,6 +628,12 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	# stand-ins of EL 8's 20-grubby.install and 50-dracut.install.
 	snippet=$(e2e_debugfs_cat "$image" "/boot/loader/entries/0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver.conf" || true)
 	t_match "$snippet" "^version $new_kver\$" "kernel-core's %posttrans (kernel-install add) wrote its BLS snippet in /boot/loader/entries"
+	# Its options: the old system's command line, as kernel-install read it
+	# from /proc/cmdline in the upgrade boot, and nothing of the upgrade boot's.
+	options=$(sed -n 's/^options //p' <<<"$snippet")
+	t_is "$(grep -oE '(^| )(rd\.oslift[^ ]*|rd\.emergency=reboot)' <<<"$options" || true)" "" \
+		"the new kernel's BLS snippet has no rd.oslift word and no rd.emergency=reboot in its options"
+	t_is "$options" "$old_cmdline" "and its options are the old system's own command line (boot 1's, without BOOT_IMAGE=)"
 	t_match "$boot_ls" "(^| )vmlinuz-$new_kver( |\$)" "kernel-install copied the new kernel to /boot/vmlinuz-$new_kver"
 	new_initrd=$(e2e_debugfs "$image" stat "/boot/initramfs-$new_kver.img" | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1 || true)
 	t_match "${new_initrd:-0}" '^[1-9][0-9]{6,}$' "and dracut built its initramfs in the upgrade boot (/boot/initramfs-$new_kver.img, $((${new_initrd:-0} / 1024)) KiB)"
