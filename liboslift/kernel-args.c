@@ -13,6 +13,13 @@ static bool is_space(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+bool cmdline_word_is_ours(const char *word, size_t len) {
+        size_t n = strlen(OSLIFT_ARG_NAMESPACE);
+
+        return len >= n && memcmp(word, OSLIFT_ARG_NAMESPACE, n) == 0 &&
+               (len == n || word[n] == '.' || word[n] == '=');
+}
+
 int cmdline_next_raw_word(const char **pos, const char *end, const char **ret_word, size_t *ret_len) {
         const char *p = *pos, *word;
         bool in_quote = false;

@@ -18,12 +18,16 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Every word that is ours: OSLIFT_ARG_NAMESPACE alone, or followed by '.'
  * or '='. The writer drops all of them from the command line it starts
  * from before it adds its own. */
 #define OSLIFT_ARG_NAMESPACE "rd.oslift"
+
+/* Whether the word [word, word + len) as written is ours (above). */
+bool cmdline_word_is_ours(const char *word, size_t len);
 
 /* Flags, with an optional boolean value (rd.oslift.debug=0). */
 #define OSLIFT_ARG_UPGRADE OSLIFT_ARG_NAMESPACE ".upgrade" /* the upgrade boot: act */
