@@ -634,6 +634,8 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	t_is "$(grep -oE '(^| )(rd\.oslift[^ ]*|rd\.emergency=reboot)' <<<"$options" || true)" "" \
 		"the new kernel's BLS snippet has no rd.oslift word and no rd.emergency=reboot in its options"
 	t_is "$options" "$old_cmdline" "and its options are the old system's own command line (boot 1's, without BOOT_IMAGE=)"
+	t_is "$(grep -c "took the upgrade boot's kernel arguments" <<<"$report" || true)" 0 \
+		"as kernel-install wrote them in the upgrade boot: restore had none of the upgrade boot's words to take out"
 	t_match "$boot_ls" "(^| )vmlinuz-$new_kver( |\$)" "kernel-install copied the new kernel to /boot/vmlinuz-$new_kver"
 	new_initrd=$(e2e_debugfs "$image" stat "/boot/initramfs-$new_kver.img" | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1 || true)
 	t_match "${new_initrd:-0}" '^[1-9][0-9]{6,}$' "and dracut built its initramfs in the upgrade boot (/boot/initramfs-$new_kver.img, $((${new_initrd:-0} / 1024)) KiB)"
