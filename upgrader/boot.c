@@ -55,6 +55,8 @@ struct boot {
         struct fstab fstab;
         bool fstab_mounted;
         const char *step;   /* what failed, for the last words */
+        char *cmdline_note; /* show_old_cmdline()'s, for apply to log */
+        bool cmdline_note_is_warning;
 };
 
 /* User space writes to /dev/kmsg are limited to 10 lines in 5 s unless
@@ -237,7 +239,9 @@ static void arm_watchdog(const struct boot_cmdline *c) {
  * when there is no /etc/kernel/cmdline. This boot's is the old system's
  * plus ours (kernel-args.h), and rd.oslift.upgrade or rd.emergency=reboot
  * on every later boot would be wrong: the root gets the old system's own.
- * Only a warning when that fails: the upgrade does not depend on it.
+ * Only a warning when that fails: the upgrade does not depend on it. What
+ * happened goes into b->cmdline_note, which apply logs once the log in the
+ * root is open.
  */
 static void show_old_cmdline(struct boot *b) {
         _cleanup_free_ char *buf = NULL, *old = NULL, *text = NULL;
@@ -274,13 +278,17 @@ static void show_old_cmdline(struct boot *b) {
         r = mounts_bind_file(b->mounts, OLD_CMDLINE_FILE, "/proc/cmdline", err, sizeof(err));
         if (r < 0)
                 goto fail;
-        log_info("the root's /proc/cmdline is the old system's kernel command line, for the new kernel's "
-                 "boot entry: %s", old);
+        if (asprintf(&b->cmdline_note, "the root's /proc/cmdline is the old system's kernel command line, for "
+                                       "the new kernel's boot entry: %s", old) < 0)
+                b->cmdline_note = NULL;
         return;
 fail:
-        log_warning("%s; the scriptlets see this boot's /proc/cmdline, and the new kernel's boot entry may get "
-                    "its words (%s, rd.emergency=reboot): check its options in /boot/loader/entries",
-                    err, OSLIFT_ARG_UPGRADE);
+        b->cmdline_note_is_warning = true;
+        if (asprintf(&b->cmdline_note, "%s; the scriptlets see this boot's /proc/cmdline, and the new kernel's "
+                                       "boot entry may get its words (%s, rd.emergency=reboot): restore takes "
+                                       "them out; check its options in /boot/loader/entries",
+                     err, OSLIFT_ARG_UPGRADE) < 0)
+                b->cmdline_note = NULL;
 }
 
 static enum apply_result run(struct boot *b) {
@@ -328,6 +336,8 @@ static enum apply_result run(struct boot *b) {
         if (mounts_api(b->mounts) < 0)
                 return APPLY_REFUSED;
         show_old_cmdline(b);
+        options.cmdline_note = b->cmdline_note;
+        options.cmdline_note_is_warning = b->cmdline_note_is_warning;
         b->step = "loading librpm's configuration";
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (rpm_setup() < 0)
@@ -490,5 +500,6 @@ int boot_main(void) {
                 r = finish(&b, run(&b));
         fstab_done(&b.fstab);
         mounts_free(b.mounts);
+        free(b.cmdline_note);
         return r;
 }
