@@ -428,7 +428,10 @@ e2e_upgrade() {
 	kpkgs=$(e2e_kernel_packages)
 	cp "$kpkgs"/release8/*.rpm "$root/srv/release8/"
 	old_kver=$(ls "$root/usr/lib/modules")
-	new_kver=$(rpm -qp --qf '[%{FILENAMES}\n]' "$kpkgs"/release8/kernel-core-*.rpm 2>/dev/null |
+	# Debian's rpm reading a package file still opens a database, its
+	# default ~/.rpmdb: one in the scratch directory instead.
+	kqp() { rpm --dbpath "$tmp/host-rpmdb" -qp "$@" "$kpkgs"/release8/kernel-core-*.rpm 2>/dev/null; }
+	new_kver=$(kqp --qf '[%{FILENAMES}\n]' |
 		sed -n 's|^/lib/modules/\([^/]*\)/vmlinuz$|\1|p')
 	n_target=$(ls "$root/srv/release8" | wc -l)
 	say "kernels: release 7 boots $old_kver (the guest's, dpkg's), release 8 brings kernel-core with $new_kver"
@@ -596,7 +599,7 @@ e2e_upgrade() {
 	t_is "$qa" "base-release-8.0-1.noarch
 debian-sh-1.0-8.noarch
 grub2-tools-2.02-8.noarch
-$(rpm -qp --qf '%{NEVRA}' "$kpkgs"/release8/kernel-core-*.rpm)
+$(kqp --qf '%{NEVRA}')
 website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kernel-core and grub2-tools)"
 	# Every read below must succeed: an unreadable image must not pass as clean.
 	va=$(e2e_debugfs_cat "$image" /root/e2e/out/va) || va="(rpm -Va output missing from the image)"
