@@ -39,10 +39,7 @@ int boot_entry_split_words(const char *s, char ***ret) {
 }
 
 static bool word_is_ours_or_grubs(const char *w) {
-        size_t n = strlen(OSLIFT_ARG_NAMESPACE);
-
-        return strncmp(w, "BOOT_IMAGE=", 11) == 0 ||
-               (strncmp(w, OSLIFT_ARG_NAMESPACE, n) == 0 && (w[n] == '\0' || w[n] == '.' || w[n] == '='));
+        return strncmp(w, "BOOT_IMAGE=", 11) == 0 || cmdline_word_is_ours(w, strlen(w));
 }
 
 bool boot_entry_word_passes_grub(const char *w) {

@@ -16,7 +16,9 @@
 #include "chase.h"
 #include "fsutil.h"
 #include "grubenv.h"
+#include "kernel-args.h"
 #include "log.h"
+#include "macro.h"
 #include "restore-boot.h"
 #include "run.h"
 
@@ -329,4 +331,97 @@ int restore_boot_entries(const char *root, const char *old_kver, char **ret_acti
                        put_back ? "grub.cfg and grubenv were put back as they were"
                                 : "PUTTING BACK grub.cfg AND grubenv FAILED: check them before rebooting",
                        old_kver ?: "the old kernel", fix);
+}
+
+/* Whether the raw word [w, w + n) is a word of the command line text. */
+static bool cmdline_has_word(const char *text, const char *w, size_t n) {
+        const char *pos = text, *end = text + strlen(text), *word;
+        size_t len;
+
+        while (cmdline_next_raw_word(&pos, end, &word, &len) > 0)
+                if (len == n && memcmp(word, w, n) == 0)
+                        return true;
+        return false;
+}
+
+static bool word_is_unattended(const char *w, size_t n) {
+        static const char *const unattended[] = OSLIFT_ARGS_UNATTENDED;
+
+        for (size_t i = 0; i < ELEMENTSOF(unattended); i++)
+                if (strlen(unattended[i]) == n && memcmp(unattended[i], w, n) == 0)
+                        return true;
+        return false;
+}
+
+int restore_boot_options(const char *root, char **ret_action, char **ret_problem) {
+        struct snippet s __attribute__((cleanup(snippet_done))) = {};
+        _cleanup_free_ char *path = NULL, *text = NULL, *proc = NULL, *running = NULL, *kept = NULL,
+                            *removed = NULL, *new_text = NULL;
+        size_t kept_size = 0, removed_size = 0, n;
+        const char *line = NULL, *value, *end, *pos, *word;
+        FILE *k, *x;
+        int r;
+
+        *ret_action = *ret_problem = NULL;
+        if (newest_snippet(root, &s) <= 0)
+                return 0;
+        if (asprintf(&path, "%s/%s.conf", BLS_DIR, s.id) < 0)
+                return -ENOMEM;
+        if (boot_read_file(root, path, BLS_SNIPPET_MAX, &text, NULL, NULL) < 0)
+                return 0;
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if (strncmp(l, "options", 7) == 0 && (l[7] == ' ' || l[7] == '\t')) {
+                        line = l;
+                        break;
+                }
+        if (!line)
+                return 0;
+        value = line + 7 + strspn(line + 7, " \t");
+        end = value + strcspn(value, "\r\n");
+
+        proc = boot_proc_or_sys(root, "OSLIFT_PROC", "/proc");
+        if (!proc)
+                return -ENOMEM;
+        if (boot_read_file(proc, "/cmdline", 65536, &running, NULL, NULL) < 0)
+                running = NULL;
+
+        k = open_memstream(&kept, &kept_size);
+        x = k ? open_memstream(&removed, &removed_size) : NULL;
+        if (!x) {
+                if (k)
+                        fclose(k);
+                return -ENOMEM;
+        }
+        for (pos = value; cmdline_next_raw_word(&pos, end, &word, &n) > 0;) {
+                bool drop = cmdline_word_is_ours(word, n) ||
+                            (running && word_is_unattended(word, n) && !cmdline_has_word(running, word, n));
+                FILE *to = drop ? x : k;
+
+                fprintf(to, "%s%.*s", ftell(to) > 0 ? " " : "", (int) n, word);
+        }
+        r = fclose(k) != 0 ? -ENOMEM : 0;
+        if (fclose(x) != 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        if (removed_size == 0)
+                return 0;
+
+        if (asprintf(&new_text, "%.*soptions%s%s%s", (int) (line - text), text, *kept ? " " : "", kept, end) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(root, path, new_text, strlen(new_text), 0644);
+        if (r < 0)
+                return problem(ret_problem, r,
+                               "the new kernel %s's boot entry (%s) has the upgrade boot's kernel arguments "
+                               "(%s) in its options, and rewriting it failed (%s): every boot of it gets "
+                               "them. Take them out of its options line (grubby --update-kernel "
+                               "/boot/vmlinuz-%s --remove-args='%s')",
+                               s.kver, path, removed, strerror(-r), s.kver, removed);
+        log_info("took the upgrade boot's kernel arguments (%s) out of the new kernel's boot entry %s", removed,
+                 path);
+        if (asprintf(ret_action, "took the upgrade boot's kernel arguments (%s) out of the new kernel %s's boot "
+                                 "entry (%s): its options are now '%s'",
+                     removed, s.kver, path, kept) < 0)
+                *ret_action = NULL;
+        return 1;
 }

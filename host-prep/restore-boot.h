@@ -36,3 +36,19 @@
  * booted before (NULL: unknown). Also refused: a snippet whose kernel or
  * initramfs is not on disk (never an unbootable default). */
 int restore_boot_entries(const char *root, const char *old_kver, char **ret_action, char **ret_problem);
+
+/*
+ * The upgrade boot's words taken back out of the new kernel's snippet (the
+ * newest, as above): kernel-install copies /proc/cmdline into its options
+ * when there is no /etc/kernel/cmdline, and the upgrader shows the
+ * scriptlets the old system's command line there, but an entry written
+ * some other way may still have them. Out of its "options" go every word
+ * of ours (kernel-args.h) and each word of OSLIFT_ARGS_UNATTENDED that the
+ * old system's command line (PROC/cmdline, boot_proc_or_sys(): restore runs
+ * on the old system's own boot entry) does not have; those stay when it
+ * cannot be read. The snippet is rewritten atomically, the rest of it as it
+ * was. 1 when it was (*ret_action says what went), 0 when nothing was to
+ * do; a negative errno and *ret_problem (with the fix) when the rewrite
+ * failed.
+ */
+int restore_boot_options(const char *root, char **ret_action, char **ret_problem);

@@ -531,6 +531,13 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                         old_kver = strdup(armed_rec.kver);
                 else if (boot_entry_default_kver(ctx->root, &old_kver) < 0)
                         old_kver = NULL;
+                _cleanup_free_ char *options_action = NULL, *options_problem = NULL;
+                if (restore_boot_options(ctx->root, &options_action, &options_problem) < 0) {
+                        log_warning("%s", options_problem ?: "cannot rewrite the new kernel's boot entry (out of memory)");
+                        note(&x.warnings, &x.n_warnings, "%s",
+                             options_problem ?: "cannot rewrite the new kernel's boot entry (out of memory)");
+                } else if (options_action)
+                        note(&x.actions, &x.n_actions, "%s", options_action);
                 r = restore_boot_entries(ctx->root, old_kver, &action, &x.boot_problem);
                 if (r < 0) {
                         if (!x.boot_problem)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Splitting the kernel command line, for both programs; see kernel-args.h. */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel-args.h"
@@ -8,6 +11,13 @@
 /* The kernel's isspace() for the ASCII range. */
 static bool is_space(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+bool cmdline_word_is_ours(const char *word, size_t len) {
+        size_t n = strlen(OSLIFT_ARG_NAMESPACE);
+
+        return len >= n && memcmp(word, OSLIFT_ARG_NAMESPACE, n) == 0 &&
+               (len == n || word[n] == '.' || word[n] == '=');
 }
 
 int cmdline_next_raw_word(const char **pos, const char *end, const char **ret_word, size_t *ret_len) {
@@ -73,4 +83,43 @@ int cmdline_next_word(const char **pos, const char *end, struct cmdline_word *re
                 return 0;
         }
         return 1;
+}
+
+static bool raw_word_is(const char *word, size_t len, const char *s) {
+        return len == strlen(s) && memcmp(word, s, len) == 0;
+}
+
+int cmdline_old_system(const char *s, size_t len, char **ret) {
+        const char *end = s + len, *pos = s, *word;
+        bool seen_upgrade = false, in_tail = false;
+        char *text = NULL;
+        size_t size = 0, n;
+        FILE *out;
+
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        while (cmdline_next_raw_word(&pos, end, &word, &n) > 0) {
+                if (!seen_upgrade && raw_word_is(word, n, OSLIFT_ARG_UPGRADE)) {
+                        seen_upgrade = true;
+                        continue;
+                }
+                if (!in_tail && raw_word_is(word, n, "--")) {
+                        if (!seen_upgrade)
+                                break; /* ours would be init's: not the layout */
+                        in_tail = true;
+                }
+                if (!seen_upgrade || in_tail)
+                        fprintf(out, "%s%.*s", ftell(out) > 0 ? " " : "", (int) n, word);
+        }
+        if (fclose(out) != 0) {
+                free(text);
+                return -ENOMEM;
+        }
+        if (!seen_upgrade) {
+                free(text);
+                return -ENOENT;
+        }
+        *ret = text;
+        return 0;
 }

@@ -18,12 +18,16 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Every word that is ours: OSLIFT_ARG_NAMESPACE alone, or followed by '.'
  * or '='. The writer drops all of them from the command line it starts
  * from before it adds its own. */
 #define OSLIFT_ARG_NAMESPACE "rd.oslift"
+
+/* Whether the word [word, word + len) as written is ours (above). */
+bool cmdline_word_is_ours(const char *word, size_t len);
 
 /* Flags, with an optional boolean value (rd.oslift.debug=0). */
 #define OSLIFT_ARG_UPGRADE OSLIFT_ARG_NAMESPACE ".upgrade" /* the upgrade boot: act */
@@ -49,6 +53,34 @@
  * reboots, into the old system as GRUB has used up the one-time entry,
  * instead of waiting forever or in an emergency shell. */
 #define OSLIFT_ARGS_UNATTENDED { "rd.shell=0", "rd.emergency=reboot", "rd.timeout=300" }
+
+/*
+ * The layout of the upgrade boot's command line, as boot_entry_make_cmdline()
+ * writes it (one blank between words):
+ *
+ *   OLD... OSLIFT_ARG_UPGRADE UNATTENDED... EXTRA... [-- INIT...]
+ *
+ * OLD: the running command line's words before its first "--", without
+ * BOOT_IMAGE= (GRUB puts it back first) and without every word of ours;
+ * UNATTENDED: OSLIFT_ARGS_UNATTENDED; EXTRA: the --upgrade-arg words (all
+ * rd.oslift.*, never "--"); "--" and INIT: the running command line's
+ * words from its first "--" on, as they were. cmdline_old_system() is its
+ * inverse.
+ */
+
+/*
+ * The old system's own command line, from the upgrade boot's [s, s + len)
+ * (or up to a NUL before it): the words before the first word that is
+ * exactly OSLIFT_ARG_UPGRADE, then the first "--" after it and every word
+ * after that, as written (quotes kept), one blank between them, no
+ * newline. What GRUB put before OLD (BOOT_IMAGE=) stays, as it does on
+ * the old system's own boots. 0 with the text in *ret (to free);
+ * -ENOENT when there is no OSLIFT_ARG_UPGRADE word before the first "--"
+ * (not the layout above); -ENOMEM. The upgrader shows it to the new release's
+ * scriptlets as /proc/cmdline, which kernel-install copies into the new
+ * kernel's boot entry.
+ */
+int cmdline_old_system(const char *s, size_t len, char **ret);
 
 /*
  * The next word of the command line in [*pos, end) (or up to a NUL before

@@ -1200,6 +1200,9 @@ static enum apply_result apply(struct apply *a) {
                 goto failed;
         if (open_log(a) < 0)
                 log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
+        if (a->options->cmdline_note)
+                log_msg(a->options->cmdline_note_is_warning ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO, "%s",
+                        a->options->cmdline_note);
         if (!a->status.started[0] || !a->resuming)
                 timestamp_now(a->status.started);
         if (a->resuming) {

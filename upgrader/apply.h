@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #define APPLY_MAX_ATTEMPTS_DEFAULT 3
 
 struct apply_options {
@@ -17,6 +19,11 @@ struct apply_options {
         /* Called as the work goes on (each package, each step): the boot
          * mode pets the watchdog there. NULL for none. */
         void (*alive)(void);
+        /* What the boot mode did to the root's /proc/cmdline, for the
+         * console and the log in the root once it is open (before the
+         * transaction); NULL for nothing. */
+        const char *cmdline_note;
+        bool cmdline_note_is_warning;
 };
 
 /*

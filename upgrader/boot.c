@@ -24,6 +24,7 @@
 #include "cmdline.h"
 #include "console.h"
 #include "fsutil.h"
+#include "kernel-args.h"
 #include "log.h"
 #include "mounts.h"
 #include "paths.h"
@@ -35,6 +36,9 @@
 
 #define SYSROOT "/sysroot"
 #define INITRD_RELEASE "/etc/initrd-release"
+/* The old system's kernel command line, which the root sees as /proc/cmdline. */
+#define OLD_CMDLINE_DIR "/run/oslift"
+#define OLD_CMDLINE_FILE OLD_CMDLINE_DIR "/cmdline"
 
 /* What the boot does after each result (apply.h):
  *   APPLY_NO_PLAN                undo the mounts and let the boot go on;
@@ -51,6 +55,8 @@ struct boot {
         struct fstab fstab;
         bool fstab_mounted;
         const char *step;   /* what failed, for the last words */
+        char *cmdline_note; /* show_old_cmdline()'s, for apply to log */
+        bool cmdline_note_is_warning;
 };
 
 /* User space writes to /dev/kmsg are limited to 10 lines in 5 s unless
@@ -227,6 +233,64 @@ static void arm_watchdog(const struct boot_cmdline *c) {
                          c->watchdog_seconds);
 }
 
+/*
+ * The new release's scriptlets read /proc/cmdline: kernel-install (the
+ * kernel package's %posttrans) copies it into the new kernel's boot entry
+ * when there is no /etc/kernel/cmdline. This boot's is the old system's
+ * plus ours (kernel-args.h), and rd.oslift.upgrade or rd.emergency=reboot
+ * on every later boot would be wrong: the root gets the old system's own.
+ * Only a warning when that fails: the upgrade does not depend on it. What
+ * happened goes into b->cmdline_note, which apply logs once the log in the
+ * root is open.
+ */
+static void show_old_cmdline(struct boot *b) {
+        _cleanup_free_ char *buf = NULL, *old = NULL, *text = NULL;
+        _cleanup_close_ int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        char err[512] = "";
+        size_t len = 0;
+        int r;
+
+        if (fd < 0)
+                r = negative_errno();
+        else
+                r = read_bounded(fd, CMDLINE_SIZE_MAX, 4096, &buf, &len);
+        if (r < 0) {
+                snprintf(err, sizeof(err), "cannot read /proc/cmdline: %s", strerror(-r));
+                goto fail;
+        }
+        r = cmdline_old_system(buf, len, &old);
+        if (r == -ENOENT) {
+                snprintf(err, sizeof(err), "/proc/cmdline has no word %s before a \"--\": it is not the "
+                                           "command line host-prep wrote", OSLIFT_ARG_UPGRADE);
+                goto fail;
+        }
+        if (r < 0 || asprintf(&text, "%s\n", old) < 0) {
+                snprintf(err, sizeof(err), "out of memory");
+                goto fail;
+        }
+        r = mkdir_in_root("/", OLD_CMDLINE_DIR, 0755);
+        if (r == 0)
+                r = write_file_atomic("/", OLD_CMDLINE_FILE, text, strlen(text), 0444);
+        if (r < 0) {
+                snprintf(err, sizeof(err), "cannot write %s: %s", OLD_CMDLINE_FILE, strerror(-r));
+                goto fail;
+        }
+        r = mounts_bind_file(b->mounts, OLD_CMDLINE_FILE, "/proc/cmdline", err, sizeof(err));
+        if (r < 0)
+                goto fail;
+        if (asprintf(&b->cmdline_note, "the root's /proc/cmdline is the old system's kernel command line, for "
+                                       "the new kernel's boot entry: %s", old) < 0)
+                b->cmdline_note = NULL;
+        return;
+fail:
+        b->cmdline_note_is_warning = true;
+        if (asprintf(&b->cmdline_note, "%s; the scriptlets see this boot's /proc/cmdline, and the new kernel's "
+                                       "boot entry may get its words (%s, rd.emergency=reboot): restore takes "
+                                       "them out; check its options in /boot/loader/entries",
+                     err, OSLIFT_ARG_UPGRADE) < 0)
+                b->cmdline_note = NULL;
+}
+
 static enum apply_result run(struct boot *b) {
         const struct boot_cmdline *c = &b->cmdline;
         struct apply_options options = {
@@ -271,6 +335,9 @@ static enum apply_result run(struct boot *b) {
         b->step = "binding /proc, /sys, /dev and /run into the root";
         if (mounts_api(b->mounts) < 0)
                 return APPLY_REFUSED;
+        show_old_cmdline(b);
+        options.cmdline_note = b->cmdline_note;
+        options.cmdline_note_is_warning = b->cmdline_note_is_warning;
         b->step = "loading librpm's configuration";
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (rpm_setup() < 0)
@@ -438,5 +505,6 @@ int boot_main(void) {
                 r = finish(&b, run(&b));
         fstab_done(&b.fstab);
         mounts_free(b.mounts);
+        free(b.cmdline_note);
         return r;
 }

@@ -407,6 +407,32 @@ int mounts_api(struct mounts *m) {
         return 0;
 }
 
+int mounts_bind_file(struct mounts *m, const char *source, const char *inside, char *err, size_t err_size) {
+        _cleanup_free_ char *path = root_path_join(m->sysroot, inside);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (mount(source, path, NULL, MS_BIND, NULL) < 0) {
+                r = negative_errno();
+                snprintf(err, err_size, "cannot bind %s to %s: %s", source, path, strerror(-r));
+                return r;
+        }
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+                r = negative_errno();
+                (void) umount2(path, MNT_DETACH);
+                snprintf(err, err_size, "cannot make the bind mount %s read-only: %s", path, strerror(-r));
+                return r;
+        }
+        r = push_undo(m, UNDO_DETACH, path, inside);
+        if (r < 0) {
+                (void) umount2(path, MNT_DETACH);
+                snprintf(err, err_size, "cannot record the bind mount of %s: %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 /* Busy right after the transaction is the usual case of a lingering
  * scriptlet child; a few tries, then read-only and detached. */
 static int unmount(const struct undo *u) {

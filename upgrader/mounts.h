@@ -50,6 +50,13 @@ int mounts_fstab(struct mounts *m, const struct fstab *t);
  * them later does not propagate back) into sysroot. */
 int mounts_api(struct mounts *m);
 
+/* Binds the file source (a path outside the root) read-only over the
+ * file inside (a path in the root, not resolved: a file of what
+ * mounts_api() bound, /proc/cmdline). Undone before what it lies on, as
+ * everything is undone in reverse order. A negative errno, with what
+ * failed in err, without logging: the caller decides how bad it is. */
+int mounts_bind_file(struct mounts *m, const char *source, const char *inside, char *err, size_t err_size);
+
 /* Undoes everything above in reverse order: unmounts what was mounted,
  * remounts read-only what was remounted read-write. Goes on past failures
  * (logged) and returns the first; a second call does nothing. */

@@ -13,6 +13,7 @@
  *  - the record of what arm changed (BOOT_ENTRY_RECORD), read by cancel.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -20,6 +21,7 @@
 
 #include "boot-entry.h"
 #include "boot-entry-internal.h"
+#include "kernel-args.h"
 #include "strv.h"
 
 #define BLOCK                                                                               \
@@ -44,6 +46,29 @@ static void check_cmdline(const char *current, const char *extra) {
         }
         /* The upgrade initramfs acts on it alone. */
         fuzz_check(ours >= 1);
+
+        /* The old system's command line comes back out of it
+         * (cmdline_old_system(), the layout's inverse): written again
+         * with the same extras it gives the same entry. Extras never hold
+         * "--" (stage takes rd.oslift words only); with one the layout
+         * does not hold. */
+        {
+                _cleanup_(strv_freep) char **extra_words = NULL;
+                _cleanup_free_ char *old = NULL, *again = NULL;
+                bool dashes = false;
+
+                fuzz_check(boot_entry_split_words(extra ?: "", &extra_words) == 0);
+                for (char **w = extra_words; *w; w++)
+                        dashes = dashes || strcmp(*w, "--") == 0;
+                r = cmdline_old_system(cmdline, strlen(cmdline), &old);
+                fuzz_check(r == 0 || r == -ENOMEM);
+                if (r == 0 && !dashes) {
+                        r = boot_entry_make_cmdline(old, extra, &again);
+                        fuzz_check(r == 0 || r == -ENOMEM);
+                        if (r == 0)
+                                fuzz_check(strcmp(again, cmdline) == 0);
+                }
+        }
 
         r = boot_entry_format_block(&(struct boot_entry_params) {
                                  .kver = "6.1.0-18-amd64",

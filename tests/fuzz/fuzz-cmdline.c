@@ -5,10 +5,13 @@
  * a hypervisor put there. The parser must stay inside the buffer, stop at
  * a NUL, and leave every stored value NUL-terminated inside its field.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "cmdline.h"
+#include "kernel-args.h"
 
 static void check_words(const char *text, size_t len) {
         const char *pos = text, *end = text + len, *prev = text;
@@ -31,6 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct boot_cmdline c;
 
         check_words(text, size);
+        {
+                /* The old system's part of any command line: inside what
+                 * was given, no NUL in it. */
+                char *old = NULL;
+                int r = cmdline_old_system(text, size, &old);
+
+                fuzz_check(r == 0 || r == -ENOENT || r == -ENOMEM);
+                if (r == 0) {
+                        fuzz_check(strlen(old) <= size);
+                        free(old);
+                }
+        }
 
         memset(&c, 0xaa, sizeof(c));
         cmdline_parse(text, size, &c);

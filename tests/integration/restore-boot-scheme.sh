@@ -161,6 +161,31 @@ t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" restored "ok: s
 t_run "$HOST_PREP" --root "$root" restore
 t_is "$T_RC" 0 "ok: restore again is harmless"
 
+t_is "$(cat "$root/boot/loader/entries/$id.conf")" "$(cat "$base/boot/loader/entries/$id.conf")" \
+	"ok: the snippet, whose options are the old system's, is left as it was"
+
+# --- the snippet has the upgrade boot's words ------------------------------------------
+# An entry written from the upgrade boot's /proc/cmdline; the old system
+# had rd.timeout=300 on its own command line: that one stays.
+root=$(case_root upgrade-words)
+mkconfig "$new" "$old" >"$root/usr/sbin/grub2-mkconfig"
+cp "$tmp/set-default" "$root/usr/sbin/grub2-set-default"
+chmod +x "$root/usr/sbin/grub2-mkconfig" "$root/usr/sbin/grub2-set-default"
+echo "BOOT_IMAGE=/vmlinuz-$old root=/dev/sda1 ro rd.timeout=300" >"$root/proc/cmdline"
+printf 'title Release 8 (%s)\nversion %s\nlinux /vmlinuz-%s\noptions root=/dev/sda1 ro rd.timeout=300 rd.oslift.upgrade rd.shell=0 rd.emergency=reboot rd.oslift.attempts=3 rd.osliftx=1\ngrub_class kernel\n' \
+	"$new" "$new" "$new" >"$root/boot/loader/entries/$id.conf"
+t_run "$HOST_PREP" --root "$root" restore
+t_is "$T_RC" 0 "upgrade-words: restore succeeds"
+t_is "$(cat "$root/boot/loader/entries/$id.conf")" "title Release 8 ($new)
+version $new
+linux /vmlinuz-$new
+options root=/dev/sda1 ro rd.timeout=300 rd.osliftx=1
+grub_class kernel" "upgrade-words: the snippet's options lost ours and the unattended words the old system did not have, nothing else"
+t_match "$(report "$root" '"\n".join(d["restore_actions"])')" "^took the upgrade boot's kernel arguments \(rd\.oslift\.upgrade rd\.shell=0 rd\.emergency=reboot rd\.oslift\.attempts=3\) out of the new kernel $new's boot entry \(/boot/loader/entries/$id\.conf\): its options are now 'root=/dev/sda1 ro rd\.timeout=300 rd\.osliftx=1'\$" \
+	"upgrade-words: report.json says which words went"
+t_is "$(grub-editenv "$root/boot/grub2/grubenv" list)" "saved_entry=$id" "upgrade-words: and the new kernel is the default as before"
+t_is "$(find "$root/boot/loader/entries" -mindepth 1 | wc -l)" 1 "upgrade-words: no temporary file is left beside the snippet"
+
 # --- no change of scheme -------------------------------------------------------------
 root=$(case_root same-scheme)
 rm -r "$root/boot/loader"

@@ -7,6 +7,7 @@
  * left, and everything else, quoted values included, as the old command
  * line had it.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +105,77 @@ static void test_round_trip(void **state) {
         }
 }
 
+/* cmdline_old_system() undoes boot_entry_make_cmdline(): from the upgrade
+ * boot's command line (GRUB's BOOT_IMAGE= first, the kernel's newline
+ * last) it gives the old system's own words, init's "--" tail included,
+ * and none of ours. */
+static void test_old_system(void **state) {
+        static const struct {
+                const char *current, *extra;
+                /* The old system's command line as the upgrade boot gives it back. */
+                const char *want;
+        } cases[] = {
+                { "BOOT_IMAGE=(hd0,msdos1)/vmlinuz-4.18.0 root=UUID=0f5b1c7e ro crashkernel=auto quiet\n", NULL,
+                  "root=UUID=0f5b1c7e ro crashkernel=auto quiet" },
+                /* Quotes stay as written, blanks inside them too. */
+                { "root=LABEL=\"my root\" rootflags=\"subvol=@,compress=zstd\" rootfstype=btrfs rw",
+                  "console=ttyS0,115200 \"x=a b\"",
+                  "root=LABEL=\"my root\" rootflags=\"subvol=@,compress=zstd\" rootfstype=btrfs rw" },
+                /* The old system's words of ours were dropped by the writer. */
+                { "rd.oslift.break rd.oslift.debug=1 rd.oslift.attempts=9 rd.oslift.checkpoint=5 "
+                  "rd.oslift.watchdog=0 rd.oslift rd.oslift=1 rd.osliftx=1 root=/dev/vda1",
+                  NULL, "rd.osliftx=1 root=/dev/vda1" },
+                /* The old system's own dracut words are its own: they stay. */
+                { "root=/dev/vda1 rd.shell=0 rd.timeout=30 ro", "rd.oslift.attempts=3 rd.oslift.debug",
+                  "root=/dev/vda1 rd.shell=0 rd.timeout=30 ro" },
+                /* init's arguments after "--", ours among them, come back. */
+                { "root=/dev/sda2 -- single rd.oslift.break", "rd.oslift.break rd.oslift.watchdog=60",
+                  "root=/dev/sda2 -- single rd.oslift.break" },
+                { "root=/dev/sda2 quiet --", NULL, "root=/dev/sda2 quiet --" },
+                { "", NULL, "" },
+                { "root=/dev/vda1\vro\frd.oslift.break\rquiet  \t console=ttyS0", "rd.oslift.debug=1",
+                  "root=/dev/vda1 ro quiet console=ttyS0" },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *written = NULL, *booted = NULL, *old = NULL, *old_booted = NULL,
+                                    *want_booted = NULL;
+
+                assert_int_equal(boot_entry_make_cmdline(cases[i].current, cases[i].extra, &written), 0);
+                assert_int_equal(cmdline_old_system(written, strlen(written), &old), 0);
+                assert_string_equal(old, cases[i].want);
+
+                /* As the kernel shows it in the upgrade boot. */
+                assert_true(asprintf(&booted, "BOOT_IMAGE=(hd0,gpt2)/vmlinuz-7 %s\n", written) > 0);
+                assert_int_equal(cmdline_old_system(booted, strlen(booted), &old_booted), 0);
+                assert_true(asprintf(&want_booted, "BOOT_IMAGE=(hd0,gpt2)/vmlinuz-7%s%s", *cases[i].want ? " " : "",
+                                     cases[i].want) > 0);
+                assert_string_equal(old_booted, want_booted);
+                assert_null(strstr(old_booted, OSLIFT_ARG_UPGRADE));
+                assert_null(strstr(old_booted, "rd.emergency=reboot"));
+        }
+}
+
+/* Not the upgrade boot's layout: nothing to give back. */
+static void test_old_system_refused(void **state) {
+        static const char *const lines[] = {
+                "", "root=/dev/vda1 ro\n", "root=/dev/vda1 rd.oslift.upgrade=1", "\"rd.oslift.upgrade\"",
+                /* After "--" it is init's, not the kernel's. */
+                "root=/dev/vda1 -- rd.oslift.upgrade",
+        };
+        /* A NUL before the end ends the line, as for the reader. */
+        static const char nul[] = "ro rd.oslift.upgrade\0-- single";
+        char *old = NULL;
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++)
+                assert_int_equal(cmdline_old_system(lines[i], strlen(lines[i]), &old), -ENOENT);
+        assert_int_equal(cmdline_old_system(nul, sizeof(nul) - 1, &old), 0);
+        assert_string_equal(old, "ro");
+        free(old);
+}
+
 /* Each key of kernel-args.h is one the parser acts on, and one the writer
  * takes off the command line it starts from. */
 static void test_every_key(void **state) {
@@ -198,6 +270,8 @@ int main(void) {
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_upgrade_args),
+                cmocka_unit_test(test_old_system),
+                cmocka_unit_test(test_old_system_refused),
         };
         return cmocka_run_group_tests_name("kernel-args", tests, NULL, NULL);
 }

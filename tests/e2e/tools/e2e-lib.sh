@@ -446,7 +446,10 @@ e2e_upgrade() {
 	kpkgs=$(e2e_kernel_packages)
 	cp "$kpkgs"/release8/*.rpm "$root/srv/release8/"
 	old_kver=$(ls "$root/usr/lib/modules")
-	new_kver=$(rpm -qp --qf '[%{FILENAMES}\n]' "$kpkgs"/release8/kernel-core-*.rpm 2>/dev/null |
+	# Debian's rpm reading a package file still opens a database, its
+	# default ~/.rpmdb: one in the scratch directory instead.
+	kqp() { rpm --dbpath "$tmp/host-rpmdb" -qp "$@" "$kpkgs"/release8/kernel-core-*.rpm 2>/dev/null; }
+	new_kver=$(kqp --qf '[%{FILENAMES}\n]' |
 		sed -n 's|^/lib/modules/\([^/]*\)/vmlinuz$|\1|p')
 	n_target=$(ls "$root/srv/release8" | wc -l)
 	say "kernels: release 7 boots $old_kver (the guest's, dpkg's), release 8 brings kernel-core with $new_kver"
@@ -550,6 +553,17 @@ e2e_upgrade() {
 	t_match "$up" 'watchdog armed: the machine reboots after [0-9]+ s without progress' \
 		"boot 2: the upgrader armed the watchdog (softdog)"
 	t_match "$up" 'upgrade applied in [0-9.]+ s' "boot 2: the upgrader reports success"
+	# The old system's command line (boot 1's, as its kernel printed it),
+	# without GRUB's BOOT_IMAGE=, one blank between words.
+	old_cmdline=$(tr -d '\r' <"$serial.boot1" | sed -n 's/^.*Command line: //p' | head -1 |
+		tr -s '[:space:]' '\n' | grep -v '^BOOT_IMAGE=' | paste -sd ' ' || true)
+	t_match "$old_cmdline" '(^| )root=' "boot 1: the old system's kernel printed its command line ($old_cmdline)"
+	shown=$(sed -n "s|^.*the root's /proc/cmdline is the old system's kernel command line, for the new kernel's boot entry: ||p" <<<"$up" | head -1)
+	t_is "$(tr ' ' '\n' <<<"$shown" | grep -v '^BOOT_IMAGE=' | paste -sd ' ' || true)" "$old_cmdline" \
+		"boot 2: the upgrader showed the scriptlets the old system's command line as /proc/cmdline (its console line)"
+	t_match "$(e2e_debugfs_cat "$image" /var/log/oslift/upgrade.log || true)" \
+		"the root's /proc/cmdline is the old system's kernel command line, for the new kernel's boot entry: " \
+		"boot 2: and said so in the upgrader's log on disk"
 	t_is "$(grep -ciE 'systemd-networkd|NetworkManager|network-online|ifup|dhclient|wicked' <<<"$up" || true)" 0 \
 		"boot 2: no network is brought up in the upgrade environment"
 	t_match "$up" 'reboot: Restarting system' "boot 2: and reboots (the kernel's own line)"
@@ -603,7 +617,7 @@ e2e_upgrade() {
 	t_is "$qa" "base-release-8.0-1.noarch
 debian-sh-1.0-8.noarch
 grub2-tools-2.02-8.noarch
-$(rpm -qp --qf '%{NEVRA}' "$kpkgs"/release8/kernel-core-*.rpm)
+$(kqp --qf '%{NEVRA}')
 website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kernel-core and grub2-tools)"
 	# Every read below must succeed: an unreadable image must not pass as clean.
 	va=$(e2e_debugfs_cat "$image" /root/e2e/out/va) || va="(rpm -Va output missing from the image)"
@@ -635,6 +649,21 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	# stand-ins of EL 8's 20-grubby.install and 50-dracut.install.
 	snippet=$(e2e_debugfs_cat "$image" "/boot/loader/entries/0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver.conf" || true)
 	t_match "$snippet" "^version $new_kver\$" "kernel-core's %posttrans (kernel-install add) wrote its BLS snippet in /boot/loader/entries"
+	# Its options: the old system's command line, as kernel-install read it
+	# from /proc/cmdline in the upgrade boot, and nothing of the upgrade boot's.
+	options=$(sed -n 's/^options //p' <<<"$snippet")
+	t_is "$(tr ' ' '\n' <<<"$options" | grep -c '^rd\.oslift' || true)" 0 \
+		"the new kernel's BLS snippet has no rd.oslift word in its options"
+	# The guest's own command line has rd.shell=0 rd.emergency=reboot
+	# (make-image.sh): the unattended words as often as boot 1 had them,
+	# rd.timeout=300 not at all.
+	unattended() { tr ' ' '\n' <<<"$1" | grep -cxE 'rd\.shell=0|rd\.emergency=reboot|rd\.timeout=300' || true; }
+	t_is "$(unattended "$options") $(tr ' ' '\n' <<<"$options" | grep -cx 'rd\.timeout=300' || true)" \
+		"$(unattended "$old_cmdline") 0" \
+		"and the upgrade boot's rd.shell=0 rd.emergency=reboot rd.timeout=300 only as boot 1 had them ($(unattended "$old_cmdline") of them, no rd.timeout=300)"
+	t_is "$options" "$old_cmdline" "and its options are the old system's own command line (boot 1's, without BOOT_IMAGE=)"
+	t_is "$(grep -c "took the upgrade boot's kernel arguments" <<<"$report" || true)" 0 \
+		"as kernel-install wrote them in the upgrade boot: restore had none of the upgrade boot's words to take out"
 	t_match "$boot_ls" "(^| )vmlinuz-$new_kver( |\$)" "kernel-install copied the new kernel to /boot/vmlinuz-$new_kver"
 	new_initrd=$(e2e_debugfs "$image" stat "/boot/initramfs-$new_kver.img" | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1 || true)
 	t_match "${new_initrd:-0}" '^[1-9][0-9]{6,}$' "and dracut built its initramfs in the upgrade boot (/boot/initramfs-$new_kver.img, $((${new_initrd:-0} / 1024)) KiB)"
