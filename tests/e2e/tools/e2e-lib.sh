@@ -661,7 +661,20 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	t_is "$(unattended "$options") $(tr ' ' '\n' <<<"$options" | grep -cx 'rd\.timeout=300' || true)" \
 		"$(unattended "$old_cmdline") 0" \
 		"and the upgrade boot's rd.shell=0 rd.emergency=reboot rd.timeout=300 only as boot 1 had them ($(unattended "$old_cmdline") of them, no rd.timeout=300)"
-	t_is "$options" "$old_cmdline" "and its options are the old system's own command line (boot 1's, without BOOT_IMAGE=)"
+	# Restore's grub2-mkconfig rewrote the snippet's root= as EL 8's does
+	# (update_bls_cmdline: root=UUID= of the root file system, then
+	# GRUB_CMDLINE_LINUX): boot 1's root= word, or that UUID, and else
+	# the same words.
+	local root_off root_uuid old_root w norm=()
+	read -r root_off _ < <(e2e_part "$image" /) || root_off=''
+	root_uuid=$(blkid -p -O "${root_off:-0}" -s UUID -o value "$image" 2>/dev/null || true)
+	old_root=$(tr ' ' '\n' <<<"$old_cmdline" | grep -m1 '^root=' || true)
+	for w in $options; do
+		[[ $w == "$old_root" || (-n $root_uuid && $w == "root=UUID=$root_uuid") ]] && w=root=ROOT
+		norm+=("$w")
+	done
+	t_is "${norm[*]}" "$(sed -E "s/(^| )root=[^ ]*( |\$)/\1root=ROOT\2/" <<<"$old_cmdline")" \
+		"and its options are the old system's own command line (boot 1's, without BOOT_IMAGE=; root= as boot 1 had it or the root's UUID ${root_uuid:-?})"
 	t_is "$(grep -c "took the upgrade boot's kernel arguments" <<<"$report" || true)" 0 \
 		"as kernel-install wrote them in the upgrade boot: restore had none of the upgrade boot's words to take out"
 	t_match "$boot_ls" "(^| )vmlinuz-$new_kver( |\$)" "kernel-install copied the new kernel to /boot/vmlinuz-$new_kver"
