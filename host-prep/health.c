@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +32,7 @@
 #include "health.h"
 #include "host-prep.h"
 #include "log.h"
+#include "run.h"
 #include "paths.h"
 #include "plan.h"
 #include "rollback.h"
@@ -221,12 +221,9 @@ int health_verify(const struct context *ctx) {
                 return EXIT_FAILED;
         }
         if (own) {
-                sync();
-                log_info("verify: rebooting into the rollback");
-                execl("/bin/systemctl", "systemctl", "reboot", (char *) NULL);
-                execl("/usr/bin/systemctl", "systemctl", "reboot", (char *) NULL);
-                if (reboot(RB_AUTOBOOT) < 0)
-                        log_error_errno(negative_errno(), "verify: cannot reboot; reboot by hand to roll back");
+                r = reboot_now("verify: rebooting into the rollback");
+                if (r < 0)
+                        log_error_errno(r, "verify: cannot reboot; reboot by hand to roll back");
         }
         return EXIT_FAILED;
 }

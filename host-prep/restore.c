@@ -32,7 +32,6 @@
 #include "restore-record.h"
 #include "run.h"
 #include "root-lock.h"
-#include "run.h"
 #include "rpmdb.h"
 #include "status.h"
 #include "strv.h"
@@ -574,10 +573,12 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                          * unless restore reboots into the new kernel first:
                          * then the link starts it in that boot, where the
                          * check belongs. */
+                        const char *systemctl = systemctl_path();
                         if (!reboot && access("/run/systemd/system", F_OK) == 0 &&
-                            run_logged((char *const[]) { (char *) "/usr/bin/systemctl", (char *) "--no-block",
-                                                         (char *) "start", (char *) OSLIFT_VERIFY_UNIT_NAME,
-                                                         NULL }) < 0)
+                            (!systemctl ||
+                             run_logged((char *const[]) { (char *) systemctl, (char *) "--no-block",
+                                                          (char *) "start", (char *) OSLIFT_VERIFY_UNIT_NAME,
+                                                          NULL }) < 0))
                                 note(&x.warnings, &x.n_warnings, "could not queue %s for this boot: it runs at "
                                      "the next one", OSLIFT_VERIFY_UNIT_NAME);
                 }
@@ -616,11 +617,7 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                 r = -EIO;
 
         if (reboot) {
-                static const char *const systemctls[] = { "/usr/bin/systemctl", "/bin/systemctl", NULL };
-                const char *systemctl = NULL;
-                for (size_t i = 0; systemctls[i] && !systemctl; i++)
-                        if (access(systemctls[i], X_OK) == 0)
-                                systemctl = systemctls[i];
+                const char *systemctl = systemctl_path();
                 log_info("rebooting into the new kernel (the default boot entry now)");
                 if (!systemctl ||
                     run_logged((char *const[]) { (char *) systemctl, (char *) "reboot", (char *) "--no-block", NULL }) < 0)

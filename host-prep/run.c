@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/reboot.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -90,4 +91,25 @@ int run_logged_in(const char *root, char *const argv[]) {
         for (size_t i = 0; i < TAIL_LINES; i++)
                 free(tail[i]);
         return r;
+}
+
+const char *systemctl_path(void) {
+        static const char *const paths[] = { "/bin/systemctl", "/usr/bin/systemctl" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (access(paths[i], X_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
+int reboot_now(const char *what) {
+        const char *systemctl = systemctl_path();
+
+        sync();
+        log_info("%s", what);
+        if (systemctl)
+                execl(systemctl, "systemctl", "reboot", (char *) NULL);
+        if (reboot(RB_AUTOBOOT) < 0)
+                return negative_errno();
+        return 0;
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "fsutil.h"
 #include "host-prep.h"
 #include "log.h"
+#include "run.h"
 #include "paths.h"
 #include "progress.h"
 #include "restore-record.h"
@@ -271,15 +271,10 @@ static int already_staged(const struct context *ctx) {
         return -EEXIST;
 }
 
-/* Like systemctl reboot: services stop cleanly, file systems unmount. */
-static int reboot_now(void) {
-        sync();
-        log_info("rebooting into the upgrade");
-        execl("/bin/systemctl", "systemctl", "reboot", (char *) NULL);
-        execl("/usr/bin/systemctl", "systemctl", "reboot", (char *) NULL);
-        if (reboot(RB_AUTOBOOT) < 0)
-                return log_error_errno(negative_errno(), "cannot reboot; reboot by hand to upgrade");
-        return 0;
+static int reboot_into_upgrade(void) {
+        int r = reboot_now("rebooting into the upgrade");
+
+        return r < 0 ? log_error_errno(r, "cannot reboot; reboot by hand to upgrade") : 0;
 }
 
 /* The --upgrade-arg words, one blank between them; *ret NULL for none. */
@@ -437,6 +432,6 @@ int cmd_stage(const struct context *ctx, int argc, char **argv) {
                             "were checked; stage with the target release's key to enforce them");
         assessment_done(&a);
         if (arm && o.reboot)
-                return reboot_now() < 0 ? EXIT_FAILED : EXIT_OK;
+                return reboot_into_upgrade() < 0 ? EXIT_FAILED : EXIT_OK;
         return EXIT_OK;
 }
