@@ -6,19 +6,72 @@
  * booted is an untested kernel the machine may come back with.
  */
 #include <rpm/rpmdb.h>
+#include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "boot-common.h"
 #include "boot-entry.h"
 #include "syscheck.h"
 
 static const char *const kernel_names[] = { "kernel", "kernel-core", "kernel-default", NULL };
 
-/* VERSION-RELEASE.ARCH, as uname -r says it for EL kernels. */
+/* KVER of /lib/modules/KVER/... or /usr/lib/modules/KVER/..., if valid. */
+static char *modules_dir_kver(const char *fn) {
+        const char *start = NULL;
+        char *kver;
+
+        if (strncmp(fn, "/lib/modules/", 13) == 0)
+                start = fn + 13;
+        else if (strncmp(fn, "/usr/lib/modules/", 17) == 0)
+                start = fn + 17;
+        if (!start || !*start)
+                return NULL;
+        kver = strndup(start, strcspn(start, "/"));
+        if (!kver)
+                abort();
+        if (!boot_kver_valid(kver)) {
+                free(kver);
+                return NULL;
+        }
+        return kver;
+}
+
+/* The release uname -r says for the kernel package h: the one of the
+ * image it ships (/boot/vmlinuz-KVER on EL 7 and SUSE,
+ * /lib/modules/KVER/vmlinuz on EL 8 and later), else of its module
+ * directory, else VERSION-RELEASE.ARCH, which EL kernels use. (SUSE's
+ * kernel-default 5.14.21-150500.55.39.1 runs as 5.14.21-150500.55.39-default:
+ * the package's version alone does not tell.) */
 static char *kernel_release(Header h) {
-        return headerFormat(h, "%{VERSION}-%{RELEASE}.%{ARCH}", NULL);
+        rpmfi fi = rpmfiNew(NULL, h, RPMTAG_BASENAMES, RPMFI_KEEPHEADER);
+        char *image = NULL, *modules = NULL;
+
+        while (!image && fi && rpmfiNext(fi) >= 0) {
+                const char *fn = rpmfiFN(fi);
+
+                if (strncmp(fn, "/boot/vmlinuz-", 14) == 0 && syscheck_is_kernel_image(fn)) {
+                        image = strdup(fn + 14);
+                        if (!image)
+                                abort();
+                        if (!boot_kver_valid(image)) {
+                                free(image);
+                                image = NULL;
+                        }
+                } else if (syscheck_is_kernel_image(fn))
+                        image = modules_dir_kver(fn);
+                else if (!modules)
+                        modules = modules_dir_kver(fn);
+        }
+        rpmfiFree(fi);
+        if (image) {
+                free(modules);
+                return image;
+        }
+        return modules ?: headerFormat(h, "%{VERSION}-%{RELEASE}.%{ARCH}", NULL);
 }
 
 /* The running kernel: PROC/sys/kernel/osrelease, or uname() on "/". */

@@ -22,7 +22,7 @@ fake_machine() {
 	rm -rf "$P" "$S"
 	mkdir -p "$P/sys/kernel" "$P/sys/crypto" "$S/class/block" "$S/class/net" "$S/bus/pci/devices" "$S/module"
 	echo "MemTotal:        2097152 kB" >"$P/meminfo"
-	echo "7.5-1.noarch" >"$P/sys/kernel/osrelease"
+	echo "7.5" >"$P/sys/kernel/osrelease"
 	echo 0 >"$P/sys/crypto/fips_enabled"
 	echo "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro" >"$P/cmdline"
 	printf 'ahci 40960 2 - Live 0x0\nlibahci 40960 1 ahci, Live 0x0\n' >"$P/modules"
@@ -96,7 +96,7 @@ t_match "$(t_json "$tmp/out" '[f["title"] for f in d["findings"] if f["id"] == "
 t_match "$(t_json "$tmp/out" '[f["title"] for f in d["findings"] if f["id"] == "release"]')" \
 	"sc-release-7-1.noarch.*to sc-release-8-1.noarch" "release names the source and target release packages"
 t_match "$(t_json "$tmp/out" '[f["title"] for f in d["findings"] if f["id"] == "kernel"]')" \
-	"running 7.5-1.noarch, newest installed 7.5-1.noarch" "kernel names the running and the newest kernel"
+	"running 7.5, newest installed 7.5" "kernel names the running and the newest kernel"
 for id in memory-low kernel-not-newest kernel-module-missing root-driver-missing storage-unassemblable \
 	storage-encrypted storage-multipath storage-network-root network-mount network-mount-written noexec-mount \
 	network-interface-names selinux-relabel selinux-policy fips-enabled secure-boot dir-symlink-conflict \
@@ -164,10 +164,33 @@ t_match "$(cat "$tmp/text")" '^0 blocker\(s\), .*, 1 accepted$' "text: the count
 fake_machine
 
 # --- kernel ---
-echo "7.0-1.noarch" >"$P/sys/kernel/osrelease"
+echo "7.0" >"$P/sys/kernel/osrelease"
 check
-fires kernel-not-newest:7.0-1.noarch warning "running 7.0 with 7.5 installed: kernel-not-newest"
+fires kernel-not-newest:7.0 warning "running 7.0 with 7.5 installed: kernel-not-newest"
 fake_machine
+
+# A kernel whose uname -r is not its VERSION-RELEASE.ARCH, as SUSE names
+# them: known as the running one, and named, by the image it ships.
+kernel_titles() { t_json "$tmp/out" '[f["title"] for f in d["findings"] if f["id"] in ("kernel", "kernel-not-newest")]'; }
+mkdir -p "$tmp/suse/home"
+if HOME=$tmp/suse/home rpmbuild -bb --quiet --define "_topdir $tmp/suse/top" --define "_rpmdir $tmp/suse/out" \
+	"$TESTS_DIR/packages/syscheck-cases/suse-kernel/kernel-default.spec" >"$tmp/suse/log" 2>&1; then
+	t_rpm "$root" -i --quiet "$tmp"/suse/out/noarch/kernel-default-9.1-150500.1.1.noarch.rpm
+	echo "9.1-150500.1-default" >"$P/sys/kernel/osrelease"
+	check
+	quiet kernel-not-newest "running kernel-default 9.1-150500.1.1 as 9.1-150500.1-default: the newest, quiet"
+	t_match "$(kernel_titles)" "running 9.1-150500.1-default, newest installed 9.1-150500.1-default" \
+		"the running kernel found by its image, not by its package version"
+	echo "7.5" >"$P/sys/kernel/osrelease"
+	check
+	fires kernel-not-newest:7.5 warning "running 7.5 with kernel-default 9.1 installed: kernel-not-newest"
+	t_match "$(kernel_titles)" "is not the newest installed \(9.1-150500.1-default\)" \
+		"kernel-not-newest names the newest kernel as uname -r will say it"
+	t_rpm "$root" -e kernel-default
+	fake_machine
+else
+	t_skip "kernel-not-newest with SUSE's kernel names" "rpmbuild failed: $(tail -1 "$tmp/suse/log")"
+fi
 
 # --- kernel modules ---
 printf 'floppy 69632 0 - Live 0x0\nahci 40960 2 - Live 0x0\nata_generic 16384 0 - Live 0x0\n' >"$P/modules"
