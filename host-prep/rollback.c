@@ -29,6 +29,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "root-lock.h"
+#include "rollback-request.h"
 #include "rollback.h"
 #include "status.h"
 
@@ -191,7 +192,6 @@ int rollback_arm(const struct context *ctx, const char *given, const char *why) 
         _cleanup_free_ char *image = NULL, *reason = NULL, *kver = NULL;
         _cleanup_close_ int fd = -1;
         struct upgrade_status s, before;
-        char text[1024], now[TIMESTAMP_SIZE];
         bool own = strcmp(ctx->root, "/") == 0, arm;
         int r;
 
@@ -256,10 +256,8 @@ int rollback_arm(const struct context *ctx, const char *given, const char *why) 
                 return EXIT_FAILED;
 
         before = s;
-        timestamp_now(now);
         /* The reason is for people and for the rolled-back system's status. */
-        snprintf(text, sizeof(text), "rollback requested %s%s%s\n", now, why ? ": " : "", why ?: "");
-        r = write_file_atomic_at(fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST), text, strlen(text), 0600);
+        r = rollback_request_write_at(fd, why);
         if (r < 0) {
                 log_error_errno(r, "rollback: cannot write %s", OSLIFT_ROLLBACK_REQUEST);
                 if (own)

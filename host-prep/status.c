@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "paths.h"
+#include "rollback-request.h"
 #include "rollback.h"
 #include "status.h"
 #include "terminal.h"
@@ -112,16 +113,10 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
         print_path_field("log", ctx->root, log, log_exists ? "" : " (not written yet)");
         {
                 /* Who asked for a rollback not yet done, and why. */
-                _cleanup_close_ int fd = openat(state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST),
-                                                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-                char line[1024];
-                ssize_t k = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+                char line[ROLLBACK_REQUEST_LINE_MAX];
 
-                if (k > 0) {
-                        line[k] = '\0';
-                        line[strcspn(line, "\n")] = '\0';
+                if (rollback_request_read_at(state_dir_fd, line) == 0 && line[0])
                         print_field("rollback request", line);
-                }
         }
         if (undo_set_size(state_dir_fd, &undo) == 0)
                 printf("undo set: %llu bytes in %s%s ('host-prep commit' removes it)\n", (unsigned long long) undo,

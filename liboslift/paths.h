@@ -36,9 +36,9 @@
  * removes it. */
 #define OSLIFT_UNDO_DIR OSLIFT_STATE_DIR "/undo"
 #define OSLIFT_UNDO_TMP_DIR OSLIFT_STATE_DIR "/undo.tmp"
-/* host-prep rollback's request to the upgrader: its presence asks for the
- * old system back (its one line, "rollback requested TIMESTAMP", is for
- * people); the upgrader removes it when the rollback is over. */
+/* The rollback request to the upgrader: its presence asks for the old
+ * system back (its one line: rollback-request.h); the upgrader removes it
+ * when the rollback is over. */
 #define OSLIFT_ROLLBACK_REQUEST OSLIFT_STATE_DIR "/rollback"
 
 /*

@@ -37,6 +37,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "resume.h"
+#include "rollback-request.h"
 #include "root-lock.h"
 #include "rpm-messages.h"
 #include "rpmdb-commits.h"
@@ -1016,25 +1017,14 @@ static int finish_rollback_boot(struct apply *a) {
  * requested TIMESTAMP: WHY", host-prep's), as " (WHY)"; "" when the
  * operator asked. */
 static void request_reason(struct apply *a, char *buf, size_t size) {
-        _cleanup_close_ int fd = openat(a->state_dir_fd, STATE_DIR_RELATIVE(OSLIFT_ROLLBACK_REQUEST),
-                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        char line[1024] = "", *why, *nl;
-        ssize_t n;
+        char line[ROLLBACK_REQUEST_LINE_MAX];
+        const char *why;
 
         buf[0] = '\0';
-        if (fd < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0)
+        if (rollback_request_read_at(a->state_dir_fd, line) < 0 || !(why = rollback_request_reason(line)))
                 return;
-        line[n] = '\0';
-        if ((nl = strchr(line, '\n')))
-                *nl = '\0';
-        why = strstr(line, "Z: ");
-        if (!why || !utf8_valid(why + 3, strlen(why + 3)))
-                return;
-        for (char *c = why + 3; *c; c++)
-                if ((unsigned char) *c < 0x20)
-                        *c = ' ';
-        snprintf(buf, size, " (%.300s)", why + 3);
-        log_info("the rollback was asked for because %s", why + 3);
+        snprintf(buf, size, " (%.300s)", why);
+        log_info("the rollback was asked for because %s", why);
 }
 
 /* host-prep rollback asked for the old system back (OSLIFT_ROLLBACK_REQUEST):

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "fsutil.h"
+#include "rollback-request.h"
 #include "status.h"
 #include "fake-root.h"
 
@@ -722,6 +724,51 @@ static void test_root_path_join(void **state _unused_) {
         }
 }
 
+/* The rollback request: one line, written by host-prep and by the
+ * upgrader when it gives up, read back by both. */
+static void test_rollback_request(void **state) {
+        struct fixture *fx = *state;
+        char line[ROLLBACK_REQUEST_LINE_MAX], long_why[2000];
+        int dfd;
+
+        make_state_dir(fx);
+        dfd = open(fx->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        assert_int_equal(rollback_request_read_at(dfd, line), -ENOENT);
+
+        assert_int_equal(rollback_request_write_at(dfd, "the upgrade gave up after 3 attempts"), 0);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_true(strncmp(line, "rollback requested ", 19) == 0);
+        assert_non_null(strstr(line, "Z: the upgrade gave up"));
+        assert_string_equal(rollback_request_reason(line), "the upgrade gave up after 3 attempts");
+
+        /* The operator's, without a reason. */
+        assert_int_equal(rollback_request_write_at(dfd, NULL), 0);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_null(strchr(line, '\n'));
+        assert_null(rollback_request_reason(line));
+
+        /* Control characters become spaces; a long reason is cut, the
+         * line still ends. */
+        assert_int_equal(rollback_request_write_at(dfd, "two\nlines\tand\033[31m"), 0);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_string_equal(rollback_request_reason(line), "two lines and [31m");
+        memset(long_why, 'x', sizeof(long_why) - 1);
+        long_why[sizeof(long_why) - 1] = '\0';
+        assert_int_equal(rollback_request_write_at(dfd, long_why), 0);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_int_equal(strlen(line), ROLLBACK_REQUEST_LINE_MAX - 2);
+
+        /* Someone else's text is no reason. */
+        write_file(fx->state_dir, "rollback", "please: roll back\n", 18);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_null(rollback_request_reason(line));
+        write_file(fx->state_dir, "rollback", "rollback requested 2026-12-04T10:00:00Z: \xff\xfe\n", 44);
+        assert_int_equal(rollback_request_read_at(dfd, line), 0);
+        assert_null(rollback_request_reason(line));
+        close(dfd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_state_names),
@@ -746,6 +793,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_staging_dir_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_count_packages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rollback_request, setup, teardown),
                 cmocka_unit_test(test_root_path_join),
         };
         return cmocka_run_group_tests_name("status", tests, NULL, NULL);
