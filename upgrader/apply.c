@@ -903,7 +903,37 @@ static void close_log(struct apply *a) {
         a->log = NULL;
 }
 
-/* Too many attempts: stop trying, so that the old kernel boots. */
+static enum apply_result rollback(struct apply *a);
+
+/*
+ * An upgrade that gives up leaves a partly upgraded system. With the undo
+ * set taken before its first write, it asks for the rollback (the request
+ * also makes a power cut from here on go on with it): true when asked.
+ * Without one (--rollback=none) the default entry boots what is there.
+ */
+static bool ask_for_rollback(struct apply *a, unsigned attempts) {
+        char why[160];
+        int r;
+
+        if (!undo_exists(a->state_dir_fd)) {
+                log_error("there is no undo set (staged with --rollback=none): the default boot entry starts "
+                          "next; the system may be partly upgraded: see %s and run 'host-prep status'",
+                          OSLIFT_UPGRADE_LOG);
+                return false;
+        }
+        snprintf(why, sizeof(why), "the upgrade gave up after %u attempts that did not finish", attempts);
+        r = rollback_request_write_at(a->state_dir_fd, why);
+        if (r < 0) {
+                log_error_errno(r, "cannot ask for the rollback (%s); the default boot entry starts next, the "
+                                "system may be partly upgraded: run 'host-prep rollback' there", OSLIFT_ROLLBACK_REQUEST);
+                return false;
+        }
+        log_error("putting the old system back from the undo set taken before the upgrade");
+        return true;
+}
+
+/* Too many attempts: stop trying; roll back when there is an undo set,
+ * else let the old kernel boot what is there. */
 static enum apply_result give_up(struct apply *a) {
         unsigned failed = a->journal.attempts;
 
@@ -911,11 +941,14 @@ static enum apply_result give_up(struct apply *a) {
                 log_error("continuing without %s", OSLIFT_UPGRADE_LOG);
         log_error("the upgrade was attempted %u times and did not finish (at most %u attempts): giving up",
                   failed, a->options->max_attempts ?: APPLY_MAX_ATTEMPTS_DEFAULT);
-        log_error("the default boot entry starts next; the system may be partly upgraded: see %s and run "
-                  "'host-prep status'", OSLIFT_UPGRADE_LOG);
-        boot_switch(a, false);
         if (journal_open_at(a->state_dir_fd, a->plan_sha256, a->journal.valid_size, &a->writer) == 0)
                 journal_note(a, true, "gave-up %u", failed);
+        /* What the last attempt's rpm and scriptlets left half-written is
+         * no package's: neither the rollback nor the old system knows it. */
+        remove_temp_files(a);
+        if (ask_for_rollback(a, failed))
+                return rollback(a);
+        boot_switch(a, false);
         set_status(a, UPGRADE_FAILED, "gave up after %u attempts that did not finish; see %s", failed,
                    OSLIFT_UPGRADE_LOG);
         return APPLY_GAVE_UP;
@@ -1273,11 +1306,17 @@ failed:
                           "stopped", a->attempt, max_attempts);
                 return APPLY_RESUMABLE;
         }
-        set_status(a, UPGRADE_FAILED, "failed after %u attempts: see %s", a->attempt, OSLIFT_UPGRADE_LOG);
-        log_error("that was the last of %u attempts; the default boot entry starts next", max_attempts);
-        boot_switch(a, false);
+        log_error("that was the last of %u attempts", max_attempts);
         if (a->writer)
                 journal_note(a, true, "gave-up %u", a->attempt);
+        if (ask_for_rollback(a, a->attempt)) {
+                /* In a boot of its own, as host-prep rollback's: the switch stays on. */
+                set_status(a, UPGRADE_ROLLING_BACK, "failed after %u attempts; the next boot puts the old system "
+                           "back: see %s", a->attempt, OSLIFT_UPGRADE_LOG);
+                return APPLY_RESUMABLE;
+        }
+        set_status(a, UPGRADE_FAILED, "failed after %u attempts: see %s", a->attempt, OSLIFT_UPGRADE_LOG);
+        boot_switch(a, false);
         return APPLY_GAVE_UP;
 }
 

@@ -11,9 +11,11 @@
 #               the upgrade finishes: the rpmdb on the disk holds what the
 #               plan says, every package-owned file as the rpmdb records it.
 #   give up     the %post hangs every time: three attempts end in the
-#               watchdog's reboot, the fourth upgrade boot gives up (switch
-#               off, status failed), and the default entry boots; there
-#               `host-prep status` says failed and why.
+#               watchdog's reboot, the fourth upgrade boot gives up and puts
+#               the old system back from the undo set (rpmdb and every
+#               package-owned file as before the upgrade, switch off, status
+#               rolled-back and why), and the default entry boots release 7;
+#               there `host-prep status` says rolled back and why.
 #
 # Judged from the serial logs and the disk images (debugfs), never from a
 # line the test printed. HANG_GIVE_UP=0 leaves out the second part.
@@ -48,6 +50,7 @@ if ! e2e_staged_image "$staged" 0 "$tmp/after.sh" "$hang" hanging-post; then
 fi
 t_pass "boot 1 staged the upgrade with hanging-post 8 and armed the one-time boot ($((SECONDS - start)) s)"
 plan=$(e2e_debugfs_cat "$staged" /var/lib/oslift/plan || true)
+qa_before=$(e2e_rpmdb_qa "$staged")
 t_match "$plan" ' hanging-post-8\.0-1\.noarch$' "the plan upgrades hanging-post to 8"
 
 # prepare NAME HANGS: a copy of the staged disk whose entry has
@@ -150,20 +153,26 @@ boot giveup giveup.4 256
 t_match "$LOG" 'Booting .oslift upgrade' "giveup, boot 4: goes into the upgrade once more"
 t_match "$LOG" 'the upgrade was attempted 3 times and did not finish \(at most 3 attempts\): giving up' \
 	"giveup, boot 4: the upgrader gives up after 3 attempts"
-t_match "$LOG" 'rebooting; the default boot entry starts the old system' "giveup, boot 4: and reboots into the default entry"
+t_match "$LOG" 'putting the old system back from the undo set taken before the upgrade' \
+	"giveup, boot 4: and puts the old system back"
+t_match "$LOG" 'rebooting into the old system, rolled back and verified' "giveup, boot 4: and reboots into it, verified"
 t_is "$(runs "$tmp/giveup.img")" 3 "giveup, boot 4: no fourth run of the transaction"
 t_is "$(next_entry "$tmp/giveup.img")" "" "giveup, boot 4: the switch is off"
 t_match "$(e2e_debugfs_cat "$tmp/giveup.img" /var/lib/oslift/journal || true)" '^[0-9a-f]{8} gave-up 3$' "giveup: the journal records gave-up 3"
 status=$(e2e_debugfs_cat "$tmp/giveup.img" /var/lib/oslift/status.json || true)
-t_match "$status" '"state": "failed"' "giveup: status.json says failed"
-t_match "$status" 'gave up after 3 attempts that did not finish' "giveup: with the reason"
+t_match "$status" '"state": "rolled-back"' "giveup: status.json says rolled-back"
+t_match "$status" 'rolled back \(the upgrade gave up after 3 attempts that did not finish\)' "giveup: with the reason"
+t_is "$(e2e_rpmdb_qa "$tmp/giveup.img")" "$qa_before" \
+	"giveup: the rpmdb is release 7's again, as staged (no doubled hanging-post instances)"
+t_match "$(e2e_owned_files "$tmp/giveup.img")" '^owned files: [1-9][0-9]*, differing: 0$' \
+	"giveup: every package-owned file on the disk is as the old rpmdb records it"
 echo "# giveup: boot 4 took $SECS s"
 
 boot giveup giveup.5 512
 t_is "$(grep -c 'Booting .oslift upgrade' <<<"$LOG" || true)" 0 "giveup, boot 5: the default entry boots, not the upgrade"
 t_match "$LOG" 'e2e: driver: boot 2 reached multi-user' "giveup, boot 5: the system reaches multi-user"
 st=$(e2e_debugfs_cat "$tmp/giveup.img" /root/e2e/out/status || true)
-t_match "$st" '^state: failed' "giveup, boot 5: host-prep status says failed"
-t_match "$st" 'gave up after 3 attempts that did not finish' "giveup, boot 5: and why"
+t_match "$st" '^state: rolled-back' "giveup, boot 5: host-prep status says rolled back"
+t_match "$st" 'the upgrade gave up after 3 attempts that did not finish' "giveup, boot 5: and why"
 t_is "$(grep -ciE '^state: (restored|applied)' <<<"$st" || true)" 0 "giveup, boot 5: and never that it is upgraded"
 echo "# giveup: boot 5 took $SECS s"

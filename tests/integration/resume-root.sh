@@ -27,6 +27,17 @@ outcome() {
 		./var/lib/scripted/scriptlets.log
 }
 
+# What a rollback puts back: all of it but oslift's state and logs, /var/log
+# (which the upgrader made for its log) and the scriptlets' own log in a
+# directory no package owns (as rollback-root.sh compares).
+rolled_back() {
+	local root=$1
+	t_rpm "$root" -qa --qf '%{NEVRA}\n' | LC_ALL=C sort
+	t_rpm "$root" -Va 2>&1 | LC_ALL=C sort
+	t_tree_digest "$root" ./var/lib/oslift './var/lib/oslift/*' ./var/log ./var/log/oslift './var/log/oslift/*' \
+		./var/lib/scripted/scriptlets.log
+}
+
 # What the report will tell (restore reads it from the outcome): how many
 # packages were installed and erased, the .rpmnew/.rpmsave files, the
 # scriptlets that failed, rpm's errors.
@@ -143,17 +154,40 @@ same_report_and_effects "$root" "two cuts"
 t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" applied "status.json says applied"
 
 # The attempt limit: after N attempts that did not finish, no more.
+# Giving up leaves a partly upgraded root: the undo set taken before the
+# first attempt puts the old system back, in the same run.
 root=$(copy limit)
 interrupt "$root" line:20
 interrupt "$root" scriptlet
 t_run "$UPGRADER" --root "$root" --max-attempts 2
-t_is "$T_RC" 4 "with --max-attempts 2 the third run gives up (exit 4)"
+t_is "$T_RC" 0 "with --max-attempts 2 the third run gives up and rolls back (exit 0)"
 t_match "$T_OUT" "attempted 2 times and did not finish \(at most 2 attempts\): giving up" "and says why"
-t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" failed "status.json says failed"
-t_match "$(t_json "$root/var/lib/oslift/status.json" 'd["message"]')" "gave up after 2 attempts" \
-	"with the reason"
+t_match "$T_OUT" "putting the old system back from the undo set" "and that it puts the old system back"
+t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" rolled-back "status.json says rolled-back"
+t_match "$(t_json "$root/var/lib/oslift/status.json" 'd["message"]')" \
+	"rolled back \(the upgrade gave up after 2 attempts that did not finish\)" "with the reason"
+t_is "$(rolled_back "$root")" "$(rolled_back "$base")" \
+	"the old system is back: its packages, rpm -Va, every file as before the first attempt"
+t_ok "the rollback request is done with" test ! -e "$root/var/lib/oslift/rollback"
 t_run "$UPGRADER" --root "$root"
-t_is "$T_RC" 4 "a run after giving up changes nothing (exit 4)"
+t_is "$T_RC" 1 "a run after the rollback changes nothing (refused, exit 1)"
+t_match "$T_OUT" "was rolled back: nothing is done" "and says why"
+
+# Without an undo set (--rollback=none) giving up leaves the root as it is,
+# for the default entry to boot, and says so.
+root=$(copy limit-none)
+"$HOST_PREP" --root "$root" cancel >/dev/null
+"$HOST_PREP" --root "$root" stage --packages "$pkgs/release8" --erase legacy --rollback=none >/dev/null
+interrupt "$root" line:20
+interrupt "$root" scriptlet
+t_run "$UPGRADER" --root "$root" --max-attempts 2
+t_is "$T_RC" 4 "--rollback=none: the third run gives up (exit 4)"
+t_match "$T_OUT" "there is no undo set \(staged with --rollback=none\)" "--rollback=none: and says there is no way back"
+t_is "$(t_json "$root/var/lib/oslift/status.json" 'd["state"]')" failed "--rollback=none: status.json says failed"
+t_match "$(t_json "$root/var/lib/oslift/status.json" 'd["message"]')" "gave up after 2 attempts" \
+	"--rollback=none: with the reason"
+t_run "$UPGRADER" --root "$root"
+t_is "$T_RC" 4 "--rollback=none: a run after giving up changes nothing (exit 4)"
 
 # A finished upgrade is not applied twice (a cut between its end and the reboot).
 t_run "$UPGRADER" --root "$reference"
