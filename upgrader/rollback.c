@@ -39,7 +39,7 @@ struct rollback {
         struct undo_resolver rs;
         /* The kernel the rollback boot's own entry loads ("" for none):
          * removed with what the upgrade added only once the old grubenv is
-         * back (undo_rollback_finish_boot()), or a power cut after its
+         * back (undo_rollback_remove_boot_kernel()), or a power cut after its
          * removal would leave GRUB's one-time entry nothing to boot. */
         char boot_kernel[PATH_MAX];
         char **added;
