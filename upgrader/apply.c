@@ -1029,6 +1029,9 @@ static int finish_rollback_boot(struct apply *a) {
         r = undo_boot_switch_back(a->root);
         if (r < 0)
                 return r;
+        r = undo_rollback_remove_boot_kernel(a->root);
+        if (r < 0)
+                return r;
         if (boot_record_read(a->root, &rec) == 0) {
                 /* The image host-prep rollback built; the record last. */
                 if (rec.initramfs_built && rec.initramfs && remove_in_root(a->root, rec.initramfs) == 0)

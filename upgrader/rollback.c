@@ -16,6 +16,8 @@
 #include <rpm/rpmtag.h>
 
 #include "apply.h"
+#include "boot-record.h"
+#include "chase.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "log.h"
@@ -35,6 +37,11 @@ struct rollback {
         char dbpath[PATH_MAX];
         struct undo_manifest m;
         struct undo_resolver rs;
+        /* The kernel the rollback boot's own entry loads ("" for none):
+         * removed with what the upgrade added only once the old grubenv is
+         * back (undo_rollback_remove_boot_kernel()), or a power cut after its
+         * removal would leave GRUB's one-time entry nothing to boot. */
+        char boot_kernel[PATH_MAX];
         char **added;
         size_t n_added;
         unsigned saved;
@@ -125,37 +132,56 @@ static int find_added(Header h, void *userdata) {
 }
 
 
-/* Step 1: what the upgrade added, from the upgraded rpmdb, recorded once. */
-static int load_or_find_added(struct rollback *rb) {
+/* The record of what the upgrade added (UNDO_ADDED_MAGIC, then one escaped
+ * path a line) into rb->added: 0, -ENOENT when there is none yet, or a
+ * negative errno (logged). */
+static int read_added(struct rollback *rb) {
         char path[PATH_MAX];
         _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL, *text = NULL;
-        size_t size = 0, len = 0;
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
         ssize_t n;
-        int r;
+        bool first = true;
 
         if (snprintf(path, sizeof(path), "%s/added", rb->undo) >= (int) sizeof(path))
                 return -ENAMETOOLONG;
         f = fopen(path, "re");
-        if (f) {
-                bool first = true;
-                while ((n = getline(&line, &size, f)) > 0) {
-                        if (line[n - 1] == '\n')
-                                line[n - 1] = '\0';
-                        if (first) {
-                                if (strcmp(line, UNDO_ADDED_MAGIC) != 0)
-                                        return log_error_errno(-EBADMSG, "%s is damaged", path);
-                                first = false;
-                                continue;
-                        }
-                        if (undo_unescape(line) < 0 || strv_push(&rb->added, &rb->n_added, line) < 0)
+        if (!f) {
+                if (errno == ENOENT)
+                        return -ENOENT;
+                return log_error_errno(negative_errno(), "cannot read %s", path);
+        }
+        while ((n = getline(&line, &size, f)) > 0) {
+                if (line[n - 1] == '\n')
+                        line[n - 1] = '\0';
+                if (first) {
+                        if (strcmp(line, UNDO_ADDED_MAGIC) != 0)
                                 return log_error_errno(-EBADMSG, "%s is damaged", path);
+                        first = false;
+                        continue;
                 }
+                if (undo_unescape(line) < 0 || strv_push(&rb->added, &rb->n_added, line) < 0)
+                        return log_error_errno(-EBADMSG, "%s is damaged", path);
+        }
+        return 0;
+}
+
+/* Step 1: what the upgrade added, from the upgraded rpmdb, recorded once. */
+static int load_or_find_added(struct rollback *rb) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        if (snprintf(path, sizeof(path), "%s/added", rb->undo) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        r = read_added(rb);
+        if (r == 0) {
                 log_info("going on with the rollback begun before: %zu paths the upgrade added", rb->n_added);
                 return 0;
         }
-        if (errno != ENOENT)
-                return log_error_errno(negative_errno(), "cannot read %s", path);
+        if (r != -ENOENT)
+                return r;
 
         r = undo_foreach_installed(rb->root, find_added, rb);
         if (r < 0)
@@ -190,6 +216,11 @@ static void remove_added(struct rollback *rb) {
 
                 if (undo_resolve(&rb->rs, rb->added[i], host, sizeof(host)) < 0 || lstat(host, &st) < 0)
                         continue;
+                if (rb->boot_kernel[0] && strcmp(rb->added[i], rb->boot_kernel) == 0) {
+                        log_info("%s, which the upgrade added, stays until the old boot configuration is back: "
+                                 "the rollback boot loads it", rb->added[i]);
+                        continue;
+                }
                 if (S_ISDIR(st.st_mode)) {
                         if (rmdir(host) == 0)
                                 removed++;
@@ -300,7 +331,11 @@ static int restore_entry(struct rollback *rb, const struct undo_entry *e) {
 /* Step 3: every path of the removed packages as it was, parents first;
  * the directories' owner, mode and time last, deepest first. */
 static void restore_paths(struct rollback *rb) {
-        unsigned restored = 0;
+        unsigned restored = 0, todo = 0;
+
+        for (size_t i = 0; i < rb->m.n; i++)
+                todo += rb->m.e[i].kind == 'r';
+        log_info("putting back %u paths of the old packages", todo);
 
         for (size_t i = 0; i < rb->m.n; i++) {
                 const struct undo_entry *e = &rb->m.e[i];
@@ -418,6 +453,43 @@ static int verify(Header h, void *userdata) {
         return 0;
 }
 
+/* The kernel the rollback boot's entry loads, from the record of what
+ * armed it: "/boot/vmlinuz-KVER" into buf, "" when nothing armed it. */
+static void find_boot_kernel(const char *root, char *buf, size_t size) {
+        struct boot_record rec = {};
+
+        buf[0] = '\0';
+        if (boot_record_read(root, &rec) == 0 && rec.kver && snprintf(buf, size, "/boot/vmlinuz-%s", rec.kver) >= (int) size)
+                buf[0] = '\0';
+        boot_record_done(&rec);
+}
+
+int undo_rollback_remove_boot_kernel(const char *root) {
+        struct rollback rb = { .root = root, .rs = { .root = root } };
+        int r;
+
+        find_boot_kernel(root, rb.boot_kernel, sizeof(rb.boot_kernel));
+        if (!rb.boot_kernel[0])
+                return 0;
+        r = path_in_root(rb.undo, sizeof(rb.undo), root, OSLIFT_UNDO_DIR);
+        if (r < 0)
+                return r;
+        r = read_added(&rb);
+        if (r == -ENOENT)
+                r = 0;
+        if (r == 0 && strv_contains(rb.added, rb.n_added, rb.boot_kernel)) {
+                r = remove_in_root(root, rb.boot_kernel);
+                if (r == 0)
+                        log_info("removed %s, the rollback boot's kernel, which the upgrade added", rb.boot_kernel);
+                else if (r == -ENOENT)
+                        r = 0;
+                else
+                        log_error_errno(r, "cannot remove %s, which the upgrade added", rb.boot_kernel);
+        }
+        strv_free(rb.added, rb.n_added);
+        return r;
+}
+
 int undo_rollback(const char *root, int state_dir_fd, char **ret_problems) {
         struct rollback rb = { .root = root, .rs = { .root = root } };
         _cleanup_free_ char *dbhost = NULL;
@@ -444,6 +516,7 @@ int undo_rollback(const char *root, int state_dir_fd, char **ret_problems) {
                 goto finish;
         }
         log_info("rolling back to the old system: %zu paths in the undo set's manifest", rb.m.n);
+        find_boot_kernel(root, rb.boot_kernel, sizeof(rb.boot_kernel));
         r = load_or_find_added(&rb);
         if (r < 0)
                 goto finish;

@@ -71,6 +71,15 @@ int undo_take(const char *root, int state_dir_fd, char **removed, size_t n_remov
  */
 int undo_rollback(const char *root, int state_dir_fd, char **ret_problems);
 
+/*
+ * The kernel the rollback boot's entry loads (the record of what armed it)
+ * stays in place through undo_rollback() even when the upgrade added it:
+ * a power cut before the old grubenv is back boots that entry again. Once
+ * the grubenv is back this removes it when the upgrade added it. 0, or a
+ * negative errno (logged).
+ */
+int undo_rollback_remove_boot_kernel(const char *root);
+
 /* Called as the rollback goes on (every path put back, every package
  * verified): the boot mode pets the watchdog there. NULL for none. */
 void undo_set_alive(void (*alive)(void));

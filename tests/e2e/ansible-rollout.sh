@@ -3,7 +3,8 @@
 # forwarded loopback ports, in batches of one:
 #
 #   pilot   installs oslift (from a make install DESTDIR tree), checks,
-#           stages, reboots into the upgrade and comes back restored
+#           stages with a health check (oslift_verify: the site answers),
+#           reboots into the upgrade and comes back restored and verified
 #   canary  its /srv/release8 holds a corrupted package: stage refuses, the
 #           host fails, and with max_fail_percentage 0 the rollout stops
 #   rest    the last batch: checked in play 1, never staged
@@ -150,6 +151,12 @@ ansible_ssh_private_key_file=$tmp/id
 ansible_python_interpreter=/usr/bin/python3
 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
 EOF
+# The pilot's health check (host_vars beside the inventory).
+mkdir -p "$tmp/host_vars"
+cat >"$tmp/host_vars/pilot.yml" <<'EOF'
+oslift_verify: busybox wget -q -O /dev/null http://127.0.0.1/
+oslift_verify_timeout: 120
+EOF
 t=$SECONDS
 rc=0
 ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=0 \
@@ -178,6 +185,8 @@ for f in pilot.check.json canary.check.json rest.check.json pilot.stage.json pil
 done
 [[ -f $tmp/reports/rest.stage.json ]] && t_fail "no stage report for the last batch" || t_pass "no stage report for the last batch"
 t_match "$(cat "$tmp/reports/pilot.status.json" 2>/dev/null)" '"state": "restored"' "the pilot's status.json said restored"
+t_match "$(cat "$tmp/reports/pilot.status.json" 2>/dev/null)" '"message": "restored and verified: ' \
+	"the role waited for the pilot's health check to pass"
 t_match "$(cat "$tmp/reports/canary.check.json" 2>/dev/null)" '"blockers": [1-9]' "the canary's check found blockers"
 
 # ------------------------------------------------ stop the guests, the disks
@@ -192,6 +201,9 @@ wait 2>/dev/null || true
 
 t_is "$(e2e_debugfs_cat "$tmp/pilot.img" /etc/oslift-release || true)" 8 "pilot: release 8 on its disk"
 t_match "$(e2e_debugfs_cat "$tmp/pilot.img" /var/lib/oslift/status.json || true)" '"state": "restored"' "pilot: status.json restored"
+t_is "$(e2e_debugfs_cat "$tmp/pilot.img" /var/lib/oslift/plan | grep '^verify ' || true)" \
+	"verify 120 busybox%20wget%20-q%20-O%20/dev/null%20http://127.0.0.1/" \
+	"pilot: oslift_verify and oslift_verify_timeout reached host-prep stage (the plan's verify line)"
 t_is "$(e2e_debugfs_cat "$tmp/canary.img" /etc/oslift-release || true)" 7 "canary: still release 7"
 t_is "$(e2e_debugfs_cat "$tmp/canary.img" /var/lib/oslift/plan >/dev/null 2>&1 && echo staged || echo 'not staged')" \
 	"not staged" "canary: stage left no plan"

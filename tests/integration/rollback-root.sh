@@ -320,6 +320,39 @@ EOF
 	t_is "$T_RC" 0 "an uninterrupted rollback of an armed root"
 	t_match "$T_OUT" 'put /boot/grub2/grubenv back as it was before the upgrade' "says when the grubenv is back"
 	t_is "$(boot_digest "$root8")" "$boot_before" "/boot as before, the admin's custom.cfg kept as it was"
+
+	# The rollback boot's own kernel, which the upgrade added (host-prep
+	# rollback on the running release 8 arms release 8's kernel): it stays
+	# until the old grubenv is back, or a power cut before that leaves
+	# GRUB's one-time entry, still selected, no kernel to load.
+	root9=$tmp/bios3
+	make_bios_root "$root9"
+	boot_before=$(boot_digest "$root9")
+	upgrade_armed "$root9"
+	t_ok "the upgrade installed release 8's kernel beside release 7's" test -f "$root9/boot/vmlinuz-8.0"
+	echo "upgrade initramfs" >"$root9/boot/oslift-upgrade-8.0.img"
+	hp --root "$root9" rollback --boot-initramfs /boot/oslift-upgrade-8.0.img
+	t_is "$T_RC" 0 "host-prep rollback arms the rollback boot on release 8's kernel"
+	t_match "$(cat "$root9/boot/grub2/custom.cfg")" '/vmlinuz-8\.0 ' "whose entry loads vmlinuz-8.0"
+	grub-editenv "$root9/boot/grub2/grubenv" set next_entry=
+	OSLIFT_CRASH_AT=rollback-restored t_run "$UPGRADER" --root "$root9"
+	t_is "$T_RC" 137 "cut short after the old packages' files are back"
+	t_match "$T_OUT" '/boot/vmlinuz-8\.0, which the upgrade added, stays until the old boot configuration is back' \
+		"the upgrader keeps the rollback boot's kernel, and says so"
+	t_ok "the rollback boot's kernel is there for the next boot" test -f "$root9/boot/vmlinuz-8.0"
+	grub-editenv "$root9/boot/grub2/grubenv" set next_entry=
+	OSLIFT_CRASH_AT=rollback-boot-files t_run "$UPGRADER" --root "$root9"
+	t_is "$T_RC" 137 "run again, cut short after the old boot files are back, before the grubenv"
+	t_match "$(grub-editenv "$root9/boot/grub2/grubenv" list)" '^next_entry=oslift-upgrade$' "the switch is on"
+	t_ok "and the kernel its entry loads is still there" test -f "$root9/boot/vmlinuz-8.0"
+	grub-editenv "$root9/boot/grub2/grubenv" set next_entry=
+	t_run "$UPGRADER" --root "$root9"
+	t_is "$T_RC" 0 "the next run finishes the rollback"
+	t_match "$T_OUT" "removed /boot/vmlinuz-8\\.0, the rollback boot's kernel, which the upgrade added" \
+		"it removes the kernel once the grubenv is back"
+	t_ok "release 8's kernel is gone" test ! -e "$root9/boot/vmlinuz-8.0"
+	rm "$root9/boot/oslift-upgrade-8.0.img" # --boot-initramfs: the operator's image, left in place
+	t_is "$(boot_digest "$root9")" "$boot_before" "/boot is as before the stage"
 else
 	t_skip "the boot configuration put back by the rollback" "grub-editenv (grub-common) is not installed"
 fi

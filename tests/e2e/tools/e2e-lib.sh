@@ -704,3 +704,108 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	e2e_downtime "$serial"
 	say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3,4}"
 }
+
+# The rollback after e2e_upgrade (bios), shared by rollback.sh and
+# rollback-power-cut.sh; they use e2e_upgrade's image and its globals
+# (before_qa, data_before) and E2E_UP_IMAGE, which a caller may point at a
+# copy.
+#
+# e2e_rollback_arm GRUBDIR: queues boot 5's host-prep rollback and the
+# old system's look at itself for the boot after the rollback boot
+# (/root/e2e/out/*-rolled-back), runs boot 5 (release 8) and asserts from
+# the disk that the rollback boot is armed. Sets E2E_RB_KERNEL_BEFORE, the
+# banner of boot 1's kernel (release 7's).
+e2e_rollback_arm() {
+	local grub=$1 undo_status
+	E2E_RB_KERNEL_BEFORE=$(tr -d '\r' <"$E2E_UP_SERIAL.boot1" | grep -ao 'Linux version [^ ]*' | head -n 1 || true)
+	t_match "$E2E_RB_KERNEL_BEFORE" '^Linux version ' "boot 1: the serial log names the kernel of release 7"
+	e2e_image_put "$E2E_UP_IMAGE" /root/e2e/queue/3-rollback.sh <<-'EOS'
+	set -e
+	e2e-wait-go 300
+	mkdir -p /root/e2e/out
+	host-prep status >/root/e2e/out/status-before-rollback 2>&1 || true
+	host-prep rollback
+	sync
+	systemctl reboot
+	EOS
+	e2e_image_put "$E2E_UP_IMAGE" /root/e2e/queue/4-old.sh <<-'EOS'
+	set -e
+	e2e-wait-go 300
+	mkdir -p /root/e2e/out
+	rpm -qa --qf '%{NEVRA}\n' | sort >/root/e2e/out/qa-rolled-back
+	rpm -Va >/root/e2e/out/va-rolled-back 2>&1 || true
+	uname -r >/root/e2e/out/uname-rolled-back
+	host-prep status >/root/e2e/out/status-rolled-back 2>&1 || true
+	systemctl is-active website.service
+	sync
+	systemctl poweroff
+	EOS
+	t_pass "the rollback and the look at the old system are queued in the image"
+
+	phase "boot 5: release 8, host-prep rollback"
+	e2e_up_boot boot5 "${MEM_NORMAL:-512}"
+	e2e_up_reach_site boot5 3
+	t_match "$PAGE" 'release 8' "boot 5: the site is release 8's"
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	e2e_up_finish boot5
+	undo_status=$(e2e_debugfs_cat "$E2E_UP_IMAGE" /root/e2e/out/status-before-rollback || true)
+	t_match "$undo_status" '^undo set: [0-9]+ bytes in /var/lib/oslift/undo' "boot 5: host-prep status showed the undo set's size"
+	say "$(grep '^undo set:' <<<"$undo_status" || true)"
+	t_match "$(e2e_debugfs_cat "$E2E_UP_IMAGE" "$grub/grubenv" || true)" '^next_entry=oslift-upgrade$' \
+		"boot 5: host-prep rollback armed the one-time boot (next_entry in grubenv)"
+	t_match "$(e2e_debugfs_cat "$E2E_UP_IMAGE" /var/lib/oslift/status.json || true)" '"state": "rolling-back"' \
+		"boot 5: status.json says rolling-back"
+	t_match "$(e2e_debugfs "$E2E_UP_IMAGE" ls /boot || true)" 'oslift-upgrade-.*\.img' "boot 5: and built the upgrade initramfs"
+}
+
+# e2e_rollback_done NAME GRUBDIR: the serial log of the rollback boot NAME
+# (one that went to its end) says the old system is back, verified, with
+# its boot configuration, and that it reboots into it.
+e2e_rollback_done() {
+	local rb
+	rb=$(tr -d '\r' <"$E2E_UP_SERIAL.$1")
+	t_match "$rb" "Booting .oslift upgrade" "$1: GRUB booted the one-time entry"
+	t_match "$rb" 'rolling back to the old system: [0-9]+ paths in the undo set.s manifest' "$1: the upgrader rolls back"
+	t_match "$rb" 'the old rpmdb is back' "$1: the old rpmdb is back"
+	t_match "$rb" 'rollback done in [0-9.]+ s: 0 problems' "$1: every file verified against the old rpmdb"
+	t_match "$rb" 'put back the old boot configuration: [1-9][0-9]* paths' "$1: the old boot configuration is back"
+	t_match "$rb" "put $2/grubenv back as it was before the upgrade" "$1: grubenv last"
+	t_match "$rb" 'rolled back: the old system is back' "$1: says the old system is back"
+	t_match "$rb" 'rebooting into the old system, rolled back and verified' "$1: and reboots into it"
+	t_match "$rb" 'reboot: Restarting system' "$1: the kernel's reboot line"
+}
+
+# e2e_rollback_old NAME GRUBDIR: boots release 7 after the rollback boot
+# (the driver's fourth normal boot, which runs 4-old.sh) and asserts the
+# old system: its site and data, its kernel (boot 1's), rpm -qa as before
+# the upgrade, rpm -Va clean, status rolled-back, nothing of oslift's boot
+# entries left, the disk clean.
+e2e_rollback_old() {
+	local name=$1 grub=$2 kernel_after va grubenv rc=0
+	e2e_up_boot "$name" "${MEM_NORMAL:-512}"
+	e2e_up_reach_site "$name" 4
+	t_match "$PAGE" 'release 7' "$name: the site answers, release 7 again"
+	t_is "$DATA" "$data_before" "$name: with the same site data"
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
+	e2e_up_finish "$name"
+	kernel_after=$(tr -d '\r' <"$E2E_UP_SERIAL.$name" | grep -ao 'Linux version [^ ]*' | head -n 1 || true)
+	t_is "$kernel_after" "$E2E_RB_KERNEL_BEFORE" "$name: the old kernel runs"
+	t_is "$(e2e_debugfs_cat "$E2E_UP_IMAGE" /root/e2e/out/qa-rolled-back || true)" "$before_qa" \
+		"$name: rpm -qa is the one of before the upgrade"
+	va=$(e2e_debugfs_cat "$E2E_UP_IMAGE" /root/e2e/out/va-rolled-back) || va="(rpm -Va output missing from the image)"
+	t_is "$(grep -vE '^[S.][.][5.][.]{4}[T.][.]  c /' <<<"$va" || true)" "" \
+		"$name: rpm -Va is clean apart from config files whose content changed"
+	t_match "$(e2e_debugfs_cat "$E2E_UP_IMAGE" /root/e2e/out/status-rolled-back || true)" 'rolled-back' \
+		"$name: host-prep status on release 7 says rolled-back"
+	t_match "$(e2e_debugfs_cat "$E2E_UP_IMAGE" /var/lib/oslift/status.json || true)" '"state": "rolled-back"' \
+		"$name: status.json: rolled-back"
+	grubenv=$(e2e_debugfs_cat "$E2E_UP_IMAGE" "$grub/grubenv" || true)
+	t_match "$grubenv" '^# GRUB Environment Block' "$name: grubenv is still GRUB's environment block"
+	t_is "$(grep -c '^next_entry=.' <<<"$grubenv" || true)" 0 "$name: grubenv has no next_entry left"
+	t_is "$(e2e_debugfs_cat "$E2E_UP_IMAGE" "$grub/custom.cfg" 2>/dev/null | grep -c oslift || true)" 0 \
+		"$name: custom.cfg has no oslift entry"
+	t_is "$(e2e_debugfs "$E2E_UP_IMAGE" ls /boot | grep -c oslift-upgrade || true)" 0 \
+		"$name: the rollback boot's initramfs is gone from /boot"
+	e2e_fsck_all "$E2E_UP_IMAGE" >"$E2E_UP_TMP/fsck.$name.log" 2>&1 || rc=$?
+	t_is "$rc" 0 "$name: the disk's file systems are clean"
+}

@@ -4,6 +4,7 @@
 #
 #   qemu.sh IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT]
 #           [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]
+#           [--iops-write N]
 #
 #   --mem MB        guest memory (default 512)
 #   --timeout S     hard limit: QEMU is killed (-9) after S seconds (default 300)
@@ -16,6 +17,10 @@
 #                   read-only, and IMAGE.OVMF_VARS.fd as the writable
 #                   variable store (NVRAM), copied from OVMF_VARS_4M.fd when
 #                   missing, so that the boots of one image share it
+#   --iops-write N  at most N write requests a second to the disk (QEMU's
+#                   throttling.iops-write; reads are not limited): a slow
+#                   disk, so that a power cut can land between two writes
+#                   a fast one would finish in the same instant
 #
 # The serial console (ttyS0) goes to SERIAL_LOG (appended to, so one log can
 # hold several boots). -no-reboot makes a guest reboot end QEMU; QEMU exits 0
@@ -33,20 +38,21 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]" >&2
+	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi] [--iops-write N]" >&2
 	exit 2
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0
+pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0 iops_write=''
 while (($#)); do
 	case $1 in
 	--uefi) uefi=1; shift ;;
-	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp)
+	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp | --iops-write)
 		(($# >= 2)) || usage
 		case $1 in
 		--mem) mem=$2 ;; --timeout) timeout=$2 ;; --hostfwd) port=$2 ;;
 		--ssh-port) ssh_port=$2 ;; --expect) expect=$2 ;; --smp) smp=$2 ;;
+		--iops-write) iops_write=$2 ;;
 		esac
 		shift 2 ;;
 	-*) usage ;;
@@ -56,7 +62,7 @@ done
 ((${#pos[@]} == 2)) || usage
 image=${pos[0]} log=${pos[1]}
 [[ -f $image ]] || die "$image not found"
-for n in "$mem" "$timeout" "$smp" ${port:+"$port"} ${ssh_port:+"$ssh_port"}; do
+for n in "$mem" "$timeout" "$smp" ${port:+"$port"} ${ssh_port:+"$ssh_port"} ${iops_write:+"$iops_write"}; do
 	[[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (Debian package qemu-system-x86)"
@@ -80,7 +86,7 @@ touch "$log"
 # -accel tcg: there is no KVM; multi-threaded TCG is the default with -smp.
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot "${firmware[@]}"
-	-drive "file=$image,format=raw,if=virtio"
+	-drive "file=$image,format=raw,if=virtio${iops_write:+,throttling.iops-write=$iops_write}"
 	-chardev "file,id=s0,path=$log" -serial chardev:s0
 	-netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile="
 	-monitor "unix:$monitor,server=on,wait=off")
