@@ -160,7 +160,7 @@ EOF
 t=$SECONDS
 rc=0
 ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=0 \
-	ANSIBLE_LOCAL_TEMP=$tmp/ansible-tmp ANSIBLE_SSH_CONTROL_PATH_DIR=$tmp/cp ANSIBLE_TIMEOUT=60 \
+	ANSIBLE_HOME=$tmp/ansible-home ANSIBLE_LOCAL_TEMP=$tmp/ansible-tmp ANSIBLE_SSH_CONTROL_PATH_DIR=$tmp/cp ANSIBLE_TIMEOUT=60 \
 	ansible-playbook -i "$tmp/inventory" "$TESTS_DIR/../ansible/rollout.yml" \
 	-e oslift_become=false -e oslift_install_method=destdir -e "oslift_destdir=$tmp/destdir" \
 	-e oslift_packages=/srv/release8 -e "oslift_report_dir=$tmp/reports" \
