@@ -3,7 +3,7 @@
 # panics, with a hard timeout:
 #
 #   qemu.sh IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT]
-#           [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]
+#           [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi] [--disk FILE]...
 #
 #   --mem MB        guest memory (default 512)
 #   --timeout S     hard limit: QEMU is killed (-9) after S seconds (default 300)
@@ -16,6 +16,8 @@
 #                   read-only, and IMAGE.OVMF_VARS.fd as the writable
 #                   variable store (NVRAM), copied from OVMF_VARS_4M.fd when
 #                   missing, so that the boots of one image share it
+#   --disk FILE     one more raw virtio disk after IMAGE (vdb, vdc, ... in
+#                   the order given); repeatable
 #
 # The serial console (ttyS0) goes to SERIAL_LOG (appended to, so one log can
 # hold several boots). -no-reboot makes a guest reboot end QEMU; QEMU exits 0
@@ -33,15 +35,16 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]" >&2
+	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi] [--disk FILE]..." >&2
 	exit 2
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0
+pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0 disks=()
 while (($#)); do
 	case $1 in
 	--uefi) uefi=1; shift ;;
+	--disk) (($# >= 2)) || usage; disks+=(-drive "file=$2,format=raw,if=virtio"); shift 2 ;;
 	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp)
 		(($# >= 2)) || usage
 		case $1 in
@@ -80,7 +83,7 @@ touch "$log"
 # -accel tcg: there is no KVM; multi-threaded TCG is the default with -smp.
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot "${firmware[@]}"
-	-drive "file=$image,format=raw,if=virtio"
+	-drive "file=$image,format=raw,if=virtio" "${disks[@]}"
 	-chardev "file,id=s0,path=$log" -serial chardev:s0
 	-netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile="
 	-monitor "unix:$monitor,server=on,wait=off")
