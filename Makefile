@@ -271,7 +271,7 @@ TEST_RUN = $(TEST_ENV) tests/run.sh --log-dir $(BUILD)/test-logs
 
 check: bootstrap all unit-tests fuzz-replay
 	@POWER_CUT_POINTS=quick $(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) \
-		tests/e2e/upgrade-uefi.sh tests/e2e/failed-element.sh tests/e2e/power-cut.sh
+		tests/e2e/upgrade-uefi.sh tests/e2e/upgrade-lvm.sh tests/e2e/failed-element.sh tests/e2e/power-cut.sh
 
 check-full: bootstrap all unit-tests fuzz-replay
 	@$(TEST_RUN) $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) $(sort $(wildcard tests/e2e/*.sh))

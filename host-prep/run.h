@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Running a program of the system (dracut) with its output in the log. */
+/* systemctl and the reboot of host-prep; running programs: run-logged.h. */
 #pragma once
 
-/* Runs argv[0] with stdout and stderr into the log (debug level); stdin
- * is /dev/null. 0 if it exits 0; -EIO otherwise, with its last lines
- * logged as errors; a negative errno when it cannot be started. */
-int run_logged(char *const argv[]);
-/* The same with argv[0] a program of root, run chrooted into it (root "/":
- * run_logged()). */
-int run_logged_in(const char *root, char *const argv[]);
+#include "run-logged.h"
 
 /* The running system's systemctl (/bin/systemctl or /usr/bin/systemctl),
  * NULL when it has none. */

@@ -11,6 +11,8 @@
 
 #include "device-wait.h"
 #include "log.h"
+#include "lvm.h"
+#include "macro.h"
 #include "time-util.h"
 
 static bool is_block_device(const char *path) {
@@ -42,4 +44,22 @@ int device_wait(const char *spec, unsigned timeout_ms, char **ret) {
                 }
                 usleep(250 * 1000);
         }
+}
+
+int device_wait_activating(const char *root, const char *spec, unsigned timeout_ms, bool *lvm_tried, char **ret) {
+        _cleanup_free_ char *lvm = NULL;
+        unsigned first = timeout_ms < LVM_ACTIVATE_AFTER_MS ? timeout_ms : LVM_ACTIVATE_AFTER_MS;
+        int r;
+
+        if (*lvm_tried || lvm_find(root, &lvm) < 0)
+                return device_wait(spec, timeout_ms, ret);
+        r = device_wait(spec, first, ret);
+        if (r != -ENODEV)
+                return r;
+        *lvm_tried = true;
+        log_info("%s has not appeared within %.0f s: activating every LVM volume group "
+                 "(the kernel command line's rd.lvm.lv= may name only some logical volumes)",
+                 spec, first / 1000.0);
+        (void) lvm_activate_all(lvm);
+        return device_wait(spec, timeout_ms, ret);
 }

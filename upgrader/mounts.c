@@ -28,6 +28,7 @@ struct undo {
 
 struct mounts {
         char *sysroot;
+        bool lvm_tried; /* the volume groups were activated (device_wait_activating()) */
         struct undo *undo;
         size_t n_undo, n_allocated;
 };
@@ -218,7 +219,7 @@ int mounts_root(struct mounts *m, const char *spec, const char *fstype, const ch
                           m->sysroot);
                 return -ENODEV;
         }
-        r = device_wait(spec, ROOT_DEVICE_TIMEOUT_MS, &dev);
+        r = device_wait_activating("/", spec, ROOT_DEVICE_TIMEOUT_MS, &m->lvm_tried, &dev);
         if (r < 0) {
                 log_error("the root device %s did not appear within %u s", spec, ROOT_DEVICE_TIMEOUT_MS / 1000);
                 return r;
@@ -249,7 +250,7 @@ static int resolve_source(struct mounts *m, const struct fstab_entry *e, char **
         if (tag || has_prefix(e->source, "/dev/")) {
                 unsigned timeout = e->required ? FSTAB_DEVICE_TIMEOUT_MS : FSTAB_NOFAIL_DEVICE_TIMEOUT_MS;
 
-                r = device_wait(e->source, timeout, ret);
+                r = device_wait_activating("/", e->source, timeout, &m->lvm_tried, ret);
                 if (r < 0)
                         log_msg(e->required ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING,
                                 "the device %s for %s did not appear within %u s", e->source, e->target,

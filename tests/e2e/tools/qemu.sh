@@ -4,7 +4,7 @@
 #
 #   qemu.sh IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT]
 #           [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi]
-#           [--iops-write N]
+#           [--iops-write N] [--disk FILE]...
 #
 #   --mem MB        guest memory (default 512)
 #   --timeout S     hard limit: QEMU is killed (-9) after S seconds (default 300)
@@ -21,6 +21,8 @@
 #                   throttling.iops-write; reads are not limited): a slow
 #                   disk, so that a power cut can land between two writes
 #                   a fast one would finish in the same instant
+#   --disk FILE     one more raw virtio disk after IMAGE (vdb, vdc, ... in
+#                   the order given); repeatable
 #
 # The serial console (ttyS0) goes to SERIAL_LOG (appended to, so one log can
 # hold several boots). -no-reboot makes a guest reboot end QEMU; QEMU exits 0
@@ -38,15 +40,16 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi] [--iops-write N]" >&2
+	echo "usage: $0 IMAGE SERIAL_LOG [--mem MB] [--timeout S] [--hostfwd PORT] [--ssh-port PORT] [--expect REGEX] [--smp N] [--uefi] [--iops-write N] [--disk FILE]..." >&2
 	exit 2
 }
 die() { echo "qemu.sh: $*" >&2; exit 2; }
 
-pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0 iops_write=''
+pos=() mem=512 timeout=300 port='' ssh_port='' expect='' smp=2 uefi=0 iops_write='' disks=()
 while (($#)); do
 	case $1 in
 	--uefi) uefi=1; shift ;;
+	--disk) (($# >= 2)) || usage; disks+=(-drive "file=$2,format=raw,if=virtio"); shift 2 ;;
 	--mem | --timeout | --hostfwd | --ssh-port | --expect | --smp | --iops-write)
 		(($# >= 2)) || usage
 		case $1 in
@@ -86,7 +89,7 @@ touch "$log"
 # -accel tcg: there is no KVM; multi-threaded TCG is the default with -smp.
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot "${firmware[@]}"
-	-drive "file=$image,format=raw,if=virtio${iops_write:+,throttling.iops-write=$iops_write}"
+	-drive "file=$image,format=raw,if=virtio${iops_write:+,throttling.iops-write=$iops_write}" "${disks[@]}"
 	-chardev "file,id=s0,path=$log" -serial chardev:s0
 	-netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile="
 	-monitor "unix:$monitor,server=on,wait=off")
