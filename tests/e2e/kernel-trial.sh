@@ -39,6 +39,7 @@ trial_fails() {
 	e2e_image_put "$image" /root/e2e/queue/2-verify.sh <<-'EOF'
 	set -e
 	echo "uname -r: $(uname -r)"
+	e2e-wait-go 300
 	mkdir -p /root/e2e/out
 	uname -r >/root/e2e/out/uname
 	host-prep status >/root/e2e/out/status 2>&1 || true
@@ -64,6 +65,7 @@ trial_fails() {
 	phase "boot 5: after the reset, GRUB's default: the old kernel"
 	e2e_up_boot boot5 "$MEM_NORMAL"
 	e2e_up_reach_site boot5 2
+	e2e_http "http://127.0.0.1:$E2E_UP_PORT/cgi-bin/go" >/dev/null || true
 	e2e_wait_log "$serial.boot5" '^e2e: driver: 2-verify.sh exited' 300 "$E2E_UP_PID" || true
 	e2e_up_finish boot5
 	boot5_log=$(tr -d '\r' <"$serial.boot5")
