@@ -381,17 +381,20 @@ e2e_up_reach_site() {
 	DATA=$(e2e_http "http://127.0.0.1:$E2E_UP_PORT/data/hello.txt" || true)
 }
 
-# e2e_downtime SERIAL: the downtime by phase, from the serial logs of the
-# upgrade boot (SERIAL.boot2) and the boots after it (.boot3: restore, and
-# with a kernel switch .boot4 up to the site) and qemu.sh's wall-clock
-# lines: a diagnostic for a person (# lines), never a timed assertion.
-# Kernel-side times are the console lines' [uptime] stamps; firmware and
-# GRUB are what the wall clock has before the kernel's first stamp.
-# $E2E_UP_SITE_S: seconds from the last boot's QEMU start to the site
-# answering (e2e_up_reach_site).
-e2e_downtime() {
-	local serial=$1 wall2 wall3 t_first t_applied t_last_pkg t_reboot t_end3
-	_wall() { sed -n 's/^qemu.sh: guest ran \([0-9.]*\) s.*/\1/p' "$E2E_UP_TMP/qemu.$1.err" 2>/dev/null | tail -1; }
+# e2e_phases SERIAL DIR [SITE_S [LAST_BOOT]]: the downtime of an upgrade
+# by phase, from the serial logs of the upgrade boot (SERIAL.boot2) and the
+# boots after it (.boot3: restore, and with a kernel switch .boot4 up to
+# the site) and qemu.sh's wall-clock lines (DIR/qemu.bootN.err): one
+# "KEY SECONDS LABEL" line per phase that could be measured. Kernel-side
+# times are the console lines' [uptime] stamps; firmware and GRUB are what
+# the wall clock has before the kernel's first stamp. SITE_S: seconds from
+# the last boot's QEMU start to the site answering (e2e_up_reach_site's
+# E2E_UP_SITE_S), LAST_BOOT that boot (boot3 or boot4). The one parser of
+# these phases: e2e_downtime prints them for the e2e tests, bench/boot.sh
+# for make bench.
+e2e_phases() {
+	local serial=$1 dir=$2 site=${3:-} last=${4:-boot3} wall2 wall3 t_first t_applied t_last_pkg t_reboot
+	_wall() { sed -n 's/^qemu.sh: guest ran \([0-9.]*\) s.*/\1/p' "$dir/qemu.$1.err" 2>/dev/null | tail -1; }
 	# _ts FILE REGEX [last]: the [uptime] stamp of the first (last) line matching.
 	_ts() {
 		tr -d '\r' <"$1" | grep -aE "^\[ *[0-9]+\.[0-9]+\] .*$2" | { if [[ ${3:-} == last ]]; then tail -1; else head -1; fi; } |
@@ -402,21 +405,29 @@ e2e_downtime() {
 	t_last_pkg=$(_ts "$serial.boot2" '\[ *[0-9]+/[0-9]+ +100%\] ' last)
 	t_applied=$(_ts "$serial.boot2" 'upgrade applied in ')
 	t_reboot=$(_ts "$serial.boot2" 'reboot: Restarting system')
-	t_end3=$(_ts "$serial.boot3" 'reboot: Restarting system|reboot: Power down')
 	awk -v w2="$wall2" -v w3="$wall3" -v f="$t_first" -v lp="$t_last_pkg" -v a="$t_applied" \
-		-v r="$t_reboot" -v e3="$t_end3" -v site="${E2E_UP_SITE_S:-}" -v n="${E2E_UP_LAST_BOOT:-boot3}" '
-	function s(x) { return x == "" ? "?" : sprintf("%.0f s", x) }
+		-v r="$t_reboot" -v site="$site" -v n="$last" '
+	function p(k, x, label) { printf "%s %.1f %s\n", k, x, label }
 	BEGIN {
-		print "# downtime by phase (wall clock under TCG; a diagnostic, not asserted):"
-		if (w2 != "" && r != "") printf "#   upgrade boot: firmware + GRUB             %s\n", s(w2 - r)
-		if (f != "") printf "#   upgrade boot: kernel to first package    %s\n", s(f)
-		if (f != "" && lp != "") printf "#   upgrade boot: transaction (rpm)          %s\n", s(lp - f)
-		if (lp != "" && a != "") printf "#   upgrade boot: %%posttrans and the end     %s\n", s(a - lp)
-		if (a != "" && r != "") printf "#   upgrade boot: unmount and reboot          %s\n", s(r - a)
-		if (w3 != "") printf "#   boot 3: first boot of release 8 (restore)%s%s\n", n == "boot4" ? ", to its reboot " : " ", s(w3)
-		if (site != "") printf "#   %s: QEMU start to the site answering  %s\n", n, s(site)
-		if (w2 != "" && w3 != "" && site != "") printf "#   total, upgrade boot to the site up       %s\n", s(w2 + (n == "boot4" ? w3 : 0) + site)
-	}' | while IFS= read -r line; do say "${line#\# }"; done # (say: DEMO=1 tells a person)
+		if (w2 != "" && r != "") p("firmware_grub", w2 - r, "upgrade boot: firmware + GRUB")
+		if (f != "") p("kernel_to_first_package", f, "upgrade boot: kernel to first package")
+		if (f != "" && lp != "") p("transaction", lp - f, "upgrade boot: transaction (rpm)")
+		if (lp != "" && a != "") p("posttrans_end", a - lp, "upgrade boot: %posttrans and the end")
+		if (a != "" && r != "") p("unmount_reboot", r - a, "upgrade boot: unmount and reboot")
+		if (w3 != "") p("boot3", w3, n == "boot4" ? "boot 3: first boot of release 8 (restore), to its reboot" : "boot 3: first boot of release 8 (restore)")
+		if (site != "") p(n "_to_site", site, n ": QEMU start to the site answering")
+		if (w2 != "" && w3 != "" && site != "") p("total", w2 + (n == "boot4" ? w3 : 0) + site, "total, upgrade boot to the site up")
+	}'
+}
+
+# e2e_downtime SERIAL: e2e_phases of this upgrade (E2E_UP_TMP,
+# E2E_UP_SITE_S, E2E_UP_LAST_BOOT) as # lines: a diagnostic for a person,
+# never a timed assertion.
+e2e_downtime() {
+	local secs label
+	say "downtime by phase (wall clock under TCG; a diagnostic, not asserted):"
+	e2e_phases "$1" "$E2E_UP_TMP" "${E2E_UP_SITE_S:-}" "${E2E_UP_LAST_BOOT:-boot3}" |
+		while read -r _ secs label; do say "$(printf '  %-41s %.0f s' "$label" "$secs")"; done # (say: DEMO=1 tells a person)
 }
 
 e2e_upgrade() {
