@@ -16,7 +16,8 @@
 #   (g) upgrader --root R after stage --rollback=none: no undo set
 # from a createrepo_c repository of NEW.  Prints medians and ratios; writes
 # bench/results/latest.json.  Then, when bench/boot.sh exists (and no
-# --no-boot), runs it and adds its JSON under "boot".
+# --no-boot), runs it and adds its JSON under "boot"; the downtime by phase
+# of its demo upgrade (boot.upgrade) is printed after the transaction rows.
 set -euo pipefail
 
 usage() { echo "usage: $0 [--size small|default] [--runs K] [--fs loop|host] [--cold] [--no-boot]" >&2; exit 2; }
@@ -352,6 +353,13 @@ if undo:
     print("%-30s %10.2f s (the upgrader's own figure); %.1f MiB on disk, %d files; the old packages' "
           "installed size: %.1f MiB" % ("    undo set of (a)", undo["median_seconds"], undo["median_kib"] / 1024,
                                         undo["median_files"], int(oldbytes) / 2**20))
+up = (res.get("boot") or {}).get("upgrade")
+if up:
+    print()
+    print("downtime by phase: the demo's upgrade with its kernel switch (bench/boot.sh; QEMU, TCG, one run, "
+          "%d checks passed, %d failed)" % (up["checks_passed"], up["checks_failed"]))
+    for ph in up["phases"]:
+        print("%-56s %8.1f s" % ("    " + ph["label"], ph["seconds"]))
 print()
 for k, v in ratios.items():
     print("%-38s %s" % (k, "%.2f" % v if v is not None else "-"))

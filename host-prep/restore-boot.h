@@ -30,12 +30,41 @@
  */
 #pragma once
 
-/* 1 when the new kernel was made the default (*ret_action says how), 0
- * when nothing was needed; on failure a negative errno and *ret_problem,
- * the problem and its fix in one text. old_kver: the kernel the system
- * booted before (NULL: unknown). Also refused: a snippet whose kernel or
- * initramfs is not on disk (never an unbootable default). */
-int restore_boot_entries(const char *root, const char *old_kver, char **ret_action, char **ret_problem);
+#include "restore-record.h"
+
+/* 1 when the new kernel's trial boot was armed (*ret_action says how,
+ * *ret_trial is the record to keep), 0 when nothing was needed; on failure
+ * a negative errno and *ret_problem, the problem and its fix in one text.
+ * old_kver: the kernel the system booted before (NULL: unknown, refused).
+ * Also refused: a snippet whose kernel or initramfs is not on disk (never
+ * an unbootable default).
+ *
+ * The trial: the new kernel is not made the default at once. The old one
+ * is (the target's grub2-set-default with its entry in the new grub.cfg,
+ * or grubby --set-default), and the new one is GRUB's one-time entry,
+ * next_entry=ID written into grubenv in place, as stage arms the upgrade
+ * boot. A grub.cfg whose default is its first entry would boot the new
+ * kernel again and again if it cannot come up: GRUB_DEFAULT=0 in
+ * /etc/default/grub is set to saved (EL's own) before grub2-mkconfig runs,
+ * and a grub.cfg whose default is not grubenv's saved_entry is refused. */
+int restore_boot_entries(const char *root, const char *old_kver, struct kernel_trial *ret_trial, char **ret_action,
+                         char **ret_problem);
+
+/* The running kernel's release: PROC/sys/kernel/osrelease
+ * (boot_proc_or_sys(), $OSLIFT_PROC), else uname() on "/"; -ENOENT when
+ * there is none to read in a root directory. */
+int restore_running_kernel(const char *root, char **ret);
+
+/* The boot after the trial was armed, running the kernel running: when it
+ * is the trial's kernel, the target's grubby --set-default (or
+ * grub2-set-default ID) makes it the default, checked in grubenv: 1,
+ * *ret_action says so; a negative errno and *ret_problem when that failed
+ * (saved_entry is put back: the old kernel stays the default). When it is
+ * another kernel, the trial failed (GRUB consumed next_entry and the
+ * machine came back on the default): 0, nothing changes but next_entry,
+ * taken out should it still name the trial's entry. */
+int restore_boot_trial(const char *root, const struct kernel_trial *t, const char *running, char **ret_action,
+                       char **ret_problem);
 
 /*
  * The upgrade boot's words taken back out of the new kernel's snippet (the

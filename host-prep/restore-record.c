@@ -8,6 +8,7 @@
 
 #include "chase.h"
 #include "fsutil.h"
+#include "macro.h"
 #include "paths.h"
 #include "record.h"
 #include "restore-record.h"
@@ -135,4 +136,86 @@ int restore_record_read(const char *root, struct restore_record *ret) {
         if (r < 0)
                 return r;
         return parse_text(text, ret);
+}
+
+static const char *const trial_results[] = {
+        [KERNEL_TRIAL_PENDING] = "pending",
+        [KERNEL_TRIAL_FAILED] = "failed",
+};
+
+static bool trial_field_valid(const char *v) {
+        return *v && strlen(v) < KERNEL_TRIAL_FIELD_MAX && !strpbrk(v, "\n\r");
+}
+
+static bool kernel_trial_valid(const struct kernel_trial *t) {
+        return (unsigned) t->result < ELEMENTSOF(trial_results) && trial_field_valid(t->kernel) &&
+               trial_field_valid(t->entry) && trial_field_valid(t->old_kernel) &&
+               (t->result == KERNEL_TRIAL_PENDING ? !*t->booted : trial_field_valid(t->booted));
+}
+
+int kernel_trial_write(const char *root, const struct kernel_trial *t) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *out;
+
+        if (!kernel_trial_valid(t))
+                return -EINVAL;
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        record_put(out, SEP, "kernel", t->kernel);
+        record_put(out, SEP, "entry", t->entry);
+        record_put(out, SEP, "old-kernel", t->old_kernel);
+        record_put(out, SEP, "result", trial_results[t->result]);
+        if (*t->booted)
+                record_put(out, SEP, "booted", t->booted);
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        return write_file_atomic(root, OSLIFT_KERNEL_TRIAL_FILE, text, size, 0600);
+}
+
+static int parse_trial(char *text, struct kernel_trial *ret) {
+        struct kernel_trial t = { .result = _KERNEL_TRIAL_INVALID };
+        char *key, *value, *p = text, *field;
+        int k;
+
+        while ((k = record_next(&p, SEP, &key, &value)) > 0) {
+                field = strcmp(key, "kernel") == 0       ? t.kernel
+                        : strcmp(key, "entry") == 0      ? t.entry
+                        : strcmp(key, "old-kernel") == 0 ? t.old_kernel
+                        : strcmp(key, "booted") == 0     ? t.booted
+                                                         : NULL;
+                if (field) {
+                        if (strlen(value) >= KERNEL_TRIAL_FIELD_MAX)
+                                return -EBADMSG;
+                        strcpy(field, value);
+                } else if (strcmp(key, "result") == 0) {
+                        t.result = _KERNEL_TRIAL_INVALID;
+                        for (size_t i = 0; i < ELEMENTSOF(trial_results); i++)
+                                if (strcmp(value, trial_results[i]) == 0)
+                                        t.result = (enum kernel_trial_result) i;
+                }
+        }
+        if (k < 0 || !kernel_trial_valid(&t))
+                return -EBADMSG;
+        *ret = t;
+        return 0;
+}
+
+int kernel_trial_parse(const char *text, size_t len, struct kernel_trial *ret) {
+        _cleanup_free_ char *copy = NULL;
+        int r = record_copy_text(text, len, &copy);
+
+        if (r < 0)
+                return r;
+        return parse_trial(copy, ret);
+}
+
+int kernel_trial_read(const char *root, struct kernel_trial *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = record_read_file(root, OSLIFT_KERNEL_TRIAL_FILE, 4096, &text);
+
+        if (r < 0)
+                return r;
+        return parse_trial(text, ret);
 }

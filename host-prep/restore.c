@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot-common.h"
 #include "boot-entry.h"
 #include "boot-record.h"
 #include "chase.h"
@@ -48,6 +49,8 @@ struct restore {
         size_t n_warnings;
         char *rpmdb_problem; /* why the system's rpm cannot read its database; NULL: it can */
         char *boot_problem;  /* why the new kernel is not the default, and the fix; NULL: none */
+        struct kernel_trial trial; /* the new kernel's trial boot, when armed */
+        bool trial_armed;
 };
 
 static void note(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
@@ -317,6 +320,42 @@ static void write_json_list(FILE *f, const char *key, char **v, size_t n) {
         fputc(']', f);
 }
 
+/* report.json's "kernel_trial": the trial as result says it ended
+ * ("pending", "committed", "failed"), and what restore did or the problem
+ * and its fix (NULL: none). The pending one is written by the boot that
+ * armed the trial, replaced whole by the next (report_trial_update()). */
+static void write_trial_json(FILE *f, const struct kernel_trial *t, const char *result, const char *message) {
+        fprintf(f, "{\"kernel\":");
+        json_write_string(f, t->kernel);
+        fprintf(f, ",\"entry\":");
+        json_write_string(f, t->entry);
+        fprintf(f, ",\"old_kernel\":");
+        json_write_string(f, t->old_kernel);
+        fprintf(f, ",\"result\":");
+        json_write_string(f, result);
+        fprintf(f, ",\"message\":");
+        if (message)
+                json_write_string(f, message);
+        else
+                fputs("null", f);
+        fputc('}', f);
+}
+
+static char *trial_json(const struct kernel_trial *t, const char *result, const char *message) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        write_trial_json(f, t, result, message);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
 static int write_reports(struct restore *x) {
         _cleanup_free_ char *txt = NULL, *json = NULL;
         size_t txt_size = 0, json_size = 0, counts[_PLAN_OP_MAX];
@@ -338,6 +377,10 @@ static int write_reports(struct restore *x) {
         }
         if (x->boot_problem)
                 fprintf(f, "\nPROBLEM: the new kernel is not the default boot entry: %s\n", x->boot_problem);
+        if (x->trial_armed)
+                fprintf(f, "\nkernel trial: %s boots once at the next boot; %s stays the default until it has "
+                           "come up (then restore makes it the default)\n",
+                        x->trial.kernel, x->trial.old_kernel);
         fprintf(f, "plan: %zu upgrades, %zu new packages, %zu install-only (kernels), %zu erasures\n",
                 counts[PLAN_OP_UPGRADE], counts[PLAN_OP_INSTALL], counts[PLAN_OP_INSTALL_ONLY],
                 counts[PLAN_OP_ERASE]);
@@ -420,6 +463,11 @@ static int write_reports(struct restore *x) {
                 json_write_string(f, x->boot_problem);
         else
                 fputs("null", f);
+        fprintf(f, ",\"kernel_trial\":");
+        if (x->trial_armed)
+                write_trial_json(f, &x->trial, "pending", NULL);
+        else
+                fputs("null", f);
         fprintf(f, ",\"log\":\"%s\"}\n", OSLIFT_UPGRADE_LOG);
         fclose(f);
 
@@ -450,6 +498,138 @@ static int enable_verify_unit(const char *root) {
         return symlink(OSLIFT_VERIFY_UNIT, link) < 0 ? negative_errno() : 0;
 }
 
+/* The reports the boot that armed the trial wrote, with its end: in
+ * report.json the pending "kernel_trial" replaced (and "boot_problem" set
+ * when there is one), report.txt with text added at its end. */
+static int report_trial_update(const char *root, const struct kernel_trial *t, const char *result,
+                               const char *message, const char *problem, const char *txt_add) {
+        _cleanup_free_ char *json = NULL, *txt = NULL, *pending = trial_json(t, "pending", NULL),
+                            *ended = trial_json(t, result, message), *out = NULL, *prob = NULL;
+        size_t prob_size = 0;
+        const char *at, *null_problem = ",\"boot_problem\":null,";
+        int r;
+
+        if (!pending || !ended)
+                return -ENOMEM;
+        r = boot_read_file(root, OSLIFT_REPORT_JSON, (size_t) 16 << 20, &json, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (!(at = strstr(json, pending)))
+                return -EBADMSG;
+        if (asprintf(&out, "%.*s%s%s", (int) (at - json), json, ended, at + strlen(pending)) < 0)
+                return -ENOMEM;
+        if (problem && (at = strstr(out, null_problem))) {
+                FILE *f = open_memstream(&prob, &prob_size);
+                char *with = NULL;
+
+                if (!f)
+                        return -ENOMEM;
+                fprintf(f, "%.*s,\"boot_problem\":", (int) (at - out), out);
+                json_write_string(f, problem);
+                fprintf(f, ",%s", at + strlen(null_problem));
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                with = TAKE_PTR(prob);
+                free(out);
+                out = with;
+        }
+        if (!json_valid(out, strlen(out)))
+                return -EBADMSG;
+        r = write_file_atomic(root, OSLIFT_REPORT_JSON, out, strlen(out), 0644);
+        if (r < 0)
+                return r;
+        free(out);
+        out = NULL;
+        r = boot_read_file(root, OSLIFT_REPORT_TXT, (size_t) 16 << 20, &txt, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (asprintf(&out, "%s%s", txt, txt_add) < 0)
+                return -ENOMEM;
+        return write_file_atomic(root, OSLIFT_REPORT_TXT, out, strlen(out), 0644);
+}
+
+/*
+ * The boot after restore armed the new kernel's trial boot: whether it came
+ * up on it (the running kernel is the trial's) decides. It did: the new
+ * kernel is made the default. It did not (GRUB booted it once, the machine
+ * came back on the old kernel, the default): the old kernel stays the
+ * default, and the record, the report and the status say so loudly, with
+ * what to do. Either way this is the unit's last run.
+ */
+static int restore_trial(const struct context *ctx, struct upgrade_status *st, struct kernel_trial *t) {
+        _cleanup_free_ char *running = NULL, *action = NULL, *problem = NULL, *txt = NULL;
+        int r = restore_running_kernel(ctx->root, &running), exit_status = EXIT_OK;
+
+        if (r < 0) {
+                _cleanup_free_ char *proc = boot_proc_or_sys(ctx->root, "OSLIFT_PROC", "/proc");
+                log_error("the new kernel %s's trial boot is pending, but the running kernel cannot be told "
+                          "(no %s/sys/kernel/osrelease: %s): nothing changed; write it there, or set "
+                          "OSLIFT_PROC, and run 'host-prep restore' again",
+                          t->kernel, proc ?: "/proc", strerror(-r));
+                return EXIT_FAILED;
+        }
+        r = restore_boot_trial(ctx->root, t, running, &action, &problem);
+        if (r == 0) {
+                if (asprintf(&problem,
+                             "the new kernel %s DID NOT COME UP on its trial boot: GRUB booted it once and the "
+                             "machine came back on %s (a panic, a hang ended by a reset or the watchdog, a "
+                             "missing driver for the root file system), which stays the default: the system "
+                             "runs the new release on the old kernel. What to do: read the new kernel's boot on "
+                             "the console (its last messages before the reset), fix what made it fail (rebuild "
+                             "its initramfs: dracut -f /boot/initramfs-%s.img %s; check the options of "
+                             "/boot/loader/entries/%s.conf), boot it once more with 'grub2-reboot %s' and "
+                             "reboot; once it has come up, make it the default with 'grubby --set-default "
+                             "/boot/vmlinuz-%s'",
+                             t->kernel, running, t->kernel, t->kernel, t->entry, t->entry, t->kernel) < 0)
+                        return log_error("out of memory"), EXIT_FAILED;
+                log_error("%s", problem);
+                t->result = KERNEL_TRIAL_FAILED;
+                snprintf(t->booted, sizeof(t->booted), "%s", running);
+                if (kernel_trial_write(ctx->root, t) < 0)
+                        log_warning("could not record the failed trial in %s", OSLIFT_KERNEL_TRIAL_FILE);
+                st->state = UPGRADE_RESTORED_WITH_PROBLEMS;
+                snprintf(st->message, sizeof(st->message),
+                         "restored with problems: the new kernel %.100s did not come up on its trial boot; "
+                         "the old kernel %.100s stays the default ('host-prep status' and %s say what to do)",
+                         t->kernel, running, OSLIFT_REPORT_TXT);
+                exit_status = EXIT_FAILED;
+        } else if (r < 0) {
+                if (!problem && !(problem = strdup("making the new kernel the default failed (out of memory)")))
+                        return log_error("out of memory"), EXIT_FAILED;
+                log_error("the new kernel is not the default boot entry: %s", problem);
+                (void) remove_in_root(ctx->root, OSLIFT_KERNEL_TRIAL_FILE);
+                st->state = UPGRADE_RESTORED_WITH_PROBLEMS;
+                snprintf(st->message, sizeof(st->message),
+                         "restored with problems: the new kernel %.100s came up on its trial boot but is not "
+                         "the default boot entry; see %s", t->kernel, OSLIFT_REPORT_TXT);
+                exit_status = EXIT_FAILED;
+        } else {
+                log_info("%s", action ?: "the new kernel is the default now");
+                if (remove_in_root(ctx->root, OSLIFT_KERNEL_TRIAL_FILE) < 0)
+                        log_warning("could not remove %s", OSLIFT_KERNEL_TRIAL_FILE);
+                if (st->state == UPGRADE_RESTORED)
+                        snprintf(st->message, sizeof(st->message),
+                                 "restored: the new kernel %.100s came up on its trial boot and boots by default",
+                                 t->kernel);
+        }
+        if (problem && asprintf(&txt, "\nPROBLEM: the new kernel is not the default boot entry: %s\n", problem) < 0)
+                txt = NULL;
+        else if (!problem && asprintf(&txt, "\nkernel trial: %s\n", action ?: "the new kernel is the default") < 0)
+                txt = NULL;
+        r = report_trial_update(ctx->root, t, r == 0 ? "failed" : r < 0 ? "not-committed" : "committed",
+                                problem ?: action, problem, txt ?: "");
+        if (r < 0)
+                log_warning("could not add the trial boot's end to %s and %s: %s", OSLIFT_REPORT_JSON,
+                            OSLIFT_REPORT_TXT, strerror(-r));
+        if (!ctx->quiet)
+                printf("%s", txt ?: "");
+        if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
+                log_info("disabled %s", OSLIFT_RESTORE_UNIT_NAME);
+        if (status_write(ctx->root, st) < 0)
+                return EXIT_FAILED;
+        return exit_status;
+}
+
 int cmd_restore(const struct context *ctx, int argc, char **argv) {
         struct restore x = { .root = ctx->root, .json = ctx->json, .quiet = ctx->quiet };
         struct upgrade_status st;
@@ -478,6 +658,10 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "cannot read %s", OSLIFT_STATUS_FILE), EXIT_FAILED;
         if (st.state == UPGRADE_RESTORED || st.state == UPGRADE_RESTORED_WITH_PROBLEMS) {
+                struct kernel_trial t;
+
+                if (kernel_trial_read(ctx->root, &t) == 0 && t.result == KERNEL_TRIAL_PENDING)
+                        return restore_trial(ctx, &st, &t);
                 log_info("already restored; the report is %s", OSLIFT_REPORT_TXT);
                 return EXIT_OK;
         }
@@ -537,7 +721,19 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                              options_problem ?: "cannot rewrite the new kernel's boot entry (out of memory)");
                 } else if (options_action)
                         note(&x.actions, &x.n_actions, "%s", options_action);
-                r = restore_boot_entries(ctx->root, old_kver, &action, &x.boot_problem);
+                r = restore_boot_entries(ctx->root, old_kver, &x.trial, &action, &x.boot_problem);
+                if (r > 0 && kernel_trial_write(ctx->root, &x.trial) < 0) {
+                        /* Without the record no boot would make it the
+                         * default: the one-time entry stays, and says so. */
+                        if (asprintf(&x.boot_problem, "%s; but recording the trial in %s failed, so nothing makes "
+                                     "it the default once it has come up: after the next boot, if it runs %s, "
+                                     "run 'grubby --set-default /boot/vmlinuz-%s'",
+                                     action ?: "the new kernel boots once at the next boot", OSLIFT_KERNEL_TRIAL_FILE,
+                                     x.trial.kernel, x.trial.kernel) < 0)
+                                x.boot_problem = NULL;
+                        r = -EIO;
+                }
+                x.trial_armed = r > 0;
                 if (r < 0) {
                         if (!x.boot_problem)
                                 x.boot_problem = strdup("making the new kernel the default failed (out of memory)");
@@ -550,12 +746,15 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                         reboot = strcmp(ctx->root, "/") == 0;
                         note(&x.actions, &x.n_actions, "%s; %s", action,
                              reboot ? "rebooting into it now, before the services start"
-                                    : "it runs from the next boot");
+                                    : "it runs at the next boot");
                 }
         }
 
-        /* One first boot only. */
-        if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
+        /* One first boot only, and the trial's after it. */
+        if (x.trial_armed)
+                note(&x.actions, &x.n_actions, "kept %s enabled: it runs once more at the next boot, to make the "
+                     "new kernel the default if it came up", OSLIFT_RESTORE_UNIT_NAME);
+        else if (remove_in_root(ctx->root, OSLIFT_RESTORE_UNIT_LINK) == 0)
                 note(&x.actions, &x.n_actions, "disabled oslift-restore.service");
         /* The health check, once the new release is up (its services
          * running): a unit after multi-user on the running system; in a
@@ -610,15 +809,18 @@ int cmd_restore(const struct context *ctx, int argc, char **argv) {
                          x.outcome.n_failures > 1 ? ", ..." : "", OSLIFT_REPORT_TXT);
         } else {
                 st.state = UPGRADE_RESTORED;
-                snprintf(st.message, sizeof(st.message), "restored: %zu actions, %zu warnings", x.n_actions,
-                         x.n_warnings);
+                snprintf(st.message, sizeof(st.message), "restored: %zu actions, %zu warnings%s%.100s%s",
+                         x.n_actions, x.n_warnings, x.trial_armed ? "; the new kernel " : "",
+                         x.trial_armed ? x.trial.kernel : "",
+                         x.trial_armed ? " boots once on trial at the next boot, the old one stays the default "
+                                         "until it has come up" : "");
         }
         if (status_write(ctx->root, &st) < 0)
                 r = -EIO;
 
         if (reboot) {
                 const char *systemctl = systemctl_path();
-                log_info("rebooting into the new kernel (the default boot entry now)");
+                log_info("rebooting into the new kernel, once (its trial boot; the old kernel stays the default)");
                 if (!systemctl ||
                     run_logged((char *const[]) { (char *) systemctl, (char *) "reboot", (char *) "--no-block", NULL }) < 0)
                         log_warning("could not reboot (systemctl reboot): the new kernel runs from the next boot");

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "paths.h"
+#include "restore-record.h"
 #include "rollback-request.h"
 #include "rollback.h"
 #include "status.h"
@@ -123,6 +124,29 @@ static void print_files(const struct context *ctx, int state_dir_fd, const char 
                        root_prefix(ctx->root), OSLIFT_UNDO_DIR);
 }
 
+/* The new kernel's trial boot (restore-record.h), while pending or once
+ * it failed. */
+static void print_kernel_trial(const struct context *ctx) {
+        struct kernel_trial t;
+        char text[4096];
+
+        if (kernel_trial_read(ctx->root, &t) < 0)
+                return;
+        if (t.result == KERNEL_TRIAL_PENDING)
+                snprintf(text, sizeof(text), "pending: the new kernel %s boots once at the next boot (GRUB's "
+                         "next_entry=%s); %s stays the default until it has come up, then 'host-prep restore' "
+                         "(oslift-restore.service) makes it the default", t.kernel, t.entry, t.old_kernel);
+        else
+                snprintf(text, sizeof(text), "%sFAILED%s: the new kernel %s did not come up on its trial boot (GRUB "
+                         "booted it once, the machine came back on %s, which stays the default). What to do: read "
+                         "its boot on the console, fix it (dracut -f /boot/initramfs-%s.img %s; the options in "
+                         "/boot/loader/entries/%s.conf), boot it once with 'grub2-reboot %s', and once it has "
+                         "come up make it the default with 'grubby --set-default /boot/vmlinuz-%s'",
+                         ansi(ctx->colour, ANSI_RED), ansi(ctx->colour, ANSI_RESET), t.kernel, t.booted, t.kernel,
+                         t.kernel, t.entry, t.entry, t.kernel);
+        print_field("kernel trial", text);
+}
+
 static void print_status(const struct context *ctx, int state_dir_fd, const struct upgrade_status *s) {
         printf("state: %s%s%s (%s)\n", ansi(ctx->colour, state_colours[s->state]), upgrade_state_name(s->state),
                ansi(ctx->colour, ANSI_RESET), state_hints[s->state]);
@@ -131,6 +155,7 @@ static void print_status(const struct context *ctx, int state_dir_fd, const stru
         print_field("started", s->started[0] ? s->started : "not yet");
         print_field("updated", s->updated[0] ? s->updated : "never");
         print_field("message", s->message[0] ? s->message : "(none)");
+        print_kernel_trial(ctx);
         print_files(ctx, state_dir_fd, s->log);
 }
 

@@ -25,6 +25,7 @@
 #define OSLIFT_PACKAGES_DIR OSLIFT_STATE_DIR "/packages"        /* staged *.rpm */
 #define OSLIFT_KEYS_DIR OSLIFT_STATE_DIR "/keys"                /* keys to enforce */
 #define OSLIFT_RESTORE_FILE OSLIFT_STATE_DIR "/restore.conf"    /* what restore puts back */
+#define OSLIFT_KERNEL_TRIAL_FILE OSLIFT_STATE_DIR "/kernel-trial" /* the new kernel's trial boot */
 #define OSLIFT_STATUS_FILE OSLIFT_STATE_DIR "/status.json"      /* for fleet tools */
 #define OSLIFT_RPMDB_BACKUP_DIR OSLIFT_STATE_DIR "/rpmdb-backup" /* original rpmdb files */
 #define OSLIFT_RPMDB_UPGRADED_DIR OSLIFT_STATE_DIR "/rpmdb-upgraded" /* restore's copy of the upgraded rpmdb */

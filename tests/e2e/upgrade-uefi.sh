@@ -97,8 +97,12 @@ t_match "$(e2e_debugfs_cat "$image" /var/log/oslift/upgrade.log || true)" 'debug
 # The ESP's grubenv: cleared, and never replaced.
 t_is "$(grep -c '^next_entry=.' <<<"${envs[boot2]}" || true)" 0 "after boot 2: the ESP's grubenv has no next_entry left"
 t_match "${envs[boot1]}" '^saved_entry=CentOS Linux' "boot 1: grubenv's saved_entry is release 7's entry"
-t_match "${envs[boot3]}" '^saved_entry=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-' \
-	"after boot 3: saved_entry is the new kernel's BLS entry (release 8's grub2-set-default, run by restore)"
+t_match "${envs[boot3]}" '^saved_entry=gnulinux-[^ ]+-advanced-' \
+	"after boot 3: saved_entry is the old kernel's entry (release 8's grub2-set-default, run by restore: the default during the trial)"
+t_match "${envs[boot3]}" '^next_entry=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-' \
+	"after boot 3: next_entry is the new kernel's BLS entry (its trial boot)"
+t_match "${envs[boot4]}" '^saved_entry=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-' \
+	"after boot 4: saved_entry is the new kernel's BLS entry (made the default once it came up)"
 t_is "${sizes[image]} ${sizes[boot1]} ${sizes[boot2]} ${sizes[boot3]} ${sizes[boot4]}" "1024 1024 1024 1024 1024" \
 	"the ESP's grubenv stayed 1024 bytes through the four boots"
 t_is "${clusters[boot1]} ${clusters[boot2]} ${clusters[boot3]} ${clusters[boot4]}" \

@@ -8,9 +8,11 @@
 #           applies the plan, logging every package on the serial console,
 #           and reboots
 #   boot 3  the default entry boots release 8, on the old kernel;
-#           oslift-restore.service runs host-prep restore, which reboots
-#           into the new kernel
-#   boot 4  release 8 on its kernel; the site answers with the same data
+#           oslift-restore.service runs host-prep restore, which keeps the
+#           old kernel the default, makes the new one GRUB's one-time entry
+#           (its trial boot) and reboots into it
+#   boot 4  release 8 on its kernel; restore, once more, makes it the
+#           default now that it came up; the site answers with the same data
 #
 # Release 8 brings another kernel (kernel-core: Debian's cloud kernel as
 # EL 8 packages its kernel), whose %posttrans writes a Boot Loader
@@ -19,7 +21,8 @@
 # whose grub2-mkconfig writes the snippets' menu entries into grub.cfg
 # (blscfg's work) and grub2-set-default; restore runs them on boot 3 (still
 # the old kernel) and reboots, and boot 4 must come up on the new kernel
-# (uname -r on the serial console) with the old one as the fallback entry.
+# (uname -r on the serial console), make it the default, with the old one
+# as the fallback entry. kernel-trial.sh: a new kernel that cannot boot.
 #
 # Everything is judged from the serial log and the disk image (debugfs),
 # never from what a script claims. The flow is e2e_upgrade (tools/e2e-lib.sh),

@@ -10,9 +10,31 @@
 #include "fuzz.h"
 #include "restore-record.h"
 
+/* The new kernel's trial record, the same "key=value" lines: restore
+ * compares its kernel with the running one and runs the target's tools
+ * with its entry. */
+static void trial(const uint8_t *data, size_t size) {
+        struct kernel_trial t;
+        int r;
+
+        memset(&t, 0xaa, sizeof(t));
+        r = kernel_trial_parse((const char *) data, size, &t);
+        fuzz_check(r == 0 || r == -EBADMSG || r == -ENOMEM);
+        if (r < 0)
+                return;
+        fuzz_check(t.result == KERNEL_TRIAL_PENDING || t.result == KERNEL_TRIAL_FAILED);
+        fuzz_check(*t.kernel && strnlen(t.kernel, sizeof(t.kernel)) < sizeof(t.kernel) && !strchr(t.kernel, '\n'));
+        fuzz_check(*t.entry && strnlen(t.entry, sizeof(t.entry)) < sizeof(t.entry) && !strchr(t.entry, '\n'));
+        fuzz_check(*t.old_kernel && strnlen(t.old_kernel, sizeof(t.old_kernel)) < sizeof(t.old_kernel));
+        fuzz_check(strnlen(t.booted, sizeof(t.booted)) < sizeof(t.booted));
+        fuzz_check((t.result == KERNEL_TRIAL_PENDING) == !*t.booted);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct restore_record rec;
         int r;
+
+        trial(data, size);
 
         memset(&rec, 0xaa, sizeof(rec));
         r = restore_record_parse((const char *) data, size, &rec);

@@ -63,10 +63,40 @@ static void test_parse_modules(void **state) {
         free(many);
 }
 
+static int trial(const char *text, struct kernel_trial *t) {
+        return kernel_trial_parse(text, strlen(text), t);
+}
+
+/* The new kernel's trial boot: what restore writes reads back, nothing
+ * else does. */
+static void test_kernel_trial(void **state) {
+        struct kernel_trial t;
+
+        (void) state;
+        assert_int_equal(trial("kernel=6.1.0-57-cloud-amd64\nentry=0e2e-6.1.0-57-cloud-amd64\n"
+                               "old-kernel=6.1.0-18-amd64\nresult=pending\n", &t), 0);
+        assert_int_equal(t.result, KERNEL_TRIAL_PENDING);
+        assert_string_equal(t.kernel, "6.1.0-57-cloud-amd64");
+        assert_string_equal(t.entry, "0e2e-6.1.0-57-cloud-amd64");
+        assert_string_equal(t.old_kernel, "6.1.0-18-amd64");
+        assert_string_equal(t.booted, "");
+        assert_int_equal(trial("kernel=a\nentry=b\nold-kernel=c\nresult=failed\nbooted=c\n", &t), 0);
+        assert_int_equal(t.result, KERNEL_TRIAL_FAILED);
+        assert_string_equal(t.booted, "c");
+        /* A failed trial names the kernel that came up; a pending one none. */
+        assert_int_equal(trial("kernel=a\nentry=b\nold-kernel=c\nresult=failed\n", &t), -EBADMSG);
+        assert_int_equal(trial("kernel=a\nentry=b\nold-kernel=c\nresult=pending\nbooted=c\n", &t), -EBADMSG);
+        assert_int_equal(trial("kernel=a\nentry=b\nold-kernel=c\nresult=done\n", &t), -EBADMSG);
+        assert_int_equal(trial("kernel=a\nentry=b\nresult=pending\n", &t), -EBADMSG);
+        assert_int_equal(trial("kernel=a\\nb\nentry=b\nold-kernel=c\nresult=pending\n", &t), -EBADMSG);
+        assert_int_equal(trial("kernel a\n", &t), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_module_valid),
                 cmocka_unit_test(test_parse_modules),
+                cmocka_unit_test(test_kernel_trial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,9 +333,11 @@ EOC
 #   boot 3  the default entry boots release 8 on the old kernel (release 7's
 #           grub.cfg never reads the BLS snippet of release 8's
 #           kernel-core); oslift-restore.service runs host-prep restore,
-#           which makes the new kernel the default with release 8's
-#           grub2-tools (packages/kernel/) and reboots before multi-user
+#           which runs release 8's grub2-tools (packages/kernel/), keeps
+#           the old kernel the default, makes the new one GRUB's one-time
+#           entry (its trial boot) and reboots before multi-user
 #   boot 4  release 8 on its new kernel (uname -r on the serial console);
+#           restore, once more, makes it the default now that it came up;
 #           the site answers with the same data; the old kernel is the
 #           fallback entry
 # Judged from the serial logs and the disk image. The image is TMP/disk.img,
@@ -379,17 +381,20 @@ e2e_up_reach_site() {
 	DATA=$(e2e_http "http://127.0.0.1:$E2E_UP_PORT/data/hello.txt" || true)
 }
 
-# e2e_downtime SERIAL: the downtime by phase, from the serial logs of the
-# upgrade boot (SERIAL.boot2) and the boots after it (.boot3: restore, and
-# with a kernel switch .boot4 up to the site) and qemu.sh's wall-clock
-# lines: a diagnostic for a person (# lines), never a timed assertion.
-# Kernel-side times are the console lines' [uptime] stamps; firmware and
-# GRUB are what the wall clock has before the kernel's first stamp.
-# $E2E_UP_SITE_S: seconds from the last boot's QEMU start to the site
-# answering (e2e_up_reach_site).
-e2e_downtime() {
-	local serial=$1 wall2 wall3 t_first t_applied t_last_pkg t_reboot t_end3
-	_wall() { sed -n 's/^qemu.sh: guest ran \([0-9.]*\) s.*/\1/p' "$E2E_UP_TMP/qemu.$1.err" 2>/dev/null | tail -1; }
+# e2e_phases SERIAL DIR [SITE_S [LAST_BOOT]]: the downtime of an upgrade
+# by phase, from the serial logs of the upgrade boot (SERIAL.boot2) and the
+# boots after it (.boot3: restore, and with a kernel switch .boot4 up to
+# the site) and qemu.sh's wall-clock lines (DIR/qemu.bootN.err): one
+# "KEY SECONDS LABEL" line per phase that could be measured. Kernel-side
+# times are the console lines' [uptime] stamps; firmware and GRUB are what
+# the wall clock has before the kernel's first stamp. SITE_S: seconds from
+# the last boot's QEMU start to the site answering (e2e_up_reach_site's
+# E2E_UP_SITE_S), LAST_BOOT that boot (boot3 or boot4). The one parser of
+# these phases: e2e_downtime prints them for the e2e tests, bench/boot.sh
+# for make bench.
+e2e_phases() {
+	local serial=$1 dir=$2 site=${3:-} last=${4:-boot3} wall2 wall3 t_first t_applied t_last_pkg t_reboot
+	_wall() { sed -n 's/^qemu.sh: guest ran \([0-9.]*\) s.*/\1/p' "$dir/qemu.$1.err" 2>/dev/null | tail -1; }
 	# _ts FILE REGEX [last]: the [uptime] stamp of the first (last) line matching.
 	_ts() {
 		tr -d '\r' <"$1" | grep -aE "^\[ *[0-9]+\.[0-9]+\] .*$2" | { if [[ ${3:-} == last ]]; then tail -1; else head -1; fi; } |
@@ -400,26 +405,43 @@ e2e_downtime() {
 	t_last_pkg=$(_ts "$serial.boot2" '\[ *[0-9]+/[0-9]+ +100%\] ' last)
 	t_applied=$(_ts "$serial.boot2" 'upgrade applied in ')
 	t_reboot=$(_ts "$serial.boot2" 'reboot: Restarting system')
-	t_end3=$(_ts "$serial.boot3" 'reboot: Restarting system|reboot: Power down')
 	awk -v w2="$wall2" -v w3="$wall3" -v f="$t_first" -v lp="$t_last_pkg" -v a="$t_applied" \
-		-v r="$t_reboot" -v e3="$t_end3" -v site="${E2E_UP_SITE_S:-}" -v n="${E2E_UP_LAST_BOOT:-boot3}" '
-	function s(x) { return x == "" ? "?" : sprintf("%.0f s", x) }
+		-v r="$t_reboot" -v site="$site" -v n="$last" '
+	function p(k, x, label) { printf "%s %.1f %s\n", k, x, label }
 	BEGIN {
-		print "# downtime by phase (wall clock under TCG; a diagnostic, not asserted):"
-		if (w2 != "" && r != "") printf "#   upgrade boot: firmware + GRUB             %s\n", s(w2 - r)
-		if (f != "") printf "#   upgrade boot: kernel to first package    %s\n", s(f)
-		if (f != "" && lp != "") printf "#   upgrade boot: transaction (rpm)          %s\n", s(lp - f)
-		if (lp != "" && a != "") printf "#   upgrade boot: %%posttrans and the end     %s\n", s(a - lp)
-		if (a != "" && r != "") printf "#   upgrade boot: unmount and reboot          %s\n", s(r - a)
-		if (w3 != "") printf "#   boot 3: first boot of release 8 (restore)%s%s\n", n == "boot4" ? ", to its reboot " : " ", s(w3)
-		if (site != "") printf "#   %s: QEMU start to the site answering  %s\n", n, s(site)
-		if (w2 != "" && w3 != "" && site != "") printf "#   total, upgrade boot to the site up       %s\n", s(w2 + (n == "boot4" ? w3 : 0) + site)
-	}' | while IFS= read -r line; do say "${line#\# }"; done # (say: DEMO=1 tells a person)
+		if (w2 != "" && r != "") p("firmware_grub", w2 - r, "upgrade boot: firmware + GRUB")
+		if (f != "") p("kernel_to_first_package", f, "upgrade boot: kernel to first package")
+		if (f != "" && lp != "") p("transaction", lp - f, "upgrade boot: transaction (rpm)")
+		if (lp != "" && a != "") p("posttrans_end", a - lp, "upgrade boot: %posttrans and the end")
+		if (a != "" && r != "") p("unmount_reboot", r - a, "upgrade boot: unmount and reboot")
+		if (w3 != "") p("boot3", w3, n == "boot4" ? "boot 3: first boot of release 8 (restore), to its reboot" : "boot 3: first boot of release 8 (restore)")
+		if (site != "") p(n "_to_site", site, n ": QEMU start to the site answering")
+		if (w2 != "" && w3 != "" && site != "") p("total", w2 + (n == "boot4" ? w3 : 0) + site, "total, upgrade boot to the site up")
+	}'
+}
+
+# e2e_downtime SERIAL: e2e_phases of this upgrade (E2E_UP_TMP,
+# E2E_UP_SITE_S, E2E_UP_LAST_BOOT) as # lines: a diagnostic for a person,
+# never a timed assertion.
+e2e_downtime() {
+	local secs label
+	say "downtime by phase (wall clock under TCG; a diagnostic, not asserted):"
+	e2e_phases "$1" "$E2E_UP_TMP" "${E2E_UP_SITE_S:-}" "${E2E_UP_LAST_BOOT:-boot3}" |
+		while read -r _ secs label; do say "$(printf '  %-41s %.0f s' "$label" "$secs")"; done # (say: DEMO=1 tells a person)
 }
 
 e2e_upgrade() {
 	local layout=$1 tmp=$2 size grub grub_kpath
 	local root=$tmp/root image=$tmp/disk.img serial=$tmp/serial.log
+	e2e_upgrade_to_trial || return 1
+	e2e_upgrade_trial_boot
+}
+
+# e2e_upgrade_to_trial: boots 1 to 3 of e2e_upgrade, up to restore arming
+# the new kernel's trial boot and rebooting, in the variables e2e_upgrade
+# declares (local layout tmp size grub grub_kpath root image serial: a
+# caller running other boots after it declares them so too).
+e2e_upgrade_to_trial() {
 	: "${MEM_NORMAL:=512}" "${MEM_UPGRADE:=256}"
 	case $layout in
 	# (grub: where GRUB's grub.cfg, custom.cfg and grubenv are)
@@ -580,14 +602,25 @@ e2e_upgrade() {
 	t_match "$boot3_log" "Linux version $old_kver " \
 		"boot 3: GRUB booted the old kernel (release 7's grub.cfg never reads the new kernel's BLS snippet)"
 	t_match "$boot3_log" 'oslift upgrade report' "boot 3: the restoration unit printed its report on the console"
-	t_match "$boot3_log" "the new kernel $new_kver boots by default: .*; rebooting into it now, before the services start" \
-		"boot 3: restore made the new kernel the default with release 8's own tools, and reboots into it"
+	new_id=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver
+	t_match "$boot3_log" "the new kernel $new_kver boots once, on trial, at the next boot: .*, kept $old_kver the default .* and set next_entry=$new_id in .*; rebooting into it now, before the services start" \
+		"boot 3: restore ran release 8's own tools, kept the old kernel the default and armed the new one's trial boot (next_entry), and reboots into it"
+	t_is "$(grep -c 'came up on its trial boot' <<<"$boot3_log" || true)" 0 \
+		"boot 3: the new kernel was not made the default in boot 3"
 	# (systemd then says "Stopped oslift-restore.service": the reboot's
 	# transaction stops the unit, which conflicts with shutdown.target.)
-	t_match "$boot3_log" 'host-prep\[[0-9]+\]: rebooting into the new kernel \(the default boot entry now\)$' \
+	t_match "$boot3_log" 'host-prep\[[0-9]+\]: rebooting into the new kernel, once \(its trial boot; the old kernel stays the default\)$' \
 		"boot 3: restore's last line: the reboot, after the report"
 	t_is "$(grep -c '^e2e: driver: boot' <<<"$boot3_log" || true)" 0 \
 		"boot 3: rebooted before multi-user: the site never came up on the old kernel"
+	grubenv=$(e2e_debugfs_cat "$image" "$grub/grubenv" || true)
+	t_is "$(grep -E '^(next|saved)_entry=' <<<"$grubenv" | grep -c "^next_entry=$new_id\$" || true) $(grep -c "^saved_entry=$new_id\$" <<<"$grubenv" || true)" \
+		"1 0" "boot 3: grubenv on the disk: next_entry is the new kernel's entry, saved_entry is not"
+}
+
+# e2e_upgrade_trial_boot: boot 4 of e2e_upgrade, the new kernel's trial
+# boot, which makes it the default, and the disk afterwards.
+e2e_upgrade_trial_boot() {
 
 	# ------------------------------------------------------------------ boot 4
 	phase "boot 4: release 8 on its own kernel"
@@ -604,6 +637,8 @@ e2e_upgrade() {
 	# own banner.
 	t_match "$boot4_log" "^e2e: uname -r: $new_kver\$" "boot 4: runs the new kernel by default ($new_kver, uname -r on the serial console)"
 	t_match "$boot4_log" "Linux version $new_kver " "boot 4: the kernel's banner names it too"
+	t_match "$boot4_log" "host-prep\[[0-9]+\]: the new kernel $new_kver came up on its trial boot: making it the default: /usr/sbin/grub2-set-default $new_id\$" \
+		"boot 4: restore saw the trial boot come up on the new kernel and made it the default (serial console)"
 	t_match "$PAGE" 'release 8' "boot 4: the site answers, now release 8"
 	t_is "$DATA" "$data_before" "boot 4: with the same site data"
 	say "the site after: $(grep -o 'release [0-9]*' <<<"$PAGE") / data: $DATA"
@@ -627,13 +662,16 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	t_is "$(grep -vE '^[S.][.][5.][.]{4}[T.][.]  c /' <<<"$va" || true)" "" \
 		"rpm -Va is clean apart from config files whose content changed"
 	unit=$(e2e_debugfs_cat "$image" /root/e2e/out/restore-unit || true)
-	t_match "$unit" '^UnitFileState=disabled$' "oslift-restore.service disabled itself (it ran on boot 3 only)"
-	t_match "$unit" '^ActiveState=inactive$' "and did not run on boot 4"
+	t_match "$unit" '^UnitFileState=disabled$' "oslift-restore.service disabled itself (on boot 4, after the trial)"
+	t_match "$unit" '^ActiveState=active$' "it ran once more on boot 4, the trial's boot"
+	t_match "$unit" '^Result=success$' "and succeeded there"
 	report=$(e2e_debugfs_cat "$image" /var/log/oslift/report.json || true)
 	t_match "$report" '"result":"applied"' "report.json: applied"
 	t_match "$report" '"restore_actions":\[[^]]*removed the one-time upgrade boot entry' "report.json: restore removed the boot entry"
 	status=$(e2e_debugfs_cat "$image" /var/lib/oslift/status.json || true)
 	t_match "$status" '"state": "restored"' "status.json: restored"
+	t_match "$status" "\"message\": \"restored: the new kernel $new_kver came up on its trial boot and boots by default\"" \
+		"status.json's message: the new kernel came up on its trial boot"
 	grubenv=$(e2e_debugfs_cat "$image" "$grub/grubenv" || true)
 	t_match "$grubenv" '^# GRUB Environment Block' "grubenv is still GRUB's environment block"
 	# GRUB's save_env leaves the variable behind, empty.
@@ -688,18 +726,19 @@ website-8.0-1.noarch" "rpm -qa in the new system shows release 8 (with its kerne
 	entries=$(grep -E "^[[:space:]]*(menuentry|linux|linuxefi) " <<<"$cfg" | sed -E 's/^[[:space:]]*//' | awk '{print $1 == "menuentry" ? "entry" : $2}' | grep -v '^entry$' || true)
 	t_is "$(sed -n 1p <<<"$entries")" "${grub_kpath}vmlinuz-$new_kver" "grub.cfg's first entry boots the new kernel"
 	t_is "$(sed -n 2p <<<"$entries")" "${grub_kpath}vmlinuz-$old_kver" "and the old kernel has the next entry: the fallback"
-	new_id=0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e-$new_kver
-	t_match "$grubenv" "^saved_entry=$new_id\$" "grubenv's saved_entry is the new kernel's entry (grub2-set-default)"
+	t_match "$grubenv" "^saved_entry=$new_id\$" "grubenv's saved_entry is the new kernel's entry (grub2-set-default, in boot 4)"
+	t_match "$cfg" "set default=\"\\\$\{saved_entry\}\"" "and grub.cfg's default is saved_entry (GRUB_DEFAULT=saved)"
 	if [[ $layout == bios ]]; then
-		# Debian's GRUB_DEFAULT=0: the first entry, the new kernel's.
-		t_match "$cfg" '^   set default="0"$' "and grub.cfg's default is its first entry (GRUB_DEFAULT=0)"
-	else
-		t_match "$cfg" "set default=\"\\\$\{saved_entry\}\"" "and grub.cfg's default is saved_entry (GRUB_DEFAULT=saved)"
+		# Debian's GRUB_DEFAULT=0 (the first entry, the new kernel's) would
+		# have booted the new kernel every time: restore set it to saved.
+		t_match "$(e2e_debugfs_cat "$image" /etc/default/grub || true)" '^GRUB_DEFAULT=saved$' \
+			"/etc/default/grub: GRUB_DEFAULT=0 was set to saved, for the trial boot"
 	fi
 	t_match "$cfg" "--unrestricted \\\$menuentry_id_option '$new_id'" "the new kernel's menu entry has that id"
-	t_match "$report" "\"restore_actions\":\\[[^]]*the new kernel $new_kver boots by default" "report.json: restore made the new kernel the default with the target's tools"
+	t_match "$report" "\"restore_actions\":\\[[^]]*the new kernel $new_kver boots once, on trial" "report.json: restore armed the new kernel's trial boot with the target's tools"
+	t_match "$report" "\"kernel_trial\":\\{\"kernel\":\"$new_kver\",[^}]*\"result\":\"committed\"" "report.json: kernel_trial: committed"
 	t_match "$report" '"boot_problem":null' "report.json: no boot problem"
-	say "kernels: boot 3 ran $old_kver and restore switched, boot 4 ran $new_kver; grub.cfg menu: $(tr '\n' ' ' <<<"$entries")"
+	say "kernels: boot 3 ran $old_kver and restore armed the trial, boot 4 ran $new_kver and made it the default; grub.cfg menu: $(tr '\n' ' ' <<<"$entries")"
 	say "release 8 now, $(wc -l <<<"$qa") packages in the rpmdb: $(tr '\n' ' ' <<<"$qa")"
 	e2e_downtime "$serial"
 	say "logs in the image: /var/log/oslift/upgrade.log, report.txt, report.json; serial logs: $serial.boot{1,2,3,4}"
